@@ -1,0 +1,276 @@
+//! The HTTP face of a replica: `/mcp` (rmcp Streamable HTTP), `/healthz`, `/readyz`, `/metrics`
+//! and the OAuth protected-resource metadata, plus the start/drain lifecycle.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use futures_util::StreamExt;
+use rmcp::transport::streamable_http_server::{
+    StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+};
+use tokio::{net::TcpListener, task::JoinHandle};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    Mode, Profile, Replica, ServerConfig,
+    auth::{self, AuthState, Authenticator},
+    drain,
+    identity::Identity,
+    tools::{conformance::ConformanceServer, ops::OpsServer},
+};
+
+/// Seconds a client should wait before retrying a request refused while draining; by then
+/// Service Connect has moved traffic to another replica.
+const RETRY_AFTER_SECS: &str = "2";
+/// After the drain deadline, how long open connections get to finish before they are dropped.
+const CONNECTION_CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("HTTP server failed: {0}")]
+    Http(#[from] std::io::Error),
+}
+
+struct HttpState {
+    replica: Arc<Replica>,
+    sessions: Arc<LocalSessionManager>,
+    /// `/mcp` requests whose response has not finished streaming yet; drain waits for zero.
+    requests_in_flight: AtomicUsize,
+}
+
+/// Counts a request as in flight until its response body is dropped, however it ends.
+struct RequestGuard(Arc<HttpState>);
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        self.0.requests_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A started replica. Dropping it does not stop the server; call [`RunningServer::drain`].
+pub struct RunningServer {
+    pub local_addr: SocketAddr,
+    pub replica: Arc<Replica>,
+    state: Arc<HttpState>,
+    mcp_shutdown: CancellationToken,
+    http_shutdown: CancellationToken,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+fn allowed_hosts(config: &ServerConfig, identity: &Identity) -> Vec<String> {
+    if config.allowed_hosts.iter().any(|host| host.trim() == "*") {
+        return Vec::new();
+    }
+    let mut hosts: Vec<String> = config.allowed_hosts.iter().map(|h| h.trim().to_string()).collect();
+    if identity.source == "ecs" {
+        hosts.extend(identity.addresses.iter().cloned());
+    }
+    hosts.retain(|host| !host.is_empty());
+    hosts
+}
+
+fn mcp_config(config: &ServerConfig, identity: &Identity, shutdown: &CancellationToken) -> StreamableHttpServerConfig {
+    let mut mcp = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(config.mode == Mode::Session)
+        .with_json_response(config.mode == Mode::Stateless)
+        .with_max_request_body_bytes(config.max_body_bytes)
+        .with_cancellation_token(shutdown.child_token());
+    mcp = match allowed_hosts(config, identity) {
+        hosts if hosts.is_empty() => mcp.disable_allowed_hosts(),
+        hosts => mcp.with_allowed_hosts(hosts),
+    };
+    let origins: Vec<&String> = config.allowed_origins.iter().filter(|o| !o.trim().is_empty()).collect();
+    if origins.is_empty() {
+        mcp.enforce_origin_validation()
+    } else {
+        mcp.with_allowed_origins(origins.into_iter().map(|o| o.trim().to_string()))
+    }
+}
+
+fn mcp_router(state: &Arc<HttpState>, shutdown: &CancellationToken) -> Router {
+    let replica = &state.replica;
+    let config = mcp_config(&replica.config, &replica.identity, shutdown);
+    let sessions = state.sessions.clone();
+    let router = match replica.config.profile {
+        Profile::Ops => {
+            let replica = replica.clone();
+            let service = StreamableHttpService::new(
+                move || Ok(OpsServer::new(replica.clone())),
+                sessions,
+                config,
+            );
+            Router::new().nest_service("/mcp", service)
+        }
+        Profile::Conformance => {
+            let replica = replica.clone();
+            let service = StreamableHttpService::new(
+                move || Ok(ConformanceServer::new(replica.clone())),
+                sessions,
+                config,
+            );
+            Router::new().nest_service("/mcp", service)
+        }
+    };
+    let authenticator = Authenticator::from_config(&replica.config);
+    let router = if authenticator.is_enabled() {
+        let auth_state = Arc::new(AuthState { authenticator, config: replica.config.clone() });
+        router.layer(middleware::from_fn_with_state(auth_state, auth::require_auth))
+    } else {
+        router
+    };
+    router.layer(middleware::from_fn_with_state(state.clone(), track_request))
+}
+
+/// Refuses new requests while draining, and keeps each accepted one counted until its response
+/// (often an SSE stream) has been fully sent or dropped.
+async fn track_request(State(state): State<Arc<HttpState>>, request: Request, next: Next) -> Response {
+    if state.replica.drain.is_draining() {
+        let mut response = (StatusCode::SERVICE_UNAVAILABLE, "draining: retry on another replica\n").into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        return response;
+    }
+    state.requests_in_flight.fetch_add(1, Ordering::SeqCst);
+    let guard = RequestGuard(state.clone());
+    let response = next.run(request).await;
+    let is_stream = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let stream_guard = is_stream.then(|| state.replica.metrics.stream_opened());
+    let (parts, body) = response.into_parts();
+    let body = Body::from_stream(body.into_data_stream().map(move |chunk| {
+        let _ = (&guard, &stream_guard);
+        chunk
+    }));
+    Response::from_parts(parts, body)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(state): State<Arc<HttpState>>) -> Response {
+    if state.replica.drain.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response()
+    } else {
+        (StatusCode::OK, "ready\n").into_response()
+    }
+}
+
+async fn metrics(State(state): State<Arc<HttpState>>) -> Response {
+    let sessions = state.sessions.sessions.read().await.len();
+    state.replica.metrics.set_open_sessions(sessions);
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.replica.metrics.render(),
+    )
+        .into_response()
+}
+
+fn router(state: &Arc<HttpState>, shutdown: &CancellationToken) -> Router {
+    let auth_state = Arc::new(AuthState {
+        authenticator: Authenticator::Open,
+        config: state.replica.config.clone(),
+    });
+    let metadata = Router::new()
+        .route(auth::METADATA_PATH, get(auth::protected_resource_metadata))
+        .route(&format!("{}/mcp", auth::METADATA_PATH), get(auth::protected_resource_metadata))
+        .with_state(auth_state);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state.clone())
+        .merge(metadata)
+        .merge(mcp_router(state, shutdown))
+}
+
+/// Binds and starts serving; returns once the socket listens.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
+    let identity = Identity::discover(config.replica.as_deref()).await;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| ServeError::Bind { addr: config.bind, source })?;
+    let local_addr = listener.local_addr()?;
+    let replica = Replica::new(config, identity);
+    let state = Arc::new(HttpState {
+        replica: replica.clone(),
+        sessions: Arc::new(LocalSessionManager::default()),
+        requests_in_flight: AtomicUsize::new(0),
+    });
+    let mcp_shutdown = CancellationToken::new();
+    let http_shutdown = CancellationToken::new();
+    let app = router(&state, &mcp_shutdown);
+    let stop = http_shutdown.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await
+    });
+    tracing::info!(
+        address = %local_addr,
+        replica = %replica.identity.replica,
+        profile = ?replica.config.profile,
+        mode = ?replica.config.mode,
+        auth = replica.config.auth_token.is_some() || replica.config.jwks_url.is_some(),
+        faults = replica.faults.is_active(),
+        "listening"
+    );
+    Ok(RunningServer { local_addr, replica, state, mcp_shutdown, http_shutdown, task })
+}
+
+impl RunningServer {
+    pub fn requests_in_flight(&self) -> usize {
+        self.state.requests_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Drains and stops: readyz turns 503, new requests get 503, in-flight requests finish up
+    /// to the drain deadline, then sessions and streams close and the listener stops.
+    pub async fn drain(self) -> Result<(), ServeError> {
+        let replica = &self.replica;
+        replica.drain.begin();
+        replica.metrics.set_draining();
+        let deadline = tokio::time::Instant::now() + replica.config.drain_deadline();
+        tracing::info!(in_flight = self.requests_in_flight(), "draining");
+        while self.requests_in_flight() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let abandoned = self.requests_in_flight();
+        if abandoned > 0 {
+            tracing::warn!(abandoned, "drain deadline reached with requests still in flight");
+        }
+        self.mcp_shutdown.cancel();
+        self.http_shutdown.cancel();
+        match tokio::time::timeout(CONNECTION_CLOSE_GRACE, self.task).await {
+            Ok(Ok(result)) => result?,
+            Ok(Err(join)) => tracing::error!(error = %join, "HTTP task failed"),
+            Err(_) => tracing::warn!("connections still open after the grace period; closing"),
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Runs a replica until SIGTERM/SIGINT, then drains. What `mcpfleet-server` and
+/// `mcpfleet serve` run.
+pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
+    let server = start(config).await?;
+    drain::shutdown_signal().await;
+    server.drain().await
+}

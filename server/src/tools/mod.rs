@@ -1,0 +1,114 @@
+//! Tool handlers. `ops` is the default toolbox, `probes` its allow-listed network checks,
+//! `conformance` the profile for the official conformance suite. Every tool call of every
+//! profile goes through [`instrumented_call`], which owns metrics, fault injection and the
+//! per-call log line, so no tool can forget them.
+
+pub mod conformance;
+pub mod ops;
+pub mod probes;
+
+use std::{future::Future, time::Instant};
+
+use axum::http::request::Parts;
+use rmcp::{
+    ErrorData, RoleServer,
+    model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock},
+    service::RequestContext,
+};
+
+use crate::{
+    Replica,
+    logging::{CallRecord, log_call},
+    metrics::Outcome,
+};
+
+/// Ends the call in the metrics even when the future is dropped (client went away), which is
+/// then counted as cancelled.
+struct CallGuard<'a> {
+    replica: &'a Replica,
+    tool: String,
+    started: Instant,
+    request_id: String,
+    session_id: Option<String>,
+    traceparent: Option<String>,
+    outcome: Outcome,
+    fault: bool,
+}
+
+impl Drop for CallGuard<'_> {
+    fn drop(&mut self) {
+        let elapsed = self.started.elapsed();
+        self.replica.metrics.call_finished(&self.tool, self.outcome, elapsed.as_secs_f64());
+        log_call(&CallRecord {
+            tool: &self.tool,
+            outcome: self.outcome.as_str(),
+            duration_ms: (elapsed.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+            request_id: &self.request_id,
+            session_id: self.session_id.as_deref(),
+            task_id: &self.replica.identity.task_id,
+            traceparent: self.traceparent.as_deref(),
+            fault: self.fault,
+        });
+    }
+}
+
+/// Runs one tool call with metrics, fault injection and the per-call log line around it.
+pub async fn instrumented_call<F, Fut>(
+    replica: &Replica,
+    request: CallToolRequestParams,
+    context: RequestContext<RoleServer>,
+    call: F,
+) -> Result<CallToolResponse, ErrorData>
+where
+    F: FnOnce(CallToolRequestParams, RequestContext<RoleServer>) -> Fut,
+    Fut: Future<Output = Result<CallToolResponse, ErrorData>>,
+{
+    let session_id = context
+        .extensions
+        .get::<Parts>()
+        .and_then(|parts| parts.headers.get("mcp-session-id"))
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    let mut guard = CallGuard {
+        replica,
+        tool: request.name.to_string(),
+        started: Instant::now(),
+        request_id: context.id.to_string(),
+        session_id,
+        traceparent: context.meta.get_traceparent().map(str::to_string),
+        outcome: Outcome::Cancelled,
+        fault: false,
+    };
+    replica.metrics.call_started();
+    let cancelled = context.ct.clone();
+
+    if let Some(decision) = replica.faults.decide(&guard.tool) {
+        if !decision.delay.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(decision.delay) => {}
+                _ = cancelled.cancelled() => return Err(ErrorData::internal_error("cancelled", None)),
+            }
+        }
+        if decision.fail {
+            guard.fault = true;
+            guard.outcome = Outcome::ToolError;
+            replica.metrics.fault_injected(&guard.tool);
+            let message = format!(
+                "injected fault: `{}` failed on purpose (fault plan `{}`, seed {})",
+                guard.tool,
+                replica.faults.plan(),
+                replica.faults.seed()
+            );
+            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
+        }
+    }
+
+    let result = call(request, context).await;
+    guard.outcome = match &result {
+        _ if cancelled.is_cancelled() => Outcome::Cancelled,
+        Ok(CallToolResponse::Complete(done)) if done.is_error == Some(true) => Outcome::ToolError,
+        Ok(_) => Outcome::Ok,
+        Err(_) => Outcome::ProtocolError,
+    };
+    result
+}
