@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     Mode, Profile, Replica, ServerConfig,
     auth::{self, AuthState, Authenticator},
-    drain,
+    body, drain,
     identity::Identity,
     tools::{conformance::ConformanceServer, ops::OpsServer},
 };
@@ -128,6 +128,9 @@ fn mcp_router(state: &Arc<HttpState>, shutdown: &CancellationToken) -> Router {
             Router::new().nest_service("/mcp", service)
         }
     };
+    // Layers run outside-in: drain gate and in-flight count, then auth, then the body check.
+    let router = router
+        .layer(middleware::from_fn_with_state(replica.config.max_body_bytes, body::check_json_body));
     let authenticator = Authenticator::from_config(&replica.config);
     let router = if authenticator.is_enabled() {
         let auth_state = Arc::new(AuthState { authenticator, config: replica.config.clone() });

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+mod body;
 pub mod config;
 pub mod drain;
 pub mod faults;
@@ -34,13 +35,17 @@ pub struct Replica {
     pub metrics: metrics::Metrics,
     pub faults: faults::FaultInjector,
     pub drain: drain::DrainState,
+    /// Compiled tool input schemas, built on the first call (the tool set is fixed per profile).
+    pub arguments: std::sync::OnceLock<tools::ArgumentValidator>,
 }
 
 impl Replica {
     pub fn new(config: ServerConfig, identity: identity::Identity) -> Arc<Self> {
         let faults = faults::FaultInjector::new(config.faults.clone(), config.fault_seed);
         let metrics = metrics::Metrics::new(Some(&faults));
-        Arc::new(Self { config, identity, metrics, faults, drain: drain::DrainState::default() })
+        Arc::new(Self { config, identity, metrics, faults, drain: drain::DrainState::default(),
+            arguments: std::sync::OnceLock::new(),
+        })
     }
 }
 

@@ -7,12 +7,12 @@ pub mod conformance;
 pub mod ops;
 pub mod probes;
 
-use std::{future::Future, time::Instant};
+use std::{collections::HashMap, future::Future, time::Instant};
 
 use axum::http::request::Parts;
 use rmcp::{
     ErrorData, RoleServer,
-    model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock},
+    model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Tool},
     service::RequestContext,
 };
 
@@ -111,4 +111,61 @@ where
         Err(_) => Outcome::ProtocolError,
     };
     result
+}
+
+/// The input schemas of a tool set, compiled once per replica. Arguments are checked here
+/// before a tool runs so the caller learns which field is wrong, not just that deserialising
+/// failed.
+pub struct ArgumentValidator {
+    validators: HashMap<String, jsonschema::Validator>,
+    names: Vec<String>,
+}
+
+impl ArgumentValidator {
+    pub fn new(tools: &[Tool]) -> Self {
+        let mut names: Vec<String> = tools.iter().map(|tool| tool.name.to_string()).collect();
+        names.sort();
+        let validators = tools
+            .iter()
+            .filter_map(|tool| {
+                let schema = serde_json::Value::Object((*tool.input_schema).clone());
+                match jsonschema::validator_for(&schema) {
+                    Ok(validator) => Some((tool.name.to_string(), validator)),
+                    Err(error) => {
+                        tracing::error!(tool = %tool.name, %error, "tool has an invalid input schema");
+                        None
+                    }
+                }
+            })
+            .collect();
+        Self { validators, names }
+    }
+
+    /// `Err` for an unknown tool (a protocol error naming the tools there are); `Ok(Some)` with
+    /// an `isError` result listing each invalid field (so a model can correct itself);
+    /// `Ok(None)` when the call may proceed.
+    pub fn check(&self, request: &CallToolRequestParams) -> Result<Option<CallToolResult>, ErrorData> {
+        let name = request.name.as_ref();
+        if !self.names.iter().any(|known| known == name) {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{name}`; this server has: {}", self.names.join(", ")),
+                None,
+            ));
+        }
+        let Some(validator) = self.validators.get(name) else { return Ok(None) };
+        let arguments = serde_json::Value::Object(request.arguments.clone().unwrap_or_default());
+        let problems: Vec<String> = validator
+            .iter_errors(&arguments)
+            .map(|error| {
+                let path = error.instance_path().to_string();
+                let at = if path.is_empty() { "arguments".to_string() } else { path };
+                format!("{at}: {error}")
+            })
+            .collect();
+        if problems.is_empty() {
+            return Ok(None);
+        }
+        let message = format!("invalid arguments for `{name}`: {}", problems.join("; "));
+        Ok(Some(CallToolResult::error(vec![ContentBlock::text(message)])))
+    }
 }

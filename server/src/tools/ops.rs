@@ -19,7 +19,7 @@ use rmcp::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::instrumented_call;
+use super::{ArgumentValidator, instrumented_call};
 use crate::{Replica, identity::Identity};
 
 pub const IDENTITY_URI: &str = "mcpfleet://replica/identity";
@@ -207,9 +207,14 @@ impl ServerHandler for OpsServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        instrumented_call(&self.replica, request, context, |request, context| {
+        instrumented_call(&self.replica, request, context, |request, context| async move {
+            let validator =
+                self.replica.arguments.get_or_init(|| ArgumentValidator::new(&self.tool_router.list_all()));
+            if let Some(refusal) = validator.check(&request)? {
+                return Ok(refusal.into());
+            }
             let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
-            self.tool_router.call(call)
+            self.tool_router.call(call).await
         })
         .await
     }

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The one test command. Installs what the tests need from the package registries into
+# git-ignored folders of this repository, then runs every test: the workspace's Rust tests,
+# the deploy-asset checks against moto, and the official MCP conformance suite.
+# Idempotent: a second run reuses the installs. Any missing piece fails the run loudly.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+conformance_version=0.2.0-alpha.12
+venv="$repo/.venv"
+npm_prefix="$repo/.tools/npm"
+
+step() { printf '\n== %s\n' "$*"; }
+die() { printf 'tests/run.sh: %s\n' "$*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required but not installed ($2)"; }
+
+need cargo "install Rust with rustup"
+need python3 "install CPython 3.10 or newer"
+need npm "install Node.js and npm (any version; Node 22 itself comes from npm)"
+need tmux "install tmux (apt-get install tmux)"
+
+step "Python venv with moto and cfn-lint ($venv)"
+stamp="$venv/.requirements.sha"
+want=$(sha256sum tests/requirements.txt | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  python3 -m venv "$venv" || die "cannot create a venv (install python3-venv)"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt \
+    || die "pip could not install tests/requirements.txt"
+  echo "$want" > "$stamp"
+fi
+"$venv/bin/python" -c 'import moto, boto3, pytest, yaml' || die "the venv lacks moto/boto3/pytest/yaml"
+
+step "Node 22 and @modelcontextprotocol/conformance@$conformance_version ($npm_prefix)"
+node="$npm_prefix/node_modules/.bin/node"
+suite="$npm_prefix/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+if [ ! -x "$node" ] || [ ! -f "$suite" ] \
+   || ! grep -q "\"version\": \"$conformance_version\"" "$npm_prefix/node_modules/@modelcontextprotocol/conformance/package.json"; then
+  mkdir -p "$npm_prefix"
+  npm install --prefix "$npm_prefix" --no-audit --no-fund --loglevel=error \
+    node@22 "@modelcontextprotocol/conformance@$conformance_version" \
+    || die "npm could not install Node 22 and the conformance suite"
+fi
+"$node" --version | grep -q '^v22\.' || die "$node is not Node 22"
+[ -f "$suite" ] || die "conformance suite missing at $suite"
+export MCPFLEET_NODE="$node" MCPFLEET_CONFORMANCE="$suite" MCPFLEET_VENV="$venv"
+
+step "Rust tests (workspace)"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+else
+  echo "cargo-nextest not found; using cargo test"
+  cargo test --workspace --no-fail-fast
+fi
+
+step "Deploy assets: cfn-lint and moto"
+tests/aws_assets/run.sh
+
+step "MCP conformance suite"
+cargo build --quiet -p mcpfleet-server
+tests/conformance/run.sh "$repo/target/debug/mcpfleet-server"
+
+printf '\ntests/run.sh: all stages passed\n'
