@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use mcpfleet_server::ServerConfig;
 
 #[derive(Parser)]
-#[command(name = "mcpfleet-server", version, about = "MCP ops toolbox server for Amazon ECS")]
+#[command(
+    name = "mcpfleet-server",
+    version,
+    about = "MCP ops toolbox server for Amazon ECS"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -33,9 +37,8 @@ fn main() -> ExitCode {
         .expect("tokio runtime starts");
     match cli.command {
         Some(Command::Healthcheck { url }) => {
-            let url = url.unwrap_or_else(|| {
-                format!("http://127.0.0.1:{}/healthz", cli.config.bind.port())
-            });
+            let url = url
+                .unwrap_or_else(|| format!("http://127.0.0.1:{}/healthz", cli.config.bind.port()));
             runtime.block_on(healthcheck(&url))
         }
         None => {
@@ -52,7 +55,9 @@ fn main() -> ExitCode {
 }
 
 async fn healthcheck(url: &str) -> ExitCode {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build();
     let response = match client {
         Ok(client) => client.get(url).send().await,
         Err(error) => Err(error),

@@ -56,11 +56,19 @@ impl Reply {
         self.messages
             .iter()
             .find(|m| m.get("result").is_some() || m.get("error").is_some())
-            .unwrap_or_else(|| panic!("no JSON-RPC response in {:?} ({})", self.messages, self.text))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no JSON-RPC response in {:?} ({})",
+                    self.messages, self.text
+                )
+            })
     }
 
     pub fn notifications(&self, method: &str) -> Vec<&Value> {
-        self.messages.iter().filter(|m| m["method"] == method).collect()
+        self.messages
+            .iter()
+            .filter(|m| m["method"] == method)
+            .collect()
     }
 }
 
@@ -71,7 +79,10 @@ impl RawClient {
 
     pub fn for_url(url: String) -> Self {
         Self {
-            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
             url,
             session: None,
             headers: Vec::new(),
@@ -115,13 +126,19 @@ impl RawClient {
         } else {
             messages(&content_type, &text)
         };
-        Reply { status, headers, messages, text }
+        Reply {
+            status,
+            headers,
+            messages,
+            text,
+        }
     }
 
     pub async fn request(&mut self, method: &str, params: Value) -> Reply {
         let id = self.next_id;
         self.next_id += 1;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await
     }
 
     pub async fn initialize(&mut self) -> Reply {
@@ -135,19 +152,31 @@ impl RawClient {
                 }),
             )
             .await;
-        assert_eq!(reply.status, StatusCode::OK, "initialize failed: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "initialize failed: {}",
+            reply.text
+        );
         self.session = reply
             .headers
             .get("mcp-session-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let ack = self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
-        assert!(ack.status.is_success(), "initialized notification refused: {}", ack.status);
+        let ack = self
+            .send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        assert!(
+            ack.status.is_success(),
+            "initialized notification refused: {}",
+            ack.status
+        );
         reply
     }
 
     pub async fn call(&mut self, tool: &str, arguments: Value) -> Reply {
-        self.request("tools/call", json!({"name": tool, "arguments": arguments})).await
+        self.request("tools/call", json!({"name": tool, "arguments": arguments}))
+            .await
     }
 
     /// Calls `tool` and returns the CallToolResult, failing on a protocol error.
@@ -155,26 +184,35 @@ impl RawClient {
         let reply = self.call(tool, arguments).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         let response = reply.response();
-        assert!(response.get("error").is_none(), "protocol error: {response}");
+        assert!(
+            response.get("error").is_none(),
+            "protocol error: {response}"
+        );
         response["result"].clone()
     }
 }
 
 /// The text of the first content block of a CallToolResult.
 pub fn text(result: &Value) -> &str {
-    result["content"][0]["text"].as_str().unwrap_or_else(|| panic!("no text content in {result}"))
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no text content in {result}"))
 }
 
 /// Asserts the replica still answers health checks and a normal tool call.
 pub async fn assert_still_serving(server: &RunningServer) {
-    let health = reqwest::get(format!("{}/healthz", base(server))).await.unwrap();
+    let health = reqwest::get(format!("{}/healthz", base(server)))
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     let mut client = RawClient::new(server);
     for (name, value) in auth_headers(server) {
         client = client.header(&name, &value);
     }
     client.initialize().await;
-    let result = client.call_ok("echo", json!({"message": "still here"})).await;
+    let result = client
+        .call_ok("echo", json!({"message": "still here"}))
+        .await;
     assert_eq!(text(&result), "still here");
 }
 
@@ -186,5 +224,10 @@ fn auth_headers(server: &RunningServer) -> Vec<(String, String)> {
 }
 
 pub async fn metrics(server: &RunningServer) -> String {
-    reqwest::get(format!("{}/metrics", base(server))).await.unwrap().text().await.unwrap()
+    reqwest::get(format!("{}/metrics", base(server)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
