@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use mcpfleet_server::ServerConfig;
 
 #[derive(Parser)]
-#[command(name = "mcpfleet", version, about = "Operations console for MCP servers on Amazon ECS")]
+#[command(
+    name = "mcpfleet",
+    version,
+    about = "Operations console for MCP servers on Amazon ECS"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -1,0 +1,70 @@
+//! The fleet model and the `Source` contract every backend (local, AWS, static) implements.
+//! Nothing here knows about terminals: no ratatui or crossterm in `fleet/`, `sources/`, `mcp/`.
+
+pub mod command;
+pub mod logs;
+pub mod model;
+pub mod time;
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+pub use command::{Command, CommandError, CommandRequest, RevisionChange};
+pub use logs::{Level, LogLine, LogReceiver, LogSender, log_channel};
+pub use model::*;
+
+/// What a running source hands the console: the latest snapshot, the log stream, and a way to
+/// send commands. Dropping the handle stops the source (and, for local, its children).
+pub struct SourceHandle {
+    pub snapshots: watch::Receiver<Arc<FleetSnapshot>>,
+    pub logs: LogReceiver,
+    commands: mpsc::Sender<CommandRequest>,
+    /// Stops the source's workers when dropped.
+    pub(crate) _shutdown: Option<tokio_util::sync::DropGuard>,
+}
+
+impl SourceHandle {
+    pub fn new(
+        snapshots: watch::Receiver<Arc<FleetSnapshot>>,
+        logs: LogReceiver,
+        commands: mpsc::Sender<CommandRequest>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Self {
+        Self { snapshots, logs, commands, _shutdown: Some(shutdown.drop_guard()) }
+    }
+
+    pub fn snapshot(&self) -> Arc<FleetSnapshot> {
+        self.snapshots.borrow().clone()
+    }
+
+    /// Sends a command and waits for the source's answer.
+    pub async fn execute(&self, command: Command) -> Result<String, CommandError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(CommandRequest { command, reply })
+            .await
+            .map_err(|_| CommandError::SourceGone)?;
+        answer.await.map_err(|_| CommandError::SourceGone)?
+    }
+
+    /// Waits until `predicate` holds for a snapshot, or `timeout` passes.
+    pub async fn wait_for(
+        &mut self,
+        timeout: std::time::Duration,
+        mut predicate: impl FnMut(&FleetSnapshot) -> bool,
+    ) -> Option<Arc<FleetSnapshot>> {
+        let wait = self.snapshots.wait_for(|snapshot| predicate(snapshot));
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(snapshot)) => Some(snapshot.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A backend that discovers a fleet and acts on it. `start` spawns the source's workers on the
+/// current tokio runtime and returns at once; the first snapshot may still be empty.
+pub trait Source: Send + 'static {
+    fn kind(&self) -> SourceKind;
+    fn start(self: Box<Self>) -> SourceHandle;
+}

@@ -1,0 +1,191 @@
+//! The fleet as the console sees it: services → deployments → tasks → MCP endpoints, with
+//! ECS's vocabulary so the same screens serve the local fleet and real ECS. A snapshot is
+//! complete and immutable; a source replaces it whole.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Local,
+    Aws,
+    Static,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetSnapshot {
+    pub source: SourceKind,
+    /// "local", "cluster @ region", or the config file for static.
+    pub context: String,
+    pub services: Vec<Service>,
+    /// When the data in this snapshot was last fetched successfully.
+    #[serde(with = "crate::fleet::time")]
+    pub fetched_at: SystemTime,
+    /// Set when the last refresh failed: the data is the last good one.
+    pub stale: Option<String>,
+    pub api_calls: u64,
+    pub api_errors: u64,
+}
+
+impl FleetSnapshot {
+    pub fn empty(source: SourceKind, context: impl Into<String>) -> Self {
+        Self {
+            source,
+            context: context.into(),
+            services: Vec::new(),
+            fetched_at: SystemTime::now(),
+            stale: None,
+            api_calls: 0,
+            api_errors: 0,
+        }
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|service| service.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub name: String,
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    /// Newest first; the PRIMARY deployment is the target of the current rollout.
+    pub deployments: Vec<Deployment>,
+    pub tasks: Vec<Task>,
+    /// Newest first, in ECS's wording ("has reached a steady state").
+    pub events: Vec<ServiceEvent>,
+    pub mcp_path: String,
+}
+
+impl Service {
+    pub fn primary(&self) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.status == DeploymentStatus::Primary)
+    }
+
+    /// Tasks a call may be routed to: running, healthy, not draining, with an endpoint.
+    pub fn ready_tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(|task| task.is_ready())
+    }
+
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.tasks.iter().find(|task| task.id == id || task.id.starts_with(id))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeploymentStatus {
+    Primary,
+    Active,
+    Inactive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RolloutState {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployment {
+    pub id: String,
+    pub status: DeploymentStatus,
+    /// Task definition revision this deployment runs.
+    pub revision: u32,
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    pub failed: u32,
+    pub rollout_state: RolloutState,
+    pub rollout_reason: Option<String>,
+    #[serde(with = "crate::fleet::time")]
+    pub created_at: SystemTime,
+    #[serde(with = "crate::fleet::time")]
+    pub updated_at: SystemTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TaskStatus {
+    Provisioning,
+    Pending,
+    Activating,
+    Running,
+    Deactivating,
+    Stopping,
+    Stopped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Health {
+    Healthy,
+    Unhealthy,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoint {
+    /// Full MCP URL, e.g. http://127.0.0.1:41235/mcp.
+    pub url: String,
+    /// `host:port` the URL points at (an IP for tasks, a name for static servers).
+    pub address: String,
+}
+
+/// Per-task load, scraped from the server's /metrics.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TaskMetrics {
+    pub in_flight: u64,
+    pub calls: u64,
+    pub errors: u64,
+    #[serde(with = "crate::fleet::time::option")]
+    pub fetched_at: Option<SystemTime>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub id: String,
+    pub revision: u32,
+    pub deployment_id: String,
+    pub last_status: TaskStatus,
+    pub desired_status: TaskStatus,
+    pub health: Health,
+    /// True once the task was told to stop and no longer takes new calls.
+    pub draining: bool,
+    pub availability_zone: Option<String>,
+    pub endpoint: Option<Endpoint>,
+    #[serde(with = "crate::fleet::time::option")]
+    pub started_at: Option<SystemTime>,
+    #[serde(with = "crate::fleet::time::option")]
+    pub stopped_at: Option<SystemTime>,
+    pub stopped_reason: Option<String>,
+    pub exit_code: Option<i32>,
+    pub metrics: Option<TaskMetrics>,
+}
+
+impl Task {
+    pub fn is_ready(&self) -> bool {
+        self.last_status == TaskStatus::Running
+            && self.health == Health::Healthy
+            && !self.draining
+            && self.endpoint.is_some()
+    }
+
+    /// The first 8 characters, as ECS consoles show task ids.
+    pub fn short_id(&self) -> &str {
+        &self.id[..self.id.len().min(8)]
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceEvent {
+    #[serde(with = "crate::fleet::time")]
+    pub at: SystemTime,
+    pub message: String,
+}

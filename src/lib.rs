@@ -1,0 +1,9 @@
+//! `mcpfleet`, the console: fleet model, sources (local, AWS, static), the MCP client pool, and
+//! the command-line interface. The terminal UI lives in `ui/`; nothing outside it touches the
+//! terminal.
+
+#![forbid(unsafe_code)]
+
+pub mod fleet;
+pub mod mcp;
+pub mod sources;
