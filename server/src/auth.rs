@@ -108,7 +108,10 @@ impl JwtVerifier {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid)?;
         let key = match self.find_key(header.kid.as_deref(), false).await? {
             Some(key) => key,
-            None => self.find_key(header.kid.as_deref(), true).await?.ok_or(AuthError::UnknownKey)?,
+            None => self
+                .find_key(header.kid.as_deref(), true)
+                .await?
+                .ok_or(AuthError::UnknownKey)?,
         };
         let mut validation = Validation::new(header.alg);
         match &self.audience {
@@ -147,7 +150,9 @@ impl JwtVerifier {
             *self.keys.write().await = Some((set, Instant::now()));
         }
         let keys = self.keys.read().await;
-        let Some((set, _)) = &*keys else { return Ok(None) };
+        let Some((set, _)) = &*keys else {
+            return Ok(None);
+        };
         let jwk = match kid {
             Some(kid) => set.find(kid),
             None if set.keys.len() == 1 => set.keys.first(),
@@ -188,15 +193,22 @@ pub async fn require_auth(
     match state.authenticator.check(request.headers()).await {
         Ok(()) => next.run(request).await,
         Err(error) => {
-            let mut challenge =
-                format!("Bearer resource_metadata=\"{}\"", metadata_url(&state.config, request.headers()));
+            let mut challenge = format!(
+                "Bearer resource_metadata=\"{}\"",
+                metadata_url(&state.config, request.headers())
+            );
             if error != AuthError::Missing {
                 challenge.push_str(", error=\"invalid_token\"");
             }
-            let mut response =
-                (StatusCode::UNAUTHORIZED, Json(json!({ "error": error.to_string() }))).into_response();
+            let mut response = (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({ "error": error.to_string() })),
+            )
+                .into_response();
             if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
             }
             response
         }
@@ -225,9 +237,15 @@ mod tests {
     fn bearer_token_parsing() {
         let mut headers = HeaderMap::new();
         assert_eq!(bearer_token(&headers), None);
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(bearer_token(&headers), Some("abc"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer  abc "));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer  abc "),
+        );
         assert_eq!(bearer_token(&headers), Some("abc"));
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert_eq!(bearer_token(&headers), None);
@@ -244,8 +262,14 @@ mod tests {
             headers
         };
         assert_eq!(auth.check(&with("Bearer s3cret")).await, Ok(()));
-        assert_eq!(auth.check(&with("Bearer s3cre")).await, Err(AuthError::Invalid));
-        assert_eq!(auth.check(&with("Bearer s3crett")).await, Err(AuthError::Invalid));
+        assert_eq!(
+            auth.check(&with("Bearer s3cre")).await,
+            Err(AuthError::Invalid)
+        );
+        assert_eq!(
+            auth.check(&with("Bearer s3crett")).await,
+            Err(AuthError::Invalid)
+        );
         assert_eq!(auth.check(&HeaderMap::new()).await, Err(AuthError::Missing));
     }
 }

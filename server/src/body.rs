@@ -34,7 +34,12 @@ pub async fn check_json_body(State(limit): State<usize>, request: Request, next:
         }
     };
     if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-        return jsonrpc_error(StatusCode::BAD_REQUEST, -32700, format!("parse error: {error}"));
+        return jsonrpc_error(
+            StatusCode::BAD_REQUEST,
+            -32700,
+            format!("parse error: {error}"),
+        );
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }

@@ -48,9 +48,14 @@ pub struct ServerConfig {
     pub allowed_hosts: Vec<String>,
 
     /// Origin header values accepted on /mcp, comma separated (e.g. https://app.example.com:443,
-    /// http://localhost:*). Requests without an Origin header are allowed; with the list empty,
-    /// every request carrying an Origin is refused.
-    #[arg(long, env = "MCPFLEET_ALLOWED_ORIGINS", value_delimiter = ',')]
+    /// http://localhost:*). Requests without an Origin header are allowed; the default admits
+    /// browser pages served from loopback only; an empty value refuses every Origin.
+    #[arg(
+        long,
+        env = "MCPFLEET_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = "http://localhost:*,http://127.0.0.1:*,http://[::1]:*"
+    )]
     pub allowed_origins: Vec<String>,
 
     /// Stateless (any replica serves any request) or session mode (2025-11-25 sessions).
@@ -60,7 +65,11 @@ pub struct ServerConfig {
 
     /// Seconds to let in-flight calls finish after SIGTERM before exiting; keep it below the
     /// ECS container stopTimeout.
-    #[arg(long = "drain-deadline-secs", env = "MCPFLEET_DRAIN_DEADLINE_SECS", default_value_t = 25)]
+    #[arg(
+        long = "drain-deadline-secs",
+        env = "MCPFLEET_DRAIN_DEADLINE_SECS",
+        default_value_t = 25
+    )]
     pub drain_deadline_secs: u64,
 
     /// Largest accepted request body in bytes; larger bodies get 413.

@@ -78,7 +78,10 @@ fn parse_latency(value: &str) -> Result<(u64, u64), FaultParseError> {
     let bad = || FaultParseError::Latency(value.to_string());
     let digits = value.strip_suffix("ms").ok_or_else(bad)?;
     let (low, high) = match digits.split_once("..") {
-        Some((low, high)) => (low.parse().map_err(|_| bad())?, high.parse().map_err(|_| bad())?),
+        Some((low, high)) => (
+            low.parse().map_err(|_| bad())?,
+            high.parse().map_err(|_| bad())?,
+        ),
         None => {
             let fixed = digits.parse().map_err(|_| bad())?;
             (fixed, fixed)
@@ -122,7 +125,11 @@ pub struct FaultInjector {
 
 impl FaultInjector {
     pub fn new(plan: FaultPlan, seed: u64) -> Self {
-        Self { plan, seed, rng: Mutex::new(StdRng::seed_from_u64(seed)) }
+        Self {
+            plan,
+            seed,
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+        }
     }
 
     pub fn plan(&self) -> &FaultPlan {
@@ -145,7 +152,10 @@ impl FaultInjector {
     /// Decides the fault for one call of `tool`; `None` when no rule applies.
     pub fn decide(&self, tool: &str) -> Option<FaultDecision> {
         let rule = self.rule_for(tool)?;
-        let mut rng = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut rng = self
+            .rng
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let delay = rule
             .latency_ms
             .map(|(low, high)| Duration::from_millis(rng.random_range(low..=high)))
@@ -161,18 +171,29 @@ mod tests {
 
     #[test]
     fn parses_rules_and_round_trips() {
-        let plan: FaultPlan = "echo:error=0.25,latency=10..20ms; *:latency=5ms".parse().unwrap();
+        let plan: FaultPlan = "echo:error=0.25,latency=10..20ms; *:latency=5ms"
+            .parse()
+            .unwrap();
         assert_eq!(plan.rules.len(), 2);
         assert_eq!(plan.rules[0].latency_ms, Some((10, 20)));
         assert_eq!(plan.rules[1].latency_ms, Some((5, 5)));
-        assert_eq!(plan.to_string(), "echo:error=0.25,latency=10..20ms;*:error=0,latency=5..5ms");
+        assert_eq!(
+            plan.to_string(),
+            "echo:error=0.25,latency=10..20ms;*:error=0,latency=5..5ms"
+        );
         assert_eq!("".parse::<FaultPlan>().unwrap(), FaultPlan::default());
     }
 
     #[test]
     fn rejects_bad_rules_with_the_offending_part() {
-        assert_eq!("echo".parse::<FaultPlan>(), Err(FaultParseError::Shape("echo".into())));
-        assert_eq!("echo:error=2".parse::<FaultPlan>(), Err(FaultParseError::Rate("2".into())));
+        assert_eq!(
+            "echo".parse::<FaultPlan>(),
+            Err(FaultParseError::Shape("echo".into()))
+        );
+        assert_eq!(
+            "echo:error=2".parse::<FaultPlan>(),
+            Err(FaultParseError::Rate("2".into()))
+        );
         assert_eq!(
             "echo:latency=20..10ms".parse::<FaultPlan>(),
             Err(FaultParseError::Latency("20..10ms".into()))
@@ -188,18 +209,22 @@ mod tests {
         let plan: FaultPlan = "echo:error=0.5,latency=0..100ms".parse().unwrap();
         let draw = |seed| {
             let injector = FaultInjector::new(plan.clone(), seed);
-            (0..64).map(|_| injector.decide("echo").unwrap()).collect::<Vec<_>>()
+            (0..64)
+                .map(|_| injector.decide("echo").unwrap())
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(7), draw(8));
         let failures = draw(7).iter().filter(|d| d.fail).count();
-        assert!((16..=48).contains(&failures), "{failures} of 64 failed at rate 0.5");
+        assert!(
+            (16..=48).contains(&failures),
+            "{failures} of 64 failed at rate 0.5"
+        );
     }
 
     #[test]
     fn exact_rule_wins_over_wildcard() {
-        let injector =
-            FaultInjector::new("*:error=1;echo:error=0".parse().unwrap(), 1);
+        let injector = FaultInjector::new("*:error=1;echo:error=0".parse().unwrap(), 1);
         assert!(!injector.decide("echo").unwrap().fail);
         assert!(injector.decide("sleep").unwrap().fail);
     }

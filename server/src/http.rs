@@ -43,7 +43,10 @@ const CONNECTION_CLOSE_GRACE: Duration = Duration::from_secs(2);
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("HTTP server failed: {0}")]
     Http(#[from] std::io::Error),
 }
@@ -78,7 +81,11 @@ fn allowed_hosts(config: &ServerConfig, identity: &Identity) -> Vec<String> {
     if config.allowed_hosts.iter().any(|host| host.trim() == "*") {
         return Vec::new();
     }
-    let mut hosts: Vec<String> = config.allowed_hosts.iter().map(|h| h.trim().to_string()).collect();
+    let mut hosts: Vec<String> = config
+        .allowed_hosts
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
     if identity.source == "ecs" {
         hosts.extend(identity.addresses.iter().cloned());
     }
@@ -86,7 +93,11 @@ fn allowed_hosts(config: &ServerConfig, identity: &Identity) -> Vec<String> {
     hosts
 }
 
-fn mcp_config(config: &ServerConfig, identity: &Identity, shutdown: &CancellationToken) -> StreamableHttpServerConfig {
+fn mcp_config(
+    config: &ServerConfig,
+    identity: &Identity,
+    shutdown: &CancellationToken,
+) -> StreamableHttpServerConfig {
     let mut mcp = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(config.mode == Mode::Session)
         .with_json_response(config.mode == Mode::Stateless)
@@ -96,7 +107,11 @@ fn mcp_config(config: &ServerConfig, identity: &Identity, shutdown: &Cancellatio
         hosts if hosts.is_empty() => mcp.disable_allowed_hosts(),
         hosts => mcp.with_allowed_hosts(hosts),
     };
-    let origins: Vec<&String> = config.allowed_origins.iter().filter(|o| !o.trim().is_empty()).collect();
+    let origins: Vec<&String> = config
+        .allowed_origins
+        .iter()
+        .filter(|o| !o.trim().is_empty())
+        .collect();
     if origins.is_empty() {
         mcp.enforce_origin_validation()
     } else {
@@ -129,12 +144,20 @@ fn mcp_router(state: &Arc<HttpState>, shutdown: &CancellationToken) -> Router {
         }
     };
     // Layers run outside-in: drain gate and in-flight count, then auth, then the body check.
-    let router = router
-        .layer(middleware::from_fn_with_state(replica.config.max_body_bytes, body::check_json_body));
+    let router = router.layer(middleware::from_fn_with_state(
+        replica.config.max_body_bytes,
+        body::check_json_body,
+    ));
     let authenticator = Authenticator::from_config(&replica.config);
     let router = if authenticator.is_enabled() {
-        let auth_state = Arc::new(AuthState { authenticator, config: replica.config.clone() });
-        router.layer(middleware::from_fn_with_state(auth_state, auth::require_auth))
+        let auth_state = Arc::new(AuthState {
+            authenticator,
+            config: replica.config.clone(),
+        });
+        router.layer(middleware::from_fn_with_state(
+            auth_state,
+            auth::require_auth,
+        ))
     } else {
         router
     };
@@ -143,10 +166,21 @@ fn mcp_router(state: &Arc<HttpState>, shutdown: &CancellationToken) -> Router {
 
 /// Refuses new requests while draining, and keeps each accepted one counted until its response
 /// (often an SSE stream) has been fully sent or dropped.
-async fn track_request(State(state): State<Arc<HttpState>>, request: Request, next: Next) -> Response {
+async fn track_request(
+    State(state): State<Arc<HttpState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if state.replica.drain.is_draining() {
-        let mut response = (StatusCode::SERVICE_UNAVAILABLE, "draining: retry on another replica\n").into_response();
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        let mut response = (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "draining: retry on another replica\n",
+        )
+            .into_response();
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        );
         return response;
     }
     state.requests_in_flight.fetch_add(1, Ordering::SeqCst);
@@ -182,7 +216,10 @@ async fn metrics(State(state): State<Arc<HttpState>>) -> Response {
     let sessions = state.sessions.sessions.read().await.len();
     state.replica.metrics.set_open_sessions(sessions);
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.replica.metrics.render(),
     )
         .into_response()
@@ -195,7 +232,10 @@ fn router(state: &Arc<HttpState>, shutdown: &CancellationToken) -> Router {
     });
     let metadata = Router::new()
         .route(auth::METADATA_PATH, get(auth::protected_resource_metadata))
-        .route(&format!("{}/mcp", auth::METADATA_PATH), get(auth::protected_resource_metadata))
+        .route(
+            &format!("{}/mcp", auth::METADATA_PATH),
+            get(auth::protected_resource_metadata),
+        )
         .with_state(auth_state);
     Router::new()
         .route("/healthz", get(healthz))
@@ -211,7 +251,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     let identity = Identity::discover(config.replica.as_deref()).await;
     let listener = TcpListener::bind(config.bind)
         .await
-        .map_err(|source| ServeError::Bind { addr: config.bind, source })?;
+        .map_err(|source| ServeError::Bind {
+            addr: config.bind,
+            source,
+        })?;
     let local_addr = listener.local_addr()?;
     let replica = Replica::new(config, identity);
     let state = Arc::new(HttpState {
@@ -224,7 +267,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     let app = router(&state, &mcp_shutdown);
     let stop = http_shutdown.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
     });
     tracing::info!(
         address = %local_addr,
@@ -235,7 +280,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
         faults = replica.faults.is_active(),
         "listening"
     );
-    Ok(RunningServer { local_addr, replica, state, mcp_shutdown, http_shutdown, task })
+    Ok(RunningServer {
+        local_addr,
+        replica,
+        state,
+        mcp_shutdown,
+        http_shutdown,
+        task,
+    })
 }
 
 impl RunningServer {
@@ -256,7 +308,10 @@ impl RunningServer {
         }
         let abandoned = self.requests_in_flight();
         if abandoned > 0 {
-            tracing::warn!(abandoned, "drain deadline reached with requests still in flight");
+            tracing::warn!(
+                abandoned,
+                "drain deadline reached with requests still in flight"
+            );
         }
         self.mcp_shutdown.cancel();
         self.http_shutdown.cancel();

@@ -58,7 +58,10 @@ struct ContainerNetwork {
 }
 
 fn now_unix_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
 }
 
 impl Identity {
@@ -101,7 +104,11 @@ impl Identity {
         let get = |url: String| {
             let client = client.clone();
             async move {
-                let response = client.get(&url).send().await.and_then(|r| r.error_for_status());
+                let response = client
+                    .get(&url)
+                    .send()
+                    .await
+                    .and_then(|r| r.error_for_status());
                 match response {
                     Ok(response) => Ok(response),
                     Err(source) => Err(IdentityError::Request { url, source }),
@@ -113,13 +120,25 @@ impl Identity {
             .await?
             .json()
             .await
-            .map_err(|source| IdentityError::Request { url: task_url, source })?;
-        let container: ContainerMetadata = get(uri.to_string())
-            .await?
-            .json()
-            .await
-            .map_err(|source| IdentityError::Request { url: uri.to_string(), source })?;
-        let task_id = task.task_arn.rsplit('/').next().unwrap_or(&task.task_arn).to_string();
+            .map_err(|source| IdentityError::Request {
+                url: task_url,
+                source,
+            })?;
+        let container: ContainerMetadata =
+            get(uri.to_string())
+                .await?
+                .json()
+                .await
+                .map_err(|source| IdentityError::Request {
+                    url: uri.to_string(),
+                    source,
+                })?;
+        let task_id = task
+            .task_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or(&task.task_arn)
+            .to_string();
         let task_definition = match (&task.family, &task.revision) {
             (Some(family), Some(revision)) => Some(format!("{family}:{revision}")),
             _ => None,
@@ -134,7 +153,11 @@ impl Identity {
             revision: task.revision,
             availability_zone: task.availability_zone,
             image: container.image,
-            addresses: container.networks.into_iter().flat_map(|n| n.ipv4_addresses).collect(),
+            addresses: container
+                .networks
+                .into_iter()
+                .flat_map(|n| n.ipv4_addresses)
+                .collect(),
             started_at_unix_ms: now_unix_ms(),
         })
     }

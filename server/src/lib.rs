@@ -43,7 +43,12 @@ impl Replica {
     pub fn new(config: ServerConfig, identity: identity::Identity) -> Arc<Self> {
         let faults = faults::FaultInjector::new(config.faults.clone(), config.fault_seed);
         let metrics = metrics::Metrics::new(Some(&faults));
-        Arc::new(Self { config, identity, metrics, faults, drain: drain::DrainState::default(),
+        Arc::new(Self {
+            config,
+            identity,
+            metrics,
+            faults,
+            drain: drain::DrainState::default(),
             arguments: std::sync::OnceLock::new(),
         })
     }

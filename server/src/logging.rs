@@ -6,8 +6,8 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 /// Installs the JSON subscriber once; later calls (tests, embedding) are no-ops.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
     let _ = fmt()
         .json()
         .flatten_event(true)

@@ -8,9 +8,7 @@ use std::sync::{
 
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
-    metrics::{
-        counter::Counter, family::Family, gauge::Gauge, histogram::Histogram, info::Info,
-    },
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram, info::Info},
     registry::Registry,
 };
 
@@ -66,7 +64,9 @@ struct FaultLabels {
 
 fn latency_histogram() -> Histogram {
     // 0.5 ms .. ~33 s: loopback echo sits at the bottom, a slow upstream at the top.
-    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.0005, 2.0, 17))
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.0005, 2.0, 17,
+    ))
 }
 
 pub struct Metrics {
@@ -93,21 +93,37 @@ impl Metrics {
         let open_sessions = Gauge::default();
         let faults_injected = Family::<FaultLabels, Counter>::default();
         let draining = Gauge::default();
-        registry.register("in_flight_calls", "Tool calls being served now", in_flight.clone());
-        registry.register("tool_calls", "Tool calls by tool and outcome", calls.clone());
+        registry.register(
+            "in_flight_calls",
+            "Tool calls being served now",
+            in_flight.clone(),
+        );
+        registry.register(
+            "tool_calls",
+            "Tool calls by tool and outcome",
+            calls.clone(),
+        );
         registry.register(
             "tool_call_duration_seconds",
             "Tool call latency by tool",
             latency.clone(),
         );
-        registry.register("open_streams", "Open SSE response streams", open_streams.clone());
+        registry.register(
+            "open_streams",
+            "Open SSE response streams",
+            open_streams.clone(),
+        );
         registry.register("open_sessions", "Open MCP sessions", open_sessions.clone());
         registry.register(
             "faults_injected",
             "Tool errors injected by the fault plan",
             faults_injected.clone(),
         );
-        registry.register("draining", "1 while the replica drains after SIGTERM", draining.clone());
+        registry.register(
+            "draining",
+            "1 while the replica drains after SIGTERM",
+            draining.clone(),
+        );
         registry.register(
             "build",
             "Build of this replica",
@@ -147,12 +163,25 @@ impl Metrics {
     pub fn call_finished(&self, tool: &str, outcome: Outcome, seconds: f64) {
         self.in_flight.dec();
         self.in_flight_now.fetch_sub(1, Ordering::Relaxed);
-        self.calls.get_or_create(&CallLabels { tool: tool.to_string(), outcome: outcome.as_str() }).inc();
-        self.latency.get_or_create(&ToolLabels { tool: tool.to_string() }).observe(seconds);
+        self.calls
+            .get_or_create(&CallLabels {
+                tool: tool.to_string(),
+                outcome: outcome.as_str(),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&ToolLabels {
+                tool: tool.to_string(),
+            })
+            .observe(seconds);
     }
 
     pub fn fault_injected(&self, tool: &str) {
-        self.faults_injected.get_or_create(&FaultLabels { tool: tool.to_string() }).inc();
+        self.faults_injected
+            .get_or_create(&FaultLabels {
+                tool: tool.to_string(),
+            })
+            .inc();
     }
 
     pub fn in_flight(&self) -> i64 {

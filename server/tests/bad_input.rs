@@ -47,8 +47,21 @@ async fn wrong_origin_is_forbidden() {
 }
 
 #[tokio::test]
-async fn any_origin_is_refused_when_none_is_configured() {
+async fn default_origins_admit_loopback_pages_only() {
     let server = start(|_| {}).await;
+    let rebinding = RawClient::new(&server).header("origin", "http://evil.example.com");
+    let reply = rebinding
+        .send(json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let mut local_page = RawClient::new(&server).header("origin", "http://localhost:6274");
+    local_page.initialize().await;
+    assert_still_serving(&server).await;
+}
+
+#[tokio::test]
+async fn empty_origin_list_refuses_every_origin() {
+    let server = start(|c| c.allowed_origins = vec![String::new()]).await;
     let browser = RawClient::new(&server).header("origin", "http://localhost:3000");
     let reply = browser
         .send(json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))

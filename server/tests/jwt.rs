@@ -30,8 +30,12 @@ async fn jwks_endpoint() -> String {
 }
 
 fn token(kid: &str, key: &[u8], audience: &str, issuer: &str, expires_in: i64) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-    let claims = json!({"sub": "operator", "aud": audience, "iss": issuer, "exp": now + expires_in});
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let claims =
+        json!({"sub": "operator", "aud": audience, "iss": issuer, "exp": now + expires_in});
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(kid.to_string());
     jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(key)).unwrap()
@@ -40,9 +44,11 @@ fn token(kid: &str, key: &[u8], audience: &str, issuer: &str, expires_in: i64) -
 async fn status_with(server: &mcpfleet_server::RunningServer, token: &str) -> (StatusCode, String) {
     let client = RawClient::new(server).header("authorization", &format!("Bearer {token}"));
     let reply = client
-        .send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        .send(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": common::PROTOCOL, "capabilities": {},
-            "clientInfo": {"name": "t", "version": "0"}}}))
+            "clientInfo": {"name": "t", "version": "0"}}}),
+        )
         .await;
     let challenge = reply
         .headers
@@ -66,27 +72,53 @@ async fn jwt_validated_against_jwks() {
     assert_eq!(status_with(&server, &valid).await.0, StatusCode::OK);
 
     for (case, bad) in [
-        ("wrong signature", token("k1", b"another-key-another-key-another-key!", AUDIENCE, ISSUER, 300)),
+        (
+            "wrong signature",
+            token(
+                "k1",
+                b"another-key-another-key-another-key!",
+                AUDIENCE,
+                ISSUER,
+                300,
+            ),
+        ),
         ("expired", token("k1", KEY, AUDIENCE, ISSUER, -600)),
-        ("wrong audience", token("k1", KEY, "someone-else", ISSUER, 300)),
-        ("wrong issuer", token("k1", KEY, AUDIENCE, "https://evil.test", 300)),
+        (
+            "wrong audience",
+            token("k1", KEY, "someone-else", ISSUER, 300),
+        ),
+        (
+            "wrong issuer",
+            token("k1", KEY, AUDIENCE, "https://evil.test", 300),
+        ),
         ("unknown key", token("k9", KEY, AUDIENCE, ISSUER, 300)),
         ("not a jwt", "garbage".to_string()),
     ] {
         let (status, challenge) = status_with(&server, &bad).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{case}");
-        assert!(challenge.contains("error=\"invalid_token\""), "{case}: {challenge}");
-        assert!(challenge.contains("resource_metadata="), "{case}: {challenge}");
+        assert!(
+            challenge.contains("error=\"invalid_token\""),
+            "{case}: {challenge}"
+        );
+        assert!(
+            challenge.contains("resource_metadata="),
+            "{case}: {challenge}"
+        );
     }
 }
 
 #[tokio::test]
 async fn unreachable_jwks_refuses_without_crashing() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let server = start(|c| c.jwks_url = Some(format!("http://{closed}/jwks.json"))).await;
     let (status, _) = status_with(&server, &token("k1", KEY, AUDIENCE, ISSUER, 300)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let health = reqwest::get(format!("http://{}/healthz", server.local_addr)).await.unwrap();
+    let health = reqwest::get(format!("http://{}/healthz", server.local_addr))
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
 }
 

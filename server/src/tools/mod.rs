@@ -38,7 +38,9 @@ struct CallGuard<'a> {
 impl Drop for CallGuard<'_> {
     fn drop(&mut self) {
         let elapsed = self.started.elapsed();
-        self.replica.metrics.call_finished(&self.tool, self.outcome, elapsed.as_secs_f64());
+        self.replica
+            .metrics
+            .call_finished(&self.tool, self.outcome, elapsed.as_secs_f64());
         log_call(&CallRecord {
             tool: &self.tool,
             outcome: self.outcome.as_str(),
@@ -144,21 +146,33 @@ impl ArgumentValidator {
     /// `Err` for an unknown tool (a protocol error naming the tools there are); `Ok(Some)` with
     /// an `isError` result listing each invalid field (so a model can correct itself);
     /// `Ok(None)` when the call may proceed.
-    pub fn check(&self, request: &CallToolRequestParams) -> Result<Option<CallToolResult>, ErrorData> {
+    pub fn check(
+        &self,
+        request: &CallToolRequestParams,
+    ) -> Result<Option<CallToolResult>, ErrorData> {
         let name = request.name.as_ref();
         if !self.names.iter().any(|known| known == name) {
             return Err(ErrorData::invalid_params(
-                format!("unknown tool `{name}`; this server has: {}", self.names.join(", ")),
+                format!(
+                    "unknown tool `{name}`; this server has: {}",
+                    self.names.join(", ")
+                ),
                 None,
             ));
         }
-        let Some(validator) = self.validators.get(name) else { return Ok(None) };
+        let Some(validator) = self.validators.get(name) else {
+            return Ok(None);
+        };
         let arguments = serde_json::Value::Object(request.arguments.clone().unwrap_or_default());
         let problems: Vec<String> = validator
             .iter_errors(&arguments)
             .map(|error| {
                 let path = error.instance_path().to_string();
-                let at = if path.is_empty() { "arguments".to_string() } else { path };
+                let at = if path.is_empty() {
+                    "arguments".to_string()
+                } else {
+                    path
+                };
                 format!("{at}: {error}")
             })
             .collect();
@@ -166,6 +180,8 @@ impl ArgumentValidator {
             return Ok(None);
         }
         let message = format!("invalid arguments for `{name}`: {}", problems.join("; "));
-        Ok(Some(CallToolResult::error(vec![ContentBlock::text(message)])))
+        Ok(Some(CallToolResult::error(vec![ContentBlock::text(
+            message,
+        )])))
     }
 }

@@ -88,7 +88,10 @@ pub struct FailArgs {
 #[tool_router(router = ops_router)]
 impl OpsServer {
     pub fn new(replica: Arc<Replica>) -> Self {
-        Self { replica, tool_router: Self::ops_router() + super::probes::router() }
+        Self {
+            replica,
+            tool_router: Self::ops_router() + super::probes::router(),
+        }
     }
 
     pub(crate) fn replica(&self) -> &Replica {
@@ -169,7 +172,10 @@ impl OpsServer {
                 }
             }
         }
-        Ok(Json(SleepResult { slept_ms: args.duration_ms, progress_notifications: notifications }))
+        Ok(Json(SleepResult {
+            slept_ms: args.duration_ms,
+            progress_notifications: notifications,
+        }))
     }
 
     #[tool(
@@ -178,8 +184,13 @@ impl OpsServer {
                        code. For testing how clients surface failures.",
         annotations(read_only_hint = true, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn fail(&self, Parameters(args): Parameters<FailArgs>) -> Result<CallToolResult, ErrorData> {
-        let message = args.message.unwrap_or_else(|| "requested failure".to_string());
+    async fn fail(
+        &self,
+        Parameters(args): Parameters<FailArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let message = args
+            .message
+            .unwrap_or_else(|| "requested failure".to_string());
         match args.kind {
             FailKind::ToolError => Ok(CallToolResult::error(vec![ContentBlock::text(message)])),
             FailKind::ProtocolError => {
@@ -193,13 +204,21 @@ impl OpsServer {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for OpsServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
-            .with_server_info(Implementation::new("mcpfleet-server", env!("CARGO_PKG_VERSION")))
-            .with_instructions(
-                "Ops toolbox of one mcpfleet-server replica: echo, whoami, sleep, fail, and \
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "mcpfleet-server",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(
+            "Ops toolbox of one mcpfleet-server replica: echo, whoami, sleep, fail, and \
                  allow-listed network probes (dns_resolve, tcp_check, http_check)."
-                    .to_string(),
-            )
+                .to_string(),
+        )
     }
 
     async fn call_tool(
@@ -207,15 +226,23 @@ impl ServerHandler for OpsServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        instrumented_call(&self.replica, request, context, |request, context| async move {
-            let validator =
-                self.replica.arguments.get_or_init(|| ArgumentValidator::new(&self.tool_router.list_all()));
-            if let Some(refusal) = validator.check(&request)? {
-                return Ok(refusal.into());
-            }
-            let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
-            self.tool_router.call(call).await
-        })
+        instrumented_call(
+            &self.replica,
+            request,
+            context,
+            |request, context| async move {
+                let validator = self
+                    .replica
+                    .arguments
+                    .get_or_init(|| ArgumentValidator::new(&self.tool_router.list_all()));
+                if let Some(refusal) = validator.check(&request)? {
+                    return Ok(refusal.into());
+                }
+                let call =
+                    rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+                self.tool_router.call(call).await
+            },
+        )
         .await
     }
 
@@ -237,7 +264,10 @@ impl ServerHandler for OpsServer {
     ) -> Result<ReadResourceResponse, ErrorData> {
         if request.uri != IDENTITY_URI {
             return Err(ErrorData::resource_not_found(
-                format!("no resource {}; this server has {IDENTITY_URI}", request.uri),
+                format!(
+                    "no resource {}; this server has {IDENTITY_URI}",
+                    request.uri
+                ),
                 None,
             ));
         }

@@ -28,7 +28,9 @@ pub struct ProbeAllowList {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("probe allow-list entry `{0}` must be HOST:PORT (use * as a wildcard, e.g. *.internal:443)")]
+#[error(
+    "probe allow-list entry `{0}` must be HOST:PORT (use * as a wildcard, e.g. *.internal:443)"
+)]
 pub struct ProbeAllowListError(String);
 
 impl FromStr for ProbeAllowList {
@@ -37,8 +39,9 @@ impl FromStr for ProbeAllowList {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut patterns = Vec::new();
         for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (host, port) =
-                entry.rsplit_once(':').ok_or_else(|| ProbeAllowListError(entry.to_string()))?;
+            let (host, port) = entry
+                .rsplit_once(':')
+                .ok_or_else(|| ProbeAllowListError(entry.to_string()))?;
             let host = host.trim_start_matches('[').trim_end_matches(']');
             if host.is_empty() || port.is_empty() {
                 return Err(ProbeAllowListError(entry.to_string()));
@@ -51,8 +54,11 @@ impl FromStr for ProbeAllowList {
 
 impl fmt::Display for ProbeAllowList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let entries: Vec<String> =
-            self.patterns.iter().map(|(host, port)| format!("{host}:{port}")).collect();
+        let entries: Vec<String> = self
+            .patterns
+            .iter()
+            .map(|(host, port)| format!("{host}:{port}"))
+            .collect();
         f.write_str(&entries.join(","))
     }
 }
@@ -83,7 +89,10 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 impl ProbeAllowList {
     /// Whether `host` may be probed on `port` (`None`: any port, for DNS lookups).
     pub fn allows(&self, host: &str, port: Option<u16>) -> bool {
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
         self.patterns.iter().any(|(host_pattern, port_pattern)| {
             glob_match(host_pattern, &host)
                 && port.is_none_or(|port| glob_match(port_pattern, &port.to_string()))
@@ -178,7 +187,11 @@ impl OpsServer {
             .map_err(|error| format!("cannot resolve {}: {error}", args.host))?
             .map(|address| address.ip().to_string())
             .collect();
-        Ok(Json(DnsResolveResult { host: args.host, addresses, duration_ms: millis(started) }))
+        Ok(Json(DnsResolveResult {
+            host: args.host,
+            addresses,
+            duration_ms: millis(started),
+        }))
     }
 
     #[tool(
@@ -191,7 +204,10 @@ impl OpsServer {
         &self,
         Parameters(args): Parameters<TcpCheckArgs>,
     ) -> Result<Json<TcpCheckResult>, String> {
-        self.replica().config.probe_allow.check(&args.host, Some(args.port))?;
+        self.replica()
+            .config
+            .probe_allow
+            .check(&args.host, Some(args.port))?;
         let started = Instant::now();
         let target = format!("{}:{}", args.host, args.port);
         let connect = tokio::net::TcpStream::connect((args.host.as_str(), args.port));
@@ -201,7 +217,13 @@ impl OpsServer {
                 Ok(Err(error)) => (false, None, Some(error.to_string())),
                 Err(_) => (false, None, Some("timed out".to_string())),
             };
-        Ok(Json(TcpCheckResult { target, connected, peer_address, error, duration_ms: millis(started) }))
+        Ok(Json(TcpCheckResult {
+            target,
+            connected,
+            peer_address,
+            error,
+            duration_ms: millis(started),
+        }))
     }
 
     #[tool(
@@ -217,9 +239,14 @@ impl OpsServer {
         let url = reqwest::Url::parse(&args.url)
             .map_err(|error| format!("invalid url {}: {error}", args.url))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("unsupported scheme {} (use http or https)", url.scheme()));
+            return Err(format!(
+                "unsupported scheme {} (use http or https)",
+                url.scheme()
+            ));
         }
-        let host = url.host_str().ok_or_else(|| format!("url {} has no host", args.url))?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| format!("url {} has no host", args.url))?;
         let port = url.port_or_known_default().unwrap_or(80);
         self.replica().config.probe_allow.check(host, Some(port))?;
         let client = reqwest::Client::builder()

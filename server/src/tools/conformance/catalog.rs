@@ -71,11 +71,13 @@ pub fn read_resource(uri: &str) -> Result<ReadResourceResult, ErrorData> {
     let contents = match uri {
         STATIC_TEXT_URI => ResourceContents::text(STATIC_TEXT, uri).with_mime_type("text/plain"),
         STATIC_BINARY_URI => ResourceContents::blob(PNG_BASE64, uri).with_mime_type("image/png"),
-        WATCHED_URI => ResourceContents::text("Nothing has changed yet.", uri)
-            .with_mime_type("text/plain"),
+        WATCHED_URI => {
+            ResourceContents::text("Nothing has changed yet.", uri).with_mime_type("text/plain")
+        }
         _ => match template_id(uri) {
-            Some(id) => ResourceContents::text(template_body(id), uri)
-                .with_mime_type("application/json"),
+            Some(id) => {
+                ResourceContents::text(template_body(id), uri).with_mime_type("application/json")
+            }
             // -32002 for 2025-11-25 peers; rmcp turns it into -32602 for 2026-07-28 (SEP-2164).
             None => {
                 return Err(ErrorData::resource_not_found(
@@ -90,16 +92,24 @@ pub fn read_resource(uri: &str) -> Result<ReadResourceResult, ErrorData> {
 
 /// The `{id}` of a `test://template/{id}/data` URI: one non-empty path segment.
 fn template_id(uri: &str) -> Option<&str> {
-    let id = uri.strip_prefix(TEMPLATE_PREFIX)?.strip_suffix(TEMPLATE_SUFFIX)?;
+    let id = uri
+        .strip_prefix(TEMPLATE_PREFIX)?
+        .strip_suffix(TEMPLATE_SUFFIX)?;
     (!id.is_empty() && !id.contains('/')).then_some(id)
 }
 
 pub fn prompts() -> ListPromptsResult {
     let argument = |name: &str, description: &str| {
-        PromptArgument::new(name).with_description(description).with_required(true)
+        PromptArgument::new(name)
+            .with_description(description)
+            .with_required(true)
     };
     cacheable(ListPromptsResult::with_all_items(vec![
-        Prompt::new("test_simple_prompt", Some("A prompt without arguments"), None),
+        Prompt::new(
+            "test_simple_prompt",
+            Some("A prompt without arguments"),
+            None,
+        ),
         Prompt::new(
             "test_prompt_with_arguments",
             Some("A prompt that substitutes two arguments"),
@@ -111,9 +121,16 @@ pub fn prompts() -> ListPromptsResult {
         Prompt::new(
             "test_prompt_with_embedded_resource",
             Some("A prompt that embeds a resource"),
-            Some(vec![argument("resourceUri", "URI of the resource to embed")]),
+            Some(vec![argument(
+                "resourceUri",
+                "URI of the resource to embed",
+            )]),
         ),
-        Prompt::new("test_prompt_with_image", Some("A prompt that carries an image"), None),
+        Prompt::new(
+            "test_prompt_with_image",
+            Some("A prompt that carries an image"),
+            None,
+        ),
         Prompt::new(
             input_required::PROMPT_NAME,
             Some("A prompt that first asks the user for context (2026-07-28 clients only)"),
@@ -122,17 +139,26 @@ pub fn prompts() -> ListPromptsResult {
     ]))
 }
 
-fn required_argument<'a>(arguments: Option<&'a JsonObject>, name: &str) -> Result<&'a str, ErrorData> {
+fn required_argument<'a>(
+    arguments: Option<&'a JsonObject>,
+    name: &str,
+) -> Result<&'a str, ErrorData> {
     arguments
         .and_then(|arguments| arguments.get(name))
         .and_then(|value| value.as_str())
         .ok_or_else(|| ErrorData::invalid_params(format!("missing string argument `{name}`"), None))
 }
 
-pub fn get_prompt(name: &str, arguments: Option<&JsonObject>) -> Result<GetPromptResult, ErrorData> {
+pub fn get_prompt(
+    name: &str,
+    arguments: Option<&JsonObject>,
+) -> Result<GetPromptResult, ErrorData> {
     let messages = match name {
         "test_simple_prompt" => {
-            vec![PromptMessage::new_text(Role::User, "This is a simple prompt for testing.")]
+            vec![PromptMessage::new_text(
+                Role::User,
+                "This is a simple prompt for testing.",
+            )]
         }
         "test_prompt_with_arguments" => {
             let first = required_argument(arguments, "arg1")?;
@@ -155,7 +181,12 @@ pub fn get_prompt(name: &str, arguments: Option<&JsonObject>) -> Result<GetPromp
             PromptMessage::new(Role::User, ContentBlock::image(PNG_BASE64, "image/png")),
             PromptMessage::new_text(Role::User, "Please analyze the image above."),
         ],
-        _ => return Err(ErrorData::invalid_params(format!("no prompt named `{name}`"), None)),
+        _ => {
+            return Err(ErrorData::invalid_params(
+                format!("no prompt named `{name}`"),
+                None,
+            ));
+        }
     };
     Ok(GetPromptResult::new(messages))
 }
@@ -163,7 +194,9 @@ pub fn get_prompt(name: &str, arguments: Option<&JsonObject>) -> Result<GetPromp
 /// Candidates per completable argument; the typed prefix narrows them.
 fn candidates(reference: &Reference, argument: &str) -> &'static [&'static str] {
     match (reference, argument) {
-        (Reference::Prompt(prompt), "arg1" | "arg2") if prompt.name == "test_prompt_with_arguments" => {
+        (Reference::Prompt(prompt), "arg1" | "arg2")
+            if prompt.name == "test_prompt_with_arguments" =>
+        {
             &["test", "testValue1", "testValue2", "paris", "park", "party"]
         }
         (Reference::Prompt(prompt), "resourceUri")

@@ -94,11 +94,13 @@ fn elicitation_schema(schema: Value) -> ElicitationSchema {
 }
 
 pub fn elicitation(message: impl Into<String>, schema: Value) -> InputRequest {
-    InputRequest::Elicitation(ElicitRequest::new(ElicitRequestParams::FormElicitationParams {
-        meta: None,
-        message: message.into(),
-        requested_schema: elicitation_schema(schema),
-    }))
+    InputRequest::Elicitation(ElicitRequest::new(
+        ElicitRequestParams::FormElicitationParams {
+            meta: None,
+            message: message.into(),
+            requested_schema: elicitation_schema(schema),
+        },
+    ))
 }
 
 /// A form asking for one required string property.
@@ -226,7 +228,10 @@ mod tests {
         assert_eq!(schema["titledSingle"]["oneOf"][0]["title"], "First Option");
         assert_eq!(schema["legacyEnum"]["enumNames"][2], "Option Three");
         assert_eq!(schema["untitledMulti"]["items"]["enum"][1], "option2");
-        assert_eq!(schema["titledMulti"]["items"]["anyOf"][1]["const"], "value2");
+        assert_eq!(
+            schema["titledMulti"]["items"]["anyOf"][1]["const"],
+            "value2"
+        );
     }
 
     #[test]
@@ -245,7 +250,10 @@ mod tests {
             let mut count = 0;
             let mut out = Vec::new();
             for byte in text.bytes().filter(|b| *b != b'=') {
-                let value = ALPHABET.iter().position(|c| *c == byte).expect("base64 char");
+                let value = ALPHABET
+                    .iter()
+                    .position(|c| *c == byte)
+                    .expect("base64 char");
                 bits = (bits << 6) | value as u32;
                 count += 6;
                 if count >= 8 {

@@ -42,7 +42,7 @@ use rmcp::{
         Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
         ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams,
         ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-        ServerConfig, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter,
+        ServerConfig, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, Tool,
         UnsubscribeRequestParams, UpdateTaskParams,
     },
     service::{RequestContext, SubscriptionContext, SubscriptionSink},
@@ -56,6 +56,8 @@ use crate::Replica;
 
 /// Logger name on every `notifications/message` this profile sends.
 const LOGGER: &str = "mcpfleet-conformance";
+/// Leads `tools/list`; see [`ConformanceServer::listed_tools`].
+const FIRST_TOOL: &str = "test_simple_text";
 
 #[derive(Clone)]
 pub struct ConformanceServer {
@@ -83,7 +85,10 @@ impl Shared {
         static BY_REPLICA: Mutex<Vec<(Weak<Replica>, Arc<Shared>)>> = Mutex::new(Vec::new());
         let mut all = BY_REPLICA.lock().unwrap_or_else(PoisonError::into_inner);
         all.retain(|(owner, _)| owner.strong_count() > 0);
-        if let Some((_, shared)) = all.iter().find(|(owner, _)| owner.as_ptr() == Arc::as_ptr(replica)) {
+        if let Some((_, shared)) = all
+            .iter()
+            .find(|(owner, _)| owner.as_ptr() == Arc::as_ptr(replica))
+        {
             return shared.clone();
         }
         let shared = Arc::new(Shared {
@@ -97,7 +102,10 @@ impl Shared {
     }
 
     fn listeners(&self) -> Vec<SubscriptionSink> {
-        let listeners = self.listeners.lock().unwrap_or_else(PoisonError::into_inner);
+        let listeners = self
+            .listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         listeners.iter().map(|(_, sink)| sink.clone()).collect()
     }
 }
@@ -129,13 +137,25 @@ impl ConformanceServer {
         }
     }
 
+    /// The tools in `tools/list` order. Generic probes call the first listed tool with empty
+    /// arguments and no capabilities, so it is the one tool that needs neither; the rest follow
+    /// in name order.
+    fn listed_tools(&self) -> Vec<Tool> {
+        let mut tools = self.tool_router.list_all();
+        tools.sort_by_key(|tool| tool.name != FIRST_TOOL);
+        tools
+    }
+
     /// Sends a log message if the caller wants this level: 2026-07-28 requests only when they set
     /// `_meta` logLevel, 2025-11-25 sessions down to the level of `logging/setLevel`.
     async fn log(&self, context: &RequestContext<RoleServer>, level: LoggingLevel, message: &str) {
         let threshold = match context.meta.log_level() {
             Some(level) => level,
             None if is_modern(context) => return,
-            None => *self.log_level.lock().unwrap_or_else(PoisonError::into_inner),
+            None => *self
+                .log_level
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
         };
         if severity(level) < severity(threshold) {
             return;
@@ -179,7 +199,8 @@ impl ServerHandler for ConformanceServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         instrumented_call(&self.replica, request, context, |request, context| {
-            self.tool_router.call(ToolCallContext::new(self, request, context))
+            self.tool_router
+                .call(ToolCallContext::new(self, request, context))
         })
         .await
     }
@@ -189,7 +210,9 @@ impl ServerHandler for ConformanceServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(catalog::cacheable(ListToolsResult::with_all_items(self.tool_router.list_all())))
+        Ok(catalog::cacheable(ListToolsResult::with_all_items(
+            self.listed_tools(),
+        )))
     }
 
     async fn set_level(
@@ -197,7 +220,10 @@ impl ServerHandler for ConformanceServer {
         request: SetLevelRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        *self.log_level.lock().unwrap_or_else(PoisonError::into_inner) = request.level;
+        *self
+            .log_level
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = request.level;
         Ok(())
     }
 
@@ -257,8 +283,10 @@ impl ServerHandler for ConformanceServer {
         request: SubscribeRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        let mut subscriptions =
-            self.resource_subscriptions.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut subscriptions = self
+            .resource_subscriptions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         subscriptions.insert(request.uri);
         Ok(())
     }
@@ -268,8 +296,10 @@ impl ServerHandler for ConformanceServer {
         request: UnsubscribeRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        let mut subscriptions =
-            self.resource_subscriptions.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut subscriptions = self
+            .resource_subscriptions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         subscriptions.remove(&request.uri);
         Ok(())
     }
@@ -303,7 +333,10 @@ impl ServerHandler for ConformanceServer {
         request: GetTaskParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetTaskResult, ErrorData> {
-        self.shared.tasks.get_task(&request.task_id).map(GetTaskResult::new)
+        self.shared
+            .tasks
+            .get_task(&request.task_id)
+            .map(GetTaskResult::new)
     }
 
     async fn update_task(
@@ -311,7 +344,9 @@ impl ServerHandler for ConformanceServer {
         request: UpdateTaskParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.shared.tasks.update_task(&request.task_id, request.input_responses)
+        self.shared
+            .tasks
+            .update_task(&request.task_id, request.input_responses)
     }
 
     async fn cancel_task(
@@ -320,5 +355,35 @@ impl ServerHandler for ConformanceServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
         self.shared.tasks.cancel_task(&request.task_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ServerConfig, identity::Identity};
+
+    fn replica() -> Arc<Replica> {
+        Replica::new(
+            ServerConfig::loopback(),
+            Identity::local(Some("conformance-test")),
+        )
+    }
+
+    #[test]
+    fn handlers_of_one_replica_share_tasks_and_listeners() {
+        let (first, second) = (replica(), replica());
+        let a = ConformanceServer::new(first.clone());
+        let b = ConformanceServer::new(first.clone());
+        let c = ConformanceServer::new(second.clone());
+        assert!(Arc::ptr_eq(&a.shared, &b.shared));
+        assert!(!Arc::ptr_eq(&a.shared, &c.shared));
+    }
+
+    #[test]
+    fn tools_list_leads_with_the_tool_that_needs_nothing() {
+        let tools = ConformanceServer::new(replica()).listed_tools();
+        assert_eq!(tools[0].name, FIRST_TOOL);
+        assert!(tools.len() > 30, "the suite's fixtures are all routed");
     }
 }

@@ -33,13 +33,20 @@ pub struct StateSealer {
 impl StateSealer {
     pub fn random() -> Self {
         let key: [u8; 32] = rand::random();
-        Self { encoding: EncodingKey::from_secret(&key), decoding: DecodingKey::from_secret(&key) }
+        Self {
+            encoding: EncodingKey::from_secret(&key),
+            decoding: DecodingKey::from_secret(&key),
+        }
     }
 
     /// Seals "`tool` has completed `round` rounds".
     pub fn seal(&self, tool: &str, round: u32) -> Result<String, ErrorData> {
         let exp = jsonwebtoken::get_current_timestamp() + STATE_TTL.as_secs();
-        let claims = Claims { sub: tool.to_string(), exp, round };
+        let claims = Claims {
+            sub: tool.to_string(),
+            exp,
+            round,
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|error| ErrorData::internal_error(format!("cannot seal state: {error}"), None))
     }
