@@ -37,6 +37,9 @@ pub struct Replica {
     pub drain: drain::DrainState,
     /// Compiled tool input schemas, built on the first call (the tool set is fixed per profile).
     pub arguments: std::sync::OnceLock<tools::ArgumentValidator>,
+    /// State a profile shares across the handler instances of this replica (rmcp creates one
+    /// per session, and one per request for stateless clients).
+    pub profile_state: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Replica {
@@ -50,6 +53,7 @@ impl Replica {
             faults,
             drain: drain::DrainState::default(),
             arguments: std::sync::OnceLock::new(),
+            profile_state: std::sync::OnceLock::new(),
         })
     }
 }

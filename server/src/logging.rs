@@ -4,18 +4,27 @@
 
 use tracing_subscriber::{EnvFilter, fmt};
 
-/// Installs the JSON subscriber once; later calls (tests, embedding) are no-ops.
-pub fn init() {
+/// Keeps the log writer thread alive; lines logged before it drops are flushed.
+pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
+
+/// Installs the JSON subscriber; later calls (tests, embedding) keep the first one. Lines are
+/// written by a background thread so a slow stdout never sits on a tool call's path; when its
+/// buffer is full, callers wait rather than lose lines.
+pub fn init() -> LogGuard {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     let _ = fmt()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
         .with_env_filter(filter)
-        .with_writer(std::io::stdout)
+        .with_writer(writer)
         .try_init();
+    guard
 }
 
 /// The fields of one tool-call log line.

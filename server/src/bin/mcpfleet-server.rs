@@ -42,7 +42,7 @@ fn main() -> ExitCode {
             runtime.block_on(healthcheck(&url))
         }
         None => {
-            mcpfleet_server::logging::init();
+            let _logs = mcpfleet_server::logging::init();
             match runtime.block_on(mcpfleet_server::serve(cli.config)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {

@@ -28,7 +28,7 @@ mod tools;
 use std::{
     collections::BTreeSet,
     sync::{
-        Arc, Mutex, PoisonError, Weak,
+        Arc, Mutex, PoisonError,
         atomic::{AtomicU64, Ordering},
     },
 };
@@ -79,26 +79,20 @@ struct Shared {
 }
 
 impl Shared {
-    /// The shared state of `replica`, created on first use. Entries of dropped replicas are
-    /// pruned first, so a new replica at a reused address never inherits old state.
+    /// The shared state of `replica`, created on first use.
     fn of(replica: &Arc<Replica>) -> Arc<Shared> {
-        static BY_REPLICA: Mutex<Vec<(Weak<Replica>, Arc<Shared>)>> = Mutex::new(Vec::new());
-        let mut all = BY_REPLICA.lock().unwrap_or_else(PoisonError::into_inner);
-        all.retain(|(owner, _)| owner.strong_count() > 0);
-        if let Some((_, shared)) = all
-            .iter()
-            .find(|(owner, _)| owner.as_ptr() == Arc::as_ptr(replica))
-        {
-            return shared.clone();
-        }
-        let shared = Arc::new(Shared {
-            listeners: Mutex::new(Vec::new()),
-            next_listener: AtomicU64::new(0),
-            tasks: TaskManager::new(),
-            sealer: state::StateSealer::random(),
+        let state = replica.profile_state.get_or_init(|| {
+            Arc::new(Shared {
+                listeners: Mutex::new(Vec::new()),
+                next_listener: AtomicU64::new(0),
+                tasks: TaskManager::new(),
+                sealer: state::StateSealer::random(),
+            })
         });
-        all.push((Arc::downgrade(replica), shared.clone()));
-        shared
+        state
+            .clone()
+            .downcast::<Shared>()
+            .expect("one profile per replica")
     }
 
     fn listeners(&self) -> Vec<SubscriptionSink> {
