@@ -182,6 +182,11 @@ async fn track_request(
             header::RETRY_AFTER,
             HeaderValue::from_static(RETRY_AFTER_SECS),
         );
+        // Close the connection too, so the client's next request opens one to another replica
+        // instead of racing this one's shutdown on a kept-alive socket.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
         return response;
     }
     state.requests_in_flight.fetch_add(1, Ordering::SeqCst);

@@ -1,2 +1,29 @@
-//! The client side of MCP: one rmcp client per endpoint, probes, calls with validation,
-//! progress and cancellation.
+//! The client side of MCP: one rmcp client per endpoint ([`Pool`]), probes with a drift hash,
+//! calls routed over a fleet snapshot with argument checks, progress, cancellation, timeouts
+//! and safe retries during rolling deploys, fan-out to every ready task, and a call history.
+//!
+//! No terminal code here: the UI spawns these futures and reads their results and events.
+
+mod call;
+mod connection;
+mod error;
+mod fanout;
+pub mod history;
+mod outcome;
+mod pool;
+mod probe;
+mod request;
+mod route;
+mod secret;
+mod validate;
+
+pub use error::McpError;
+pub use fanout::TaskOutcome;
+pub use history::{History, HistoryEntry};
+pub use outcome::{CallOutcome, Exchange, OutcomeKind, Retry, ServedBy, ToolResult};
+pub use pool::{Era, Pool, PoolConfig};
+pub use probe::{Probe, ToolInfo, tools_hash};
+pub use request::{CallEvent, CallRequest, DEFAULT_TIMEOUT};
+pub use rmcp::model::ContentBlock;
+pub use route::{MAX_RETRIES, Target};
+pub use secret::{EndpointAuth, Secret};

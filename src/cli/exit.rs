@@ -1,0 +1,23 @@
+//! Exit codes of the non-interactive commands; documented in README.md, so scripts can rely
+//! on them.
+
+use std::process::ExitCode;
+
+/// Success.
+pub const OK: u8 = 0;
+/// The tool ran and returned `isError: true` (for `--all-tasks`: on at least one task).
+pub const TOOL_ERROR: u8 = 1;
+/// Bad usage: unknown flag, malformed `--args`, arguments that fail the tool's schema.
+pub const USAGE: u8 = 2;
+/// Could not reach the endpoint, or the server answered with a protocol error.
+pub const CONNECTION: u8 = 3;
+/// The configuration file or the source could not be loaded.
+pub const CONFIG: u8 = 4;
+/// No such service, task or tool, or no task is ready to serve the call.
+pub const NOT_FOUND: u8 = 5;
+/// The call timed out or was cancelled.
+pub const TIMEOUT: u8 = 6;
+
+pub fn code(value: u8) -> ExitCode {
+    ExitCode::from(value)
+}

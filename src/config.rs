@@ -1,0 +1,208 @@
+//! The console's configuration file: TOML in the XDG config dir
+//! (`~/.config/mcpfleet/config.toml`), or `--config PATH`. A missing default file means
+//! defaults; a malformed file is an error that names the file, the line and the key.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::sources::{
+    local::{LocalConfig, LocalServiceSpec},
+    static_source::{StaticServer, import},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceChoice {
+    /// The embedded local fleet (default).
+    Local,
+    /// Amazon ECS through the AWS APIs.
+    Aws,
+    /// Fixed MCP URLs from `[static]`.
+    Static,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocalSection {
+    /// Replicas of the built-in `mcpfleet-server` service; 0 leaves it out.
+    pub builtin_replicas: u32,
+    pub services: Vec<LocalServiceSpec>,
+}
+
+impl Default for LocalSection {
+    fn default() -> Self {
+        Self { builtin_replicas: 3, services: Vec::new() }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StaticSection {
+    pub servers: Vec<StaticServer>,
+    /// Client config files to import (claude_desktop_config.json, .vscode/mcp.json, …).
+    pub import: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSection {
+    /// Lines kept in the log ring buffer.
+    pub log_buffer_lines: usize,
+}
+
+impl Default for UiSection {
+    fn default() -> Self {
+        Self { log_buffer_lines: 100_000 }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub source: Option<SourceChoice>,
+    pub local: LocalSection,
+    #[serde(rename = "static")]
+    pub static_servers: StaticSection,
+    pub ui: UiSection,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    /// The TOML error names the line, the column and the offending key.
+    #[error("config file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("config file {path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// Where the config file lives when `--config` is not given.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "mcpfleet").map(|dirs| dirs.config_dir().join("config.toml"))
+}
+
+impl Config {
+    /// Loads `explicit` (must exist) or the default file (may be absent).
+    pub fn load(explicit: Option<&Path>) -> Result<(Self, Option<PathBuf>), ConfigError> {
+        let path = match explicit {
+            Some(path) => path.to_path_buf(),
+            None => match default_path().filter(|path| path.exists()) {
+                Some(path) => path,
+                None => return Ok((Self::default(), None)),
+            },
+        };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let config = Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: shown.clone(),
+            message,
+        })?;
+        config
+            .local_config(std::env::current_exe().unwrap_or_default())
+            .validate()
+            .map_err(|error| ConfigError::Invalid { path: shown, message: error.to_string() })?;
+        Ok((config, Some(path)))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|error| error.to_string().trim_end().to_string())
+    }
+
+    /// The local source's settings: the built-in service plus the configured ones.
+    pub fn local_config(&self, exe: PathBuf) -> LocalConfig {
+        let mut local = LocalConfig::default_fleet(exe);
+        local.services.clear();
+        if self.local.builtin_replicas > 0 {
+            local.services.push(LocalServiceSpec::built_in(self.local.builtin_replicas));
+        }
+        local.services.extend(self.local.services.iter().cloned());
+        local
+    }
+
+    /// Static servers from the file and from imported client configs; skipped entries are
+    /// returned as warnings.
+    pub fn static_servers(&self) -> Result<(Vec<StaticServer>, Vec<String>), import::ImportError> {
+        let mut servers = self.static_servers.servers.clone();
+        let mut warnings = Vec::new();
+        for path in &self.static_servers.import {
+            let imported = import::import_file(path)?;
+            servers.extend(imported.servers);
+            warnings.extend(imported.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
+        }
+        Ok((servers, warnings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_the_default_fleet() {
+        let config = Config::parse("").unwrap();
+        let local = config.local_config("mcpfleet".into());
+        assert_eq!(local.services.len(), 1);
+        assert_eq!(local.services[0].replicas, 3);
+        assert_eq!(config.ui.log_buffer_lines, 100_000);
+    }
+
+    #[test]
+    fn full_file_parses() {
+        let config = Config::parse(
+            r#"
+source = "local"
+
+[local]
+builtin_replicas = 2
+
+[[local.services]]
+name = "everything"
+command = "npx"
+args = ["@modelcontextprotocol/server-everything", "streamableHttp"]
+env = { PORT = "{port}" }
+replicas = 1
+
+[static]
+servers = [{ name = "prod", url = "http://127.0.0.1:9000/mcp", bearer_env = "PROD_TOKEN" }]
+
+[ui]
+log_buffer_lines = 5000
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.source, Some(SourceChoice::Local));
+        let local = config.local_config("mcpfleet".into());
+        assert_eq!(local.services.len(), 2);
+        assert_eq!(local.services[1].env["PORT"], "{port}");
+        assert_eq!(config.static_servers.servers[0].bearer_env.as_deref(), Some("PROD_TOKEN"));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_key() {
+        let error = Config::parse("[local]\nbuiltin_replicas = 3\nreplcas = 2\n").unwrap_err();
+        assert!(error.contains("line 3"), "{error}");
+        assert!(error.contains("replcas"), "{error}");
+
+        let error = Config::parse("[ui]\nlog_buffer_lines = \"many\"\n").unwrap_err();
+        assert!(error.contains("line 2"), "{error}");
+        assert!(error.contains("log_buffer_lines"), "{error}");
+
+        let error = Config::parse("source = \"kubernetes\"\n").unwrap_err();
+        assert!(error.contains("line 1") && error.contains("kubernetes"), "{error}");
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let dir = std::env::temp_dir().join(format!("mcpfleet-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.toml");
+        std::fs::write(&path, "[[local.services]]\nname = \"x\"\nreplicas = \"three\"\n").unwrap();
+        let error = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(error.starts_with(&format!("config file {}", path.display())), "{error}");
+        assert!(error.contains("line 3") && error.contains("replicas"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

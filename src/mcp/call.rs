@@ -1,0 +1,324 @@
+//! Calling a tool: route to a task, check the arguments against the tool's inputSchema, send,
+//! stream progress, honour cancellation and an idle timeout that progress resets, and record
+//! the JSON-RPC exchange for the protocol pane. A task that refuses a call before running it
+//! (connection refused, 503 while draining) hands the call to the next ready task. A call that
+//! may have run is sent again only when its tool declares itself read-only or idempotent and
+//! the connection ended before any answer (a replica closing a keep-alive connection as it
+//! stops); timeouts, server errors and tool errors are never retried.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use rmcp::{
+    ServiceError,
+    model::{
+        CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
+        ClientRequest, ProgressNotificationParam, RequestId, ServerResult,
+    },
+    service::PeerRequestOptions,
+};
+use serde_json::{Value, json};
+
+use crate::fleet::FleetSnapshot;
+
+use super::{
+    CallEvent, CallOutcome, CallRequest, Exchange, McpError, Pool, Retry, ServedBy, Target,
+    ToolResult,
+    connection::Connection,
+    error::{Failure, from_service_error},
+    route::Candidate,
+};
+
+/// How long telling the server about a cancellation may delay the caller.
+const CANCEL_NOTICE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Stands in for "no timeout" (a year), which tokio's timers cannot take as `Duration::MAX`.
+const FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// How one try on one task ended.
+struct Attempt {
+    result: Result<ToolResult, Failure>,
+    /// The request left the console (so the task is named in the outcome).
+    sent: bool,
+    /// The tool says running it twice is harmless.
+    repeatable: bool,
+}
+
+impl Pool {
+    /// Calls a tool on the task `request.target` names in `fleet`.
+    pub async fn call(&self, fleet: &FleetSnapshot, request: &CallRequest) -> CallOutcome {
+        let started = Instant::now();
+        match self
+            .inner
+            .round_robin
+            .candidates(fleet, &request.service, &request.target)
+        {
+            Ok(candidates) => self.call_candidates(candidates, request, started).await,
+            Err(error) => CallOutcome::failed(error, started),
+        }
+    }
+
+    /// Tries `candidates` in order, moving on only when a task refused before running the call.
+    pub(crate) async fn call_candidates(
+        &self,
+        candidates: Vec<Candidate>,
+        request: &CallRequest,
+        started: Instant,
+    ) -> CallOutcome {
+        let mut outcome = CallOutcome::failed(
+            McpError::NoReadyTask {
+                service: request.service.clone(),
+            },
+            started,
+        );
+        let may_move = request.target == Target::AnyReady;
+        let last = candidates.len().saturating_sub(1);
+        for (index, candidate) in candidates.iter().enumerate() {
+            let mut exchange = Exchange::default();
+            let attempt = self.attempt(candidate, request, &mut exchange).await;
+            outcome.exchange = exchange;
+            outcome.served_by = attempt.sent.then(|| ServedBy::from(candidate));
+            match attempt.result {
+                Ok(result) => {
+                    outcome.result = Ok(result);
+                    break;
+                }
+                Err(failure)
+                    if (failure.retry_elsewhere || (failure.unanswered && attempt.repeatable))
+                        && may_move
+                        && index < last
+                        && !request.cancel.is_cancelled() =>
+                {
+                    let (task, reason) = (&candidate.task_id, failure.error.to_string());
+                    tracing::debug!(%task, %reason, "trying the next ready task");
+                    request.notify(CallEvent::Retrying {
+                        task_id: candidate.task_id.clone(),
+                        reason: reason.clone(),
+                    });
+                    outcome.retries.push(Retry {
+                        task_id: candidate.task_id.clone(),
+                        reason,
+                    });
+                }
+                Err(failure) => {
+                    outcome.result = Err(failure.error);
+                    break;
+                }
+            }
+        }
+        outcome.duration = started.elapsed();
+        outcome
+    }
+
+    /// One try on one task.
+    async fn attempt(
+        &self,
+        candidate: &Candidate,
+        request: &CallRequest,
+        exchange: &mut Exchange,
+    ) -> Attempt {
+        // The idle timeout covers connecting and listing tools too, so a call never waits
+        // longer than asked; nothing was sent yet, so another task may still take it.
+        let idle = request.timeout.unwrap_or(FOREVER);
+        let prepared = tokio::select! {
+            prepared = tokio::time::timeout(idle, self.prepare(candidate, request)) => {
+                prepared.unwrap_or_else(|_| Err(Failure {
+                    retry_elsewhere: true,
+                    evict: true,
+                    ..Failure::fatal(McpError::TimedOut(idle))
+                }))
+            }
+            _ = request.cancel.cancelled() => Err(Failure::fatal(McpError::Cancelled)),
+        };
+        let (connection, repeatable) = match prepared {
+            Ok(prepared) => prepared,
+            Err(failure) => {
+                return Attempt {
+                    result: Err(failure),
+                    sent: false,
+                    repeatable: false,
+                };
+            }
+        };
+        let done = |result, sent| Attempt {
+            result,
+            sent,
+            repeatable,
+        };
+        let mut params = CallToolRequestParams::new(request.tool.clone());
+        if let Value::Object(arguments) = &request.arguments {
+            params = params.with_arguments(arguments.clone());
+        }
+        let call = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+        let handle = match connection
+            .peer()
+            .send_cancellable_request(call, PeerRequestOptions::no_options())
+            .await
+        {
+            Ok(handle) => handle,
+            Err(error) => {
+                // Nothing left the console: the client had stopped.
+                self.evict(&connection);
+                let mut failure = from_service_error(&connection.url, &error);
+                failure.retry_elsewhere = true;
+                return done(Err(failure), false);
+            }
+        };
+        let id = handle.id.clone();
+        let mut progress = connection.subscribe(handle.progress_token.clone());
+        exchange.request = Some(json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "method": "tools/call",
+            "params": {
+                "name": request.tool,
+                "arguments": request.arguments,
+                "_meta": {"progressToken": handle.progress_token},
+            },
+        }));
+        request.notify(CallEvent::Sent {
+            task: ServedBy::from(candidate),
+        });
+
+        let response = handle.await_response();
+        tokio::pin!(response);
+        let deadline = tokio::time::sleep(idle);
+        tokio::pin!(deadline);
+        let record = |exchange: &mut Exchange, update: ProgressNotificationParam| {
+            exchange.notifications.push(json!({
+                "jsonrpc": "2.0", "method": "notifications/progress", "params": update,
+            }));
+            request.notify(CallEvent::Progress {
+                task_id: candidate.task_id.clone(),
+                progress: update.progress,
+                total: update.total,
+                message: update.message,
+            });
+        };
+        let result = loop {
+            tokio::select! {
+                biased;
+                _ = request.cancel.cancelled() => {
+                    self.tell_cancelled(&connection, id, "cancelled by the user").await;
+                    return done(Err(Failure::fatal(McpError::Cancelled)), true);
+                }
+                Some(update) = progress.receiver.recv() => {
+                    record(exchange, update);
+                    if let Some(idle) = request.timeout {
+                        deadline.as_mut().reset(tokio::time::Instant::now() + idle);
+                    }
+                }
+                result = &mut response => break result,
+                _ = &mut deadline, if request.timeout.is_some() => {
+                    self.tell_cancelled(&connection, id, "timed out").await;
+                    return done(Err(Failure::fatal(McpError::TimedOut(idle))), true);
+                }
+            }
+        };
+        // Progress sent before the result is already queued; keep it in the transcript.
+        while let Ok(update) = progress.receiver.try_recv() {
+            record(exchange, update);
+        }
+        done(self.finish(&connection, &id, result, exchange), true)
+    }
+
+    /// Connects (replacing a client that broke since its last use, once) and returns it, once
+    /// the arguments passed its tool list, with whether the tool is safe to repeat.
+    async fn prepare(
+        &self,
+        candidate: &Candidate,
+        request: &CallRequest,
+    ) -> Result<(Arc<Connection>, bool), Failure> {
+        let url = &candidate.endpoint.url;
+        let mut replaced = false;
+        loop {
+            let (connection, created) = self.connection(&candidate.service, url).await?;
+            if connection.peer().is_transport_closed() && !created && !replaced {
+                self.evict(&connection);
+                replaced = true;
+                continue;
+            }
+            match connection.catalog().await {
+                Ok(catalog) => {
+                    catalog
+                        .check(&request.tool, &request.arguments)
+                        .map_err(Failure::fatal)?;
+                    return Ok((connection, catalog.repeatable(&request.tool)));
+                }
+                Err(failure) if failure.evict => {
+                    self.evict(&connection);
+                    if created || replaced {
+                        // Listing tools is not the call: another task may take it.
+                        return Err(Failure {
+                            retry_elsewhere: true,
+                            ..failure
+                        });
+                    }
+                    replaced = true;
+                }
+                Err(failure) => return Err(failure),
+            }
+        }
+    }
+
+    /// Sends notifications/cancelled, which also makes rmcp abandon the request's stream.
+    async fn tell_cancelled(&self, connection: &Connection, id: RequestId, reason: &str) {
+        let notice = CancelledNotificationParam::new(Some(id), Some(reason.to_string()));
+        let sent = tokio::time::timeout(
+            CANCEL_NOTICE_TIMEOUT,
+            connection.peer().notify_cancelled(notice),
+        )
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            tracing::debug!(url = %connection.url, "could not send notifications/cancelled");
+        }
+    }
+
+    fn finish(
+        &self,
+        connection: &Arc<Connection>,
+        id: &RequestId,
+        result: Result<ServerResult, ServiceError>,
+        exchange: &mut Exchange,
+    ) -> Result<ToolResult, Failure> {
+        let protocol = |message: &str| Failure::fatal(McpError::Protocol(message.to_string()));
+        match result {
+            Ok(ServerResult::CallToolResult(result)) => {
+                exchange.response = Some(json!({"jsonrpc": "2.0", "id": id, "result": result}));
+                Ok(ToolResult::from(result))
+            }
+            // A result without content decodes as the empty result.
+            Ok(ServerResult::EmptyResult(_)) => {
+                exchange.response = Some(json!({"jsonrpc": "2.0", "id": id, "result": {}}));
+                Ok(ToolResult::from(CallToolResult::default()))
+            }
+            Ok(other) => {
+                exchange.response = Some(json!({"jsonrpc": "2.0", "id": id, "result": other}));
+                Err(match other {
+                    ServerResult::InputRequiredResult(_) => protocol(
+                        "the tool asked for input (input_required), which these calls cannot give",
+                    ),
+                    ServerResult::CreateTaskResult(_) => protocol(
+                        "the server turned the call into a task, which calls from here do not poll",
+                    ),
+                    _ => protocol("unexpected reply to tools/call"),
+                })
+            }
+            Err(ServiceError::McpError(error)) => {
+                exchange.response = Some(json!({"jsonrpc": "2.0", "id": id, "error": error}));
+                Err(from_service_error(
+                    &connection.url,
+                    &ServiceError::McpError(error),
+                ))
+            }
+            Err(error) => {
+                let failure = from_service_error(&connection.url, &error);
+                if failure.evict {
+                    self.evict(connection);
+                }
+                Err(failure)
+            }
+        }
+    }
+}

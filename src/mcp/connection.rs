@@ -1,0 +1,291 @@
+//! One live rmcp client for one endpoint URL: the handshake (either protocol era), the
+//! notification listener that routes progress to the call that asked for it, and the cached
+//! tool list used to check arguments before sending.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
+};
+
+use reqwest::header::{HeaderName, HeaderValue};
+use rmcp::{
+    ClientCacheConfig, ClientHandler, ClientLifecycleMode, ClientServiceExt, Peer, RoleClient,
+    model::{
+        ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam, ProgressToken,
+        ProtocolVersion, ServerPeerInfo,
+    },
+    service::{NotificationContext, RunningService},
+    transport::{
+        StreamableHttpClientTransport, streamable_http_client::StreamableHttpClientTransportConfig,
+    },
+};
+use tokio::sync::mpsc;
+
+use super::{
+    McpError,
+    error::{Failure, from_init_error, from_service_error},
+    pool::{Era, PoolConfig},
+    secret::EndpointAuth,
+    validate::Catalog,
+};
+
+/// Progress that arrives before its call registered (the server can answer faster than the
+/// caller gets back from queueing the request) waits here briefly.
+const MAX_ORPHANED_PROGRESS: usize = 64;
+
+#[derive(Default)]
+struct ProgressRoutes {
+    routes: HashMap<ProgressToken, mpsc::UnboundedSender<ProgressNotificationParam>>,
+    orphans: VecDeque<ProgressNotificationParam>,
+}
+
+/// What the listener shares with the connection; the listener runs inside rmcp's service loop.
+#[derive(Default)]
+struct Shared {
+    progress: Mutex<ProgressRoutes>,
+    catalog: Mutex<Option<Arc<Catalog>>>,
+}
+
+impl Shared {
+    fn deliver(&self, progress: ProgressNotificationParam) {
+        let mut routes = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
+        match routes.routes.get(&progress.progress_token) {
+            Some(route) => {
+                let _ = route.send(progress);
+            }
+            None => {
+                if routes.orphans.len() == MAX_ORPHANED_PROGRESS {
+                    routes.orphans.pop_front();
+                }
+                routes.orphans.push_back(progress);
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Listener {
+    shared: Arc<Shared>,
+    info: ClientConfig,
+}
+
+impl ClientHandler for Listener {
+    fn get_info(&self) -> ClientConfig {
+        self.info.clone()
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.shared.deliver(params);
+    }
+
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        *self
+            .shared
+            .catalog
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+/// Progress notifications for one request; unregisters itself when dropped.
+pub(crate) struct ProgressSubscription {
+    pub receiver: mpsc::UnboundedReceiver<ProgressNotificationParam>,
+    token: ProgressToken,
+    shared: Arc<Shared>,
+}
+
+impl Drop for ProgressSubscription {
+    fn drop(&mut self) {
+        let mut routes = self
+            .shared
+            .progress
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        routes.routes.remove(&self.token);
+    }
+}
+
+pub(crate) struct Connection {
+    pub url: String,
+    pub service: String,
+    /// How long the handshake took when this client was created.
+    pub handshake: Duration,
+    client: RunningService<RoleClient, Listener>,
+    shared: Arc<Shared>,
+    /// Serialises tool-list fetches so a burst of first calls lists the tools once.
+    listing: tokio::sync::Mutex<()>,
+}
+
+impl Connection {
+    pub fn peer(&self) -> &Peer<RoleClient> {
+        self.client.peer()
+    }
+
+    pub fn server(&self) -> Option<Arc<ServerPeerInfo>> {
+        self.client.peer_info()
+    }
+
+    pub fn subscribe(&self, token: ProgressToken) -> ProgressSubscription {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let mut routes = self
+            .shared
+            .progress
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let orphans = std::mem::take(&mut routes.orphans);
+        for progress in orphans {
+            if progress.progress_token == token {
+                let _ = sender.send(progress);
+            } else {
+                routes.orphans.push_back(progress);
+            }
+        }
+        routes.routes.insert(token.clone(), sender);
+        ProgressSubscription {
+            receiver,
+            token,
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The tool list, from cache when the server has not said it changed.
+    pub async fn catalog(&self) -> Result<Arc<Catalog>, Failure> {
+        if let Some(catalog) = self.cached_catalog() {
+            return Ok(catalog);
+        }
+        let _listing = self.listing.lock().await;
+        if let Some(catalog) = self.cached_catalog() {
+            return Ok(catalog);
+        }
+        Ok(self.list_tools().await?.0)
+    }
+
+    /// Lists the tools from the server now; returns them with the round-trip time.
+    pub async fn list_tools(&self) -> Result<(Arc<Catalog>, Duration), Failure> {
+        let started = Instant::now();
+        let tools = self
+            .peer()
+            .list_all_tools()
+            .await
+            .map_err(|e| from_service_error(&self.url, &e))?;
+        let latency = started.elapsed();
+        let catalog = Arc::new(Catalog::new(tools));
+        *self
+            .shared
+            .catalog
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(catalog.clone());
+        Ok((catalog, latency))
+    }
+
+    fn cached_catalog(&self) -> Option<Arc<Catalog>> {
+        self.shared
+            .catalog
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+fn lifecycle(era: Era) -> (ClientLifecycleMode, ProtocolVersion) {
+    let legacy = ProtocolVersion::LATEST_WITH_INITIALIZE;
+    let modern = ProtocolVersion::V_2026_07_28;
+    let mode = match era {
+        Era::Auto => ClientLifecycleMode::Auto {
+            preferred_versions: vec![modern],
+            legacy_version: Some(legacy.clone()),
+        },
+        Era::Initialize => ClientLifecycleMode::Initialize,
+        Era::Discover => ClientLifecycleMode::Discover {
+            preferred_versions: vec![modern],
+        },
+    };
+    (mode, legacy)
+}
+
+fn headers(auth: &EndpointAuth) -> Result<HashMap<HeaderName, HeaderValue>, McpError> {
+    let mut headers = HashMap::new();
+    for (name, value) in &auth.headers {
+        let bad = || McpError::Protocol(format!("header {name:?} is not a valid HTTP header"));
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| bad())?;
+        // Keeps the value out of any Debug output of the request.
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    Ok(headers)
+}
+
+/// Opens a client for `url` and completes the MCP handshake within the configured bounds.
+pub(crate) async fn connect(
+    http: reqwest::Client,
+    config: &PoolConfig,
+    service: &str,
+    url: &str,
+    auth: &EndpointAuth,
+) -> Result<Connection, Failure> {
+    let mut transport = StreamableHttpClientTransportConfig::with_uri(url)
+        .custom_headers(headers(auth).map_err(Failure::fatal)?)
+        .reinit_on_expired_session(true);
+    if let Some(token) = &auth.bearer {
+        transport = transport.auth_header(token.expose());
+    }
+    let (mode, legacy) = lifecycle(config.era);
+    let mut info = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new(config.client_name.clone(), config.client_version.clone()),
+    );
+    info.protocol_version = legacy;
+    let shared = Arc::new(Shared::default());
+    let listener = Listener {
+        shared: shared.clone(),
+        info,
+    };
+    let started = Instant::now();
+    let handshake = listener.serve_with_lifecycle(
+        StreamableHttpClientTransport::with_client(http, transport),
+        mode,
+    );
+    let client = match tokio::time::timeout(config.handshake_timeout, handshake).await {
+        Ok(Ok(client)) => client,
+        Ok(Err(error)) => return Err(from_init_error(url, &error)),
+        Err(_) => {
+            let reason = format!(
+                "no answer to the MCP handshake within {}",
+                humantime::format_duration(config.handshake_timeout)
+            );
+            return Err(Failure {
+                error: McpError::Unreachable {
+                    url: url.to_string(),
+                    reason,
+                },
+                retry_elsewhere: true,
+                evict: true,
+                unanswered: false,
+            });
+        }
+    };
+    // rmcp caches list results by default and serves stale ones on error; the console must
+    // show what the server says now, and an error when it says nothing.
+    client
+        .peer()
+        .set_response_cache_config(ClientCacheConfig::disabled())
+        .await;
+    let protocol = client
+        .peer_info()
+        .map(|info| info.protocol_version.to_string());
+    tracing::debug!(%url, ?protocol, "MCP client connected");
+    Ok(Connection {
+        url: url.to_string(),
+        service: service.to_string(),
+        handshake: started.elapsed(),
+        client,
+        shared,
+        listing: tokio::sync::Mutex::new(()),
+    })
+}

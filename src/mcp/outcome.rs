@@ -1,0 +1,142 @@
+//! How a call ended: the tool's result or the error, which task served it, retries, and the
+//! JSON-RPC exchange for the protocol pane.
+
+use std::time::{Duration, Instant};
+
+use rmcp::model::{CallToolResult, ContentBlock};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{McpError, route::Candidate};
+
+/// The task a call was sent to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServedBy {
+    pub task_id: String,
+    pub revision: u32,
+    /// `host:port` of the task's endpoint.
+    pub address: String,
+    pub url: String,
+}
+
+impl From<&Candidate> for ServedBy {
+    fn from(candidate: &Candidate) -> Self {
+        Self {
+            task_id: candidate.task_id.clone(),
+            revision: candidate.revision,
+            address: candidate.endpoint.address.clone(),
+            url: candidate.endpoint.url.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolResult {
+    pub content: Vec<ContentBlock>,
+    pub structured_content: Option<Value>,
+    /// The tool reported a failure (`isError: true`); the call itself worked.
+    pub is_error: bool,
+}
+
+impl ToolResult {
+    /// The text blocks, one per line.
+    pub fn text(&self) -> String {
+        let texts: Vec<&str> = self
+            .content
+            .iter()
+            .filter_map(|block| block.as_text())
+            .map(|t| t.text.as_str())
+            .collect();
+        texts.join("\n")
+    }
+}
+
+impl From<CallToolResult> for ToolResult {
+    fn from(result: CallToolResult) -> Self {
+        Self {
+            content: result.content,
+            structured_content: result.structured_content,
+            is_error: result.is_error == Some(true),
+        }
+    }
+}
+
+/// The JSON-RPC messages of the attempt that was sent, rebuilt from rmcp's typed messages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Exchange {
+    pub request: Option<Value>,
+    /// Progress notifications, in arrival order.
+    pub notifications: Vec<Value>,
+    pub response: Option<Value>,
+}
+
+/// A task that refused the call before running it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Retry {
+    pub task_id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    Ok,
+    ToolError,
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallOutcome {
+    pub result: Result<ToolResult, McpError>,
+    /// Set once the request was sent, also when it then failed or timed out.
+    pub served_by: Option<ServedBy>,
+    pub duration: Duration,
+    pub retries: Vec<Retry>,
+    pub exchange: Exchange,
+}
+
+impl CallOutcome {
+    pub(crate) fn failed(error: McpError, started: Instant) -> Self {
+        Self {
+            result: Err(error),
+            served_by: None,
+            duration: started.elapsed(),
+            retries: Vec::new(),
+            exchange: Exchange::default(),
+        }
+    }
+
+    pub fn kind(&self) -> OutcomeKind {
+        match &self.result {
+            Ok(result) if result.is_error => OutcomeKind::ToolError,
+            Ok(_) => OutcomeKind::Ok,
+            Err(McpError::TimedOut(_)) => OutcomeKind::TimedOut,
+            Err(McpError::Cancelled) => OutcomeKind::Cancelled,
+            Err(_) => OutcomeKind::Failed,
+        }
+    }
+
+    /// One line for lists: the first line of the result text, or the error.
+    pub fn summary(&self) -> String {
+        match &self.result {
+            Ok(result) => {
+                let text = result.text();
+                let first = text.lines().next().unwrap_or("");
+                let first: String = first.chars().take(120).collect();
+                let shown = if first.is_empty() && result.structured_content.is_some() {
+                    "structured result".to_string()
+                } else {
+                    first
+                };
+                if result.is_error {
+                    format!("tool error: {shown}")
+                } else {
+                    shown
+                }
+            }
+            Err(error) => error.to_string(),
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Probing an endpoint: who the server says it is, which protocol it speaks, its tools (with a
+//! hash for drift detection across replicas and revisions), and how fast it answers.
+
+use std::time::{Duration, SystemTime};
+
+use rmcp::model::Tool;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+use crate::fleet::Endpoint;
+
+use super::{McpError, Pool, error::Failure};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub input_schema: Value,
+    pub output_schema: Option<Value>,
+    pub read_only: Option<bool>,
+    pub destructive: Option<bool>,
+    pub idempotent: Option<bool>,
+}
+
+impl From<&Tool> for ToolInfo {
+    fn from(tool: &Tool) -> Self {
+        let hints = tool.annotations.as_ref();
+        Self {
+            name: tool.name.to_string(),
+            title: tool.title.clone(),
+            description: tool.description.as_ref().map(ToString::to_string),
+            input_schema: Value::Object((*tool.input_schema).clone()),
+            output_schema: tool
+                .output_schema
+                .as_ref()
+                .map(|schema| Value::Object((**schema).clone())),
+            read_only: hints.and_then(|h| h.read_only_hint),
+            destructive: hints.and_then(|h| h.destructive_hint),
+            idempotent: hints.and_then(|h| h.idempotent_hint),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub url: String,
+    /// Round trip of `tools/list` on an established client.
+    #[serde(serialize_with = "millis")]
+    pub latency: Duration,
+    /// Handshake time, when this probe had to open the client first.
+    #[serde(serialize_with = "optional_millis")]
+    pub handshake: Option<Duration>,
+    pub server_name: Option<String>,
+    pub server_version: Option<String>,
+    pub protocol_version: String,
+    /// Sorted by name.
+    pub tools: Vec<ToolInfo>,
+    pub tools_hash: String,
+    /// Counts, when the server offers resources / prompts at all.
+    pub resources: Option<usize>,
+    pub prompts: Option<usize>,
+    #[serde(with = "crate::fleet::time")]
+    pub fetched_at: SystemTime,
+}
+
+fn millis<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(duration.as_secs_f64() * 1000.0)
+}
+
+fn optional_millis<S: Serializer>(
+    duration: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match duration {
+        Some(duration) => millis(duration, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+impl Pool {
+    /// Probes one endpoint of `service` (whose credentials are used). A client that broke
+    /// since its last use is replaced once before the probe gives up.
+    pub async fn probe(&self, service: &str, endpoint: &Endpoint) -> Result<Probe, McpError> {
+        match self.probe_once(service, endpoint).await {
+            Err((failure, false)) if failure.evict => self
+                .probe_once(service, endpoint)
+                .await
+                .map_err(|(failure, _)| failure.error),
+            other => other.map_err(|(failure, _)| failure.error),
+        }
+    }
+
+    /// The failure comes with whether the client was new (a new one is not worth replacing).
+    async fn probe_once(
+        &self,
+        service: &str,
+        endpoint: &Endpoint,
+    ) -> Result<Probe, (Failure, bool)> {
+        let (connection, created) = self
+            .connection(service, &endpoint.url)
+            .await
+            .map_err(|failure| (failure, true))?;
+        let server = connection.server();
+        let capabilities = server.as_ref().map(|info| &info.capabilities);
+        let peer = connection.peer();
+        let wants_resources = capabilities.is_some_and(|c| c.resources.is_some());
+        let wants_prompts = capabilities.is_some_and(|c| c.prompts.is_some());
+        let lists = async {
+            tokio::join!(
+                connection.list_tools(),
+                async {
+                    if wants_resources {
+                        peer.list_all_resources().await.ok().map(|r| r.len())
+                    } else {
+                        None
+                    }
+                },
+                async {
+                    if wants_prompts {
+                        peer.list_all_prompts().await.ok().map(|p| p.len())
+                    } else {
+                        None
+                    }
+                },
+            )
+        };
+        // Same bound as the handshake: a server that takes the connection and then says
+        // nothing must not hold a probe forever.
+        let bound = self.config().handshake_timeout;
+        let Ok((tools, resources, prompts)) = tokio::time::timeout(bound, lists).await else {
+            self.evict(&connection);
+            let reason = format!(
+                "no answer to tools/list within {}",
+                humantime::format_duration(bound)
+            );
+            let error = McpError::Unreachable {
+                url: endpoint.url.clone(),
+                reason,
+            };
+            return Err((
+                Failure {
+                    evict: true,
+                    ..Failure::fatal(error)
+                },
+                true,
+            ));
+        };
+        let (catalog, latency) = match tools {
+            Ok(listed) => listed,
+            Err(failure) => {
+                if failure.evict {
+                    self.evict(&connection);
+                }
+                return Err((failure, created));
+            }
+        };
+        let implementation = server.as_ref().and_then(|info| info.server_info.as_ref());
+        let mut tools: Vec<ToolInfo> = catalog.tools().iter().map(ToolInfo::from).collect();
+        tools.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Probe {
+            url: endpoint.url.clone(),
+            latency,
+            handshake: created.then_some(connection.handshake),
+            server_name: implementation.map(|i| i.name.clone()),
+            server_version: implementation.map(|i| i.version.clone()),
+            protocol_version: server
+                .as_ref()
+                .map(|i| i.protocol_version.to_string())
+                .unwrap_or_default(),
+            tools_hash: tools_hash(catalog.tools()),
+            tools,
+            resources,
+            prompts,
+            fetched_at: SystemTime::now(),
+        })
+    }
+}
+
+/// A stable 64-bit digest of a tool list: every field of every tool except `_meta`, with
+/// object keys sorted and tools in any order. Equal lists hash equal across replicas, runs
+/// and builds (FNV-1a, not the std hasher, whose output may change between releases).
+pub fn tools_hash(tools: &[Tool]) -> String {
+    let mut each: Vec<String> = tools
+        .iter()
+        .map(|tool| {
+            let mut value = serde_json::to_value(tool).unwrap_or(Value::Null);
+            if let Some(object) = value.as_object_mut() {
+                object.remove("_meta");
+            }
+            let mut text = String::new();
+            canonical(&value, &mut text);
+            text
+        })
+        .collect();
+    each.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for text in &each {
+        for byte in text.bytes().chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// JSON with object keys in sorted order, so equal values print equal.
+fn canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(object) => {
+            let mut keys: Vec<&String> = object.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical(&object[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn tool(name: &'static str, schema: Value) -> Tool {
+        let Value::Object(schema) = schema else {
+            panic!("object")
+        };
+        Tool::new(name, "d", Arc::new(schema))
+    }
+
+    #[test]
+    fn hash_ignores_tool_order_and_key_order() {
+        let a = tool(
+            "a",
+            json!({"type": "object", "properties": {"x": {"type": "string"}}}),
+        );
+        let b = tool(
+            "b",
+            json!({"properties": {"y": {"type": "integer"}}, "type": "object"}),
+        );
+        let b_reordered = tool(
+            "b",
+            json!({"type": "object", "properties": {"y": {"type": "integer"}}}),
+        );
+        assert_eq!(
+            tools_hash(&[a.clone(), b]),
+            tools_hash(&[b_reordered, a.clone()])
+        );
+        assert_eq!(tools_hash(&[]).len(), 16);
+    }
+
+    #[test]
+    fn hash_changes_with_a_schema_or_a_tool() {
+        let a = tool(
+            "a",
+            json!({"type": "object", "properties": {"x": {"type": "string"}}}),
+        );
+        let a2 = tool(
+            "a",
+            json!({"type": "object", "properties": {"x": {"type": "number"}}}),
+        );
+        let c = tool("c", json!({"type": "object"}));
+        assert_ne!(tools_hash(std::slice::from_ref(&a)), tools_hash(&[a2]));
+        assert_ne!(tools_hash(std::slice::from_ref(&a)), tools_hash(&[a, c]));
+    }
+}

@@ -1,0 +1,84 @@
+//! What a person asks for when calling a tool, and the events a running call reports.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{ServedBy, Target};
+
+/// Idle timeout of a call unless the request says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct CallRequest {
+    pub service: String,
+    pub tool: String,
+    /// A JSON object, or `null` for no arguments.
+    pub arguments: Value,
+    pub target: Target,
+    /// The call fails with `TimedOut` when neither its result nor a progress notification
+    /// arrives for this long; `None` waits forever.
+    pub timeout: Option<Duration>,
+    /// Where `CallEvent`s go. Sent with `try_send`: a full channel drops an event rather than
+    /// stall the call.
+    pub events: Option<mpsc::Sender<CallEvent>>,
+    /// Cancelling it ends the call with `Cancelled` and tells the server.
+    pub cancel: CancellationToken,
+}
+
+impl CallRequest {
+    pub fn new(service: impl Into<String>, tool: impl Into<String>, arguments: Value) -> Self {
+        Self {
+            service: service.into(),
+            tool: tool.into(),
+            arguments,
+            target: Target::AnyReady,
+            timeout: Some(DEFAULT_TIMEOUT),
+            events: None,
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    pub fn on_task(mut self, task_id: impl Into<String>) -> Self {
+        self.target = Target::Task(task_id.into());
+        self
+    }
+
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn with_events(mut self, events: mpsc::Sender<CallEvent>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    pub(crate) fn notify(&self, event: CallEvent) {
+        if let Some(events) = &self.events {
+            let _ = events.try_send(event);
+        }
+    }
+}
+
+/// What happens while a call runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallEvent {
+    /// The request was sent to this task.
+    Sent { task: ServedBy },
+    /// This task refused the call before running it; the next ready task is tried.
+    Retrying { task_id: String, reason: String },
+    Progress {
+        task_id: String,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    },
+}

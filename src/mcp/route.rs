@@ -1,0 +1,227 @@
+//! Which task takes a call, decided from a fleet snapshot: the one the person chose, or the
+//! next ready task in round-robin order with up to two more as fallbacks. Draining, unhealthy
+//! and stopped tasks are never chosen by round-robin.
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError},
+};
+
+use crate::fleet::{Endpoint, FleetSnapshot, Task};
+
+use super::McpError;
+
+/// How many other ready tasks a call may move to when its task refuses it before running it.
+pub const MAX_RETRIES: usize = 2;
+
+/// Where a call goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// This task (full id or a unique prefix, as ECS consoles accept), ready or not: a person
+    /// debugging one replica wants that replica.
+    Task(String),
+    /// Any ready task, round-robin across the service.
+    AnyReady,
+}
+
+/// A task a call may be sent to, copied out of the snapshot so calls do not hold it.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub service: String,
+    pub task_id: String,
+    pub revision: u32,
+    pub endpoint: Endpoint,
+}
+
+impl Candidate {
+    fn of(service: &str, task: &Task) -> Option<Self> {
+        Some(Self {
+            service: service.to_string(),
+            task_id: task.id.clone(),
+            revision: task.revision,
+            endpoint: task.endpoint.clone()?,
+        })
+    }
+}
+
+/// Per-service round-robin positions.
+#[derive(Default)]
+pub(crate) struct RoundRobin {
+    next: Mutex<HashMap<String, usize>>,
+}
+
+impl RoundRobin {
+    fn turn(&self, service: &str) -> usize {
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        let turn = next.entry(service.to_string()).or_insert(0);
+        let current = *turn;
+        *turn = turn.wrapping_add(1);
+        current
+    }
+
+    /// The tasks to try, in order: the chosen one first, then the fallbacks.
+    pub fn candidates(
+        &self,
+        fleet: &FleetSnapshot,
+        service: &str,
+        target: &Target,
+    ) -> Result<Vec<Candidate>, McpError> {
+        let found = fleet
+            .service(service)
+            .ok_or_else(|| McpError::UnknownService(service.to_string()))?;
+        match target {
+            Target::Task(id) => {
+                let unknown = || McpError::UnknownTask {
+                    service: service.to_string(),
+                    task: id.clone(),
+                };
+                let task = found.task(id).ok_or_else(unknown)?;
+                Ok(vec![Candidate::of(service, task).ok_or_else(unknown)?])
+            }
+            Target::AnyReady => {
+                // Sorted so the rotation is stable however the source orders its tasks.
+                let mut ready: Vec<Candidate> = found
+                    .ready_tasks()
+                    .filter_map(|task| Candidate::of(service, task))
+                    .collect();
+                if ready.is_empty() {
+                    return Err(McpError::NoReadyTask {
+                        service: service.to_string(),
+                    });
+                }
+                ready.sort_by(|a, b| a.task_id.cmp(&b.task_id));
+                let start = self.turn(service) % ready.len();
+                ready.rotate_left(start);
+                ready.truncate(1 + MAX_RETRIES);
+                Ok(ready)
+            }
+        }
+    }
+
+    /// Every ready task of the service, for fan-out.
+    pub fn all_ready(fleet: &FleetSnapshot, service: &str) -> Result<Vec<Candidate>, McpError> {
+        let found = fleet
+            .service(service)
+            .ok_or_else(|| McpError::UnknownService(service.to_string()))?;
+        let mut ready: Vec<Candidate> = found
+            .ready_tasks()
+            .filter_map(|task| Candidate::of(service, task))
+            .collect();
+        if ready.is_empty() {
+            return Err(McpError::NoReadyTask {
+                service: service.to_string(),
+            });
+        }
+        ready.sort_by(|a, b| a.task_id.cmp(&b.task_id));
+        Ok(ready)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::{net::SocketAddr, time::SystemTime};
+
+    use super::*;
+    use crate::fleet::{Health, Service, SourceKind, TaskStatus};
+
+    /// A running, healthy task serving MCP at `address`.
+    pub fn task(id: &str, address: SocketAddr) -> Task {
+        Task {
+            id: id.to_string(),
+            revision: 1,
+            deployment_id: "ecs-svc/1".into(),
+            last_status: TaskStatus::Running,
+            desired_status: TaskStatus::Running,
+            health: Health::Healthy,
+            draining: false,
+            availability_zone: None,
+            endpoint: Some(Endpoint {
+                url: format!("http://{address}/mcp"),
+                address: address.to_string(),
+            }),
+            started_at: Some(SystemTime::now()),
+            stopped_at: None,
+            stopped_reason: None,
+            exit_code: None,
+            metrics: None,
+        }
+    }
+
+    pub fn fleet(service: &str, tasks: Vec<Task>) -> FleetSnapshot {
+        let mut fleet = FleetSnapshot::empty(SourceKind::Static, "test");
+        fleet.services.push(Service {
+            name: service.to_string(),
+            desired: tasks.len() as u32,
+            running: tasks.len() as u32,
+            pending: 0,
+            deployments: Vec::new(),
+            tasks,
+            events: Vec::new(),
+            mcp_path: "/mcp".into(),
+        });
+        fleet
+    }
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    fn ids(candidates: &[Candidate]) -> Vec<&str> {
+        candidates.iter().map(|c| c.task_id.as_str()).collect()
+    }
+
+    #[test]
+    fn round_robin_rotates_over_ready_tasks_only() {
+        let mut draining = task("c", addr(3));
+        draining.draining = true;
+        let mut unhealthy = task("d", addr(4));
+        unhealthy.health = Health::Unhealthy;
+        let fleet = fleet(
+            "svc",
+            vec![task("b", addr(2)), draining, task("a", addr(1)), unhealthy],
+        );
+        let rr = RoundRobin::default();
+        let first = rr.candidates(&fleet, "svc", &Target::AnyReady).unwrap();
+        let second = rr.candidates(&fleet, "svc", &Target::AnyReady).unwrap();
+        let third = rr.candidates(&fleet, "svc", &Target::AnyReady).unwrap();
+        assert_eq!(ids(&first), vec!["a", "b"]);
+        assert_eq!(ids(&second), vec!["b", "a"]);
+        assert_eq!(ids(&third), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn at_most_two_fallbacks() {
+        let tasks = (1..=5).map(|n| task(&format!("t{n}"), addr(n))).collect();
+        let fleet = fleet("svc", tasks);
+        let candidates = RoundRobin::default()
+            .candidates(&fleet, "svc", &Target::AnyReady)
+            .unwrap();
+        assert_eq!(candidates.len(), 1 + MAX_RETRIES);
+    }
+
+    #[test]
+    fn a_chosen_task_is_used_even_when_draining() {
+        let mut draining = task("0123456789abcdef", addr(3));
+        draining.draining = true;
+        let fleet = fleet("svc", vec![draining]);
+        let rr = RoundRobin::default();
+        let chosen = rr
+            .candidates(&fleet, "svc", &Target::Task("01234567".into()))
+            .unwrap();
+        assert_eq!(ids(&chosen), vec!["0123456789abcdef"]);
+        assert_eq!(
+            rr.candidates(&fleet, "svc", &Target::AnyReady).err(),
+            Some(McpError::NoReadyTask {
+                service: "svc".into()
+            })
+        );
+        assert_eq!(
+            rr.candidates(&fleet, "nope", &Target::AnyReady).err(),
+            Some(McpError::UnknownService("nope".into()))
+        );
+        assert!(matches!(
+            rr.candidates(&fleet, "svc", &Target::Task("zz".into())),
+            Err(McpError::UnknownTask { .. })
+        ));
+    }
+}

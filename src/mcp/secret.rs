@@ -1,0 +1,97 @@
+//! Credentials for reaching a service's endpoints. The bearer token lives in [`Secret`], whose
+//! `Debug` and `Display` print a placeholder, so a token cannot leak through `{:?}` in a log
+//! line, an error message or a panic.
+
+use std::fmt;
+
+/// A value that must not be printed. Read it with [`Secret::expose`] at the one place that
+/// needs it (building the Authorization header).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_string())
+    }
+}
+
+/// Extra headers and an optional bearer token sent with every request to one service's
+/// endpoints (e.g. a gateway key header, or the token `mcpfleet-server --auth-token` expects).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct EndpointAuth {
+    pub headers: Vec<(String, String)>,
+    pub bearer: Option<Secret>,
+}
+
+/// Header values are often keys too (`x-api-key`), so only their names are printed.
+impl fmt::Debug for EndpointAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("EndpointAuth")
+            .field("headers", &names)
+            .field("bearer", &self.bearer)
+            .finish()
+    }
+}
+
+impl EndpointAuth {
+    pub fn bearer(token: impl Into<Secret>) -> Self {
+        Self {
+            headers: Vec::new(),
+            bearer: Some(token.into()),
+        }
+    }
+
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_never_show_the_token() {
+        let auth = EndpointAuth::bearer("s3cr3t-token").with_header("x-api-key", "k3y-value");
+        let debug = format!("{auth:?} {:#?}", auth);
+        assert!(!debug.contains("s3cr3t-token"), "{debug}");
+        assert!(!debug.contains("k3y-value"), "{debug}");
+        assert!(
+            debug.contains("x-api-key"),
+            "header names stay visible: {debug}"
+        );
+        let secret = auth.bearer.unwrap();
+        assert_eq!(secret.to_string(), "<redacted>");
+        assert_eq!(secret.expose(), "s3cr3t-token");
+    }
+}
