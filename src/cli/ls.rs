@@ -6,17 +6,40 @@ use crate::fleet::{FleetSnapshot, Health, Service, Task};
 
 use super::table;
 
-pub const SERVICE_COLUMNS: &[&str] =
-    &["SERVICE", "DESIRED", "RUNNING", "PENDING", "READY", "ROLLOUT", "IN-FLIGHT", "CALLS", "ERRORS"];
-pub const TASK_COLUMNS: &[&str] =
-    &["TASK", "SERVICE", "REV", "STATUS", "HEALTH", "ENDPOINT", "IN-FLIGHT", "AGE", "STOPPED REASON"];
+pub const SERVICE_COLUMNS: &[&str] = &[
+    "SERVICE",
+    "DESIRED",
+    "RUNNING",
+    "PENDING",
+    "READY",
+    "ROLLOUT",
+    "IN-FLIGHT",
+    "CALLS",
+    "ERRORS",
+];
+pub const TASK_COLUMNS: &[&str] = &[
+    "TASK",
+    "SERVICE",
+    "REV",
+    "STATUS",
+    "HEALTH",
+    "ENDPOINT",
+    "IN-FLIGHT",
+    "AGE",
+    "STOPPED REASON",
+];
 
 fn upper<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 pub fn age(since: Option<SystemTime>, now: SystemTime) -> String {
-    let Some(since) = since else { return "-".into() };
+    let Some(since) = since else {
+        return "-".into();
+    };
     let secs = now.duration_since(since).unwrap_or_default().as_secs();
     match secs {
         0..60 => format!("{secs}s"),
@@ -38,7 +61,10 @@ pub fn service_row(service: &Service) -> Vec<String> {
         service.running.to_string(),
         service.pending.to_string(),
         format!("{}/{}", service.ready_tasks().count(), service.desired),
-        service.primary().map(|d| upper(&d.rollout_state)).unwrap_or_else(|| "-".into()),
+        service
+            .primary()
+            .map(|d| upper(&d.rollout_state))
+            .unwrap_or_else(|| "-".into()),
         in_flight.to_string(),
         calls.to_string(),
         errors.to_string(),
@@ -56,8 +82,14 @@ pub fn task_row(service: &Service, task: &Task, now: SystemTime) -> Vec<String> 
         task.revision.to_string(),
         upper(&task.last_status),
         health,
-        task.endpoint.as_ref().map(|e| e.url.clone()).unwrap_or_else(|| "-".into()),
-        task.metrics.as_ref().map(|m| m.in_flight.to_string()).unwrap_or_else(|| "-".into()),
+        task.endpoint
+            .as_ref()
+            .map(|e| e.url.clone())
+            .unwrap_or_else(|| "-".into()),
+        task.metrics
+            .as_ref()
+            .map(|m| m.in_flight.to_string())
+            .unwrap_or_else(|| "-".into()),
         age(task.started_at, now),
         task.stopped_reason.clone().unwrap_or_default(),
     ]
@@ -87,4 +119,18 @@ pub fn settled(snapshot: &FleetSnapshot) -> bool {
             s.ready_tasks().count() as u32 >= s.desired
                 || s.tasks.iter().any(|t| t.health == Health::Unhealthy)
         })
+}
+
+pub async fn run(global: &super::GlobalArgs, json: bool) -> Result<(), super::CliError> {
+    let mut opened = super::source::open(global)?;
+    let snapshot = super::source::settle(&mut opened.handle).await;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&*snapshot).expect("snapshots serialise")
+        );
+    } else {
+        print!("{}", render(&snapshot, SystemTime::now()));
+    }
+    Ok(())
 }

@@ -1,5 +1,5 @@
 //! Aligned text tables for human output: columns padded to their widest cell, two spaces apart,
-//! the last column unpadded so lines carry no trailing blanks.
+//! no trailing blanks.
 
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -18,6 +18,8 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
                 out.extend(std::iter::repeat_n(' ', pad));
             }
         }
+        // An empty last cell would leave the padding of the one before it.
+        let mut out = out.trim_end().to_string();
         out.push('\n');
         out
     };
@@ -34,7 +36,10 @@ mod tests {
     fn columns_align_without_trailing_spaces() {
         let out = super::render(
             &["NAME", "N"],
-            &[vec!["alpha".into(), "1".into()], vec!["b".into(), "22".into()]],
+            &[
+                vec!["alpha".into(), "1".into()],
+                vec!["b".into(), "22".into()],
+            ],
         );
         assert_eq!(out, "NAME   N\nalpha  1\nb      22\n");
     }

@@ -19,9 +19,15 @@ pub struct Imported {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: not valid JSON: {source}")]
-    Json { path: String, source: serde_json::Error },
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error("{path}: no `mcpServers` or `servers` object")]
     Shape { path: String },
 }
@@ -38,25 +44,38 @@ struct Entry {
 
 pub fn import_file(path: &Path) -> Result<Imported, ImportError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ImportError::Read { path: shown.clone(), source })?;
-    let json: Value = serde_json::from_str(&text)
-        .map_err(|source| ImportError::Json { path: shown.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let json: Value = serde_json::from_str(&text).map_err(|source| ImportError::Json {
+        path: shown.clone(),
+        source,
+    })?;
     import_value(&json).ok_or(ImportError::Shape { path: shown })
 }
 
 pub fn import_value(json: &Value) -> Option<Imported> {
-    let entries = json.get("mcpServers").or_else(|| json.get("servers"))?.as_object()?;
+    let entries = json
+        .get("mcpServers")
+        .or_else(|| json.get("servers"))?
+        .as_object()?;
     let mut imported = Imported::default();
     for (name, raw) in entries {
         let entry: Entry = match serde_json::from_value(raw.clone()) {
             Ok(entry) => entry,
             Err(error) => {
-                imported.skipped.push(format!("{name}: unreadable entry ({error})"));
+                imported
+                    .skipped
+                    .push(format!("{name}: unreadable entry ({error})"));
                 continue;
             }
         };
-        let kind = entry.kind.as_deref().unwrap_or(if entry.url.is_some() { "http" } else { "stdio" });
+        let kind =
+            entry
+                .kind
+                .as_deref()
+                .unwrap_or(if entry.url.is_some() { "http" } else { "stdio" });
         match (kind, entry.url) {
             ("http" | "streamable-http" | "streamableHttp", Some(url)) => {
                 imported.servers.push(StaticServer {
@@ -66,9 +85,9 @@ pub fn import_value(json: &Value) -> Option<Imported> {
                     bearer_env: None,
                 });
             }
-            ("sse", _) => imported
-                .skipped
-                .push(format!("{name}: legacy SSE transport is not supported (use Streamable HTTP)")),
+            ("sse", _) => imported.skipped.push(format!(
+                "{name}: legacy SSE transport is not supported (use Streamable HTTP)"
+            )),
             _ if entry.command.is_some() || kind == "stdio" => imported.skipped.push(format!(
                 "{name}: stdio servers are not supported (run it under the local source instead)"
             )),
@@ -96,8 +115,22 @@ mod tests {
         assert_eq!(imported.servers[0].name, "tools");
         assert_eq!(imported.servers[0].headers["X-Team"], "ops");
         assert_eq!(imported.skipped.len(), 2);
-        assert!(imported.skipped.iter().any(|s| s.starts_with("files: stdio")), "{:?}", imported.skipped);
-        assert!(imported.skipped.iter().any(|s| s.starts_with("old: legacy SSE")), "{:?}", imported.skipped);
+        assert!(
+            imported
+                .skipped
+                .iter()
+                .any(|s| s.starts_with("files: stdio")),
+            "{:?}",
+            imported.skipped
+        );
+        assert!(
+            imported
+                .skipped
+                .iter()
+                .any(|s| s.starts_with("old: legacy SSE")),
+            "{:?}",
+            imported.skipped
+        );
     }
 
     #[test]
@@ -108,7 +141,10 @@ mod tests {
         }});
         let imported = import_value(&config).unwrap();
         assert_eq!(imported.servers[0].url, "http://127.0.0.1:9002/mcp");
-        assert_eq!(imported.skipped, vec!["local: stdio servers are not supported (run it under the local source instead)"]);
+        assert_eq!(
+            imported.skipped,
+            vec!["local: stdio servers are not supported (run it under the local source instead)"]
+        );
         assert!(import_value(&json!({"other": {}})).is_none());
     }
 }

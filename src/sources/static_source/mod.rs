@@ -33,11 +33,27 @@ pub struct StaticServer {
 pub struct StaticSource {
     servers: Vec<StaticServer>,
     context: String,
+    /// Treat every server as healthy without probing: for one-shot calls to a URL, where the
+    /// call itself is the probe and its error is the answer.
+    assume_healthy: bool,
 }
 
 impl StaticSource {
     pub fn new(servers: Vec<StaticServer>, context: impl Into<String>) -> Self {
-        Self { servers, context: context.into() }
+        Self {
+            servers,
+            context: context.into(),
+            assume_healthy: false,
+        }
+    }
+
+    pub fn direct(server: StaticServer) -> Self {
+        let context = server.url.clone();
+        Self {
+            servers: vec![server],
+            context,
+            assume_healthy: true,
+        }
     }
 }
 
@@ -49,7 +65,9 @@ fn address_of(url: &str) -> String {
 }
 
 fn service_for(server: &StaticServer, health: Health) -> Service {
-    let path = reqwest::Url::parse(&server.url).map(|u| u.path().to_string()).unwrap_or_default();
+    let path = reqwest::Url::parse(&server.url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
     let running = u32::from(health == Health::Healthy);
     Service {
         name: server.name.clone(),
@@ -61,12 +79,19 @@ fn service_for(server: &StaticServer, health: Health) -> Service {
             id: server.name.clone(),
             revision: 1,
             deployment_id: String::new(),
-            last_status: if health == Health::Healthy { TaskStatus::Running } else { TaskStatus::Pending },
+            last_status: if health == Health::Healthy {
+                TaskStatus::Running
+            } else {
+                TaskStatus::Pending
+            },
             desired_status: TaskStatus::Running,
             health,
             draining: false,
             availability_zone: None,
-            endpoint: Some(Endpoint { url: server.url.clone(), address: address_of(&server.url) }),
+            endpoint: Some(Endpoint {
+                url: server.url.clone(),
+                address: address_of(&server.url),
+            }),
             started_at: None,
             stopped_at: None,
             stopped_reason: None,
@@ -82,13 +107,19 @@ async fn probe(client: &reqwest::Client, server: &StaticServer) -> Health {
     let mut request = client
         .post(&server.url)
         .header("accept", "application/json, text/event-stream")
-        .json(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "mcpfleet-health", "version": env!("CARGO_PKG_VERSION")}}}));
+            "clientInfo": {"name": "mcpfleet-health", "version": env!("CARGO_PKG_VERSION")}}}),
+        );
     for (name, value) in &server.headers {
         request = request.header(name, value);
     }
-    if let Some(token) = server.bearer_env.as_ref().and_then(|var| std::env::var(var).ok()) {
+    if let Some(token) = server
+        .bearer_env
+        .as_ref()
+        .and_then(|var| std::env::var(var).ok())
+    {
         request = request.bearer_auth(token);
     }
     match request.send().await {
@@ -104,7 +135,16 @@ impl Source for StaticSource {
 
     fn start(self: Box<Self>) -> SourceHandle {
         let mut snapshot = FleetSnapshot::empty(SourceKind::Static, self.context.clone());
-        snapshot.services = self.servers.iter().map(|s| service_for(s, Health::Unknown)).collect();
+        let initial = if self.assume_healthy {
+            Health::Healthy
+        } else {
+            Health::Unknown
+        };
+        snapshot.services = self
+            .servers
+            .iter()
+            .map(|s| service_for(s, initial))
+            .collect();
         let (snapshots_tx, snapshots) = watch::channel(Arc::new(snapshot));
         let (_logs_tx, logs) = log_channel(16);
         let (commands, mut command_rx) = mpsc::channel(8);
@@ -126,7 +166,7 @@ impl Source for StaticSource {
                             "static servers cannot be scaled, deployed or stopped".into(),
                         )));
                     }
-                    _ = tick.tick() => {
+                    _ = tick.tick(), if !self.assume_healthy => {
                         let mut services = Vec::new();
                         for server in &self.servers {
                             services.push(service_for(server, probe(&client, server).await));

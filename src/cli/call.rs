@@ -1,0 +1,241 @@
+//! `mcpfleet call SERVICE TOOL`: one call (or one per task with `--all-tasks`), arguments from
+//! `--args JSON` or `key=value` pairs, with the exit code telling how it ended.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use crate::mcp::{CallOutcome, CallRequest, McpError, OutcomeKind, Pool, ToolInfo};
+
+use super::{CliError, GlobalArgs, exit, source};
+
+pub struct CallArgs {
+    pub service: String,
+    pub tool: String,
+    pub args_json: Option<String>,
+    pub pairs: Vec<String>,
+    pub task: Option<String>,
+    pub all_tasks: bool,
+    pub timeout: Option<f64>,
+    pub json: bool,
+}
+
+/// `key=value` pairs into an arguments object. A value becomes a string when the tool's schema
+/// says the property is a string; otherwise it is read as JSON when it parses (numbers,
+/// booleans, arrays, objects) and as a string when it does not.
+pub fn parse_pairs(pairs: &[String], schema: Option<&Value>) -> Result<Map<String, Value>, String> {
+    let mut arguments = Map::new();
+    for pair in pairs {
+        let (key, raw) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("argument `{pair}` must look like key=value"))?;
+        if key.is_empty() {
+            return Err(format!("argument `{pair}` has an empty key"));
+        }
+        let declared = schema
+            .and_then(|s| s.pointer(&format!("/properties/{key}/type")))
+            .and_then(Value::as_str);
+        let value = match declared {
+            Some("string") => Value::String(raw.to_string()),
+            _ => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string())),
+        };
+        arguments.insert(key.to_string(), value);
+    }
+    Ok(arguments)
+}
+
+fn exit_code(outcome: &CallOutcome) -> u8 {
+    match (&outcome.result, outcome.kind()) {
+        (_, OutcomeKind::Ok) => exit::OK,
+        (_, OutcomeKind::ToolError) => exit::TOOL_ERROR,
+        (_, OutcomeKind::TimedOut | OutcomeKind::Cancelled) => exit::TIMEOUT,
+        (Err(McpError::InvalidArguments(_)), _) => exit::USAGE,
+        (
+            Err(
+                McpError::UnknownTool { .. }
+                | McpError::UnknownService(_)
+                | McpError::UnknownTask { .. }
+                | McpError::NoReadyTask { .. },
+            ),
+            _,
+        ) => exit::NOT_FOUND,
+        _ => exit::CONNECTION,
+    }
+}
+
+pub fn outcome_json(outcome: &CallOutcome) -> Value {
+    let (result, error) = match &outcome.result {
+        Ok(result) => (
+            json!({
+                "content": result.content,
+                "structuredContent": result.structured_content,
+                "isError": result.is_error,
+            }),
+            Value::Null,
+        ),
+        Err(error) => (Value::Null, Value::String(error.to_string())),
+    };
+    json!({
+        "outcome": outcome.kind(),
+        "result": result,
+        "error": error,
+        "served_by": outcome.served_by,
+        "duration_ms": (outcome.duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
+        "retries": outcome.retries,
+    })
+}
+
+pub fn render(outcome: &CallOutcome) -> String {
+    let mut out = String::new();
+    match &outcome.result {
+        Ok(result) => {
+            let text = result.text();
+            if !text.is_empty() {
+                out.push_str(&text);
+                out.push('\n');
+            }
+            if let Some(structured) = &result.structured_content
+                && serde_json::to_string(structured).ok().as_deref() != Some(text.trim())
+            {
+                out.push_str(&serde_json::to_string_pretty(structured).unwrap_or_default());
+                out.push('\n');
+            }
+            for block in &result.content {
+                if block.as_text().is_none() {
+                    let kind = serde_json::to_value(block).ok();
+                    let kind = kind
+                        .as_ref()
+                        .and_then(|v| v["type"].as_str())
+                        .unwrap_or("content");
+                    out.push_str(&format!("[{kind} block]\n"));
+                }
+            }
+        }
+        Err(error) => out.push_str(&format!("error: {error}\n")),
+    }
+    let status = match outcome.kind() {
+        OutcomeKind::Ok => "ok",
+        OutcomeKind::ToolError => "tool error",
+        OutcomeKind::Failed => "failed",
+        OutcomeKind::TimedOut => "timed out",
+        OutcomeKind::Cancelled => "cancelled",
+    };
+    let served = match &outcome.served_by {
+        Some(by) => format!(
+            " · task {} (rev {}, {})",
+            &by.task_id[..by.task_id.len().min(8)],
+            by.revision,
+            by.address
+        ),
+        None => String::new(),
+    };
+    out.push_str(&format!(
+        "── {status} in {:.1} ms{served}\n",
+        outcome.duration.as_secs_f64() * 1000.0
+    ));
+    out
+}
+
+pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
+    let mut opened = source::open(global)?;
+    let snapshot = source::settle(&mut opened.handle).await;
+    let service = if global.url.is_some() {
+        "url".to_string()
+    } else {
+        args.service.clone()
+    };
+    let pool = Pool::default();
+    let endpoint = source::endpoint(&snapshot, &service, args.task.as_deref())?;
+    let probe = pool
+        .probe(&service, endpoint)
+        .await
+        .map_err(|error| CliError::new(exit::CONNECTION, error.to_string()))?;
+    let tool: Option<&ToolInfo> = probe.tools.iter().find(|t| t.name == args.tool);
+    let mut arguments = match &args.args_json {
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(CliError::new(exit::USAGE, "--args must be a JSON object")),
+            Err(error) => {
+                return Err(CliError::new(
+                    exit::USAGE,
+                    format!("--args is not valid JSON: {error}"),
+                ));
+            }
+        },
+        None => Map::new(),
+    };
+    let pairs = parse_pairs(&args.pairs, tool.map(|t| &t.input_schema))
+        .map_err(|message| CliError::new(exit::USAGE, message))?;
+    arguments.extend(pairs);
+
+    let mut request = CallRequest::new(service, args.tool.clone(), Value::Object(arguments))
+        .with_timeout(
+            args.timeout
+                .map(Duration::from_secs_f64)
+                .or(Some(crate::mcp::DEFAULT_TIMEOUT)),
+        );
+    if let Some(task) = &args.task {
+        request = request.on_task(task.clone());
+    }
+    let outcomes: Vec<CallOutcome> = if args.all_tasks {
+        pool.fan_out(&snapshot, &request)
+            .await
+            .map_err(|error| CliError::new(exit::NOT_FOUND, error.to_string()))?
+            .into_iter()
+            .map(|task| task.outcome)
+            .collect()
+    } else {
+        vec![pool.call(&snapshot, &request).await]
+    };
+    if args.json {
+        let values: Vec<Value> = outcomes.iter().map(outcome_json).collect();
+        let out = if args.all_tasks {
+            Value::Array(values)
+        } else {
+            values.into_iter().next().unwrap_or_default()
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).expect("JSON values serialise")
+        );
+    } else {
+        for outcome in &outcomes {
+            print!("{}", render(outcome));
+        }
+    }
+    // The worst outcome decides: a connection failure outranks a tool error.
+    Ok(outcomes
+        .iter()
+        .map(exit_code)
+        .max_by_key(|code| match *code {
+            exit::OK => 0,
+            exit::TOOL_ERROR => 1,
+            other => other,
+        })
+        .unwrap_or(exit::OK))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_follow_the_schema() {
+        let schema = json!({"properties": {"message": {"type": "string"}, "duration_ms": {"type": "integer"}}});
+        let pairs = vec![
+            "message=007".to_string(),
+            "duration_ms=250".into(),
+            "flags=[1,2]".into(),
+            "note=hi there".into(),
+        ];
+        let parsed = parse_pairs(&pairs, Some(&schema)).unwrap();
+        assert_eq!(parsed["message"], "007");
+        assert_eq!(parsed["duration_ms"], 250);
+        assert_eq!(parsed["flags"], json!([1, 2]));
+        assert_eq!(parsed["note"], "hi there");
+        assert_eq!(
+            parse_pairs(&["novalue".into()], None).unwrap_err(),
+            "argument `novalue` must look like key=value"
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! The non-interactive commands (`ls`, `tools`, `call`, `logs`, `completions`), their clap
+//! definitions and documented exit codes. Human output is aligned tables; `--json` output is
+//! the stable, documented form.
+
+pub mod call;
+pub mod exit;
+pub mod logs;
+pub mod ls;
+pub mod source;
+pub mod table;
+pub mod tools;
+pub mod watch;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{config::SourceChoice, sources::local::child};
+
+#[derive(Parser)]
+#[command(
+    name = "mcpfleet",
+    version,
+    about = "Operations console for MCP servers on Amazon ECS",
+    long_about = "Operations console for MCP servers on Amazon ECS. Without a subcommand it \
+                  watches the fleet; with no configuration that is an embedded local fleet of \
+                  three mcpfleet-server replicas."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Configuration file (default: ~/.config/mcpfleet/config.toml when it exists).
+    #[arg(long, global = true, env = "MCPFLEET_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where the fleet comes from (default: the config file's `source`, else local).
+    #[arg(long, global = true, value_enum)]
+    pub source: Option<SourceChoice>,
+    /// Talk to this one MCP server URL instead of a fleet.
+    #[arg(long, global = true)]
+    pub url: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List services and tasks with health and in-flight calls.
+    Ls {
+        /// Print the fleet snapshot as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tools of a service (one of its ready tasks, or --task).
+    Tools {
+        /// Service name (not needed with --url).
+        #[arg(required_unless_present = "url")]
+        service: Option<String>,
+        /// Task id or prefix.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call a tool: `mcpfleet call SERVICE TOOL key=value …` or `--args '{…}'`.
+    Call {
+        /// SERVICE TOOL, then arguments as KEY=VALUE (with --url: TOOL, then arguments).
+        /// Values are JSON when they parse, else strings; a string property always gets text.
+        #[arg(required = true, value_name = "SERVICE TOOL [KEY=VALUE]")]
+        words: Vec<String>,
+        /// Arguments as one JSON object (pairs are merged over it).
+        #[arg(long = "args", value_name = "JSON")]
+        args_json: Option<String>,
+        /// Call this task (id or prefix) instead of any ready one.
+        #[arg(long, conflicts_with = "all_tasks")]
+        task: Option<String>,
+        /// Call every ready task once and show each outcome.
+        #[arg(long)]
+        all_tasks: bool,
+        /// Seconds without a result or progress before giving up (default 60).
+        #[arg(long)]
+        timeout: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the tasks' log lines.
+    Logs {
+        service: Option<String>,
+        /// Only this task (id or prefix).
+        #[arg(long)]
+        task: Option<String>,
+        /// Keep streaming until interrupted.
+        #[arg(long, short)]
+        follow: bool,
+        /// Only lines matching this regular expression.
+        #[arg(long)]
+        grep: Option<String>,
+    },
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
+    /// Run one MCP server replica in this process (what the local fleet runs).
+    Serve(Box<mcpfleet_server::ServerConfig>),
+    /// Runs a configured command of the local fleet and ties its life to the console's.
+    #[command(name = "__child", hide = true)]
+    Child(child::ChildArgs),
+}
+
+/// A failure of a command: what to print and which exit code to leave with.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Runs a one-shot command to completion; returns the exit code.
+pub async fn run(global: GlobalArgs, command: Command) -> u8 {
+    let result = match command {
+        Command::Ls { json } => ls::run(&global, json).await.map(|()| exit::OK),
+        Command::Tools {
+            service,
+            task,
+            json,
+        } => {
+            let service = service.unwrap_or_default();
+            tools::run(&global, &service, task.as_deref(), json)
+                .await
+                .map(|()| exit::OK)
+        }
+        Command::Call {
+            words,
+            args_json,
+            task,
+            all_tasks,
+            timeout,
+            json,
+        } => {
+            let (service, tool, pairs) = match (words.as_slice(), &global.url) {
+                ([tool, pairs @ ..], Some(_)) => (String::new(), tool.clone(), pairs.to_vec()),
+                ([service, tool, pairs @ ..], None) => {
+                    (service.clone(), tool.clone(), pairs.to_vec())
+                }
+                _ => {
+                    eprintln!("mcpfleet: call needs SERVICE and TOOL (or --url URL and TOOL)");
+                    return exit::USAGE;
+                }
+            };
+            let args = call::CallArgs {
+                service,
+                tool,
+                args_json,
+                pairs,
+                task,
+                all_tasks,
+                timeout,
+                json,
+            };
+            call::run(&global, args).await
+        }
+        Command::Logs {
+            service,
+            task,
+            follow,
+            grep,
+        } => {
+            let grep = match grep.map(|re| regex::Regex::new(&re)) {
+                Some(Err(error)) => {
+                    eprintln!("mcpfleet: --grep: {error}");
+                    return exit::USAGE;
+                }
+                other => other.map(Result::unwrap),
+            };
+            let filter = logs::LogFilter {
+                service,
+                task,
+                grep,
+            };
+            logs::run(&global, filter, follow).await.map(|()| exit::OK)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "mcpfleet",
+                &mut std::io::stdout(),
+            );
+            Ok(exit::OK)
+        }
+        Command::Serve(_) | Command::Child(_) => unreachable!("handled by main"),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("mcpfleet: {}", error.message);
+            error.code
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Opening the configured source for a one-shot command, and waiting until it has something
+//! worth printing.
+
+use std::{path::PathBuf, time::Duration};
+
+use crate::{
+    config::{Config, SourceChoice},
+    fleet::{Endpoint, FleetSnapshot, Source, SourceHandle},
+    sources::{
+        local::LocalSource,
+        static_source::{StaticServer, StaticSource},
+    },
+};
+
+use super::{CliError, GlobalArgs, exit};
+
+/// How long a one-shot command waits for the fleet to become ready.
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Opened {
+    pub handle: SourceHandle,
+    pub config: Config,
+}
+
+pub fn open(global: &GlobalArgs) -> Result<Opened, CliError> {
+    let (config, _path) = Config::load(global.config.as_deref())
+        .map_err(|error| CliError::new(exit::CONFIG, error.to_string()))?;
+    if let Some(url) = &global.url {
+        let server = StaticServer {
+            name: "url".into(),
+            url: url.clone(),
+            headers: Default::default(),
+            bearer_env: None,
+        };
+        let handle = Box::new(StaticSource::direct(server)).start();
+        return Ok(Opened { handle, config });
+    }
+    let choice = global
+        .source
+        .or(config.source)
+        .unwrap_or(SourceChoice::Local);
+    let source: Box<dyn Source> = match choice {
+        SourceChoice::Local => {
+            let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("mcpfleet"));
+            let local = LocalSource::new(config.local_config(exe))
+                .map_err(|error| CliError::new(exit::CONFIG, error.to_string()))?;
+            Box::new(local)
+        }
+        SourceChoice::Static => {
+            let (servers, warnings) = config
+                .static_servers()
+                .map_err(|error| CliError::new(exit::CONFIG, error.to_string()))?;
+            for warning in warnings {
+                eprintln!("warning: {warning}");
+            }
+            if servers.is_empty() {
+                return Err(CliError::new(
+                    exit::CONFIG,
+                    "no servers under [static] in the config file",
+                ));
+            }
+            Box::new(StaticSource::new(servers, "static"))
+        }
+        SourceChoice::Aws => {
+            return Err(CliError::new(
+                exit::CONFIG,
+                "the aws source is not available in this build; use --source local or static",
+            ));
+        }
+    };
+    Ok(Opened {
+        handle: source.start(),
+        config,
+    })
+}
+
+/// Waits until every service has its desired ready tasks (or some task is unhealthy, which
+/// is an answer too), then returns the snapshot; after the timeout, returns what there is.
+pub async fn settle(handle: &mut SourceHandle) -> std::sync::Arc<FleetSnapshot> {
+    match handle.wait_for(SETTLE_TIMEOUT, super::ls::settled).await {
+        Some(snapshot) => snapshot,
+        None => handle.snapshot(),
+    }
+}
+
+/// The endpoint to probe for `service`: the chosen task's, or the first ready task's.
+pub fn endpoint<'a>(
+    snapshot: &'a FleetSnapshot,
+    service: &str,
+    task: Option<&str>,
+) -> Result<&'a Endpoint, CliError> {
+    let found = snapshot.service(service).ok_or_else(|| {
+        let known: Vec<&str> = snapshot.services.iter().map(|s| s.name.as_str()).collect();
+        CliError::new(
+            exit::NOT_FOUND,
+            format!("no service {service} (services: {})", known.join(", ")),
+        )
+    })?;
+    let chosen = match task {
+        Some(id) => found.task(id).ok_or_else(|| {
+            CliError::new(
+                exit::NOT_FOUND,
+                format!("service {service} has no task {id}"),
+            )
+        })?,
+        None => found.ready_tasks().next().ok_or_else(|| {
+            CliError::new(
+                exit::NOT_FOUND,
+                format!("service {service} has no ready task"),
+            )
+        })?,
+    };
+    chosen.endpoint.as_ref().ok_or_else(|| {
+        CliError::new(
+            exit::NOT_FOUND,
+            format!("task {} has no endpoint", chosen.short_id()),
+        )
+    })
+}

@@ -1,0 +1,83 @@
+//! `mcpfleet tools SERVICE`: the tools a service's task offers, with their annotations.
+
+use serde_json::json;
+
+use crate::mcp::{Pool, Probe, ToolInfo};
+
+use super::{CliError, GlobalArgs, exit, source, table};
+
+pub const COLUMNS: &[&str] = &["TOOL", "HINTS", "TITLE", "DESCRIPTION"];
+
+/// `ro` read-only, `idem` idempotent, `DESTRUCTIVE` when it may destroy.
+pub fn hints(tool: &ToolInfo) -> String {
+    let mut hints = Vec::new();
+    if tool.read_only == Some(true) {
+        hints.push("ro");
+    }
+    if tool.idempotent == Some(true) {
+        hints.push("idem");
+    }
+    if tool.read_only != Some(true) && tool.destructive != Some(false) {
+        hints.push("DESTRUCTIVE");
+    }
+    hints.join(",")
+}
+
+pub fn render(probe: &Probe) -> String {
+    let rows: Vec<Vec<String>> = probe
+        .tools
+        .iter()
+        .map(|tool| {
+            let description = tool.description.as_deref().unwrap_or("");
+            vec![
+                tool.name.clone(),
+                hints(tool),
+                tool.title.clone().unwrap_or_default(),
+                description.lines().next().unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    let mut out = format!(
+        "{} {} · protocol {} · {} tools · {:.0} ms\n\n",
+        probe.server_name.as_deref().unwrap_or("(unnamed server)"),
+        probe.server_version.as_deref().unwrap_or(""),
+        probe.protocol_version,
+        probe.tools.len(),
+        probe.latency.as_secs_f64() * 1000.0
+    );
+    out.push_str(&table::render(COLUMNS, &rows));
+    out
+}
+
+pub async fn run(
+    global: &GlobalArgs,
+    service: &str,
+    task: Option<&str>,
+    json: bool,
+) -> Result<(), CliError> {
+    let mut opened = source::open(global)?;
+    let snapshot = source::settle(&mut opened.handle).await;
+    let service = global.url.as_ref().map_or(service, |_| "url");
+    let endpoint = source::endpoint(&snapshot, service, task)?;
+    let pool = Pool::default();
+    let probe = pool
+        .probe(service, endpoint)
+        .await
+        .map_err(|error| CliError::new(exit::CONNECTION, error.to_string()))?;
+    if json {
+        let out = json!({
+            "server": {"name": probe.server_name, "version": probe.server_version},
+            "protocol_version": probe.protocol_version,
+            "url": probe.url,
+            "tools_hash": probe.tools_hash,
+            "tools": probe.tools,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).expect("JSON values serialise")
+        );
+    } else {
+        print!("{}", render(&probe));
+    }
+    Ok(())
+}
