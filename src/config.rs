@@ -32,7 +32,10 @@ pub struct LocalSection {
 
 impl Default for LocalSection {
     fn default() -> Self {
-        Self { builtin_replicas: 3, services: Vec::new() }
+        Self {
+            builtin_replicas: 3,
+            services: Vec::new(),
+        }
     }
 }
 
@@ -53,7 +56,9 @@ pub struct UiSection {
 
 impl Default for UiSection {
     fn default() -> Self {
-        Self { log_buffer_lines: 100_000 }
+        Self {
+            log_buffer_lines: 100_000,
+        }
     }
 }
 
@@ -70,7 +75,10 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     /// The TOML error names the line, the column and the offending key.
     #[error("config file {path}: {message}")]
     Parse { path: String, message: String },
@@ -80,7 +88,8 @@ pub enum ConfigError {
 
 /// Where the config file lives when `--config` is not given.
 pub fn default_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "mcpfleet").map(|dirs| dirs.config_dir().join("config.toml"))
+    directories::ProjectDirs::from("", "", "mcpfleet")
+        .map(|dirs| dirs.config_dir().join("config.toml"))
 }
 
 impl Config {
@@ -94,8 +103,10 @@ impl Config {
             },
         };
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
         let config = Self::parse(&text).map_err(|message| ConfigError::Parse {
             path: shown.clone(),
             message,
@@ -103,7 +114,10 @@ impl Config {
         config
             .local_config(std::env::current_exe().unwrap_or_default())
             .validate()
-            .map_err(|error| ConfigError::Invalid { path: shown, message: error.to_string() })?;
+            .map_err(|error| ConfigError::Invalid {
+                path: shown,
+                message: error.to_string(),
+            })?;
         Ok((config, Some(path)))
     }
 
@@ -116,7 +130,9 @@ impl Config {
         let mut local = LocalConfig::default_fleet(exe);
         local.services.clear();
         if self.local.builtin_replicas > 0 {
-            local.services.push(LocalServiceSpec::built_in(self.local.builtin_replicas));
+            local
+                .services
+                .push(LocalServiceSpec::built_in(self.local.builtin_replicas));
         }
         local.services.extend(self.local.services.iter().cloned());
         local
@@ -128,11 +144,25 @@ impl Config {
         let mut servers = self.static_servers.servers.clone();
         let mut warnings = Vec::new();
         for path in &self.static_servers.import {
+            let path = &expand_home(path);
             let imported = import::import_file(path)?;
             servers.extend(imported.servers);
-            warnings.extend(imported.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
+            warnings.extend(
+                imported
+                    .skipped
+                    .into_iter()
+                    .map(|s| format!("{}: {s}", path.display())),
+            );
         }
         Ok((servers, warnings))
+    }
+}
+
+/// `~/x` → the home directory joined with `x`, as people write paths in config files.
+fn expand_home(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), directories::BaseDirs::new()) {
+        (Ok(rest), Some(dirs)) => dirs.home_dir().join(rest),
+        _ => path.to_path_buf(),
     }
 }
 
@@ -177,7 +207,10 @@ log_buffer_lines = 5000
         let local = config.local_config("mcpfleet".into());
         assert_eq!(local.services.len(), 2);
         assert_eq!(local.services[1].env["PORT"], "{port}");
-        assert_eq!(config.static_servers.servers[0].bearer_env.as_deref(), Some("PROD_TOKEN"));
+        assert_eq!(
+            config.static_servers.servers[0].bearer_env.as_deref(),
+            Some("PROD_TOKEN")
+        );
     }
 
     #[test]
@@ -191,7 +224,10 @@ log_buffer_lines = 5000
         assert!(error.contains("log_buffer_lines"), "{error}");
 
         let error = Config::parse("source = \"kubernetes\"\n").unwrap_err();
-        assert!(error.contains("line 1") && error.contains("kubernetes"), "{error}");
+        assert!(
+            error.contains("line 1") && error.contains("kubernetes"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -199,10 +235,20 @@ log_buffer_lines = 5000
         let dir = std::env::temp_dir().join(format!("mcpfleet-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("config.toml");
-        std::fs::write(&path, "[[local.services]]\nname = \"x\"\nreplicas = \"three\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "[[local.services]]\nname = \"x\"\nreplicas = \"three\"\n",
+        )
+        .unwrap();
         let error = Config::load(Some(&path)).unwrap_err().to_string();
-        assert!(error.starts_with(&format!("config file {}", path.display())), "{error}");
-        assert!(error.contains("line 3") && error.contains("replicas"), "{error}");
+        assert!(
+            error.starts_with(&format!("config file {}", path.display())),
+            "{error}"
+        );
+        assert!(
+            error.contains("line 3") && error.contains("replicas"),
+            "{error}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
