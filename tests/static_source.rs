@@ -9,8 +9,13 @@ use mcpfleet::{
 
 #[tokio::test]
 async fn static_servers_get_health_from_an_mcp_probe() {
-    let server = mcpfleet_server::start(mcpfleet_server::ServerConfig::loopback()).await.unwrap();
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let server = mcpfleet_server::start(mcpfleet_server::ServerConfig::loopback())
+        .await
+        .unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let servers = vec![
         StaticServer {
             name: "alive".into(),
@@ -28,15 +33,31 @@ async fn static_servers_get_health_from_an_mcp_probe() {
     let mut handle = Box::new(StaticSource::new(servers, "test")).start();
     let snapshot = handle
         .wait_for(Duration::from_secs(10), |s| {
-            s.services.iter().all(|service| service.tasks[0].health != Health::Unknown)
+            s.services
+                .iter()
+                .all(|service| service.tasks[0].health != Health::Unknown)
         })
         .await
         .expect("both servers probed");
-    assert_eq!(snapshot.service("alive").unwrap().tasks[0].health, Health::Healthy);
+    assert_eq!(
+        snapshot.service("alive").unwrap().tasks[0].health,
+        Health::Healthy
+    );
     assert_eq!(snapshot.service("alive").unwrap().ready_tasks().count(), 1);
-    assert_eq!(snapshot.service("dead").unwrap().tasks[0].health, Health::Unhealthy);
+    assert_eq!(
+        snapshot.service("dead").unwrap().tasks[0].health,
+        Health::Unhealthy
+    );
     let refused = handle
-        .execute(mcpfleet::fleet::Command::Scale { service: "alive".into(), desired: 2 })
+        .execute(mcpfleet::fleet::Command::Scale {
+            service: "alive".into(),
+            desired: 2,
+        })
         .await;
-    assert!(refused.unwrap_err().to_string().contains("cannot be scaled"));
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("cannot be scaled")
+    );
 }

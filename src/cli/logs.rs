@@ -77,7 +77,7 @@ pub async fn run(global: &GlobalArgs, filter: LogFilter, follow: bool) -> Result
         }
         return Ok(());
     }
-    let interrupted = tokio::signal::ctrl_c();
+    let interrupted = super::signals::interrupted();
     tokio::pin!(interrupted);
     loop {
         tokio::select! {

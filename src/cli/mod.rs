@@ -6,6 +6,7 @@ pub mod call;
 pub mod exit;
 pub mod logs;
 pub mod ls;
+pub mod signals;
 pub mod source;
 pub mod table;
 pub mod tools;
@@ -124,8 +125,15 @@ impl CliError {
     }
 }
 
-/// Runs a one-shot command to completion; returns the exit code.
+/// Runs a one-shot command to completion, or until a signal ends it; returns the exit code.
 pub async fn run(global: GlobalArgs, command: Command) -> u8 {
+    tokio::select! {
+        code = run_command(global, command) => code,
+        _ = signals::interrupted() => signals::INTERRUPTED,
+    }
+}
+
+async fn run_command(global: GlobalArgs, command: Command) -> u8 {
     let result = match command {
         Command::Ls { json } => ls::run(&global, json).await.map(|()| exit::OK),
         Command::Tools {

@@ -10,7 +10,7 @@ use super::{CliError, GlobalArgs, ls, source};
 
 pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
     let opened = source::open(global)?;
-    let interrupted = tokio::signal::ctrl_c();
+    let interrupted = super::signals::interrupted();
     tokio::pin!(interrupted);
     let mut redraw = tokio::time::interval(Duration::from_secs(1));
     loop {

@@ -18,11 +18,18 @@ pub enum Command {
     Scale { service: String, desired: u32 },
     /// Start a rolling deployment: a new revision with `change` applied (force new deployment
     /// when the change is empty).
-    Deploy { service: String, change: RevisionChange },
+    Deploy {
+        service: String,
+        change: RevisionChange,
+    },
     /// Deploy the revision of the last COMPLETED deployment again.
     Rollback { service: String },
     /// Stop one task; the service scheduler replaces it.
-    StopTask { service: String, task_id: String, reason: String },
+    StopTask {
+        service: String,
+        task_id: String,
+        reason: String,
+    },
 }
 
 impl Command {

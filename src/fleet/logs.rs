@@ -63,9 +63,15 @@ impl LogLine {
             fields: None,
         };
         if let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(raw.trim()) {
-            line.level = fields.get("level").and_then(|v| v.as_str()).and_then(Level::parse);
+            line.level = fields
+                .get("level")
+                .and_then(|v| v.as_str())
+                .and_then(Level::parse);
             if let Some(message) = fields.get("message").or_else(|| fields.get("msg")) {
-                line.message = message.as_str().map(str::to_string).unwrap_or_else(|| message.to_string());
+                line.message = message
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| message.to_string());
             }
             line.fields = Some(fields);
         }
@@ -88,7 +94,13 @@ pub struct LogReceiver {
 pub fn log_channel(capacity: usize) -> (LogSender, LogReceiver) {
     let (tx, rx) = mpsc::channel(capacity);
     let dropped = Arc::new(AtomicU64::new(0));
-    (LogSender { tx, dropped: dropped.clone() }, LogReceiver { rx, dropped })
+    (
+        LogSender {
+            tx,
+            dropped: dropped.clone(),
+        },
+        LogReceiver { rx, dropped },
+    )
 }
 
 impl LogSender {
@@ -118,7 +130,13 @@ mod tests {
         assert_eq!(line.level, Some(Level::Info));
         assert_eq!(line.message, "tool call");
         assert_eq!(line.fields.unwrap()["tool"], "echo");
-        let plain = LogLine::parse("svc", "t1", "stderr", SystemTime::now(), "panic at the disco");
+        let plain = LogLine::parse(
+            "svc",
+            "t1",
+            "stderr",
+            SystemTime::now(),
+            "panic at the disco",
+        );
         assert_eq!(plain.level, None);
         assert_eq!(plain.message, "panic at the disco");
     }
@@ -127,7 +145,13 @@ mod tests {
     async fn a_full_channel_drops_and_counts() {
         let (tx, mut rx) = log_channel(2);
         for i in 0..5 {
-            tx.send(LogLine::parse("s", "t", "stdout", SystemTime::now(), &format!("{i}")));
+            tx.send(LogLine::parse(
+                "s",
+                "t",
+                "stdout",
+                SystemTime::now(),
+                &format!("{i}"),
+            ));
         }
         assert_eq!(rx.dropped(), 3);
         assert_eq!(rx.rx.recv().await.unwrap().message, "0");

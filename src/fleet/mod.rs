@@ -31,7 +31,12 @@ impl SourceHandle {
         commands: mpsc::Sender<CommandRequest>,
         shutdown: tokio_util::sync::CancellationToken,
     ) -> Self {
-        Self { snapshots, logs, commands, _shutdown: Some(shutdown.drop_guard()) }
+        Self {
+            snapshots,
+            logs,
+            commands,
+            _shutdown: Some(shutdown.drop_guard()),
+        }
     }
 
     pub fn snapshot(&self) -> Arc<FleetSnapshot> {

@@ -63,7 +63,9 @@ pub struct Service {
 
 impl Service {
     pub fn primary(&self) -> Option<&Deployment> {
-        self.deployments.iter().find(|d| d.status == DeploymentStatus::Primary)
+        self.deployments
+            .iter()
+            .find(|d| d.status == DeploymentStatus::Primary)
     }
 
     /// Tasks a call may be routed to: running, healthy, not draining, with an endpoint.
@@ -72,7 +74,9 @@ impl Service {
     }
 
     pub fn task(&self, id: &str) -> Option<&Task> {
-        self.tasks.iter().find(|task| task.id == id || task.id.starts_with(id))
+        self.tasks
+            .iter()
+            .find(|task| task.id == id || task.id.starts_with(id))
     }
 }
 

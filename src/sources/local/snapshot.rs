@@ -1,0 +1,82 @@
+//! A service's state as the `fleet::Service` of a snapshot: counts per service and per
+//! deployment derived from the tasks, deployments PRIMARY first, running tasks before stopped
+//! ones. Read-only over the state.
+
+use super::service::{ServiceState, TaskState};
+use crate::fleet::{Deployment, DeploymentStatus, Service, Task, TaskStatus};
+
+impl TaskState {
+    pub fn to_model(&self) -> Task {
+        Task {
+            id: self.id.clone(),
+            revision: self.revision,
+            deployment_id: self.deployment_id.clone(),
+            last_status: self.last_status,
+            desired_status: self.desired_status,
+            health: self.health,
+            draining: self.draining,
+            availability_zone: None,
+            endpoint: self.endpoint.clone(),
+            started_at: self.started_at,
+            stopped_at: self.stopped_at,
+            stopped_reason: self.stopped_reason.clone(),
+            exit_code: self.exit_code,
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+impl ServiceState {
+    pub fn to_model(&self) -> Service {
+        let count = |deployment: Option<&str>, test: fn(&TaskState) -> bool| {
+            let tasks = self
+                .tasks
+                .iter()
+                .filter(|t| deployment.is_none_or(|d| t.deployment_id == d));
+            tasks.filter(|t| test(t)).count() as u32
+        };
+        let running = |t: &TaskState| t.is_live() && t.last_status == TaskStatus::Running;
+        let mut deployments: Vec<Deployment> = self
+            .deployments
+            .iter()
+            .map(|d| Deployment {
+                id: d.id.clone(),
+                status: d.status,
+                revision: d.revision,
+                desired: match d.status {
+                    DeploymentStatus::Primary => self.desired,
+                    _ => count(Some(&d.id), TaskState::is_live),
+                },
+                running: count(Some(&d.id), running),
+                pending: count(Some(&d.id), TaskState::is_pending),
+                failed: d.failed,
+                rollout_state: d.rollout_state,
+                rollout_reason: d.rollout_reason.clone(),
+                created_at: d.created_at,
+                updated_at: d.updated_at,
+            })
+            .collect();
+        let rank = |s: DeploymentStatus| match s {
+            DeploymentStatus::Primary => 0,
+            DeploymentStatus::Active => 1,
+            DeploymentStatus::Inactive => 2,
+        };
+        deployments.sort_by(|a, b| {
+            let newer = |d: &Deployment| std::cmp::Reverse(d.updated_at.max(d.created_at));
+            (rank(a.status), newer(a)).cmp(&(rank(b.status), newer(b)))
+        });
+        let mut tasks: Vec<&TaskState> = self.tasks.iter().collect();
+        // Tasks that still run first, in launch order; then the stopped ones, newest first.
+        tasks.sort_by_key(|t| (t.is_stopped(), t.stopped_at.map(std::cmp::Reverse), t.seq));
+        Service {
+            name: self.spec.name.clone(),
+            desired: self.desired,
+            running: count(None, running),
+            pending: count(None, TaskState::is_pending),
+            deployments,
+            tasks: tasks.into_iter().map(TaskState::to_model).collect(),
+            events: self.events.to_vec(),
+            mcp_path: self.spec.mcp_path.clone(),
+        }
+    }
+}
