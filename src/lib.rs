@@ -9,3 +9,4 @@ pub mod config;
 pub mod fleet;
 pub mod mcp;
 pub mod sources;
+pub mod ui;

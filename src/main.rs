@@ -32,7 +32,7 @@ fn main() -> ExitCode {
             }
         }
         Some(command) => cli::exit::code(runtime.block_on(cli::run(cli.global, command))),
-        None => match runtime.block_on(cli::watch::run(&cli.global)) {
+        None => match runtime.block_on(cli::tui::run(&cli.global)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("mcpfleet: {}", error.message);

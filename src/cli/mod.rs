@@ -10,7 +10,7 @@ pub mod signals;
 pub mod source;
 pub mod table;
 pub mod tools;
-pub mod watch;
+pub mod tui;
 
 use std::path::PathBuf;
 
@@ -45,6 +45,9 @@ pub struct GlobalArgs {
     /// Talk to this one MCP server URL instead of a fleet.
     #[arg(long, global = true)]
     pub url: Option<String>,
+    /// Console only: hide every action that changes the fleet (scale, deploy, rollback, stop).
+    #[arg(long, global = true)]
+    pub read_only: bool,
 }
 
 #[derive(Subcommand)]

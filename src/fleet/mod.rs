@@ -45,12 +45,12 @@ impl SourceHandle {
 
     /// Sends a command and waits for the source's answer.
     pub async fn execute(&self, command: Command) -> Result<String, CommandError> {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(CommandRequest { command, reply })
-            .await
-            .map_err(|_| CommandError::SourceGone)?;
-        answer.await.map_err(|_| CommandError::SourceGone)?
+        self.commander().execute(command).await
+    }
+
+    /// A cloneable sender of commands, for workers that must not hold the handle.
+    pub fn commander(&self) -> Commander {
+        Commander(self.commands.clone())
     }
 
     /// Waits until `predicate` holds for a snapshot, or `timeout` passes.
@@ -64,6 +64,20 @@ impl SourceHandle {
             Ok(Ok(snapshot)) => Some(snapshot.clone()),
             _ => None,
         }
+    }
+}
+
+#[derive(Clone)]
+pub struct Commander(mpsc::Sender<CommandRequest>);
+
+impl Commander {
+    pub async fn execute(&self, command: Command) -> Result<String, CommandError> {
+        let (reply, answer) = oneshot::channel();
+        self.0
+            .send(CommandRequest { command, reply })
+            .await
+            .map_err(|_| CommandError::SourceGone)?;
+        answer.await.map_err(|_| CommandError::SourceGone)?
     }
 }
 

@@ -1,0 +1,67 @@
+//! `mcpfleet` without a subcommand: the terminal console over the configured source, with the
+//! console's own log going to a file in the XDG state directory, never to the screen.
+
+use std::path::PathBuf;
+
+use crate::{config::SourceChoice, ui};
+
+use super::{CliError, GlobalArgs, exit, source};
+
+/// `~/.local/state/mcpfleet/mcpfleet.log` (or the platform's equivalent).
+pub fn log_path() -> Option<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "mcpfleet")?;
+    let dir = dirs
+        .state_dir()
+        .unwrap_or_else(|| dirs.data_local_dir())
+        .to_path_buf();
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir.join("mcpfleet.log"))
+}
+
+fn init_file_log(path: &PathBuf) {
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MCPFLEET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+}
+
+pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
+    let log_file = log_path();
+    if let Some(path) = &log_file {
+        init_file_log(path);
+    }
+    let mut global = global.clone();
+    loop {
+        let opened = source::open(&global)?;
+        let options = ui::UiOptions {
+            read_only: global.read_only,
+            log_capacity: opened.config.ui.log_buffer_lines,
+            log_file: log_file.clone(),
+        };
+        let switch = ui::run(opened.handle, options)
+            .await
+            .map_err(|error| CliError::new(exit::CONNECTION, format!("terminal: {error}")))?;
+        match switch.as_deref() {
+            None => return Ok(()),
+            Some("local") => global.source = Some(SourceChoice::Local),
+            Some("static") => global.source = Some(SourceChoice::Static),
+            Some("aws") => global.source = Some(SourceChoice::Aws),
+            Some(other) => {
+                return Err(CliError::new(
+                    exit::USAGE,
+                    format!("unknown source {other} (local, static or aws)"),
+                ));
+            }
+        }
+    }
+}

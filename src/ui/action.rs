@@ -1,0 +1,107 @@
+//! Everything a person can ask the console to do, as one enum: keys and the `:` command line
+//! turn into an `Action`, views return them, and the app loop applies them. Views never call
+//! each other.
+
+use crate::{fleet::Command, mcp::CallRequest};
+
+/// The screens of the console; each is one file in `views/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViewKind {
+    Services,
+    Tasks,
+    Rollout,
+    Logs,
+    Tools,
+    Call,
+    History,
+    Help,
+}
+
+impl ViewKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ViewKind::Services => "services",
+            ViewKind::Tasks => "tasks",
+            ViewKind::Rollout => "rollout",
+            ViewKind::Logs => "logs",
+            ViewKind::Tools => "tools",
+            ViewKind::Call => "call",
+            ViewKind::History => "history",
+            ViewKind::Help => "help",
+        }
+    }
+}
+
+/// What a view is opened on: the whole fleet, one service, or one task of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub service: Option<String>,
+    pub task: Option<String>,
+}
+
+impl Scope {
+    pub fn fleet() -> Self {
+        Self::default()
+    }
+
+    pub fn service(name: impl Into<String>) -> Self {
+        Self {
+            service: Some(name.into()),
+            task: None,
+        }
+    }
+
+    pub fn task(service: impl Into<String>, task: impl Into<String>) -> Self {
+        Self {
+            service: Some(service.into()),
+            task: Some(task.into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Quit,
+    /// Push a view on the page stack.
+    Open(ViewKind, Scope),
+    /// Open the call form for a tool of a service (optionally pinned to a task).
+    OpenCall {
+        scope: Scope,
+        tool: String,
+    },
+    /// Pop the page stack (Esc).
+    Back,
+    Help,
+    /// Start the `:` command line / the `/` filter of the current view.
+    CommandLine,
+    Filter,
+    /// Ask for confirmation of a fleet command; `Confirmed` carries it out.
+    Confirm(Command),
+    Confirmed(Command),
+    /// Start an MCP call; the id ties its events to the view that started it.
+    StartCall {
+        id: u64,
+        request: PendingCall,
+    },
+    CancelCall(u64),
+    /// Copy text to the clipboard (OSC 52).
+    Copy(String),
+    /// A line for the message bar.
+    Message(String),
+    /// Switch source (`:ctx`).
+    SwitchSource(String),
+}
+
+/// A call about to start. Compared by what it calls, since its channels have no equality.
+#[derive(Debug, Clone)]
+pub struct PendingCall(pub Box<CallRequest>);
+
+impl PartialEq for PendingCall {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        a.service == b.service
+            && a.tool == b.tool
+            && a.arguments == b.arguments
+            && a.target == b.target
+    }
+}

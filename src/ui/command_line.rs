@@ -1,0 +1,232 @@
+//! The `:` command line, k9s style: a small pure interpreter from a typed line to an
+//! `Action`, and completion of command names and service names.
+
+use crate::fleet::{Command, RevisionChange};
+
+use super::action::{Action, Scope, ViewKind};
+
+/// (name, aliases, what it does); the order is the completion order.
+pub const COMMANDS: &[(&str, &[&str], &str)] = &[
+    ("svc", &["services", "service"], "services"),
+    ("tasks", &["task"], "tasks of a service: tasks [SERVICE]"),
+    (
+        "rollout",
+        &["deployments", "deploy-status"],
+        "deployments and events: rollout [SERVICE]",
+    ),
+    ("logs", &["log"], "logs: logs [SERVICE] [TASK]"),
+    ("tools", &["tool"], "tools of a service: tools [SERVICE]"),
+    ("history", &["hist"], "past calls"),
+    (
+        "ctx",
+        &["context", "source"],
+        "switch source: ctx local|static",
+    ),
+    ("scale", &[], "scale SERVICE N"),
+    ("deploy", &[], "force a new deployment: deploy SERVICE"),
+    ("rollback", &[], "roll back: rollback SERVICE"),
+    ("help", &["?"], "keys and commands"),
+    ("quit", &["q", "q!", "exit"], "quit"),
+];
+
+const DANGEROUS: &[&str] = &["scale", "deploy", "rollback"];
+
+fn canonical(word: &str) -> Option<&'static str> {
+    COMMANDS
+        .iter()
+        .find(|(name, aliases, _)| *name == word || aliases.contains(&word))
+        .map(|(name, _, _)| *name)
+}
+
+/// Interprets a command line. `current` is the scope of the view it was typed in, used when
+/// a command leaves the service out.
+pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, String> {
+    let mut words = line.split_whitespace();
+    let Some(first) = words.next() else {
+        return Err("empty command".into());
+    };
+    let name = canonical(first).ok_or_else(|| format!("unknown command `{first}` (try :help)"))?;
+    if read_only && DANGEROUS.contains(&name) {
+        return Err(format!("`{name}` is disabled by --read-only"));
+    }
+    let args: Vec<&str> = words.collect();
+    let service = |i: usize| -> Result<String, String> {
+        args.get(i)
+            .map(|s| s.to_string())
+            .or_else(|| current.service.clone())
+            .ok_or_else(|| format!("{name} needs a service: :{name} SERVICE"))
+    };
+    let scoped = |kind| -> Result<Action, String> {
+        let scope = match (args.first(), args.get(1)) {
+            (Some(service), Some(task)) => Scope::task(*service, *task),
+            (Some(service), None) => Scope::service(*service),
+            (None, _) => current.clone(),
+        };
+        Ok(Action::Open(kind, scope))
+    };
+    match name {
+        "svc" => Ok(Action::Open(ViewKind::Services, Scope::fleet())),
+        "tasks" => scoped(ViewKind::Tasks),
+        "rollout" => scoped(ViewKind::Rollout),
+        "logs" => scoped(ViewKind::Logs),
+        "tools" => scoped(ViewKind::Tools),
+        "history" => Ok(Action::Open(ViewKind::History, Scope::fleet())),
+        "help" => Ok(Action::Help),
+        "quit" => Ok(Action::Quit),
+        "ctx" => match args.first() {
+            Some(source) => Ok(Action::SwitchSource(source.to_string())),
+            None => Err("ctx needs a source: :ctx local or :ctx static".into()),
+        },
+        "scale" => {
+            let (service, count) = match args.as_slice() {
+                [count] => (service(99)?, *count),
+                [service, count] => (service.to_string(), *count),
+                _ => return Err("usage: :scale SERVICE N".into()),
+            };
+            let desired = count
+                .parse()
+                .map_err(|_| format!("`{count}` is not a task count"))?;
+            Ok(Action::Confirm(Command::Scale { service, desired }))
+        }
+        "deploy" => Ok(Action::Confirm(Command::Deploy {
+            service: service(0)?,
+            change: RevisionChange::default(),
+        })),
+        "rollback" => Ok(Action::Confirm(Command::Rollback {
+            service: service(0)?,
+        })),
+        _ => unreachable!("every canonical name is handled"),
+    }
+}
+
+/// Completions for what has been typed so far: command names for the first word, service
+/// names for the second.
+pub fn complete(line: &str, services: &[String], read_only: bool) -> Vec<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let typing_new_word = line.ends_with(' ') || line.is_empty();
+    match (words.as_slice(), typing_new_word) {
+        ([], _) | ([_], false) => {
+            let prefix = words.first().copied().unwrap_or("");
+            COMMANDS
+                .iter()
+                .map(|(name, _, _)| *name)
+                .filter(|name| name.starts_with(prefix))
+                .filter(|name| !(read_only && DANGEROUS.contains(name)))
+                .map(str::to_string)
+                .collect()
+        }
+        ([command], true) | ([command, _], false)
+            if canonical(command)
+                .is_some_and(|c| c != "svc" && c != "help" && c != "quit" && c != "history") =>
+        {
+            let prefix = if typing_new_word { "" } else { words[1] };
+            services
+                .iter()
+                .filter(|s| s.starts_with(prefix))
+                .map(|s| format!("{command} {s}"))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_open_with_the_scope_given_or_the_current_one() {
+        let here = Scope::service("payments");
+        assert_eq!(
+            parse("svc", &here, false),
+            Ok(Action::Open(ViewKind::Services, Scope::fleet()))
+        );
+        assert_eq!(
+            parse("tasks", &here, false),
+            Ok(Action::Open(ViewKind::Tasks, here.clone()))
+        );
+        assert_eq!(
+            parse("logs web 0f2a", &here, false),
+            Ok(Action::Open(ViewKind::Logs, Scope::task("web", "0f2a")))
+        );
+        assert_eq!(
+            parse("  tool  web ", &here, false),
+            Ok(Action::Open(ViewKind::Tools, Scope::service("web")))
+        );
+        assert_eq!(parse("q", &here, false), Ok(Action::Quit));
+        assert_eq!(
+            parse("hist", &here, false),
+            Ok(Action::Open(ViewKind::History, Scope::fleet()))
+        );
+    }
+
+    #[test]
+    fn fleet_commands_go_through_confirmation() {
+        let here = Scope::service("web");
+        assert_eq!(
+            parse("scale 5", &here, false),
+            Ok(Action::Confirm(Command::Scale {
+                service: "web".into(),
+                desired: 5
+            }))
+        );
+        assert_eq!(
+            parse("scale api 2", &here, false),
+            Ok(Action::Confirm(Command::Scale {
+                service: "api".into(),
+                desired: 2
+            }))
+        );
+        assert_eq!(
+            parse("rollback", &here, false),
+            Ok(Action::Confirm(Command::Rollback {
+                service: "web".into()
+            }))
+        );
+        assert!(
+            parse("scale many", &here, false)
+                .unwrap_err()
+                .contains("not a task count")
+        );
+        assert!(
+            parse("deploy", &Scope::fleet(), false)
+                .unwrap_err()
+                .contains("needs a service")
+        );
+    }
+
+    #[test]
+    fn read_only_refuses_fleet_commands() {
+        let error = parse("scale web 3", &Scope::fleet(), true).unwrap_err();
+        assert!(error.contains("--read-only"), "{error}");
+        assert!(!complete("sc", &[], true).contains(&"scale".to_string()));
+    }
+
+    #[test]
+    fn unknown_commands_say_so() {
+        assert_eq!(
+            parse("pods", &Scope::fleet(), false),
+            Err("unknown command `pods` (try :help)".into())
+        );
+        assert!(parse("", &Scope::fleet(), false).is_err());
+    }
+
+    #[test]
+    fn completion_of_commands_and_services() {
+        let services = vec!["mcpfleet-server".to_string(), "metrics".to_string()];
+        assert_eq!(
+            complete("ro", &services, false),
+            vec!["rollout", "rollback"]
+        );
+        assert_eq!(
+            complete("logs ", &services, false),
+            vec!["logs mcpfleet-server", "logs metrics"]
+        );
+        assert_eq!(
+            complete("logs mc", &services, false),
+            vec!["logs mcpfleet-server"]
+        );
+        assert_eq!(complete("svc ", &services, false), Vec::<String>::new());
+        assert_eq!(complete("", &services, false).len(), COMMANDS.len());
+    }
+}

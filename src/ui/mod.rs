@@ -1,0 +1,118 @@
+//! The terminal UI: one `tokio::select!` loop over terminal events, snapshot changes, log
+//! lines, results of spawned work, a tick and the stop signals. It redraws only when something
+//! changed, and never awaits the network itself.
+
+pub mod action;
+pub mod app;
+pub mod clipboard;
+pub mod command_line;
+pub mod keys;
+pub mod log_buffer;
+pub mod terminal;
+pub mod theme;
+pub mod views;
+pub mod widgets;
+
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::fleet::SourceHandle;
+
+use self::{app::App, terminal::TerminalGuard, theme::Theme};
+
+pub struct UiOptions {
+    pub read_only: bool,
+    pub log_capacity: usize,
+    pub log_file: Option<std::path::PathBuf>,
+}
+
+/// How often the header's "refreshed N s ago" and message expiry are brought up to date.
+const CLOCK: Duration = Duration::from_secs(1);
+/// While something animates (a progress bar), redraw this often.
+const ANIMATION: Duration = Duration::from_millis(100);
+/// Log lines taken from the channel per loop turn, so a flood cannot starve the keyboard.
+const LOG_BATCH: usize = 2048;
+
+/// Runs the console over `handle` until the person quits; returns the source to switch to,
+/// when they asked for another one with `:ctx`.
+pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Result<Option<String>> {
+    let mut guard = TerminalGuard::enter(options.log_file.clone())?;
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+    let mut app = App::new(
+        handle.snapshot(),
+        options.log_capacity,
+        handle.commander(),
+        events_tx,
+        options.read_only,
+        Theme::from_env(),
+    );
+    let mut input = EventStream::new();
+    let mut clock = tokio::time::interval(CLOCK);
+    let mut animation = tokio::time::interval(ANIMATION);
+    let stop = crate::cli::signals::interrupted();
+    tokio::pin!(stop);
+    let mut dirty = true;
+    loop {
+        if dirty {
+            guard
+                .terminal
+                .draw(|frame| app.render(frame, SystemTime::now()))?;
+            dirty = false;
+        }
+        tokio::select! {
+            event = input.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => {
+                    app.on_key(key);
+                    dirty = true;
+                }
+                Some(Ok(Event::Mouse(mouse))) => {
+                    app.on_mouse(mouse);
+                    dirty = true;
+                }
+                Some(Ok(Event::Resize(_, _))) => dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Err(error),
+                None => break,
+            },
+            changed = handle.snapshots.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let snapshot = handle.snapshots.borrow_and_update().clone();
+                app.set_snapshot(snapshot);
+                dirty = true;
+            }
+            Some(line) = handle.logs.rx.recv() => {
+                app.push_log(line);
+                let mut taken = 1;
+                while taken < LOG_BATCH {
+                    match handle.logs.rx.try_recv() {
+                        Ok(line) => app.push_log(line),
+                        Err(_) => break,
+                    }
+                    taken += 1;
+                }
+                app.data.logs.set_dropped_upstream(handle.logs.dropped());
+                dirty = true;
+            }
+            Some(event) = events_rx.recv() => {
+                app.on_ui_event(event);
+                dirty = true;
+            }
+            _ = clock.tick() => {
+                app.expire_message();
+                dirty = true;
+            }
+            _ = animation.tick(), if app.animating() => dirty = true,
+            _ = &mut stop => break,
+        }
+        if app.quit {
+            break;
+        }
+    }
+    drop(guard);
+    Ok(app.switch_to.take())
+}

@@ -1,0 +1,77 @@
+//! Owning the terminal: raw mode, the alternate screen and mouse capture on the way in, and a
+//! guaranteed way out — a drop guard for every normal and error return, and a panic hook for
+//! panics — that restores the terminal and says where the log file is.
+
+use std::{
+    io::{Stdout, Write, stdout},
+    path::PathBuf,
+    sync::OnceLock,
+};
+
+use crossterm::{
+    cursor,
+    event::{DisableMouseCapture, EnableMouseCapture},
+    execute,
+    terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode},
+};
+use ratatui::{Terminal, backend::CrosstermBackend};
+
+pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+
+static LOG_FILE: OnceLock<PathBuf> = OnceLock::new();
+
+/// Undoes everything `TerminalGuard::enter` did; safe to call more than once.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = stdout().flush();
+}
+
+pub struct TerminalGuard {
+    pub terminal: Tui,
+}
+
+impl TerminalGuard {
+    pub fn enter(log_file: Option<PathBuf>) -> std::io::Result<Self> {
+        if let Some(path) = log_file {
+            let _ = LOG_FILE.set(path);
+        }
+        install_panic_hook();
+        enable_raw_mode()?;
+        let entered = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture);
+        if let Err(error) = entered {
+            restore();
+            return Err(error);
+        }
+        let terminal = Terminal::new(CrosstermBackend::new(stdout())).inspect_err(|_| restore())?;
+        Ok(Self { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn install_panic_hook() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+            if let Some(path) = LOG_FILE.get() {
+                eprintln!(
+                    "mcpfleet: the console crashed; its log is at {}",
+                    path.display()
+                );
+            }
+        }));
+    });
+}

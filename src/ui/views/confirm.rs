@@ -1,0 +1,223 @@
+//! The confirmation dialog every fleet command passes through. It states the exact effect
+//! ("mcpfleet-server: 3 → 5 tasks"), and for scaling lets the count be changed with ←/→ or
+//! digits before confirming with Enter or `y`; Esc or `n` cancels.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::{
+    Frame,
+    layout::{Constraint, Flex, Layout, Rect},
+    text::{Line, Span},
+    widgets::{Block, Borders, Clear, Paragraph, Wrap},
+};
+
+use crate::{
+    fleet::{Command, FleetSnapshot},
+    ui::{action::Action, theme::Theme},
+};
+
+pub struct ConfirmDialog {
+    pub command: Command,
+    typed: String,
+}
+
+/// The effect of `command` on `snapshot`, in one sentence.
+pub fn describe(command: &Command, snapshot: &FleetSnapshot) -> String {
+    let service = snapshot.service(command.service());
+    match command {
+        Command::Scale {
+            service: name,
+            desired,
+        } => {
+            let now = service.map(|s| s.desired).unwrap_or(0);
+            let verb = if *desired > now { "start" } else { "stop" };
+            let diff = desired.abs_diff(now);
+            format!("Scale {name} from {now} to {desired} tasks ({verb} {diff}).")
+        }
+        Command::Deploy {
+            service: name,
+            change,
+        } => {
+            let revision = service
+                .and_then(|s| s.primary())
+                .map(|d| d.revision)
+                .unwrap_or(0);
+            let running = service.map(|s| s.running).unwrap_or(0);
+            let extra = if change.env.is_empty() && change.args.is_none() {
+                ""
+            } else {
+                " with changes"
+            };
+            format!(
+                "Force a new deployment of {name}: revision {} replaces revision {revision}{extra} on all \
+                 {running} running tasks, one batch at a time (new tasks start before old ones drain).",
+                revision + 1
+            )
+        }
+        Command::Rollback { service: name } => {
+            let target = service.and_then(|s| {
+                let current = s.primary().map(|d| d.revision);
+                s.deployments
+                    .iter()
+                    .filter(|d| Some(d.revision) != current)
+                    .find(|d| d.rollout_state == crate::fleet::RolloutState::Completed)
+                    .map(|d| d.revision)
+            });
+            match target {
+                Some(revision) => {
+                    format!("Roll {name} back to revision {revision} with a new deployment.")
+                }
+                None => {
+                    format!("Roll {name} back to its last completed deployment (none is known).")
+                }
+            }
+        }
+        Command::StopTask {
+            service: name,
+            task_id,
+            reason,
+        } => format!(
+            "Stop task {} of {name} ({reason}); it drains its calls and the scheduler starts a replacement.",
+            &task_id[..task_id.len().min(8)]
+        ),
+    }
+}
+
+impl ConfirmDialog {
+    pub fn new(command: Command) -> Self {
+        Self {
+            command,
+            typed: String::new(),
+        }
+    }
+
+    /// Some(action) ends the dialog: `Confirmed` or a cancellation message.
+    pub fn on_key(&mut self, key: KeyEvent) -> Option<Action> {
+        match key.code {
+            KeyCode::Enter | KeyCode::Char('y') => Some(Action::Confirmed(self.command.clone())),
+            KeyCode::Esc | KeyCode::Char('n') => Some(Action::Message("cancelled".into())),
+            code => {
+                if let Command::Scale { desired, .. } = &mut self.command {
+                    match code {
+                        KeyCode::Right | KeyCode::Char('+') | KeyCode::Up => {
+                            *desired = desired.saturating_add(1).min(64)
+                        }
+                        KeyCode::Left | KeyCode::Char('-') | KeyCode::Down => {
+                            *desired = desired.saturating_sub(1)
+                        }
+                        KeyCode::Char(digit @ '0'..='9') => {
+                            self.typed.push(digit);
+                            *desired = self.typed.parse::<u32>().unwrap_or(0).min(64);
+                        }
+                        KeyCode::Backspace => {
+                            self.typed.pop();
+                            *desired = self.typed.parse().unwrap_or(0);
+                        }
+                        _ => {}
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect, snapshot: &FleetSnapshot, theme: Theme) {
+        let [row] = Layout::vertical([Constraint::Length(8)])
+            .flex(Flex::Center)
+            .areas(area);
+        let [dialog] = Layout::horizontal([Constraint::Max(72)])
+            .flex(Flex::Center)
+            .areas(row);
+        let mut lines = vec![
+            Line::from(describe(&self.command, snapshot)),
+            Line::from(""),
+        ];
+        if matches!(self.command, Command::Scale { .. }) {
+            lines.push(Line::from(Span::styled(
+                "←/→ or digits change the count",
+                theme.dim(),
+            )));
+        }
+        lines.push(Line::from(vec![
+            Span::styled("enter/y", theme.key()),
+            Span::raw(" confirm   "),
+            Span::styled("esc/n", theme.key()),
+            Span::raw(" cancel"),
+        ]));
+        frame.render_widget(Clear, dialog);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(Span::styled(" Confirm ", theme.dangerous()));
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
+            dialog,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::KeyModifiers;
+
+    use super::*;
+    use crate::ui::views::fixtures;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn the_dialog_states_the_exact_effect() {
+        let fleet = fixtures::fleet();
+        let scale = Command::Scale {
+            service: "mcpfleet-server".into(),
+            desired: 5,
+        };
+        assert_eq!(
+            describe(&scale, &fleet),
+            "Scale mcpfleet-server from 3 to 5 tasks (start 2)."
+        );
+        let rollback = Command::Rollback {
+            service: "mcpfleet-server".into(),
+        };
+        assert_eq!(
+            describe(&rollback, &fleet),
+            "Roll mcpfleet-server back to revision 1 with a new deployment."
+        );
+        let stop = Command::StopTask {
+            service: "x".into(),
+            task_id: "0123456789abcdef".into(),
+            reason: "r".into(),
+        };
+        assert!(describe(&stop, &fleet).starts_with("Stop task 01234567 of x (r)"));
+    }
+
+    #[test]
+    fn scale_count_is_adjustable_and_confirmed() {
+        let mut dialog = ConfirmDialog::new(Command::Scale {
+            service: "s".into(),
+            desired: 3,
+        });
+        dialog.on_key(key(KeyCode::Right));
+        dialog.on_key(key(KeyCode::Right));
+        assert_eq!(
+            dialog.on_key(key(KeyCode::Enter)),
+            Some(Action::Confirmed(Command::Scale {
+                service: "s".into(),
+                desired: 5
+            }))
+        );
+        dialog.on_key(key(KeyCode::Char('1')));
+        dialog.on_key(key(KeyCode::Char('2')));
+        assert_eq!(
+            dialog.command,
+            Command::Scale {
+                service: "s".into(),
+                desired: 12
+            }
+        );
+        assert_eq!(
+            dialog.on_key(key(KeyCode::Esc)),
+            Some(Action::Message("cancelled".into()))
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! Fixed data for the views' snapshot tests: a fleet in the middle of a rollout, a broken
+//! third-party service, logs, probes and call history, all at fixed times.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, SystemTime},
+};
+
+use serde_json::json;
+
+use crate::{
+    fleet::{
+        Deployment, DeploymentStatus, Endpoint, FleetSnapshot, Health, LogLine, RolloutState,
+        Service, ServiceEvent, SourceKind, Task, TaskMetrics, TaskStatus,
+    },
+    mcp::{History, Probe, ToolInfo},
+    ui::{log_buffer::LogBuffer, theme::Theme},
+};
+
+use super::Context;
+
+pub fn at(secs: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+}
+
+/// "Now" in every fixture: 10 minutes after the first task started.
+pub fn now() -> SystemTime {
+    at(600)
+}
+
+fn task(
+    id: &str,
+    revision: u32,
+    port: u16,
+    status: TaskStatus,
+    health: Health,
+    started: u64,
+) -> Task {
+    Task {
+        id: id.into(),
+        revision,
+        deployment_id: format!("ecs-svc/{revision:019}"),
+        last_status: status,
+        desired_status: TaskStatus::Running,
+        health,
+        draining: false,
+        availability_zone: Some(
+            if port % 2 == 0 {
+                "us-east-1a"
+            } else {
+                "us-east-1b"
+            }
+            .into(),
+        ),
+        endpoint: Some(Endpoint {
+            url: format!("http://127.0.0.1:{port}/mcp"),
+            address: format!("127.0.0.1:{port}"),
+        }),
+        started_at: Some(at(started)),
+        stopped_at: None,
+        stopped_reason: None,
+        exit_code: None,
+        metrics: Some(TaskMetrics {
+            in_flight: port as u64 % 4,
+            calls: 1200 + port as u64,
+            errors: port as u64 % 7,
+            fetched_at: Some(at(599)),
+        }),
+    }
+}
+
+fn deployment(
+    revision: u32,
+    status: DeploymentStatus,
+    state: RolloutState,
+    running: u32,
+    created: u64,
+) -> Deployment {
+    Deployment {
+        id: format!("ecs-svc/{revision:019}"),
+        status,
+        revision,
+        desired: 3,
+        running,
+        pending: 0,
+        failed: 0,
+        rollout_state: state,
+        rollout_reason: None,
+        created_at: at(created),
+        updated_at: at(created + 20),
+    }
+}
+
+pub fn fleet() -> FleetSnapshot {
+    let mut stopped = task(
+        "5b1e0c9a7d3f4e2a8c6b0d1e2f3a4b5c",
+        1,
+        41003,
+        TaskStatus::Stopped,
+        Health::Unknown,
+        0,
+    );
+    stopped.stopped_at = Some(at(560));
+    stopped.stopped_reason =
+        Some("Scaling activity initiated by (deployment ecs-svc/0000000000000000002)".into());
+    stopped.exit_code = Some(0);
+    stopped.metrics = None;
+    let mut draining = task(
+        "9c2d4e6f8a0b1c3d5e7f9a1b3c5d7e9f",
+        1,
+        41002,
+        TaskStatus::Deactivating,
+        Health::Healthy,
+        0,
+    );
+    draining.draining = true;
+    let server = Service {
+        name: "mcpfleet-server".into(),
+        desired: 3,
+        running: 3,
+        pending: 1,
+        deployments: vec![
+            deployment(2, DeploymentStatus::Primary, RolloutState::InProgress, 2, 540),
+            deployment(1, DeploymentStatus::Active, RolloutState::Completed, 1, 0),
+        ],
+        tasks: vec![
+            task("0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c", 2, 41010, TaskStatus::Running, Health::Healthy, 545),
+            task("7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f", 2, 41011, TaskStatus::Running, Health::Healthy, 550),
+            task("e4f6a8c0b2d4e6f8a0c2e4f6a8b0d2f4", 2, 41012, TaskStatus::Pending, Health::Unknown, 590),
+            draining,
+            stopped,
+        ],
+        events: vec![
+            ServiceEvent { at: at(590), message: "(service mcpfleet-server) has started 1 tasks: (task e4f6a8c0b2d4e6f8a0c2e4f6a8b0d2f4).".into() },
+            ServiceEvent { at: at(560), message: "(service mcpfleet-server) has stopped 1 running tasks: (task 5b1e0c9a7d3f4e2a8c6b0d1e2f3a4b5c).".into() },
+            ServiceEvent { at: at(540), message: "(service mcpfleet-server) has started 2 tasks: (task 0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c) (task 7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f).".into() },
+            ServiceEvent { at: at(30), message: "(service mcpfleet-server) has reached a steady state.".into() },
+        ],
+        mcp_path: "/mcp".into(),
+    };
+    let mut broken = task(
+        "c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6",
+        1,
+        42001,
+        TaskStatus::Running,
+        Health::Unhealthy,
+        120,
+    );
+    broken.metrics = None;
+    let everything = Service {
+        name: "everything".into(),
+        desired: 1,
+        running: 1,
+        pending: 0,
+        deployments: vec![deployment(
+            1,
+            DeploymentStatus::Primary,
+            RolloutState::Completed,
+            1,
+            100,
+        )],
+        tasks: vec![broken],
+        events: vec![ServiceEvent {
+            at: at(130),
+            message: "(service everything) has reached a steady state.".into(),
+        }],
+        mcp_path: "/mcp".into(),
+    };
+    FleetSnapshot {
+        source: SourceKind::Local,
+        context: "local".into(),
+        services: vec![server, everything],
+        fetched_at: at(598),
+        stale: None,
+        api_calls: 0,
+        api_errors: 0,
+    }
+}
+
+pub fn logs() -> LogBuffer {
+    let mut buffer = LogBuffer::new(1000);
+    let lines = [
+        (
+            "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c",
+            546,
+            r#"{"timestamp":"2027-01-15T08:09:06Z","level":"INFO","message":"listening","address":"127.0.0.1:41010"}"#,
+        ),
+        (
+            "7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f",
+            551,
+            r#"{"timestamp":"2027-01-15T08:09:11Z","level":"INFO","message":"listening","address":"127.0.0.1:41011"}"#,
+        ),
+        (
+            "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c",
+            580,
+            r#"{"timestamp":"2027-01-15T08:09:40Z","level":"INFO","message":"tool call","tool":"echo","outcome":"ok","duration_ms":0.41,"task_id":"0f2ab1c9"}"#,
+        ),
+        (
+            "7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f",
+            585,
+            r#"{"timestamp":"2027-01-15T08:09:45Z","level":"WARN","message":"drain deadline reached with requests still in flight","abandoned":1}"#,
+        ),
+        (
+            "9c2d4e6f8a0b1c3d5e7f9a1b3c5d7e9f",
+            595,
+            "plain text line from stderr",
+        ),
+    ];
+    for (task, secs, raw) in lines {
+        buffer.push(LogLine::parse(
+            "mcpfleet-server",
+            task,
+            "stdout",
+            at(secs),
+            raw,
+        ));
+    }
+    buffer
+}
+
+pub fn probes() -> HashMap<String, Probe> {
+    let tool = |name: &str, description: &str, read_only: bool| ToolInfo {
+        name: name.into(),
+        title: None,
+        description: Some(description.into()),
+        input_schema: json!({"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}),
+        output_schema: None,
+        read_only: Some(read_only),
+        destructive: Some(false),
+        idempotent: Some(true),
+    };
+    let probe = Probe {
+        url: "http://127.0.0.1:41010/mcp".into(),
+        latency: Duration::from_millis(3),
+        handshake: None,
+        server_name: Some("mcpfleet-server".into()),
+        server_version: Some("0.1.0".into()),
+        protocol_version: "2026-07-28".into(),
+        tools: vec![
+            tool("echo", "Return the message unchanged.", true),
+            tool(
+                "whoami",
+                "Describe the replica that served this call.",
+                true,
+            ),
+        ],
+        tools_hash: "5f0c2a9e".into(),
+        resources: Some(1),
+        prompts: None,
+        fetched_at: at(590),
+    };
+    let mut probes = HashMap::new();
+    probes.insert(
+        "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c".to_string(),
+        probe.clone(),
+    );
+    probes.insert("7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f".to_string(), probe);
+    probes
+}
+
+/// Owns what a `Context` borrows.
+pub struct Fixture {
+    pub fleet: FleetSnapshot,
+    pub logs: LogBuffer,
+    pub probes: HashMap<String, Probe>,
+    pub history: History,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        Self {
+            fleet: fleet(),
+            logs: logs(),
+            probes: probes(),
+            history: History::new(50),
+        }
+    }
+
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            snapshot: &self.fleet,
+            logs: &self.logs,
+            probes: &self.probes,
+            history: &self.history,
+            theme: Theme::plain(),
+            now: now(),
+            read_only: false,
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The screens. One file per view, each with its state, its key handling, its render, its
+//! column list and its snapshot tests. Views read the `Context` and return `Action`s; they never
+//! call each other and never touch the network.
+
+pub mod chrome;
+pub mod confirm;
+pub mod help;
+pub mod services;
+
+use std::{collections::HashMap, time::SystemTime};
+
+use crossterm::event::KeyEvent;
+use ratatui::{Frame, layout::Rect};
+
+use super::{
+    action::{Action, Scope, ViewKind},
+    keys::KeyId,
+    log_buffer::LogBuffer,
+    theme::Theme,
+};
+use crate::{
+    fleet::FleetSnapshot,
+    mcp::{CallEvent, CallOutcome, History, Probe},
+};
+
+/// What every view may read while handling a key or drawing.
+pub struct Context<'a> {
+    pub snapshot: &'a FleetSnapshot,
+    pub logs: &'a LogBuffer,
+    /// The newest probe of each task, by task id (tools, protocol version, drift).
+    pub probes: &'a HashMap<String, Probe>,
+    pub history: &'a History,
+    pub theme: Theme,
+    pub now: SystemTime,
+    pub read_only: bool,
+}
+
+/// A running call's news, routed to the view that started it.
+#[derive(Debug, Clone)]
+pub enum CallUpdate {
+    Event(CallEvent),
+    Done(Box<CallOutcome>),
+}
+
+pub trait View {
+    fn kind(&self) -> ViewKind;
+    fn scope(&self) -> &Scope;
+    /// The breadcrumb of this page, e.g. "tasks(mcpfleet-server)".
+    fn title(&self) -> String;
+    /// Lists get the list keys (j/k, g/G, paging, `/` filter).
+    fn is_list(&self) -> bool {
+        true
+    }
+    /// While true the view receives every key raw (a field is being edited); only Ctrl-C and
+    /// Esc keep their global meaning.
+    fn captures_input(&self) -> bool {
+        false
+    }
+    fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action>;
+    fn on_raw_key(&mut self, _key: KeyEvent, _ctx: &Context) -> Option<Action> {
+        None
+    }
+    /// A click on row `row` of the body area (0 = first line of the view's area).
+    fn on_click(&mut self, _row: u16, _ctx: &Context) -> Option<Action> {
+        None
+    }
+    /// Esc while capturing input: the view leaves its input mode instead of being popped.
+    fn on_escape(&mut self) -> bool {
+        false
+    }
+    fn filter(&self) -> &str {
+        ""
+    }
+    fn set_filter(&mut self, _filter: String) {}
+    fn on_call_update(&mut self, _id: u64, _update: &CallUpdate) {}
+    /// Asks the loop to keep redrawing (a progress bar moves).
+    fn animating(&self) -> bool {
+        false
+    }
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context);
+}
+
+/// Moves a selection within `len` rows for a list key; other keys leave it.
+pub fn move_selection(selected: usize, len: usize, key: KeyId, page: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let last = len - 1;
+    match key {
+        KeyId::Up => selected.saturating_sub(1),
+        KeyId::Down => (selected + 1).min(last),
+        KeyId::PageUp => selected.saturating_sub(page.max(1)),
+        KeyId::PageDown => (selected + page.max(1)).min(last),
+        KeyId::Top => 0,
+        KeyId::Bottom => last,
+        _ => selected.min(last),
+    }
+}
+
+/// Case-insensitive substring match of a filter against any of `cells`.
+pub fn matches_filter(filter: &str, cells: &[String]) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    let needle = filter.to_lowercase();
+    cells
+        .iter()
+        .any(|cell| cell.to_lowercase().contains(&needle))
+}
+
+#[cfg(test)]
+pub mod fixtures;
+#[cfg(test)]
+pub mod snapshot_support;

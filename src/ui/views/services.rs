@@ -1,0 +1,399 @@
+//! The services list, the console's home: per service its counts, health, rollout state,
+//! in-flight calls now and over time, call rate, error share, protocol and tool-list drift.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::SystemTime;
+
+use ratatui::{
+    Frame,
+    layout::{Constraint, Rect},
+    text::{Line, Span},
+    widgets::{Row, Table, TableState},
+};
+
+use super::{Context, View, matches_filter, move_selection};
+use crate::fleet::{Command, RevisionChange};
+use crate::{
+    fleet::{FleetSnapshot, RolloutState, Service},
+    ui::{
+        action::{Action, Scope, ViewKind},
+        keys::KeyId,
+        widgets::sparkline_text,
+    },
+};
+
+/// (header, width, shown only on wide terminals); SERVICE takes the rest.
+pub const COLUMNS: &[(&str, u16, bool)] = &[
+    ("SERVICE", 14, false),
+    ("D/R/P", 7, false),
+    ("HEALTH", 10, false),
+    ("ROLLOUT", 11, false),
+    ("IN-FLIGHT", 9, false),
+    ("TREND", 8, false),
+    ("CALLS/S", 7, false),
+    ("ERR%", 5, false),
+    ("PROTOCOL", 10, true),
+    ("DRIFT", 5, true),
+];
+/// Below this width the wide-only columns go; drift then marks the service name.
+const WIDE: u16 = 110;
+const TREND_POINTS: usize = 20;
+
+/// One row of the table, computed from the snapshot alone (a pure function, tested alone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceRow {
+    pub name: String,
+    pub counts: String,
+    pub ready: usize,
+    pub desired: u32,
+    pub rollout: Option<RolloutState>,
+    pub in_flight: u64,
+    pub calls: u64,
+    pub errors: u64,
+    pub protocol: String,
+    pub drift: bool,
+}
+
+pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> ServiceRow {
+    let live: Vec<_> = service
+        .tasks
+        .iter()
+        .filter(|t| t.stopped_at.is_none())
+        .collect();
+    let (in_flight, calls, errors) = live
+        .iter()
+        .fold((0, 0, 0), |acc, task| match &task.metrics {
+            Some(m) => (acc.0 + m.in_flight, acc.1 + m.calls, acc.2 + m.errors),
+            None => acc,
+        });
+    let task_probes: Vec<_> = live.iter().filter_map(|t| probes.get(&t.id)).collect();
+    let protocols: HashSet<&str> = task_probes
+        .iter()
+        .map(|p| p.protocol_version.as_str())
+        .collect();
+    let hashes: HashSet<&str> = task_probes.iter().map(|p| p.tools_hash.as_str()).collect();
+    let mut protocols: Vec<&str> = protocols.into_iter().collect();
+    protocols.sort();
+    ServiceRow {
+        name: service.name.clone(),
+        counts: format!(
+            "{}/{}/{}",
+            service.desired, service.running, service.pending
+        ),
+        ready: service.ready_tasks().count(),
+        desired: service.desired,
+        rollout: service.primary().map(|d| d.rollout_state),
+        in_flight,
+        calls,
+        errors,
+        protocol: if protocols.is_empty() {
+            "-".into()
+        } else {
+            protocols.join(",")
+        },
+        drift: hashes.len() > 1,
+    }
+}
+
+pub fn rollout_label(state: Option<RolloutState>) -> &'static str {
+    match state {
+        Some(RolloutState::InProgress) => "IN_PROGRESS",
+        Some(RolloutState::Completed) => "COMPLETED",
+        Some(RolloutState::Failed) => "FAILED",
+        None => "-",
+    }
+}
+
+/// Per-service history of in-flight calls and call counts, sampled once per snapshot.
+#[derive(Default)]
+struct Trends {
+    last_sample: Option<SystemTime>,
+    in_flight: HashMap<String, VecDeque<u64>>,
+    rate: HashMap<String, f64>,
+    last_calls: HashMap<String, (u64, SystemTime)>,
+}
+
+impl Trends {
+    fn sample(&mut self, snapshot: &FleetSnapshot, rows: &[ServiceRow]) {
+        if self.last_sample == Some(snapshot.fetched_at) {
+            return;
+        }
+        self.last_sample = Some(snapshot.fetched_at);
+        for row in rows {
+            let points = self.in_flight.entry(row.name.clone()).or_default();
+            points.push_back(row.in_flight);
+            if points.len() > TREND_POINTS {
+                points.pop_front();
+            }
+            if let Some((calls, at)) = self.last_calls.get(&row.name) {
+                let seconds = snapshot
+                    .fetched_at
+                    .duration_since(*at)
+                    .unwrap_or_default()
+                    .as_secs_f64();
+                if seconds > 0.0 {
+                    self.rate.insert(
+                        row.name.clone(),
+                        row.calls.saturating_sub(*calls) as f64 / seconds,
+                    );
+                }
+            }
+            self.last_calls
+                .insert(row.name.clone(), (row.calls, snapshot.fetched_at));
+        }
+    }
+}
+
+pub struct ServicesView {
+    scope: Scope,
+    selected: usize,
+    filter: String,
+    trends: Trends,
+    visible: Vec<String>,
+}
+
+impl ServicesView {
+    pub fn new() -> Self {
+        Self {
+            scope: Scope::fleet(),
+            selected: 0,
+            filter: String::new(),
+            trends: Trends::default(),
+            visible: Vec::new(),
+        }
+    }
+
+    fn rows(&self, ctx: &Context) -> Vec<ServiceRow> {
+        ctx.snapshot
+            .services
+            .iter()
+            .map(|s| row(s, ctx.probes))
+            .filter(|r| {
+                matches_filter(
+                    &self.filter,
+                    &[r.name.clone(), rollout_label(r.rollout).to_string()],
+                )
+            })
+            .collect()
+    }
+
+    fn selected_service(&self) -> Option<String> {
+        self.visible.get(self.selected).cloned()
+    }
+}
+
+impl Default for ServicesView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl View for ServicesView {
+    fn kind(&self) -> ViewKind {
+        ViewKind::Services
+    }
+
+    fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    fn title(&self) -> String {
+        "services".into()
+    }
+
+    fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    fn set_filter(&mut self, filter: String) {
+        self.filter = filter;
+        self.selected = 0;
+    }
+
+    fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
+        // Row 0 is the header.
+        let index = usize::from(row).checked_sub(1)?;
+        if index < self.visible.len() {
+            self.selected = index;
+        }
+        None
+    }
+
+    fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
+        let service = self.selected_service();
+        let open = |kind| {
+            service
+                .clone()
+                .map(|s| Action::Open(kind, Scope::service(s)))
+        };
+        match key {
+            KeyId::Open | KeyId::Tasks => open(ViewKind::Tasks),
+            KeyId::Logs => open(ViewKind::Logs),
+            KeyId::Tools => open(ViewKind::Tools),
+            KeyId::Rollout => open(ViewKind::Rollout),
+            KeyId::Scale => {
+                let service = service?;
+                let desired = ctx.snapshot.service(&service)?.desired;
+                Some(Action::Confirm(Command::Scale { service, desired }))
+            }
+            KeyId::ForceDeploy => service.map(|service| {
+                Action::Confirm(Command::Deploy {
+                    service,
+                    change: RevisionChange::default(),
+                })
+            }),
+            other => {
+                self.selected = move_selection(self.selected, self.visible.len(), other, 10);
+                None
+            }
+        }
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
+        let theme = ctx.theme;
+        let all: Vec<ServiceRow> = ctx
+            .snapshot
+            .services
+            .iter()
+            .map(|s| row(s, ctx.probes))
+            .collect();
+        self.trends.sample(ctx.snapshot, &all);
+        let rows = self.rows(ctx);
+        self.visible = rows.iter().map(|r| r.name.clone()).collect();
+        self.selected = self.selected.min(rows.len().saturating_sub(1));
+        let wide = area.width >= WIDE;
+        let columns: Vec<&(&str, u16, bool)> = COLUMNS.iter().filter(|c| wide || !c.2).collect();
+        let table_rows = rows.iter().map(|r| {
+            let health_style = if r.ready as u32 >= r.desired {
+                theme.ok()
+            } else {
+                theme.warn()
+            };
+            let rollout_style = match r.rollout {
+                Some(RolloutState::Failed) => theme.error(),
+                Some(RolloutState::InProgress) => theme.warn(),
+                _ => theme.ok(),
+            };
+            let trend = self
+                .trends
+                .in_flight
+                .get(&r.name)
+                .map(|p| sparkline_text(p, 8))
+                .unwrap_or_default();
+            let rate = self
+                .trends
+                .rate
+                .get(&r.name)
+                .map(|r| format!("{r:.1}"))
+                .unwrap_or_else(|| "-".into());
+            let error_share = if r.calls == 0 {
+                "-".into()
+            } else {
+                format!("{:.1}", 100.0 * r.errors as f64 / r.calls as f64)
+            };
+            let name = if r.drift && !wide {
+                Span::styled(format!("{} ⚠", r.name), theme.error())
+            } else {
+                Span::raw(r.name.clone())
+            };
+            let mut cells = vec![
+                Line::from(name),
+                Line::from(r.counts.clone()),
+                Line::from(Span::styled(
+                    format!("{}/{} ready", r.ready, r.desired),
+                    health_style,
+                )),
+                Line::from(Span::styled(rollout_label(r.rollout), rollout_style)),
+                Line::from(r.in_flight.to_string()),
+                Line::from(Span::styled(trend, theme.title())),
+                Line::from(rate),
+                Line::from(error_share),
+            ];
+            if wide {
+                cells.push(Line::from(r.protocol.clone()));
+                cells.push(Line::from(if r.drift {
+                    Span::styled("DRIFT", theme.error())
+                } else {
+                    Span::raw("")
+                }));
+            }
+            Row::new(cells)
+        });
+        let widths: Vec<Constraint> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == 0 {
+                    Constraint::Min(c.1)
+                } else {
+                    Constraint::Length(c.1)
+                }
+            })
+            .collect();
+        let table = Table::new(table_rows, widths)
+            .header(Row::new(columns.iter().map(|c| c.0)).style(theme.header()))
+            .row_highlight_style(theme.selected())
+            .column_spacing(1);
+        let mut state =
+            TableState::default().with_selected((!rows.is_empty()).then_some(self.selected));
+        frame.render_stateful_widget(table, area, &mut state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::views::fixtures::Fixture;
+
+    #[test]
+    fn rows_sum_live_tasks_and_spot_drift() {
+        let fixture = Fixture::new();
+        let server = row(&fixture.fleet.services[0], &fixture.probes);
+        assert_eq!(server.counts, "3/3/1");
+        assert_eq!(server.ready, 2, "draining and pending tasks are not ready");
+        assert_eq!(server.protocol, "2026-07-28");
+        assert!(!server.drift);
+        let mut probes = fixture.probes.clone();
+        probes
+            .get_mut("7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f")
+            .unwrap()
+            .tools_hash = "different".into();
+        assert!(row(&fixture.fleet.services[0], &probes).drift);
+    }
+
+    #[test]
+    fn keys_open_views_of_the_selected_service() {
+        let fixture = Fixture::new();
+        let ctx = fixture.context();
+        let mut view = ServicesView::new();
+        crate::ui::views::snapshot_support::render(&mut view, &ctx, 80, 24);
+        assert_eq!(
+            view.on_key(KeyId::Open, &ctx),
+            Some(Action::Open(
+                ViewKind::Tasks,
+                Scope::service("mcpfleet-server")
+            ))
+        );
+        view.on_key(KeyId::Down, &ctx);
+        assert_eq!(
+            view.on_key(KeyId::Logs, &ctx),
+            Some(Action::Open(ViewKind::Logs, Scope::service("everything")))
+        );
+        view.set_filter("mcp".into());
+        crate::ui::views::snapshot_support::render(&mut view, &ctx, 80, 24);
+        assert_eq!(
+            view.on_key(KeyId::Tools, &ctx),
+            Some(Action::Open(
+                ViewKind::Tools,
+                Scope::service("mcpfleet-server")
+            ))
+        );
+    }
+
+    #[test]
+    fn snapshots() {
+        let fixture = Fixture::new();
+        let mut view = ServicesView::new();
+        crate::assert_view_snapshots!("services", &mut view, &fixture.context());
+    }
+}
