@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
 const SERVICE: &str = "mcpfleet-server";
-const WORKERS: usize = 8;
+const WORKERS: usize = 16;
 
 struct Load {
     stop: Arc<AtomicBool>,

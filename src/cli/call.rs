@@ -129,10 +129,13 @@ pub fn render(outcome: &CallOutcome) -> String {
         ),
         None => String::new(),
     };
-    out.push_str(&format!(
-        "── {status} in {:.1} ms{served}\n",
-        outcome.duration.as_secs_f64() * 1000.0
-    ));
+    // A call refused before it was sent has no timing worth showing.
+    if outcome.served_by.is_some() || outcome.kind() != OutcomeKind::Failed {
+        out.push_str(&format!(
+            "── {status} in {:.1} ms{served}\n",
+            outcome.duration.as_secs_f64() * 1000.0
+        ));
+    }
     out
 }
 

@@ -21,6 +21,8 @@ pub struct ToolInfo {
     pub read_only: Option<bool>,
     pub destructive: Option<bool>,
     pub idempotent: Option<bool>,
+    /// The tool reaches beyond the server (the web, other systems).
+    pub open_world: Option<bool>,
 }
 
 impl From<&Tool> for ToolInfo {
@@ -38,6 +40,7 @@ impl From<&Tool> for ToolInfo {
             read_only: hints.and_then(|h| h.read_only_hint),
             destructive: hints.and_then(|h| h.destructive_hint),
             idempotent: hints.and_then(|h| h.idempotent_hint),
+            open_world: hints.and_then(|h| h.open_world_hint),
         }
     }
 }
@@ -60,6 +63,9 @@ pub struct Probe {
     /// Counts, when the server offers resources / prompts at all.
     pub resources: Option<usize>,
     pub prompts: Option<usize>,
+    /// Their names, in the server's order (empty when it offers none).
+    pub resource_names: Vec<String>,
+    pub prompt_names: Vec<String>,
     #[serde(with = "crate::fleet::time")]
     pub fetched_at: SystemTime,
 }
@@ -111,14 +117,20 @@ impl Pool {
                 connection.list_tools(),
                 async {
                     if wants_resources {
-                        peer.list_all_resources().await.ok().map(|r| r.len())
+                        peer.list_all_resources()
+                            .await
+                            .ok()
+                            .map(|r| r.into_iter().map(|r| r.name).collect::<Vec<_>>())
                     } else {
                         None
                     }
                 },
                 async {
                     if wants_prompts {
-                        peer.list_all_prompts().await.ok().map(|p| p.len())
+                        peer.list_all_prompts()
+                            .await
+                            .ok()
+                            .map(|p| p.into_iter().map(|p| p.name).collect::<Vec<_>>())
                     } else {
                         None
                     }
@@ -170,8 +182,10 @@ impl Pool {
                 .unwrap_or_default(),
             tools_hash: tools_hash(catalog.tools()),
             tools,
-            resources,
-            prompts,
+            resources: resources.as_ref().map(Vec::len),
+            prompts: prompts.as_ref().map(Vec::len),
+            resource_names: resources.unwrap_or_default(),
+            prompt_names: prompts.unwrap_or_default(),
             fetched_at: SystemTime::now(),
         })
     }

@@ -64,10 +64,12 @@ pub enum Action {
     Quit,
     /// Push a view on the page stack.
     Open(ViewKind, Scope),
-    /// Open the call form for a tool of a service (optionally pinned to a task).
+    /// Open the call form for a tool of a service (optionally pinned to a task), pre-filled
+    /// with `arguments` when given (a call from the history).
     OpenCall {
         scope: Scope,
         tool: String,
+        arguments: Option<serde_json::Value>,
     },
     /// Pop the page stack (Esc).
     Back,

@@ -3,7 +3,7 @@
 //! spawned; its results come back as `UiEvent`s, so nothing here ever waits on the network.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::Arc,
     time::{Duration, Instant, SystemTime},
 };
@@ -41,7 +41,7 @@ const PROBE_EVERY: Duration = Duration::from_secs(30);
 pub enum UiEvent {
     Probe {
         task_id: String,
-        result: Result<Probe, String>,
+        result: Result<Box<Probe>, String>,
     },
     Call {
         id: u64,
@@ -93,6 +93,8 @@ pub struct App {
     message: Option<(String, bool, Instant)>,
     pool: Pool,
     last_probe_round: Option<Instant>,
+    /// Tasks probed outside a round (new ready ones) whose probe has not succeeded yet.
+    probing: HashSet<String>,
     calls: HashMap<u64, (CancellationToken, Box<crate::mcp::CallRequest>)>,
     commander: Commander,
     events: mpsc::UnboundedSender<UiEvent>,
@@ -125,6 +127,7 @@ impl App {
             message: None,
             pool: Pool::default(),
             last_probe_round: None,
+            probing: HashSet::new(),
             calls: HashMap::new(),
             commander,
             events,
@@ -156,18 +159,20 @@ impl App {
         self.stack.iter().any(|view| view.animating()) || self.message.is_some()
     }
 
-    /// Probes every ready task now and then, for tools, protocol versions and drift.
-    fn probe_if_due(&mut self) {
-        if self
+    /// Probes every ready task now and then, for tools, protocol versions and drift, and a
+    /// task as soon as it is ready (a failed one waits for the next round).
+    pub fn probe_if_due(&mut self) {
+        let round = self
             .last_probe_round
-            .is_some_and(|at| at.elapsed() < PROBE_EVERY)
-        {
-            return;
+            .is_none_or(|at| at.elapsed() >= PROBE_EVERY);
+        if round {
+            self.last_probe_round = Some(Instant::now());
         }
-        self.last_probe_round = Some(Instant::now());
         for service in &self.data.snapshot.services {
             for task in service.ready_tasks() {
-                let Some(endpoint) = task.endpoint.clone() else {
+                let fresh = !self.data.probes.contains_key(&task.id)
+                    && self.probing.insert(task.id.clone());
+                let Some(endpoint) = task.endpoint.clone().filter(|_| round || fresh) else {
                     continue;
                 };
                 let (pool, events, service, task_id) = (
@@ -180,6 +185,7 @@ impl App {
                     let result = pool
                         .probe(&service, &endpoint)
                         .await
+                        .map(Box::new)
                         .map_err(|e| e.to_string());
                     let _ = events.send(UiEvent::Probe { task_id, result });
                 });
@@ -191,7 +197,8 @@ impl App {
         match event {
             UiEvent::Probe { task_id, result } => match result {
                 Ok(probe) => {
-                    self.data.probes.insert(task_id, probe);
+                    self.probing.remove(&task_id);
+                    self.data.probes.insert(task_id, *probe);
                 }
                 Err(error) => self.say(
                     format!(
@@ -233,11 +240,16 @@ impl App {
         false
     }
 
-    fn make_view(&self, kind: ViewKind, _scope: Scope) -> Option<Box<dyn View>> {
+    fn make_view(&self, kind: ViewKind, scope: Scope) -> Option<Box<dyn View>> {
         let top = self.top();
         Some(match kind {
             ViewKind::Services => Box::new(views::services::ServicesView::new()),
             ViewKind::Help => Box::new(views::help::HelpView::new(top.kind(), top.is_list())),
+            ViewKind::Tasks => Box::new(views::tasks::TasksView::new(scope)),
+            ViewKind::Rollout => Box::new(views::rollout::RolloutView::new(scope)),
+            ViewKind::Logs => Box::new(views::logs::LogsView::new(scope)),
+            ViewKind::Tools => Box::new(views::tools::ToolsView::new(scope)),
+            ViewKind::History => Box::new(views::history::HistoryView::new(scope)),
             _ => return None,
         })
     }
@@ -272,10 +284,20 @@ impl App {
                     None => self.say(format!("{} is not available", kind.name()), true),
                 }
             }
-            Action::OpenCall { scope, tool } => {
-                let _ = (scope, tool);
-                self.say("calls are not available".into(), true);
-            }
+            Action::OpenCall {
+                scope,
+                tool,
+                arguments,
+            } => match views::call::open(
+                &self.data.snapshot,
+                &self.data.probes,
+                scope,
+                &tool,
+                arguments,
+            ) {
+                Ok(view) => self.stack.push(view),
+                Err(message) => self.say(message, true),
+            },
             Action::CommandLine => {
                 self.mode = Mode::Command {
                     text: String::new(),
@@ -563,5 +585,27 @@ fn confirm_summary(command: &crate::fleet::Command) -> String {
         crate::fleet::Command::StopTask { task_id, .. } => {
             format!("stopping task {}", &task_id[..task_id.len().min(8)])
         }
+    }
+}
+
+/// A console over a fixed snapshot with no source behind it, for benchmarks and tests that
+/// drive `apply` and `render` directly: fleet commands answer that the source has stopped, and
+/// results of spawned work go nowhere.
+impl App {
+    pub fn for_snapshot(snapshot: Arc<FleetSnapshot>, log_capacity: usize, theme: Theme) -> Self {
+        let (commands, _) = mpsc::channel(1);
+        let (_, logs) = crate::fleet::log_channel(1);
+        let (_, snapshots) = tokio::sync::watch::channel(snapshot.clone());
+        let source =
+            crate::fleet::SourceHandle::new(snapshots, logs, commands, CancellationToken::new());
+        let (events, _) = mpsc::unbounded_channel();
+        Self::new(
+            snapshot,
+            log_capacity,
+            source.commander(),
+            events,
+            false,
+            theme,
+        )
     }
 }

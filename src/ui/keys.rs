@@ -455,6 +455,51 @@ pub const TABLE: &[Binding] = &[
         false
     ),
     bind!(
+        Open,
+        [(Enter, NONE)],
+        "enter",
+        "edit field",
+        View(V::Call),
+        false,
+        true
+    ),
+    bind!(
+        Up,
+        [(Up, NONE), (Char('k'), NONE)],
+        "↑/k",
+        "scroll result",
+        View(V::Call),
+        false,
+        false
+    ),
+    bind!(
+        Down,
+        [(Down, NONE), (Char('j'), NONE)],
+        "↓/j",
+        "scroll result",
+        View(V::Call),
+        false,
+        false
+    ),
+    bind!(
+        PageUp,
+        [(PageUp, NONE)],
+        "pgup",
+        "page up the result",
+        View(V::Call),
+        false,
+        false
+    ),
+    bind!(
+        PageDown,
+        [(PageDown, NONE)],
+        "pgdn",
+        "page down the result",
+        View(V::Call),
+        false,
+        false
+    ),
+    bind!(
         History,
         [(Char('h'), NONE)],
         "h",

@@ -54,6 +54,8 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
     let mut animation = tokio::time::interval(ANIMATION);
     let stop = crate::cli::signals::interrupted();
     tokio::pin!(stop);
+    let injected_panic = injected_panic();
+    tokio::pin!(injected_panic);
     let mut dirty = true;
     loop {
         if dirty {
@@ -104,10 +106,12 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
             }
             _ = clock.tick() => {
                 app.expire_message();
+                app.probe_if_due();
                 dirty = true;
             }
             _ = animation.tick(), if app.animating() => dirty = true,
             _ = &mut stop => break,
+            _ = &mut injected_panic => {}
         }
         if app.quit {
             break;
@@ -115,4 +119,25 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
     }
     drop(guard);
     Ok(app.switch_to.take())
+}
+
+/// Test hook, debug builds only: with `MCPFLEET_PANIC_AFTER_MS=<n>` the loop panics n ms after
+/// its first frame (the future is first polled right after it), so tests can check that a
+/// crash restores the terminal and names the log file. Unset, it never resolves.
+#[cfg(debug_assertions)]
+async fn injected_panic() {
+    let after = std::env::var("MCPFLEET_PANIC_AFTER_MS").ok();
+    match after.and_then(|ms| ms.parse::<u64>().ok()) {
+        Some(ms) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            panic!("injected panic: MCPFLEET_PANIC_AFTER_MS={ms}");
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Release builds carry no such hook: this never resolves.
+#[cfg(not(debug_assertions))]
+async fn injected_panic() {
+    std::future::pending().await
 }

@@ -5,7 +5,10 @@
 use std::{
     io::{Stdout, Write, stdout},
     path::PathBuf,
-    sync::OnceLock,
+    sync::{
+        OnceLock,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use crossterm::{
@@ -19,9 +22,16 @@ use ratatui::{Terminal, backend::CrosstermBackend};
 pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 
 static LOG_FILE: OnceLock<PathBuf> = OnceLock::new();
+/// Whether the terminal is ours. Leaving the alternate screen twice is not harmless: terminals
+/// (tmux, xterm) restore the saved cursor again, so text printed after a panic — the message,
+/// the shell prompt — would overwrite the top of the screen.
+static ENTERED: AtomicBool = AtomicBool::new(false);
 
-/// Undoes everything `TerminalGuard::enter` did; safe to call more than once.
+/// Undoes everything `TerminalGuard::enter` did; only the first call after it does anything.
 pub fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let _ = execute!(
         stdout(),
@@ -42,7 +52,8 @@ impl TerminalGuard {
             let _ = LOG_FILE.set(path);
         }
         install_panic_hook();
-        enable_raw_mode()?;
+        ENTERED.store(true, Ordering::SeqCst);
+        enable_raw_mode().inspect_err(|_| restore())?;
         let entered = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture);
         if let Err(error) = entered {
             restore();

@@ -7,13 +7,7 @@ pub fn sparkline_text<'a>(values: impl IntoIterator<Item = &'a u64>, width: usiz
     let tail = &values[values.len().saturating_sub(width)..];
     let max = tail.iter().copied().max().unwrap_or(0);
     tail.iter()
-        .map(|&v| {
-            if max == 0 {
-                BARS[0]
-            } else {
-                BARS[((v * 7 + max / 2) / max) as usize]
-            }
-        })
+        .map(|&v| BARS[(v * 7 + max / 2).checked_div(max).unwrap_or(0) as usize])
         .collect()
 }
 

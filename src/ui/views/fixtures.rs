@@ -45,7 +45,7 @@ fn task(
         health,
         draining: false,
         availability_zone: Some(
-            if port % 2 == 0 {
+            if port.is_multiple_of(2) {
                 "us-east-1a"
             } else {
                 "us-east-1b"
@@ -228,6 +228,7 @@ pub fn probes() -> HashMap<String, Probe> {
         read_only: Some(read_only),
         destructive: Some(false),
         idempotent: Some(true),
+        open_world: None,
     };
     let probe = Probe {
         url: "http://127.0.0.1:41010/mcp".into(),
@@ -247,6 +248,8 @@ pub fn probes() -> HashMap<String, Probe> {
         tools_hash: "5f0c2a9e".into(),
         resources: Some(1),
         prompts: None,
+        resource_names: vec!["identity".into()],
+        prompt_names: Vec::new(),
         fetched_at: at(590),
     };
     let mut probes = HashMap::new();
@@ -264,6 +267,12 @@ pub struct Fixture {
     pub logs: LogBuffer,
     pub probes: HashMap<String, Probe>,
     pub history: History,
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Fixture {

@@ -2,10 +2,27 @@
 //! column list and its snapshot tests. Views read the `Context` and return `Action`s; they never
 //! call each other and never touch the network.
 
+pub mod call;
+mod call_copy;
+mod call_form;
+mod call_form_draw;
+mod call_form_pane;
+mod call_result;
+mod call_result_pane;
+mod call_schema;
+mod call_target;
 pub mod chrome;
 pub mod confirm;
 pub mod help;
+pub mod history;
+pub mod logs;
+mod logs_filter;
+mod logs_lines;
+pub mod rollout;
 pub mod services;
+pub mod tasks;
+pub mod tools;
+mod tools_catalog;
 
 use std::{collections::HashMap, time::SystemTime};
 
@@ -108,6 +125,8 @@ pub fn matches_filter(filter: &str, cells: &[String]) -> bool {
         .any(|cell| cell.to_lowercase().contains(&needle))
 }
 
+#[cfg(test)]
+mod call_fixtures;
 #[cfg(test)]
 pub mod fixtures;
 #[cfg(test)]

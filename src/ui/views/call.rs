@@ -1,0 +1,398 @@
+//! The call form: one tool's arguments as fields (or raw JSON), the task it goes to, and below
+//! them the call's progress, result or JSON-RPC exchange. While a field is being edited every
+//! key types into it except the call keys of the key table; Esc stops editing, and Esc again
+//! leaves the page.
+
+use std::{
+    collections::HashMap,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use crossterm::event::KeyEvent;
+use ratatui::{
+    Frame,
+    layout::{Constraint, Layout, Rect},
+};
+use serde_json::Value;
+
+use super::call_copy::{cli_command, copy_text, curl_command};
+use super::call_form_pane::FormPane;
+use super::call_result_pane::ResultPane;
+use super::call_schema::pretty;
+use super::call_target::{curl_endpoint, next_target, target_label};
+use super::tools_catalog::find_tool;
+use super::{CallUpdate, Context, View};
+use crate::{
+    fleet::FleetSnapshot,
+    mcp::{CallRequest, Probe, Target, ToolInfo},
+    ui::{
+        action::{Action, PendingCall, Scope, ViewKind},
+        keys::{self, KeyId},
+    },
+};
+
+/// Call ids are unique in the process, so a view knows its own call's events.
+static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
+
+/// The call keys of the key table keep their meaning while a field is being edited; Enter,
+/// the arrows and everything else go to the field.
+fn works_while_typing(id: KeyId) -> bool {
+    use KeyId as K;
+    let form = matches!(
+        id,
+        K::Send | K::CancelCall | K::RawJson | K::Target | K::Protocol
+    );
+    form || matches!(
+        id,
+        K::NextField | K::PrevField | K::CopyResult | K::CopyCli | K::CopyCurl
+    )
+}
+
+pub struct CallView {
+    scope: Scope,
+    tool: ToolInfo,
+    /// The protocol the server spoke when probed, for the copied curl command.
+    protocol: String,
+    form: FormPane,
+    target: Target,
+    result: ResultPane,
+}
+
+impl CallView {
+    /// `arguments` pre-fills the form (a call from the history).
+    pub fn new(scope: Scope, tool: ToolInfo, protocol: &str, arguments: Option<Value>) -> Self {
+        Self {
+            target: scope.task.clone().map_or(Target::AnyReady, Target::Task),
+            form: FormPane::new(&tool.input_schema, arguments.as_ref()),
+            scope,
+            tool,
+            protocol: protocol.to_string(),
+            result: ResultPane::new(),
+        }
+    }
+
+    fn service(&self) -> &str {
+        self.scope.service.as_deref().unwrap_or("")
+    }
+
+    fn send(&mut self, ctx: &Context) -> Option<Action> {
+        if self.result.running().is_some() {
+            return Some(Action::Message(
+                "a call is running; ctrl-x cancels it".into(),
+            ));
+        }
+        let arguments = match self.form.validated(&self.tool.input_schema) {
+            Ok(arguments) => arguments,
+            Err(message) => return Some(Action::Message(message)),
+        };
+        let request = CallRequest {
+            target: self.target.clone(),
+            ..CallRequest::new(self.service(), self.tool.name.clone(), arguments)
+        };
+        let id = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
+        self.result.start(id, ctx.now);
+        Some(Action::StartCall {
+            id,
+            request: PendingCall(Box::new(request)),
+        })
+    }
+
+    fn copy_curl(&self, ctx: &Context) -> Action {
+        let served = self.result.outcome().and_then(|o| o.served_by.as_ref());
+        let endpoint = curl_endpoint(ctx.snapshot, self.service(), &self.target, served);
+        let Some((task_id, url)) = endpoint else {
+            return Action::Message("no task with an endpoint to point curl at".into());
+        };
+        let protocol = ctx
+            .probes
+            .get(&task_id)
+            .map_or(self.protocol.as_str(), |p| p.protocol_version.as_str());
+        match self.form.arguments() {
+            Ok(args) => Action::Copy(curl_command(&url, &self.tool.name, &args, protocol)),
+            Err(error) => Action::Message(error),
+        }
+    }
+}
+
+/// The call form for `tool` of the scoped service or task; `Err` says why it cannot open yet.
+pub fn open(
+    snapshot: &FleetSnapshot,
+    probes: &HashMap<String, Probe>,
+    scope: Scope,
+    tool: &str,
+    arguments: Option<Value>,
+) -> Result<Box<dyn View>, String> {
+    let (info, protocol) = find_tool(snapshot, probes, &scope, tool)?;
+    Ok(Box::new(CallView::new(
+        scope.clone(),
+        info.clone(),
+        protocol,
+        arguments,
+    )))
+}
+
+impl View for CallView {
+    fn kind(&self) -> ViewKind {
+        ViewKind::Call
+    }
+
+    fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    fn title(&self) -> String {
+        format!("call({})", self.tool.name)
+    }
+
+    fn is_list(&self) -> bool {
+        false
+    }
+
+    fn captures_input(&self) -> bool {
+        self.form.editing
+    }
+
+    fn on_escape(&mut self) -> bool {
+        std::mem::replace(&mut self.form.editing, false)
+    }
+
+    fn animating(&self) -> bool {
+        self.result.running().is_some()
+    }
+
+    fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
+        match key {
+            KeyId::Send => return self.send(ctx),
+            KeyId::CancelCall => {
+                return Some(match self.result.running() {
+                    Some(id) => Action::CancelCall(id),
+                    None => Action::Message("no call is running".into()),
+                });
+            }
+            KeyId::RawJson => return self.form.toggle_raw().err().map(Action::Message),
+            KeyId::Target => self.target = next_target(ctx.snapshot, self.service(), &self.target),
+            KeyId::NextField | KeyId::PrevField => self.form.move_focus(key == KeyId::NextField),
+            KeyId::Open => self.form.start_editing(),
+            KeyId::Protocol => self.result.toggle_protocol(),
+            KeyId::CopyResult => {
+                return Some(match self.result.outcome() {
+                    Some(outcome) if self.result.show_protocol => Action::Copy(pretty(
+                        &serde_json::to_value(&outcome.exchange).unwrap_or_default(),
+                    )),
+                    Some(outcome) => Action::Copy(copy_text(outcome)),
+                    None => Action::Message("no result to copy yet".into()),
+                });
+            }
+            KeyId::CopyCli => {
+                let (source, service) = (ctx.snapshot.source, self.service());
+                return Some(match self.form.arguments() {
+                    Ok(args) => Action::Copy(cli_command(
+                        source,
+                        service,
+                        &self.tool.name,
+                        &args,
+                        &self.target,
+                    )),
+                    Err(error) => Action::Message(error),
+                });
+            }
+            KeyId::CopyCurl => return Some(self.copy_curl(ctx)),
+            other => self.result.scroll(other),
+        }
+        None
+    }
+
+    fn on_raw_key(&mut self, key: KeyEvent, ctx: &Context) -> Option<Action> {
+        if !self.form.editing {
+            return None;
+        }
+        match keys::lookup(&key, ViewKind::Call, false, ctx.read_only) {
+            Some(id) if works_while_typing(id) => self.on_key(id, ctx),
+            Some(id @ (KeyId::PageUp | KeyId::PageDown)) if !self.form.in_editor() => {
+                self.on_key(id, ctx)
+            }
+            _ => {
+                self.form.type_key(key);
+                None
+            }
+        }
+    }
+
+    fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
+        self.form.click(row.checked_sub(2)?);
+        None
+    }
+
+    fn on_call_update(&mut self, id: u64, update: &CallUpdate) {
+        self.result.update(id, update);
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
+        let theme = ctx.theme;
+        let [head, target, rest] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(0),
+        ])
+        .areas(area);
+        let target_line = target_label(ctx.snapshot, self.service(), &self.target);
+        let header = [head, target];
+        (self.form).render_header(
+            frame,
+            header,
+            &self.tool,
+            self.service(),
+            target_line,
+            theme,
+        );
+
+        let result_min = 7.min(rest.height / 2);
+        let used = self
+            .form
+            .render(frame, rest, rest.height - result_min, theme);
+        let result = Rect {
+            y: rest.y + used,
+            height: rest.height - used,
+            ..rest
+        };
+        self.result.render(frame, result, ctx.now, theme);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    use serde_json::json;
+
+    use super::*;
+    use crate::mcp::CallEvent;
+    use crate::ui::views::call_fixtures::{SERVICE, TASK, outcome, press, served, started};
+    use crate::ui::views::call_fixtures::{type_text, view};
+    use crate::ui::views::{fixtures, fixtures::Fixture};
+
+    #[test]
+    fn send_checks_the_form_then_starts_and_cancels_the_call() {
+        let fixture = Fixture::new();
+        let ctx = fixture.context();
+        let mut view = view();
+        let send = |v: &mut CallView| press(v, &ctx, KeyCode::Char('s'), KeyModifiers::CONTROL);
+        let message = |text: &str| Some(Action::Message(text.into()));
+        assert_eq!(send(&mut view), message("1 problem to fix first"));
+        type_text(&mut view, &ctx, "quota");
+        let Some(Action::StartCall { id, request }) = send(&mut view) else {
+            panic!("a valid form starts the call");
+        };
+        let expected = CallRequest::new(
+            SERVICE,
+            "search_logs",
+            json!({"query": "quota", "level": "info", "limit": 50}),
+        );
+        assert_eq!(request, PendingCall(Box::new(expected)));
+        assert!(view.animating());
+        assert_eq!(
+            send(&mut view),
+            message("a call is running; ctrl-x cancels it")
+        );
+        assert_eq!(
+            press(&mut view, &ctx, KeyCode::Char('x'), KeyModifiers::CONTROL),
+            Some(Action::CancelCall(id))
+        );
+        view.on_call_update(id + 1, &CallUpdate::Done(Box::new(outcome(false))));
+        assert!(view.animating(), "another call's result is not this view's");
+        view.on_call_update(id, &CallUpdate::Done(Box::new(outcome(false))));
+        assert!(!view.animating());
+        assert_eq!(
+            press(&mut view, &ctx, KeyCode::Char('y'), KeyModifiers::CONTROL),
+            Some(Action::Copy("2 lines match \"deadline|echo\"".into()))
+        );
+    }
+
+    #[test]
+    fn copies_the_call_as_commands_for_the_target() {
+        let fixture = Fixture::new();
+        let ctx = fixture.context();
+        let mut view = view();
+        type_text(&mut view, &ctx, "it's");
+        let copy = |v: &mut CallView, c| match v.on_key(c, &ctx) {
+            Some(Action::Copy(text)) => text,
+            other => panic!("expected a copy, got {other:?}"),
+        };
+        assert_eq!(
+            copy(&mut view, KeyId::CopyCli),
+            r#"mcpfleet call mcpfleet-server search_logs --args '{"level":"info","limit":50,"query":"it'\''s"}'"#
+        );
+        view.on_key(KeyId::Target, &ctx);
+        view.on_key(KeyId::Target, &ctx);
+        assert!(
+            copy(&mut view, KeyId::CopyCli).ends_with(" --task 7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f")
+        );
+        let curl = copy(&mut view, KeyId::CopyCurl);
+        assert!(curl.starts_with("curl -sS -X POST http://127.0.0.1:41011/mcp \\\n"));
+        let nothing = Some(Action::Message("no result to copy yet".into()));
+        assert_eq!(view.on_key(KeyId::CopyResult, &ctx), nothing);
+    }
+
+    #[test]
+    fn escape_stops_editing_before_the_page_goes() {
+        let fixture = Fixture::new();
+        let ctx = fixture.context();
+        let mut view = view();
+        assert!(view.captures_input());
+        assert!(view.on_escape(), "the first Esc stops editing");
+        assert!(!view.on_escape(), "the next one is the page's");
+        view.on_key(KeyId::Open, &ctx);
+        press(&mut view, &ctx, KeyCode::Tab, KeyModifiers::NONE);
+        type_text(&mut view, &ctx, "x ");
+        // Tab went to the toggle, which takes space and no letters.
+        assert_eq!(view.form.form.fields[1].text(), "true");
+    }
+
+    #[test]
+    fn snapshots() {
+        let fixture = Fixture::new();
+        let mut ctx = fixture.context();
+        let mut idle = view();
+        crate::assert_view_snapshots!("call_idle", &mut idle, &ctx);
+
+        let mut invalid = view();
+        for _ in 0..3 {
+            invalid.on_key(KeyId::NextField, &ctx);
+        }
+        let backspace = |v: &mut CallView| press(v, &ctx, KeyCode::Backspace, KeyModifiers::NONE);
+        backspace(&mut invalid);
+        backspace(&mut invalid);
+        type_text(&mut invalid, &ctx, "0");
+        invalid.on_key(KeyId::NextField, &ctx);
+        type_text(&mut invalid, &ctx, "0f2ab1c9, 7a3e5c1b");
+        invalid.on_key(KeyId::Send, &ctx);
+        crate::assert_view_snapshots!("call_invalid", &mut invalid, &ctx);
+
+        let mut call = view();
+        type_text(&mut call, &ctx, "deadline|echo");
+        let id = started(&mut call, &ctx);
+        call.on_call_update(id, &CallUpdate::Event(CallEvent::Sent { task: served() }));
+        call.on_call_update(
+            id,
+            &CallUpdate::Event(CallEvent::Progress {
+                task_id: TASK.into(),
+                progress: 4.0,
+                total: Some(10.0),
+                message: Some("scanned 4 of 10 log chunks".into()),
+            }),
+        );
+        ctx.now = fixtures::at(602);
+        crate::assert_view_snapshots!("call_running", &mut call, &ctx);
+
+        call.on_call_update(id, &CallUpdate::Done(Box::new(outcome(false))));
+        call.on_escape();
+        crate::assert_view_snapshots!("call_done", &mut call, &ctx);
+        call.on_key(KeyId::Protocol, &ctx);
+        crate::assert_view_snapshots!("call_protocol", &mut call, &ctx);
+
+        let mut failed = view();
+        type_text(&mut failed, &ctx, "/(/");
+        let id = started(&mut failed, &ctx);
+        failed.on_call_update(id, &CallUpdate::Done(Box::new(outcome(true))));
+        crate::assert_view_snapshots!("call_tool_error", &mut failed, &ctx);
+    }
+}

@@ -1,0 +1,108 @@
+//! The call view's test data: a tool with an input of every kind, and finished calls built by
+//! hand (a result with structuredContent, a tool error) with their JSON-RPC exchange, and
+//! helpers that drive a call view the way keys do.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{Context, View, call::CallView};
+use crate::{
+    mcp::{CallOutcome, ContentBlock, Exchange, ServedBy, ToolInfo, ToolResult},
+    ui::{
+        action::{Action, Scope},
+        keys::KeyId,
+    },
+};
+
+pub const SERVICE: &str = "mcpfleet-server";
+pub const TASK: &str = "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c";
+
+pub fn tool() -> ToolInfo {
+    ToolInfo {
+        name: "search_logs".into(),
+        title: Some("Search logs".into()),
+        description: Some("Find the log lines of this replica.\nSlow on big buffers.".into()),
+        input_schema: json!({"type": "object", "required": ["query"], "properties": {
+            "query": {"type": "string", "description": "Substring or /regex/."},
+            "level": {"type": "string", "enum": ["debug", "info", "warn", "error"],
+                      "default": "info"},
+            "limit": {"type": "integer", "minimum": 1, "default": 50},
+            "follow": {"type": "boolean"},
+            "tasks": {"type": "array", "items": {"type": "string"}},
+            "window": {"type": "object", "properties": {"from": {"type": "string"}}}}}),
+        output_schema: None,
+        read_only: Some(true),
+        destructive: Some(false),
+        idempotent: Some(true),
+        open_world: None,
+    }
+}
+
+pub fn served() -> ServedBy {
+    ServedBy {
+        task_id: TASK.into(),
+        revision: 2,
+        address: "127.0.0.1:41010".into(),
+        url: "http://127.0.0.1:41010/mcp".into(),
+    }
+}
+
+pub fn outcome(is_error: bool) -> CallOutcome {
+    let (text, structured) = if is_error {
+        ("invalid regex /(/: unclosed group".to_string(), None)
+    } else {
+        let found = json!({"count": 2, "lines": ["08:09:40 tool call echo ok",
+                                                  "08:09:45 WARN drain deadline reached"]});
+        ("2 lines match \"deadline|echo\"".to_string(), Some(found))
+    };
+    let response = json!({"jsonrpc": "2.0", "id": 3, "result": {
+        "content": [{"type": "text", "text": text}], "structuredContent": structured,
+        "isError": is_error}});
+    CallOutcome {
+        result: Ok(ToolResult {
+            content: vec![ContentBlock::text(text)],
+            structured_content: structured,
+            is_error,
+        }),
+        served_by: Some(served()),
+        duration: Duration::from_micros(12_345),
+        retries: Vec::new(),
+        exchange: Exchange {
+            request: Some(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                "params": {"name": "search_logs", "arguments": {"query": "deadline|echo"},
+                           "_meta": {"progressToken": 3}}})),
+            notifications: vec![json!({"jsonrpc": "2.0", "method": "notifications/progress",
+                "params": {"progressToken": 3, "progress": 1, "total": 2}})],
+            response: Some(response),
+        },
+    }
+}
+
+pub fn view() -> CallView {
+    CallView::new(Scope::service(SERVICE), tool(), "2026-07-28", None)
+}
+
+pub fn press(
+    view: &mut CallView,
+    ctx: &Context,
+    code: KeyCode,
+    mods: KeyModifiers,
+) -> Option<Action> {
+    view.on_raw_key(KeyEvent::new(code, mods), ctx)
+}
+
+pub fn type_text(view: &mut CallView, ctx: &Context, text: &str) {
+    for c in text.chars() {
+        assert_eq!(press(view, ctx, KeyCode::Char(c), KeyModifiers::NONE), None);
+    }
+}
+
+pub fn started(view: &mut CallView, ctx: &Context) -> u64 {
+    match view.on_key(KeyId::Send, ctx) {
+        Some(Action::StartCall { id, .. }) => id,
+        other => panic!("expected a call, got {other:?}"),
+    }
+}

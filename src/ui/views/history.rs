@@ -1,0 +1,346 @@
+//! The calls made from this console, newest first (of one service, or all): when, what, how it
+//! ended, how long it took and which task served it. Enter re-opens the call form with the
+//! same arguments and target, to run it again or change it first.
+
+use ratatui::{
+    Frame,
+    layout::{Constraint, Layout, Rect},
+    text::{Line, Span},
+    widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap},
+};
+
+use super::call_result::{json_lines, millis};
+use super::{Context, View, matches_filter, move_selection};
+use crate::{
+    mcp::{HistoryEntry, OutcomeKind, Target},
+    ui::{
+        action::{Action, Scope, ViewKind},
+        keys::KeyId,
+        theme::Theme,
+    },
+};
+
+/// (header, width); SUMMARY takes the rest.
+pub const COLUMNS: &[(&str, u16)] = &[
+    ("TIME", 8),
+    ("SERVICE", 20),
+    ("TOOL", 20),
+    ("OUTCOME", 10),
+    ("DURATION", 9),
+    ("TASK", 8),
+    ("SUMMARY", 0),
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub id: u64,
+    /// UTC, like the timestamps of the logs.
+    pub time: String,
+    pub service: String,
+    pub tool: String,
+    pub kind: OutcomeKind,
+    pub duration: String,
+    pub task: String,
+    pub summary: String,
+}
+
+pub fn row(entry: &HistoryEntry) -> HistoryRow {
+    let stamp = humantime::format_rfc3339_seconds(entry.at).to_string();
+    HistoryRow {
+        id: entry.id,
+        time: stamp.get(11..19).unwrap_or("").to_string(),
+        service: entry.service.clone(),
+        tool: entry.tool.clone(),
+        kind: entry.kind,
+        duration: millis(entry.duration),
+        task: entry
+            .served_by
+            .as_ref()
+            .map_or("-".into(), |s| s.task_id.chars().take(8).collect()),
+        summary: entry.summary.clone(),
+    }
+}
+
+pub fn outcome_label(kind: OutcomeKind, theme: Theme) -> Span<'static> {
+    match kind {
+        OutcomeKind::Ok => Span::styled("ok", theme.ok()),
+        OutcomeKind::ToolError => Span::styled("tool error", theme.error()),
+        OutcomeKind::Failed => Span::styled("failed", theme.error()),
+        OutcomeKind::TimedOut => Span::styled("timed out", theme.warn()),
+        OutcomeKind::Cancelled => Span::styled("cancelled", theme.warn()),
+    }
+}
+
+pub struct HistoryView {
+    scope: Scope,
+    selected: usize,
+    filter: String,
+    visible: Vec<u64>,
+}
+
+impl HistoryView {
+    pub fn new(scope: Scope) -> Self {
+        Self {
+            scope,
+            selected: 0,
+            filter: String::new(),
+            visible: Vec::new(),
+        }
+    }
+
+    fn entries<'a>(&self, ctx: &'a Context) -> Vec<&'a HistoryEntry> {
+        ctx.history
+            .entries()
+            .filter(|e| self.scope.service.as_ref().is_none_or(|s| *s == e.service))
+            .filter(|e| {
+                let cells = [e.service.clone(), e.tool.clone(), e.summary.clone()];
+                matches_filter(&self.filter, &cells)
+            })
+            .collect()
+    }
+}
+
+impl View for HistoryView {
+    fn kind(&self) -> ViewKind {
+        ViewKind::History
+    }
+
+    fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    fn title(&self) -> String {
+        match &self.scope.service {
+            Some(service) => format!("history({service})"),
+            None => "history".into(),
+        }
+    }
+
+    fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    fn set_filter(&mut self, filter: String) {
+        self.filter = filter;
+        self.selected = 0;
+    }
+
+    fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
+        let index = usize::from(row).checked_sub(1)?;
+        if index < self.visible.len() {
+            self.selected = index;
+        }
+        None
+    }
+
+    fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
+        match key {
+            KeyId::Open => {
+                let entry = ctx.history.get(*self.visible.get(self.selected)?)?;
+                let scope = match &entry.target {
+                    Target::Task(task) => Scope::task(&entry.service, task),
+                    Target::AnyReady => Scope::service(&entry.service),
+                };
+                Some(Action::OpenCall {
+                    scope,
+                    tool: entry.tool.clone(),
+                    arguments: Some(entry.arguments.clone()),
+                })
+            }
+            other => {
+                self.selected = move_selection(self.selected, self.visible.len(), other, 10);
+                None
+            }
+        }
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
+        let theme = ctx.theme;
+        let entries = self.entries(ctx);
+        self.visible = entries.iter().map(|e| e.id).collect();
+        self.selected = self.selected.min(entries.len().saturating_sub(1));
+        if entries.is_empty() {
+            let text = if ctx.history.is_empty() {
+                "no calls yet: o on a service lists its tools, enter on a tool opens the call form"
+            } else {
+                "no calls match"
+            };
+            frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), area);
+            return;
+        }
+        let table_height = (entries.len() as u16 + 1).min(area.height.saturating_sub(6));
+        let [table_area, detail_area] =
+            Layout::vertical([Constraint::Length(table_height), Constraint::Min(0)]).areas(area);
+        let rows = entries.iter().map(|entry| {
+            let r = row(entry);
+            Row::new(vec![
+                Line::from(r.time),
+                Line::from(r.service),
+                Line::from(r.tool),
+                Line::from(outcome_label(r.kind, theme)),
+                Line::from(r.duration).right_aligned(),
+                Line::from(r.task),
+                Line::from(r.summary),
+            ])
+        });
+        // SERVICE and TOOL are as wide as their longest value, up to their column's width.
+        let longest = |cells: Vec<usize>, header: &str, max: u16| {
+            let widest = cells.into_iter().max().unwrap_or(0).max(header.len());
+            widest.min(usize::from(max)) as u16
+        };
+        let service_width = longest(
+            entries.iter().map(|e| e.service.chars().count()).collect(),
+            "SERVICE",
+            COLUMNS[1].1,
+        );
+        let tool_width = longest(
+            entries.iter().map(|e| e.tool.chars().count()).collect(),
+            "TOOL",
+            COLUMNS[2].1,
+        );
+        let widths = COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, (_, width))| match (i, width) {
+                (1, _) => Constraint::Length(service_width),
+                (2, _) => Constraint::Length(tool_width),
+                (_, 0) => Constraint::Fill(1),
+                (_, w) => Constraint::Length(*w),
+            });
+        let table = Table::new(rows, widths)
+            .header(Row::new(COLUMNS.iter().map(|c| c.0)).style(theme.header()))
+            .row_highlight_style(theme.selected())
+            .column_spacing(1);
+        let mut state = TableState::default().with_selected(Some(self.selected));
+        frame.render_stateful_widget(table, table_area, &mut state);
+
+        let entry = entries[self.selected];
+        let target = match &entry.target {
+            Target::Task(task) => format!("task {}", &task[..task.len().min(8)]),
+            Target::AnyReady => "any ready task".into(),
+        };
+        let block = Block::new()
+            .borders(Borders::TOP)
+            .border_style(theme.dim())
+            .title(Line::styled(
+                format!(" {} on {} ({target}) ", entry.tool, entry.service),
+                theme.title(),
+            ))
+            .title(
+                Line::from(" enter opens it to run again ")
+                    .right_aligned()
+                    .style(theme.dim()),
+            );
+        let mut lines = vec![Line::from(vec![
+            Span::styled("result ", theme.header()),
+            Span::raw(entry.summary.clone()),
+        ])];
+        lines.push(Line::styled("arguments", theme.header()));
+        lines.extend(json_lines(&entry.arguments, theme));
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: false }),
+            detail_area,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::{
+        mcp::{CallOutcome, CallRequest, ContentBlock, Exchange, McpError, ServedBy, ToolResult},
+        ui::views::fixtures::Fixture,
+    };
+
+    fn outcome(result: Result<ToolResult, McpError>, micros: u64) -> CallOutcome {
+        CallOutcome {
+            result,
+            served_by: Some(ServedBy {
+                task_id: "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c".into(),
+                revision: 2,
+                address: "127.0.0.1:41010".into(),
+                url: "http://127.0.0.1:41010/mcp".into(),
+            }),
+            duration: Duration::from_micros(micros),
+            retries: Vec::new(),
+            exchange: Exchange::default(),
+        }
+    }
+
+    fn ok(text: &str, is_error: bool) -> Result<ToolResult, McpError> {
+        Ok(ToolResult {
+            content: vec![ContentBlock::text(text)],
+            structured_content: None,
+            is_error,
+        })
+    }
+
+    fn fixture() -> Fixture {
+        let mut fixture = Fixture::new();
+        let history = &mut fixture.history;
+        let echo = CallRequest::new("mcpfleet-server", "echo", json!({"message": "hello"}));
+        history.record(&echo, &outcome(ok("hello", false), 412));
+        let pinned = CallRequest::new("mcpfleet-server", "whoami", json!({}))
+            .on_task("7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f");
+        history.record(&pinned, &outcome(ok("task 7a3e5c1b rev 2", false), 1_250));
+        let mut timed_out = outcome(Err(McpError::TimedOut(Duration::from_secs(60))), 60_000_000);
+        timed_out.served_by = None;
+        let sleep = CallRequest::new("everything", "sleep", json!({"duration_ms": 90000}));
+        history.record(&sleep, &timed_out);
+        let mut cancelled = CallOutcome::failed(McpError::Cancelled, Instant::now());
+        cancelled.duration = Duration::from_millis(3_400);
+        history.record(&sleep, &cancelled);
+        history.record(&echo, &outcome(ok("message must not be empty", true), 980));
+        fixture
+    }
+
+    /// Entries are stamped when recorded, so the clock column is masked.
+    fn masked(text: &str) -> String {
+        let clock = regex::Regex::new(r"\b\d\d:\d\d:\d\d\b").unwrap();
+        clock.replace_all(text, "hh:mm:ss").into_owned()
+    }
+
+    #[test]
+    fn rows_and_reopening_a_call() {
+        let fixture = fixture();
+        let ctx = fixture.context();
+        let newest = fixture.history.entries().next().unwrap();
+        let r = row(newest);
+        assert_eq!(
+            (r.kind, r.duration.as_str(), r.task.as_str()),
+            (OutcomeKind::ToolError, "1.0 ms", "0f2ab1c9")
+        );
+        let mut view = HistoryView::new(Scope::service("mcpfleet-server"));
+        crate::ui::views::snapshot_support::render(&mut view, &ctx, 80, 24);
+        assert_eq!(view.visible.len(), 3, "only this service's calls");
+        view.on_key(KeyId::Down, &ctx);
+        assert_eq!(
+            view.on_key(KeyId::Open, &ctx),
+            Some(Action::OpenCall {
+                scope: Scope::task("mcpfleet-server", "7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f"),
+                tool: "whoami".into(),
+                arguments: Some(json!({})),
+            })
+        );
+    }
+
+    #[test]
+    fn snapshots() {
+        let fixture = fixture();
+        let ctx = fixture.context();
+        let mut view = HistoryView::new(Scope::fleet());
+        for (width, height) in crate::ui::views::snapshot_support::SIZES {
+            let text = crate::ui::views::snapshot_support::render(&mut view, &ctx, width, height);
+            insta::assert_snapshot!(format!("history_{width}x{height}"), masked(&text));
+        }
+        let empty = Fixture::new();
+        let text = crate::ui::views::snapshot_support::render(&mut view, &empty.context(), 80, 24);
+        assert!(text.starts_with("no calls yet"));
+    }
+}

@@ -1,0 +1,399 @@
+//! The tasks of one service: revision (old/new during a rollout), zone, address, status,
+//! health, in-flight calls now and over time, uptime; stopped tasks last, with their reason.
+//! Enter opens the task's logs, `o` its tools, `x` stops it (after confirmation).
+
+use std::collections::{HashMap, VecDeque};
+use std::{cmp::Reverse, time::SystemTime};
+
+use ratatui::layout::{Constraint::Length, Constraint::Max, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
+use ratatui::{Frame, style::Style};
+
+use super::{Context, View, chrome::age, matches_filter, move_selection};
+use crate::fleet::{Command, DeploymentStatus, FleetSnapshot, Service, Task, TaskStatus};
+use crate::ui::action::{Action, Scope, ViewKind};
+use crate::ui::{keys::KeyId, widgets::sparkline_text};
+
+/// (header, widest it gets, shown only on wide terminals); columns shrink to their content
+/// and STOPPED REASON takes the rest.
+pub const COLUMNS: &[(&str, u16, bool)] = &[
+    ("TASK", 8, false),
+    ("REV", 5, false),
+    ("AZ", 15, true),
+    ("ADDRESS", 21, false),
+    ("STATUS", 12, false),
+    ("HEALTH", 9, false),
+    ("IN-FLIGHT", 9, false),
+    ("TREND", 8, true),
+    ("UPTIME", 6, false),
+    ("STOPPED REASON", 0, false),
+];
+const TREND: usize = 7;
+const WIDE: u16 = 110;
+/// In-flight samples kept per task: as many as the TREND column shows.
+const TREND_POINTS: usize = 8;
+/// Lines under the table for the selected task spelled out (full id, URL, stop reason).
+const DETAIL_LINES: u16 = 3;
+
+/// One row of the table, computed from the service alone (a pure function, tested alone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    pub id: String,
+    pub stopped: bool,
+    /// The text of each `COLUMNS` entry; TREND is left to the view.
+    pub cells: [String; 10],
+}
+
+fn is_stopped(task: &Task) -> bool {
+    task.stopped_at.is_some() || task.last_status == TaskStatus::Stopped
+}
+
+/// ECS spells statuses and health as our variant names in capitals ("DEACTIVATING").
+fn label(value: impl std::fmt::Debug) -> String {
+    format!("{value:?}").to_uppercase()
+}
+
+/// Live tasks in the source's order, then stopped ones, most recently stopped first.
+/// Revisions are marked new/old against the PRIMARY deployment while older ones are active.
+pub fn rows(service: &Service, now: SystemTime) -> Vec<TaskRow> {
+    let (deployments, inactive) = (service.deployments.iter(), DeploymentStatus::Inactive);
+    let rolling = deployments.filter(|d| d.status != inactive).count() > 1;
+    let primary = service.primary().map(|d| d.revision);
+    let mut tasks: Vec<&Task> = service.tasks.iter().collect();
+    tasks.sort_by_key(|t| (is_stopped(t), Reverse(t.stopped_at)));
+    let or_dash = |text: Option<String>| text.unwrap_or_else(|| "-".into());
+    let row = |task: &Task| {
+        let stopped = is_stopped(task);
+        let live = |text: String| (!stopped).then_some(text);
+        let revision = match primary {
+            Some(new) if rolling && new == task.revision => format!("{new} new"),
+            Some(_) if rolling => format!("{} old", task.revision),
+            _ => task.revision.to_string(),
+        };
+        let status = match task.draining && !stopped {
+            true => "DRAINING".into(),
+            false => label(task.last_status),
+        };
+        let in_flight = task.metrics.as_ref().map(|m| m.in_flight.to_string());
+        let cells = [
+            task.id.chars().take(8).collect(),
+            revision,
+            or_dash(task.availability_zone.clone()),
+            or_dash(task.endpoint.as_ref().map(|e| e.address.clone())),
+            status,
+            or_dash(live(label(task.health))),
+            or_dash(in_flight.and_then(live)),
+            String::new(),
+            or_dash(task.started_at.and_then(|at| live(age(at, now)))),
+            task.stopped_reason.clone().unwrap_or_default(),
+        ];
+        let id = task.id.clone();
+        TaskRow { id, stopped, cells }
+    };
+    tasks.into_iter().map(row).collect()
+}
+
+/// The selected task spelled out: what the columns abbreviate or cut.
+pub fn detail(task: &Task, now: SystemTime) -> String {
+    if is_stopped(task) {
+        let when = task.stopped_at.map(|at| format!(" {} ago", age(at, now)));
+        let exit = task.exit_code.map(|code| format!(", exit {code}"));
+        let reason = task.stopped_reason.as_deref().unwrap_or("no reason given");
+        let (when, exit) = (when.unwrap_or_default(), exit.unwrap_or_default());
+        return format!("task {} stopped{when}{exit}: {reason}", task.id);
+    }
+    let url = task.endpoint.as_ref().map_or("no endpoint", |e| &e.url);
+    let (id, deployment) = (&task.id, &task.deployment_id);
+    format!("task {id} · {url} · deployment {deployment}")
+}
+
+/// `text` cut to `width` characters, with an ellipsis when something was cut.
+pub fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let kept = text.chars().take(width.saturating_sub(1));
+    kept.chain((width > 0).then_some('…')).collect()
+}
+
+/// The reason an operator's stop is recorded with in ECS.
+pub fn stop_reason(user: Option<&str>) -> String {
+    let user = user.filter(|u| !u.is_empty()).unwrap_or("operator");
+    format!("stopped from mcpfleet by {user}")
+}
+
+#[derive(Default)]
+pub struct TasksView {
+    scope: Scope,
+    service: String,
+    selected: usize,
+    filter: String,
+    /// In-flight calls per live task, sampled once per snapshot (the last at `sampled`).
+    in_flight: HashMap<String, VecDeque<u64>>,
+    sampled: Option<SystemTime>,
+    /// Ids of the rows drawn last, and whether each is stopped.
+    visible: Vec<(String, bool)>,
+    table: TableState,
+    page: usize,
+}
+
+impl TasksView {
+    pub fn new(scope: Scope) -> Self {
+        let service = scope.service.clone().unwrap_or_default();
+        Self {
+            service,
+            scope,
+            ..Self::default()
+        }
+    }
+
+    fn sample(&mut self, snapshot: &FleetSnapshot, service: &Service) {
+        if self.sampled == Some(snapshot.fetched_at) {
+            return;
+        }
+        self.sampled = Some(snapshot.fetched_at);
+        let live: Vec<&Task> = service.tasks.iter().filter(|t| !is_stopped(t)).collect();
+        self.in_flight
+            .retain(|id, _| live.iter().any(|t| &t.id == id));
+        for task in live {
+            let points = self.in_flight.entry(task.id.clone()).or_default();
+            points.push_back(task.metrics.as_ref().map_or(0, |m| m.in_flight));
+            if points.len() > TREND_POINTS {
+                points.pop_front();
+            }
+        }
+    }
+}
+
+impl View for TasksView {
+    fn kind(&self) -> ViewKind {
+        ViewKind::Tasks
+    }
+
+    fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    fn title(&self) -> String {
+        format!("tasks({})", self.service)
+    }
+
+    fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    fn set_filter(&mut self, filter: String) {
+        self.filter = filter;
+        (self.selected, self.visible) = (0, Vec::new());
+    }
+
+    fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
+        // Row 0 is the header.
+        let index = self.table.offset() + usize::from(row).checked_sub(1)?;
+        if index < self.visible.len() && usize::from(row) <= self.page {
+            self.selected = index;
+        }
+        None
+    }
+
+    fn on_key(&mut self, key: KeyId, _ctx: &Context) -> Option<Action> {
+        let service = self.service.clone();
+        let (task_id, stopped) = match key {
+            KeyId::Open | KeyId::Tools | KeyId::StopTask => self.visible.get(self.selected)?,
+            KeyId::Logs => return Some(Action::Open(ViewKind::Logs, Scope::service(service))),
+            other => {
+                self.selected = move_selection(self.selected, self.visible.len(), other, self.page);
+                return None;
+            }
+        };
+        let (task_id, short) = (task_id.clone(), &task_id[..task_id.len().min(8)]);
+        Some(match key {
+            KeyId::Open => Action::Open(ViewKind::Logs, Scope::task(service, task_id)),
+            KeyId::StopTask if *stopped => {
+                Action::Message(format!("task {short} is already stopped"))
+            }
+            _ if *stopped => Action::Message(format!("task {short} is stopped: it has no tools")),
+            KeyId::Tools => Action::Open(ViewKind::Tools, Scope::task(service, task_id)),
+            _ => {
+                let reason = stop_reason(std::env::var("USER").ok().as_deref());
+                Action::Confirm(Command::StopTask {
+                    service,
+                    task_id,
+                    reason,
+                })
+            }
+        })
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
+        let theme = ctx.theme;
+        let Some(service) = ctx.snapshot.service(&self.service) else {
+            self.visible.clear();
+            let note = format!("service {} is no longer in the fleet", self.service);
+            frame.render_widget(Paragraph::new(Span::styled(note, theme.warn())), area);
+            return;
+        };
+        self.sample(ctx.snapshot, service);
+        let mut rows = rows(service, ctx.now);
+        rows.retain(|r| matches_filter(&self.filter, &r.cells));
+        for r in &mut rows {
+            let points = self.in_flight.get(&r.id).into_iter().flatten();
+            // Padded, so the column does not grow while the history fills.
+            r.cells[TREND] = format!("{:TREND_POINTS$}", sparkline_text(points, TREND_POINTS));
+        }
+        // The selection follows its task when rows move (one stopped, another started).
+        let was = self.visible.get(self.selected).map(|(id, _)| id.clone());
+        self.visible = rows.iter().map(|r| (r.id.clone(), r.stopped)).collect();
+        let now_at = was.and_then(|id| self.visible.iter().position(|(v, _)| *v == id));
+        let last_row = rows.len().saturating_sub(1);
+        self.selected = now_at.unwrap_or(self.selected).min(last_row);
+
+        let hidden = |i: usize| COLUMNS[i].2 && area.width < WIDE;
+        let shown: Vec<usize> = (0..COLUMNS.len()).filter(|&i| !hidden(i)).collect();
+        // Each column as wide as its widest cell, up to its limit; the reason gets the rest.
+        let width = |i: usize| {
+            let (header, limit, _) = COLUMNS[i];
+            let cells = rows.iter().map(|r| r.cells[i].chars().count());
+            cells.fold(header.len(), usize::max).min(usize::from(limit))
+        };
+        let mut widths: Vec<usize> = shown.iter().map(|&i| width(i)).collect();
+        let used: usize = widths.iter().map(|w| w + 1).sum();
+        let last = shown.len() - 1;
+        widths[last] = (usize::from(area.width) + 1).saturating_sub(used);
+        let table_rows = rows.iter().map(|r| {
+            let cells = shown.iter().zip(&widths).map(|(&i, &width)| {
+                let style = match (COLUMNS[i].0, &r.cells[i][..]) {
+                    ("STATUS", "DRAINING") => theme.warn(),
+                    ("HEALTH", "UNKNOWN") => theme.dim(),
+                    ("HEALTH", "HEALTHY") => theme.ok(),
+                    ("HEALTH", "UNHEALTHY") => theme.error(),
+                    ("TREND", _) => theme.title(),
+                    _ => Style::default(),
+                };
+                Line::styled(clip(&r.cells[i], width), style)
+            });
+            let (row, dim) = (Row::new(cells), theme.dim());
+            if r.stopped { row.style(dim) } else { row }
+        });
+        let mut header: Vec<&str> = shown.iter().map(|&i| COLUMNS[i].0).collect();
+        if header[last].len() > widths[last] {
+            header[last] = "REASON";
+        }
+        let constraints = widths.iter().map(|&w| Length(w as u16));
+        let table = Table::new(table_rows, constraints)
+            .header(Row::new(header).style(theme.header()))
+            .row_highlight_style(theme.selected());
+
+        let height = (rows.len() as u16 + 1).min(area.height.saturating_sub(DETAIL_LINES + 1));
+        let layout = Layout::vertical([Length(height.max(2)), Length(1), Max(DETAIL_LINES)]);
+        let [table_area, _, detail_area] = layout.areas(area);
+        self.page = usize::from(table_area.height.saturating_sub(1)).max(1);
+        self.table
+            .select((!rows.is_empty()).then_some(self.selected));
+        frame.render_stateful_widget(table, table_area, &mut self.table);
+
+        let selected = self.visible.get(self.selected);
+        let text = match selected.and_then(|(id, _)| service.task(id)) {
+            Some(task) => detail(task, ctx.now),
+            None if service.tasks.is_empty() => "no tasks".into(),
+            None => format!("no task matches /{}", self.filter),
+        };
+        let detail = Paragraph::new(Span::styled(text, theme.dim())).wrap(Wrap { trim: true });
+        frame.render_widget(detail, detail_area);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::views::{
+        fixtures::{Fixture, at, now},
+        snapshot_support::render,
+    };
+
+    const SERVICE: &str = "mcpfleet-server";
+
+    #[test]
+    fn rows_mark_revisions_and_list_stopped_tasks_last() {
+        let mut fixture = Fixture::new();
+        let server = &mut fixture.fleet.services[0];
+        let mut crashed = server.tasks[4].clone();
+        crashed.id = "aaaaaaaa11112222".into();
+        (crashed.stopped_at, crashed.exit_code) = (Some(at(590)), Some(137));
+        crashed.stopped_reason = Some("Essential container in task exited".into());
+        server.tasks.insert(0, crashed.clone());
+        let all = rows(server, now());
+        let text: Vec<_> = all.iter().map(|r| r.cells.join(" ")).collect();
+        assert_eq!(
+            text,
+            [
+                "0f2ab1c9 2 new us-east-1a 127.0.0.1:41010 RUNNING HEALTHY 2  55s ",
+                "7a3e5c1b 2 new us-east-1b 127.0.0.1:41011 RUNNING HEALTHY 3  50s ",
+                "e4f6a8c0 2 new us-east-1a 127.0.0.1:41012 PENDING UNKNOWN 0  10s ",
+                "9c2d4e6f 1 old us-east-1a 127.0.0.1:41002 DRAINING HEALTHY 2  10m0s ",
+                "aaaaaaaa 1 old us-east-1b 127.0.0.1:41003 STOPPED - -  - Essential container in task exited",
+                "5b1e0c9a 1 old us-east-1b 127.0.0.1:41003 STOPPED - -  - Scaling activity initiated by (deployment ecs-svc/0000000000000000002)",
+            ]
+        );
+        assert_eq!(
+            detail(&crashed, now()),
+            "task aaaaaaaa11112222 stopped 10s ago, exit 137: Essential container in task exited"
+        );
+        // One deployment: nothing to be old or new against.
+        let settled = rows(&fixture.fleet.services[1], now())[0].cells[1..6].join(" ");
+        assert_eq!(settled, "1 us-east-1b 127.0.0.1:42001 RUNNING UNHEALTHY");
+        assert_eq!(stop_reason(None), "stopped from mcpfleet by operator");
+        assert_eq!(stop_reason(Some("ana")), "stopped from mcpfleet by ana");
+    }
+
+    #[test]
+    fn keys_act_on_the_selected_task() {
+        let fixture = Fixture::new();
+        let ctx = fixture.context();
+        let mut view = TasksView::new(Scope::service(SERVICE));
+        render(&mut view, &ctx, 80, 24);
+        let first = "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c";
+        use ViewKind::{Logs, Tools};
+        let open = |kind, id| Some(Action::Open(kind, Scope::task(SERVICE, id)));
+        assert_eq!(view.on_key(KeyId::Open, &ctx), open(Logs, first));
+        assert_eq!(view.on_key(KeyId::Tools, &ctx), open(Tools, first));
+        let reason = stop_reason(std::env::var("USER").ok().as_deref());
+        let (service, task_id) = (SERVICE.into(), first.into());
+        let stop = Action::Confirm(Command::StopTask {
+            service,
+            task_id,
+            reason,
+        });
+        assert_eq!(view.on_key(KeyId::StopTask, &ctx), Some(stop));
+
+        view.on_key(KeyId::Bottom, &ctx);
+        let stopped = Some(Action::Message("task 5b1e0c9a is already stopped".into()));
+        assert_eq!(view.on_key(KeyId::StopTask, &ctx), stopped);
+        // Row 0 is the header: a click on row 2 selects the second task.
+        view.on_click(2, &ctx);
+        // The selection stays on its task when the rows above it go.
+        let mut moved = Fixture::new();
+        moved.fleet.services[0].tasks.remove(0);
+        render(&mut view, &moved.context(), 80, 24);
+        let second = "7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f";
+        assert_eq!(view.on_key(KeyId::Open, &ctx), open(Logs, second));
+        view.set_filter("old".into());
+        render(&mut view, &ctx, 80, 24);
+        assert_eq!(view.visible.len(), 2);
+
+        let mut gone = TasksView::new(Scope::service("gone"));
+        assert!(render(&mut gone, &ctx, 80, 24).starts_with("service gone is no longer"));
+        assert_eq!(gone.on_key(KeyId::StopTask, &ctx), None);
+    }
+
+    #[test]
+    fn snapshots() {
+        let fixture = Fixture::new();
+        let mut view = TasksView::new(Scope::service(SERVICE));
+        // The stopped task is selected, so the detail line shows its full reason.
+        render(&mut view, &fixture.context(), 80, 24);
+        view.on_key(KeyId::Bottom, &fixture.context());
+        crate::assert_view_snapshots!("tasks", &mut view, &fixture.context());
+    }
+}
