@@ -350,7 +350,7 @@ pub const TABLE: &[Binding] = &[
         Save,
         [(Char('s'), NONE)],
         "s",
-        "save visible lines",
+        "save matching lines",
         View(V::Logs),
         false,
         true

@@ -142,13 +142,23 @@ fn push_value(out: &mut String, value: &serde_json::Value) {
     }
 }
 
+/// Fields shown right after the message, in this order: the ones a tool-call line is read for.
+const FIRST_FIELDS: &[&str] = &["tool", "outcome", "duration_ms", "error"];
+
 /// The fields not shown elsewhere, as ` key=value` pairs (each with a leading space).
 fn fields_into(line: &LogLine, out: &mut String) {
     let Some(fields) = &line.fields else {
         return;
     };
     let message_from_msg = !fields.contains_key("message");
-    for (key, value) in fields {
+    // What an on-call engineer scans for first comes first; the rest in name order.
+    let first = FIRST_FIELDS
+        .iter()
+        .filter_map(|key| fields.get_key_value(*key));
+    let rest = fields
+        .iter()
+        .filter(|(key, _)| !FIRST_FIELDS.contains(&key.as_str()));
+    for (key, value) in first.chain(rest) {
         if SHOWN.contains(&key.as_str()) || (message_from_msg && key == "msg") {
             continue;
         }
@@ -320,7 +330,7 @@ mod tests {
         );
         assert_eq!(
             text(&json, false),
-            r#"08:09:40.007 0f2ab1c9 WARN  slow call ms=1.5 note="two words" tool=echo"#
+            r#"08:09:40.007 0f2ab1c9 WARN  slow call tool=echo ms=1.5 note="two words""#
         );
         assert_eq!(
             text(&line("plain words"), true),
