@@ -19,6 +19,10 @@ need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required but not installe
 need cargo "install Rust with rustup"
 need python3 "install CPython 3.10 or newer"
 need npm "install Node.js and npm (any version; Node 22 itself comes from npm)"
+if ! command -v tmux >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  step "tmux (the console's end-to-end tests drive the real binary in it)"
+  { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; } || die "apt-get could not install tmux"
+fi
 need tmux "install tmux (apt-get install tmux)"
 
 step "Python venv with moto and cfn-lint ($venv)"
