@@ -608,7 +608,7 @@ async fn a_tool_call_log_line_arrives_within_a_second() {
     })
     .await
     .expect("the server's listening line");
-    assert_eq!(listening.fields.unwrap()["replica"], task.id.as_str());
+    assert_eq!(listening.fields().unwrap()["replica"], task.id.as_str());
     let reply = echo(&task.endpoint.as_ref().unwrap().url, "hello fleet").await;
     assert_eq!(
         reply["result"]["content"][0]["text"], "hello fleet",
@@ -619,7 +619,7 @@ async fn a_tool_call_log_line_arrives_within_a_second() {
         loop {
             let line = handle.logs.rx.recv().await.expect("log channel open");
             if line
-                .fields
+                .fields()
                 .as_ref()
                 .is_some_and(|f| f["target"] == "mcpfleet::call")
             {
@@ -641,7 +641,7 @@ async fn a_tool_call_log_line_arrives_within_a_second() {
         ),
         (SERVICE, task.id.as_str(), "stdout")
     );
-    assert_eq!(line.fields.unwrap()["tool"], "echo");
+    assert_eq!(line.fields().unwrap()["tool"], "echo");
     assert_eq!(handle.logs.dropped(), 0);
 }
 

@@ -20,7 +20,7 @@ pub fn format_line(line: &LogLine) -> String {
         .unwrap_or_else(|| "-".into());
     let task = &line.task_id[..line.task_id.len().min(8)];
     let mut text = format!("{time} {}/{task} {level:<5} {}", line.service, line.message);
-    if let Some(fields) = &line.fields {
+    if let Some(fields) = &line.fields() {
         for (key, value) in fields.iter().filter(|(k, _)| !SHOWN.contains(&k.as_str())) {
             match value {
                 serde_json::Value::String(s) => text.push_str(&format!(" {key}={s}")),

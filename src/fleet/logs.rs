@@ -46,8 +46,16 @@ pub struct LogLine {
     pub stream: String,
     pub level: Option<Level>,
     pub message: String,
-    /// The fields of a JSON log line, when the line was JSON.
-    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The line's JSON text, when it was a JSON object. Fields are parsed from it when they are
+    /// looked at: a parsed map costs several times the text, and a console keeps 100k lines.
+    #[serde(rename = "fields", serialize_with = "serialize_fields")]
+    json: Option<Box<str>>,
+}
+
+fn serialize_fields<S: serde::Serializer>(json: &Option<Box<str>>, serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    let fields = json.as_deref().and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    fields.serialize(serializer)
 }
 
 impl LogLine {
@@ -60,7 +68,7 @@ impl LogLine {
             stream: stream.to_string(),
             level: None,
             message: raw.to_string(),
-            fields: None,
+            json: None,
         };
         if let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(raw.trim()) {
             line.level = fields
@@ -73,9 +81,14 @@ impl LogLine {
                     .map(str::to_string)
                     .unwrap_or_else(|| message.to_string());
             }
-            line.fields = Some(fields);
+            line.json = Some(raw.trim().into());
         }
         line
+    }
+
+    /// The fields of a JSON log line, when the line was JSON.
+    pub fn fields(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        serde_json::from_str(self.json.as_deref()?).ok()
     }
 }
 
@@ -129,7 +142,7 @@ mod tests {
         let line = LogLine::parse("svc", "t1", "stdout", SystemTime::now(), raw);
         assert_eq!(line.level, Some(Level::Info));
         assert_eq!(line.message, "tool call");
-        assert_eq!(line.fields.unwrap()["tool"], "echo");
+        assert_eq!(line.fields().unwrap()["tool"], "echo");
         let plain = LogLine::parse(
             "svc",
             "t1",

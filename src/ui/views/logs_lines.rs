@@ -147,7 +147,7 @@ const FIRST_FIELDS: &[&str] = &["tool", "outcome", "duration_ms", "error"];
 
 /// The fields not shown elsewhere, as ` key=value` pairs (each with a leading space).
 fn fields_into(line: &LogLine, out: &mut String) {
-    let Some(fields) = &line.fields else {
+    let Some(fields) = &line.fields() else {
         return;
     };
     let message_from_msg = !fields.contains_key("message");
@@ -226,7 +226,7 @@ pub fn expansion(line: &LogLine, theme: Theme) -> Vec<Line<'static>> {
         ),
         theme.dim(),
     ))];
-    match &line.fields {
+    match &line.fields() {
         Some(fields) => {
             let pretty = serde_json::to_string_pretty(fields).unwrap_or_default();
             rows.extend(
