@@ -52,9 +52,14 @@ pub struct LogLine {
     json: Option<Box<str>>,
 }
 
-fn serialize_fields<S: serde::Serializer>(json: &Option<Box<str>>, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_fields<S: serde::Serializer>(
+    json: &Option<Box<str>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     use serde::Serialize;
-    let fields = json.as_deref().and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    let fields = json
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
     fields.serialize(serializer)
 }
 

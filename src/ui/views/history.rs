@@ -126,8 +126,7 @@ impl View for HistoryView {
     }
 
     fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
-        let index = usize::from(row).checked_sub(1)?;
-        if index < self.visible.len() {
+        if let Some(index) = super::clicked_index(row, 1, self.visible.len()) {
             self.selected = index;
         }
         None

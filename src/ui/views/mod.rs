@@ -114,6 +114,12 @@ pub fn move_selection(selected: usize, len: usize, key: KeyId, page: usize) -> u
     }
 }
 
+/// The list index a click on body row `row` selects, with `header_rows` lines above the list.
+pub fn clicked_index(row: u16, header_rows: u16, len: usize) -> Option<usize> {
+    let index = usize::from(row.checked_sub(header_rows)?);
+    (index < len).then_some(index)
+}
+
 /// Case-insensitive substring match of a filter against any of `cells`.
 pub fn matches_filter(filter: &str, cells: &[String]) -> bool {
     if filter.is_empty() {

@@ -89,8 +89,7 @@ impl View for ToolsView {
 
     fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
         // Row 0 is the summary, row 1 the header.
-        let index = usize::from(row).checked_sub(2)?;
-        if index < self.visible.len() {
+        if let Some(index) = super::clicked_index(row, 2, self.visible.len()) {
             self.selected = index;
         }
         None
