@@ -36,6 +36,48 @@ const ANIMATION: Duration = Duration::from_millis(100);
 /// Log lines taken from the channel per loop turn, so a flood cannot starve the keyboard.
 const LOG_BATCH: usize = 2048;
 
+/// Whether anything but load figures and fetch times differs between two snapshots.
+fn state_changed(old: &crate::fleet::FleetSnapshot, new: &crate::fleet::FleetSnapshot) -> bool {
+    let task_state = |t: &crate::fleet::Task| {
+        let load = t.metrics.as_ref().map(|m| (m.in_flight, m.calls, m.errors));
+        (
+            t.id.clone(),
+            t.revision,
+            t.last_status,
+            t.health,
+            t.draining,
+            load,
+        )
+    };
+    let deployment_state = |d: &crate::fleet::Deployment| {
+        (
+            d.id.clone(),
+            d.status,
+            d.rollout_state,
+            d.running,
+            d.pending,
+            d.failed,
+        )
+    };
+    old.stale != new.stale
+        || old.services.len() != new.services.len()
+        || old.services.iter().zip(&new.services).any(|(a, b)| {
+            a.name != b.name
+                || (a.desired, a.running, a.pending) != (b.desired, b.running, b.pending)
+                || a.events.len() != b.events.len()
+                || !a
+                    .tasks
+                    .iter()
+                    .map(task_state)
+                    .eq(b.tasks.iter().map(task_state))
+                || !a
+                    .deployments
+                    .iter()
+                    .map(deployment_state)
+                    .eq(b.deployments.iter().map(deployment_state))
+        })
+}
+
 /// Runs the console over `handle` until the person quits; returns the source to switch to,
 /// when they asked for another one with `:ctx`.
 pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Result<Option<String>> {
@@ -57,6 +99,7 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
     let injected_panic = injected_panic();
     tokio::pin!(injected_panic);
     let mut dirty = true;
+    let mut shown_age = String::new();
     loop {
         if dirty {
             guard
@@ -84,8 +127,12 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
                     break;
                 }
                 let snapshot = handle.snapshots.borrow_and_update().clone();
+                // Only what changes the picture is drawn: a refresh that brings the same state
+                // and load (an idle fleet) costs no frame.
+                if state_changed(&app.data.snapshot, &snapshot) {
+                    dirty = true;
+                }
                 app.set_snapshot(snapshot);
-                dirty = true;
             }
             Some(line) = handle.logs.rx.recv() => {
                 app.push_log(line);
@@ -105,9 +152,12 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
                 dirty = true;
             }
             _ = clock.tick() => {
-                app.expire_message();
+                let label = views::chrome::refreshed_label(&app.data.snapshot, SystemTime::now());
+                if app.expire_message() || label != shown_age {
+                    dirty = true;
+                }
+                shown_age = label;
                 app.probe_if_due();
-                dirty = true;
             }
             _ = animation.tick(), if app.animating() => dirty = true,
             _ = &mut stop => break,

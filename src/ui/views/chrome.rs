@@ -25,6 +25,23 @@ pub fn age(since: SystemTime, now: SystemTime) -> String {
     }
 }
 
+/// Data younger than this is shown as fresh; only older data counts its age, so an idle console
+/// with a healthy source has nothing to redraw from one second to the next.
+const FRESH_SECS: u64 = 5;
+
+/// "refreshed just now", or "refreshed 12s ago" once the data is getting old; "live" for the
+/// local fleet, whose supervisor pushes every change as it happens.
+pub fn refreshed_label(snapshot: &FleetSnapshot, now: SystemTime) -> String {
+    let fetched_at = snapshot.fetched_at;
+    if snapshot.source == crate::fleet::SourceKind::Local && snapshot.stale.is_none() {
+        "live".to_string()
+    } else if now.duration_since(fetched_at).unwrap_or_default().as_secs() < FRESH_SECS {
+        "refreshed just now".to_string()
+    } else {
+        format!("refreshed {} ago", age(fetched_at, now))
+    }
+}
+
 pub struct HeaderInfo<'a> {
     pub snapshot: &'a FleetSnapshot,
     pub now: SystemTime,
@@ -39,10 +56,7 @@ pub fn render_header(frame: &mut Frame, area: Rect, info: &HeaderInfo, theme: Th
     let mut first = vec![
         Span::styled("mcpfleet", theme.title()),
         Span::raw(format!(" │ {} ", source_label(snapshot))),
-        Span::raw(format!(
-            "│ refreshed {} ago ",
-            age(snapshot.fetched_at, info.now)
-        )),
+        Span::raw(format!("│ {} ", refreshed_label(snapshot, info.now))),
     ];
     if let Some(reason) = &snapshot.stale {
         first.push(Span::styled(format!("│ STALE: {reason} "), theme.error()));
