@@ -92,422 +92,56 @@ use KeyCode::{BackTab, Char, Down, End, Enter, Esc, F, Home, PageDown, PageUp, T
 use KeyScope::{Global, Lists, View};
 use ViewKind as V;
 
+// One binding per line: the table is read as a table.
+#[rustfmt::skip]
 pub const TABLE: &[Binding] = &[
-    bind!(
-        Quit,
-        [(Char('q'), NONE), (Char('c'), CTRL)],
-        "q",
-        "quit",
-        Global,
-        false,
-        true
-    ),
+    bind!(Quit, [(Char('q'), NONE), (Char('c'), CTRL)], "q", "quit", Global, false, true),
     bind!(Back, [(Esc, NONE)], "esc", "back", Global, false, true),
-    bind!(
-        Help,
-        [(Char('?'), NONE), (Char('?'), SHIFT)],
-        "?",
-        "help",
-        Global,
-        false,
-        true
-    ),
-    bind!(
-        CommandLine,
-        [(Char(':'), NONE), (Char(':'), SHIFT)],
-        ":",
-        "command",
-        Global,
-        false,
-        true
-    ),
-    bind!(
-        Filter,
-        [(Char('/'), NONE)],
-        "/",
-        "filter",
-        Lists,
-        false,
-        true
-    ),
-    bind!(
-        Up,
-        [(Up, NONE), (Char('k'), NONE)],
-        "↑/k",
-        "up",
-        Lists,
-        false,
-        false
-    ),
-    bind!(
-        Down,
-        [(Down, NONE), (Char('j'), NONE)],
-        "↓/j",
-        "down",
-        Lists,
-        false,
-        false
-    ),
-    bind!(
-        PageUp,
-        [(PageUp, NONE), (Char('b'), CTRL)],
-        "pgup",
-        "page up",
-        Lists,
-        false,
-        false
-    ),
-    bind!(
-        PageDown,
-        [(PageDown, NONE), (Char('f'), CTRL)],
-        "pgdn",
-        "page down",
-        Lists,
-        false,
-        false
-    ),
-    bind!(
-        Top,
-        [(Home, NONE), (Char('g'), NONE)],
-        "g",
-        "top",
-        Lists,
-        false,
-        false
-    ),
-    bind!(
-        Bottom,
-        [(End, NONE), (Char('G'), SHIFT), (Char('G'), NONE)],
-        "G",
-        "bottom",
-        Lists,
-        false,
-        false
-    ),
-    bind!(
-        Open,
-        [(Enter, NONE)],
-        "enter",
-        "open",
-        View(V::Services),
-        false,
-        true
-    ),
-    bind!(
-        Open,
-        [(Enter, NONE)],
-        "enter",
-        "logs of task",
-        View(V::Tasks),
-        false,
-        true
-    ),
-    bind!(
-        Open,
-        [(Enter, NONE)],
-        "enter",
-        "call tool",
-        View(V::Tools),
-        false,
-        true
-    ),
-    bind!(
-        Open,
-        [(Enter, NONE)],
-        "enter",
-        "open call",
-        View(V::History),
-        false,
-        true
-    ),
-    bind!(
-        Tasks,
-        [(Char('t'), NONE)],
-        "t",
-        "tasks",
-        View(V::Services),
-        false,
-        false
-    ),
-    bind!(
-        Logs,
-        [(Char('l'), NONE)],
-        "l",
-        "logs",
-        View(V::Services),
-        false,
-        true
-    ),
-    bind!(
-        Logs,
-        [(Char('l'), NONE)],
-        "l",
-        "logs",
-        View(V::Tasks),
-        false,
-        true
-    ),
-    bind!(
-        Tools,
-        [(Char('o'), NONE)],
-        "o",
-        "tools",
-        View(V::Services),
-        false,
-        true
-    ),
-    bind!(
-        Tools,
-        [(Char('o'), NONE)],
-        "o",
-        "tools of task",
-        View(V::Tasks),
-        false,
-        true
-    ),
-    bind!(
-        Rollout,
-        [(Char('r'), NONE)],
-        "r",
-        "rollout",
-        View(V::Services),
-        false,
-        true
-    ),
-    bind!(
-        Scale,
-        [(Char('s'), NONE)],
-        "s",
-        "scale",
-        View(V::Services),
-        true,
-        true
-    ),
-    bind!(
-        ForceDeploy,
-        [(Char('d'), NONE)],
-        "d",
-        "force new deployment",
-        View(V::Services),
-        true,
-        true
-    ),
-    bind!(
-        Rollback,
-        [(Char('b'), NONE)],
-        "b",
-        "rollback",
-        View(V::Rollout),
-        true,
-        true
-    ),
-    bind!(
-        ForceDeploy,
-        [(Char('d'), NONE)],
-        "d",
-        "force new deployment",
-        View(V::Rollout),
-        true,
-        true
-    ),
-    bind!(
-        StopTask,
-        [(Char('x'), NONE)],
-        "x",
-        "stop task",
-        View(V::Tasks),
-        true,
-        true
-    ),
-    bind!(
-        Follow,
-        [(Char('f'), NONE)],
-        "f",
-        "follow/pause",
-        View(V::Logs),
-        false,
-        true
-    ),
-    bind!(
-        Wrap,
-        [(Char('w'), NONE)],
-        "w",
-        "wrap",
-        View(V::Logs),
-        false,
-        true
-    ),
-    bind!(
-        Level,
-        [(Char('v'), NONE)],
-        "v",
-        "level filter",
-        View(V::Logs),
-        false,
-        true
-    ),
-    bind!(
-        Save,
-        [(Char('s'), NONE)],
-        "s",
-        "save matching lines",
-        View(V::Logs),
-        false,
-        true
-    ),
-    bind!(
-        Expand,
-        [(Enter, NONE)],
-        "enter",
-        "expand fields",
-        View(V::Logs),
-        false,
-        true
-    ),
-    bind!(
-        Send,
-        [(Char('s'), CTRL), (F(5), NONE)],
-        "ctrl-s",
-        "send",
-        View(V::Call),
-        false,
-        true
-    ),
-    bind!(
-        CancelCall,
-        [(Char('x'), CTRL)],
-        "ctrl-x",
-        "cancel call",
-        View(V::Call),
-        false,
-        true
-    ),
-    bind!(
-        RawJson,
-        [(Char('r'), CTRL)],
-        "ctrl-r",
-        "form/raw JSON",
-        View(V::Call),
-        false,
-        true
-    ),
-    bind!(
-        Target,
-        [(Char('t'), CTRL)],
-        "ctrl-t",
-        "target task",
-        View(V::Call),
-        false,
-        true
-    ),
-    bind!(
-        NextField,
-        [(Tab, NONE)],
-        "tab",
-        "next field",
-        View(V::Call),
-        false,
-        false
-    ),
-    bind!(
-        PrevField,
-        [(BackTab, SHIFT), (BackTab, NONE)],
-        "shift-tab",
-        "previous field",
-        View(V::Call),
-        false,
-        false
-    ),
-    bind!(
-        Protocol,
-        [(Char('p'), CTRL)],
-        "ctrl-p",
-        "result/protocol",
-        View(V::Call),
-        false,
-        true
-    ),
-    bind!(
-        CopyResult,
-        [(Char('y'), CTRL)],
-        "ctrl-y",
-        "copy result",
-        View(V::Call),
-        false,
-        true
-    ),
-    bind!(
-        CopyCli,
-        [(Char('k'), CTRL)],
-        "ctrl-k",
-        "copy as mcpfleet call",
-        View(V::Call),
-        false,
-        false
-    ),
-    bind!(
-        CopyCurl,
-        [(Char('u'), CTRL)],
-        "ctrl-u",
-        "copy as curl",
-        View(V::Call),
-        false,
-        false
-    ),
-    bind!(
-        Open,
-        [(Enter, NONE)],
-        "enter",
-        "edit field",
-        View(V::Call),
-        false,
-        true
-    ),
-    bind!(
-        Up,
-        [(Up, NONE), (Char('k'), NONE)],
-        "↑/k",
-        "scroll result",
-        View(V::Call),
-        false,
-        false
-    ),
-    bind!(
-        Down,
-        [(Down, NONE), (Char('j'), NONE)],
-        "↓/j",
-        "scroll result",
-        View(V::Call),
-        false,
-        false
-    ),
-    bind!(
-        PageUp,
-        [(PageUp, NONE)],
-        "pgup",
-        "page up the result",
-        View(V::Call),
-        false,
-        false
-    ),
-    bind!(
-        PageDown,
-        [(PageDown, NONE)],
-        "pgdn",
-        "page down the result",
-        View(V::Call),
-        false,
-        false
-    ),
-    bind!(
-        History,
-        [(Char('h'), NONE)],
-        "h",
-        "history",
-        View(V::Tools),
-        false,
-        true
-    ),
+    bind!(Help, [(Char('?'), NONE), (Char('?'), SHIFT)], "?", "help", Global, false, true),
+    bind!(CommandLine, [(Char(':'), NONE), (Char(':'), SHIFT)], ":", "command", Global, false, true),
+    bind!(Filter, [(Char('/'), NONE)], "/", "filter", Lists, false, true),
+    bind!(Up, [(Up, NONE), (Char('k'), NONE)], "↑/k", "up", Lists, false, false),
+    bind!(Down, [(Down, NONE), (Char('j'), NONE)], "↓/j", "down", Lists, false, false),
+    bind!(PageUp, [(PageUp, NONE), (Char('b'), CTRL)], "pgup", "page up", Lists, false, false),
+    bind!(PageDown, [(PageDown, NONE), (Char('f'), CTRL)], "pgdn", "page down", Lists, false, false),
+    bind!(Top, [(Home, NONE), (Char('g'), NONE)], "g", "top", Lists, false, false),
+    bind!(Bottom, [(End, NONE), (Char('G'), SHIFT), (Char('G'), NONE)], "G", "bottom", Lists, false, false),
+    bind!(Open, [(Enter, NONE)], "enter", "open", View(V::Services), false, true),
+    bind!(Open, [(Enter, NONE)], "enter", "logs of task", View(V::Tasks), false, true),
+    bind!(Open, [(Enter, NONE)], "enter", "call tool", View(V::Tools), false, true),
+    bind!(Open, [(Enter, NONE)], "enter", "open call", View(V::History), false, true),
+    bind!(Tasks, [(Char('t'), NONE)], "t", "tasks", View(V::Services), false, false),
+    bind!(Logs, [(Char('l'), NONE)], "l", "logs", View(V::Services), false, true),
+    bind!(Logs, [(Char('l'), NONE)], "l", "logs", View(V::Tasks), false, true),
+    bind!(Tools, [(Char('o'), NONE)], "o", "tools", View(V::Services), false, true),
+    bind!(Tools, [(Char('o'), NONE)], "o", "tools of task", View(V::Tasks), false, true),
+    bind!(Rollout, [(Char('r'), NONE)], "r", "rollout", View(V::Services), false, true),
+    bind!(Scale, [(Char('s'), NONE)], "s", "scale", View(V::Services), true, true),
+    bind!(ForceDeploy, [(Char('d'), NONE)], "d", "force new deployment", View(V::Services), true, true),
+    bind!(Rollback, [(Char('b'), NONE)], "b", "rollback", View(V::Rollout), true, true),
+    bind!(ForceDeploy, [(Char('d'), NONE)], "d", "force new deployment", View(V::Rollout), true, true),
+    bind!(StopTask, [(Char('x'), NONE)], "x", "stop task", View(V::Tasks), true, true),
+    bind!(Follow, [(Char('f'), NONE)], "f", "follow/pause", View(V::Logs), false, true),
+    bind!(Wrap, [(Char('w'), NONE)], "w", "wrap", View(V::Logs), false, true),
+    bind!(Level, [(Char('v'), NONE)], "v", "level filter", View(V::Logs), false, true),
+    bind!(Save, [(Char('s'), NONE)], "s", "save matching lines", View(V::Logs), false, true),
+    bind!(Expand, [(Enter, NONE)], "enter", "expand fields", View(V::Logs), false, true),
+    bind!(Send, [(Char('s'), CTRL), (F(5), NONE)], "ctrl-s", "send", View(V::Call), false, true),
+    bind!(CancelCall, [(Char('x'), CTRL)], "ctrl-x", "cancel call", View(V::Call), false, true),
+    bind!(RawJson, [(Char('r'), CTRL)], "ctrl-r", "form/raw JSON", View(V::Call), false, true),
+    bind!(Target, [(Char('t'), CTRL)], "ctrl-t", "target task", View(V::Call), false, true),
+    bind!(NextField, [(Tab, NONE)], "tab", "next field", View(V::Call), false, false),
+    bind!(PrevField, [(BackTab, SHIFT), (BackTab, NONE)], "shift-tab", "previous field", View(V::Call), false, false),
+    bind!(Protocol, [(Char('p'), CTRL)], "ctrl-p", "result/protocol", View(V::Call), false, true),
+    bind!(CopyResult, [(Char('y'), CTRL)], "ctrl-y", "copy result", View(V::Call), false, true),
+    bind!(CopyCli, [(Char('k'), CTRL)], "ctrl-k", "copy as mcpfleet call", View(V::Call), false, false),
+    bind!(CopyCurl, [(Char('u'), CTRL)], "ctrl-u", "copy as curl", View(V::Call), false, false),
+    bind!(Open, [(Enter, NONE)], "enter", "edit field", View(V::Call), false, true),
+    bind!(Up, [(Up, NONE), (Char('k'), NONE)], "↑/k", "scroll result", View(V::Call), false, false),
+    bind!(Down, [(Down, NONE), (Char('j'), NONE)], "↓/j", "scroll result", View(V::Call), false, false),
+    bind!(PageUp, [(PageUp, NONE)], "pgup", "page up the result", View(V::Call), false, false),
+    bind!(PageDown, [(PageDown, NONE)], "pgdn", "page down the result", View(V::Call), false, false),
+    bind!(History, [(Char('h'), NONE)], "h", "history", View(V::Tools), false, true),
 ];
 
 fn in_scope(binding: &Binding, view: ViewKind, lists: bool) -> bool {
