@@ -174,6 +174,27 @@ pub struct Task {
 }
 
 impl Task {
+    /// A running, healthy task of revision 1 serving MCP at `endpoint`, with nothing else known:
+    /// how a static server is described, and the base that fuller descriptions start from.
+    pub fn serving(id: impl Into<String>, endpoint: Endpoint) -> Self {
+        Self {
+            id: id.into(),
+            revision: 1,
+            deployment_id: String::new(),
+            last_status: TaskStatus::Running,
+            desired_status: TaskStatus::Running,
+            health: Health::Healthy,
+            draining: false,
+            availability_zone: None,
+            endpoint: Some(endpoint),
+            started_at: None,
+            stopped_at: None,
+            stopped_reason: None,
+            exit_code: None,
+            metrics: None,
+        }
+    }
+
     pub fn is_ready(&self) -> bool {
         self.last_status == TaskStatus::Running
             && self.health == Health::Healthy

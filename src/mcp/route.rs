@@ -122,28 +122,20 @@ pub(crate) mod tests {
     use std::{net::SocketAddr, time::SystemTime};
 
     use super::*;
-    use crate::fleet::{Health, Service, SourceKind, TaskStatus};
+    use crate::fleet::{Health, Service, SourceKind};
 
     /// A running, healthy task serving MCP at `address`.
     pub fn task(id: &str, address: SocketAddr) -> Task {
         Task {
-            id: id.to_string(),
-            revision: 1,
             deployment_id: "ecs-svc/1".into(),
-            last_status: TaskStatus::Running,
-            desired_status: TaskStatus::Running,
-            health: Health::Healthy,
-            draining: false,
-            availability_zone: None,
-            endpoint: Some(Endpoint {
-                url: format!("http://{address}/mcp"),
-                address: address.to_string(),
-            }),
             started_at: Some(SystemTime::now()),
-            stopped_at: None,
-            stopped_reason: None,
-            exit_code: None,
-            metrics: None,
+            ..Task::serving(
+                id,
+                Endpoint {
+                    url: format!("http://{address}/mcp"),
+                    address: address.to_string(),
+                },
+            )
         }
     }
 

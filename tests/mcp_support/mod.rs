@@ -10,7 +10,7 @@ use std::{
 };
 
 use mcpfleet::{
-    fleet::{Endpoint, FleetSnapshot, Health, Service, SourceKind, Task, TaskStatus},
+    fleet::{Endpoint, FleetSnapshot, Service, SourceKind, Task},
     mcp::{CallOutcome, McpError},
 };
 use mcpfleet_server::{Mode, RunningServer, ServerConfig};
@@ -32,23 +32,16 @@ pub async fn start(
 
 pub fn task(id: &str, address: SocketAddr) -> Task {
     Task {
-        id: id.to_string(),
         revision: 7,
         deployment_id: "ecs-svc/1".into(),
-        last_status: TaskStatus::Running,
-        desired_status: TaskStatus::Running,
-        health: Health::Healthy,
-        draining: false,
-        availability_zone: None,
-        endpoint: Some(Endpoint {
-            url: format!("http://{address}/mcp"),
-            address: address.to_string(),
-        }),
         started_at: Some(SystemTime::now()),
-        stopped_at: None,
-        stopped_reason: None,
-        exit_code: None,
-        metrics: None,
+        ..Task::serving(
+            id,
+            Endpoint {
+                url: format!("http://{address}/mcp"),
+                address: address.to_string(),
+            },
+        )
     }
 }
 

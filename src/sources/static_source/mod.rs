@@ -76,27 +76,19 @@ fn service_for(server: &StaticServer, health: Health) -> Service {
         pending: 1 - running,
         deployments: Vec::new(),
         tasks: vec![Task {
-            id: server.name.clone(),
-            revision: 1,
-            deployment_id: String::new(),
             last_status: if health == Health::Healthy {
                 TaskStatus::Running
             } else {
                 TaskStatus::Pending
             },
-            desired_status: TaskStatus::Running,
             health,
-            draining: false,
-            availability_zone: None,
-            endpoint: Some(Endpoint {
-                url: server.url.clone(),
-                address: address_of(&server.url),
-            }),
-            started_at: None,
-            stopped_at: None,
-            stopped_reason: None,
-            exit_code: None,
-            metrics: None,
+            ..Task::serving(
+                server.name.clone(),
+                Endpoint {
+                    url: server.url.clone(),
+                    address: address_of(&server.url),
+                },
+            )
         }],
         events: Vec::new(),
         mcp_path: path,
