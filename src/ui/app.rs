@@ -320,7 +320,7 @@ impl App {
                     return self.say("disabled by --read-only".into(), true);
                 }
                 let (commander, events) = (self.commander.clone(), self.events.clone());
-                self.say(format!("{}…", confirm_summary(&command)), false);
+                self.say(format!("{}…", views::confirm::in_progress(&command)), false);
                 tokio::spawn(async move {
                     let result = commander.execute(command).await.map_err(|e| e.to_string());
                     let _ = events.send(UiEvent::CommandDone(result));
@@ -571,19 +571,6 @@ impl App {
         chrome::render_footer(frame, footer, hints, bottom, self.data.theme);
         if let Mode::Confirm(dialog) = &self.mode {
             dialog.render(frame, body, &self.data.snapshot, self.data.theme);
-        }
-    }
-}
-
-fn confirm_summary(command: &crate::fleet::Command) -> String {
-    match command {
-        crate::fleet::Command::Scale { service, desired } => {
-            format!("scaling {service} to {desired}")
-        }
-        crate::fleet::Command::Deploy { service, .. } => format!("deploying {service}"),
-        crate::fleet::Command::Rollback { service } => format!("rolling back {service}"),
-        crate::fleet::Command::StopTask { task_id, .. } => {
-            format!("stopping task {}", &task_id[..task_id.len().min(8)])
         }
     }
 }

@@ -82,6 +82,20 @@ pub fn describe(command: &Command, snapshot: &FleetSnapshot) -> String {
     }
 }
 
+/// What the message line says while a confirmed command runs.
+pub fn in_progress(command: &Command) -> String {
+    match command {
+        Command::Scale { service, desired } => {
+            format!("scaling {service} to {desired}")
+        }
+        Command::Deploy { service, .. } => format!("deploying {service}"),
+        Command::Rollback { service } => format!("rolling back {service}"),
+        Command::StopTask { task_id, .. } => {
+            format!("stopping task {}", &task_id[..task_id.len().min(8)])
+        }
+    }
+}
+
 impl ConfirmDialog {
     pub fn new(command: Command) -> Self {
         Self {
