@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::sources::{
+    aws::AwsSettings,
     local::{LocalConfig, LocalServiceSpec},
     static_source::{StaticServer, import},
 };
@@ -69,6 +70,7 @@ pub struct Config {
     pub local: LocalSection,
     #[serde(rename = "static")]
     pub static_servers: StaticSection,
+    pub aws: AwsSettings,
     pub ui: UiSection,
 }
 

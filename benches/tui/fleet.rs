@@ -107,6 +107,7 @@ fn service(index: usize, tasks: usize, now: SystemTime) -> Service {
                 errors: (port % 13) as u64,
                 fetched_at: Some(now - Duration::from_secs(2)),
             }),
+            notes: Vec::new(),
         });
     }
     let desired = tasks as u32;
@@ -154,6 +155,8 @@ fn service(index: usize, tasks: usize, now: SystemTime) -> Service {
         tasks: task_list,
         events,
         mcp_path: "/mcp".into(),
+        notes: Vec::new(),
+        traffic: None,
     }
 }
 
@@ -166,6 +169,7 @@ pub fn snapshot(services: usize, tasks: usize, now: SystemTime) -> FleetSnapshot
         stale: None,
         api_calls: 0,
         api_errors: 0,
+        api: Vec::new(),
     }
 }
 

@@ -48,6 +48,28 @@ pub struct GlobalArgs {
     /// Console only: hide every action that changes the fleet (scale, deploy, rollback, stop).
     #[arg(long, global = true)]
     pub read_only: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Where the AWS source looks; each overrides the config file's `[aws]` section.
+#[derive(Args, Clone, Default)]
+pub struct AwsArgs {
+    /// AWS profile (default: AWS_PROFILE, else the default chain).
+    #[arg(long, global = true, help_heading = "AWS")]
+    pub profile: Option<String>,
+    /// AWS region (default: AWS_REGION, else the profile's).
+    #[arg(long, global = true, help_heading = "AWS")]
+    pub region: Option<String>,
+    /// AWS API endpoint (default: AWS_ENDPOINT_URL, else AWS's own).
+    #[arg(long, global = true, help_heading = "AWS")]
+    pub endpoint_url: Option<String>,
+    /// ECS cluster to watch; repeat for several (default: every cluster in the region).
+    #[arg(long = "cluster", global = true, help_heading = "AWS")]
+    pub clusters: Vec<String>,
+    /// Show every ECS service, not only those that serve MCP.
+    #[arg(long, global = true, help_heading = "AWS")]
+    pub all: bool,
 }
 
 #[derive(Subcommand)]

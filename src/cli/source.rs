@@ -7,6 +7,7 @@ use crate::{
     config::{Config, SourceChoice},
     fleet::{Endpoint, FleetSnapshot, Source, SourceHandle},
     sources::{
+        aws::{AwsSettings, AwsSource},
         local::LocalSource,
         static_source::{StaticServer, StaticSource},
     },
@@ -61,17 +62,26 @@ pub fn open(global: &GlobalArgs) -> Result<Opened, CliError> {
             }
             Box::new(StaticSource::new(servers, "static"))
         }
-        SourceChoice::Aws => {
-            return Err(CliError::new(
-                exit::CONFIG,
-                "the aws source is not available in this build; use --source local or static",
-            ));
-        }
+        SourceChoice::Aws => Box::new(AwsSource::new(aws_settings(&config, global))),
     };
     Ok(Opened {
         handle: source.start(),
         config,
     })
+}
+
+/// The config file's `[aws]` section with the command line's overrides.
+pub fn aws_settings(config: &Config, global: &GlobalArgs) -> AwsSettings {
+    let mut settings = config.aws.clone();
+    let args = &global.aws;
+    settings.profile = args.profile.clone().or(settings.profile);
+    settings.region = args.region.clone().or(settings.region);
+    settings.endpoint_url = args.endpoint_url.clone().or(settings.endpoint_url);
+    if !args.clusters.is_empty() {
+        settings.clusters = args.clusters.clone();
+    }
+    settings.all |= args.all;
+    settings
 }
 
 /// Waits until every service has its desired ready tasks (or some task is unhealthy, which

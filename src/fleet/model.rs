@@ -27,6 +27,19 @@ pub struct FleetSnapshot {
     pub stale: Option<String>,
     pub api_calls: u64,
     pub api_errors: u64,
+    /// Per-operation API counters, for sources that call remote APIs (`:stats`).
+    pub api: Vec<ApiStat>,
+}
+
+/// Calls to one remote API operation since the source started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ApiStat {
+    /// `ecs:DescribeServices`, `logs:FilterLogEvents`, …
+    pub operation: String,
+    /// HTTP attempts, retries included.
+    pub calls: u64,
+    pub errors: u64,
+    pub last_error: Option<String>,
 }
 
 impl FleetSnapshot {
@@ -39,6 +52,7 @@ impl FleetSnapshot {
             stale: None,
             api_calls: 0,
             api_errors: 0,
+            api: Vec::new(),
         }
     }
 
@@ -59,6 +73,23 @@ pub struct Service {
     /// Newest first, in ECS's wording ("has reached a steady state").
     pub events: Vec<ServiceEvent>,
     pub mcp_path: String,
+    /// What the source noticed that an operator should know: a missing named port, a log group
+    /// that does not exist, a Cloud Map instance with no running task.
+    pub notes: Vec<String>,
+    /// Service-level traffic from outside the tasks (CloudWatch Service Connect metrics).
+    pub traffic: Option<Traffic>,
+}
+
+/// Service Connect traffic per minute, oldest first, as CloudWatch reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Traffic {
+    pub active_connections: Vec<f64>,
+    pub requests: Vec<f64>,
+    pub errors_5xx: Vec<f64>,
+    /// Average target response time in milliseconds.
+    pub response_ms: Vec<f64>,
+    #[serde(with = "crate::fleet::time")]
+    pub fetched_at: SystemTime,
 }
 
 impl Service {
@@ -143,7 +174,7 @@ pub struct Endpoint {
 }
 
 /// Per-task load, scraped from the server's /metrics.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TaskMetrics {
     pub in_flight: u64,
     pub calls: u64,
@@ -171,6 +202,8 @@ pub struct Task {
     pub stopped_reason: Option<String>,
     pub exit_code: Option<i32>,
     pub metrics: Option<TaskMetrics>,
+    /// Remarks on this task: "unreachable from here", "not registered in Cloud Map", …
+    pub notes: Vec<String>,
 }
 
 impl Task {
@@ -192,6 +225,7 @@ impl Task {
             stopped_reason: None,
             exit_code: None,
             metrics: None,
+            notes: Vec::new(),
         }
     }
 

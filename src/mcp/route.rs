@@ -150,6 +150,8 @@ pub(crate) mod tests {
             tasks,
             events: Vec::new(),
             mcp_path: "/mcp".into(),
+            notes: Vec::new(),
+            traffic: None,
         });
         fleet
     }

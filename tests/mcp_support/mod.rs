@@ -65,6 +65,8 @@ pub fn fleet_of(tasks: Vec<Task>) -> FleetSnapshot {
         tasks,
         events: Vec::new(),
         mcp_path: "/mcp".into(),
+        notes: Vec::new(),
+        traffic: None,
     });
     fleet
 }

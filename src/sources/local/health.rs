@@ -14,8 +14,9 @@ use reqwest::{Client, StatusCode};
 use tokio::{sync::mpsc, time::Instant};
 use tokio_util::sync::CancellationToken;
 
+use crate::sources::metrics_text;
+
 use super::{
-    metrics_text,
     spec::HealthCheck,
     task::{WorkerEvent, WorkerReport},
 };

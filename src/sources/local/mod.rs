@@ -10,14 +10,13 @@
 //! - `supervisor`: the one task that owns all state and publishes snapshots
 //! - `service`: a service's state and how worker reports change it; `snapshot`: its model
 //! - `rollout`: the scheduler (rolling update, circuit breaker); `commands`: scale, deploy, …
-//! - `task`: one worker per task process; `health`: probes and scrapes; `metrics_text`
+//! - `task`: one worker per task process; `health`: probes and scrapes
 //! - `child`: parent-death wiring and the `__child` shim; `events`: ECS wording and ids
 
 pub mod child;
 mod commands;
 mod events;
 mod health;
-mod metrics_text;
 mod rollout;
 mod service;
 mod snapshot;

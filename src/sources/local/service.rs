@@ -11,10 +11,10 @@ use std::{
 use super::{
     child::Exit,
     events::{self, EventLog},
-    metrics_text::Scraped,
     spec::{LocalServiceSpec, Revision},
 };
 use crate::fleet::{DeploymentStatus, Endpoint, Health, RolloutState, TaskMetrics, TaskStatus};
+use crate::sources::metrics_text::Scraped;
 
 /// Finished deployments kept for the history and for `Rollback`.
 const INACTIVE_KEPT: usize = 5;

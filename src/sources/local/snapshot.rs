@@ -22,6 +22,7 @@ impl TaskState {
             stopped_reason: self.stopped_reason.clone(),
             exit_code: self.exit_code,
             metrics: self.metrics.clone(),
+            notes: Vec::new(),
         }
     }
 }
@@ -77,6 +78,8 @@ impl ServiceState {
             tasks: tasks.into_iter().map(TaskState::to_model).collect(),
             events: self.events.to_vec(),
             mcp_path: self.spec.mcp_path.clone(),
+            notes: Vec::new(),
+            traffic: None,
         }
     }
 }

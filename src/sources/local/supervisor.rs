@@ -229,5 +229,6 @@ fn snapshot(services: &[ServiceState]) -> FleetSnapshot {
         stale: None,
         api_calls: 0,
         api_errors: 0,
+        api: Vec::new(),
     }
 }

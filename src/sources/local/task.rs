@@ -26,10 +26,10 @@ use tokio_util::sync::CancellationToken;
 use super::{
     child::{Exit, signal_group, signal_process},
     health::{self, Probe, TaskFlags},
-    metrics_text::Scraped,
     spec::{LocalConfig, LocalServiceSpec, Revision, command_line},
 };
 use crate::fleet::{LogLine, LogSender};
+use crate::sources::metrics_text::Scraped;
 
 /// Starts retried on a new port when the chosen one was taken in the meantime.
 const PORT_ATTEMPTS: u32 = 3;

@@ -92,6 +92,8 @@ fn service_for(server: &StaticServer, health: Health) -> Service {
         }],
         events: Vec::new(),
         mcp_path: path,
+        notes: Vec::new(),
+        traffic: None,
     }
 }
 

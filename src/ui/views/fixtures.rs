@@ -66,6 +66,7 @@ fn task(
             errors: port as u64 % 7,
             fetched_at: Some(at(599)),
         }),
+        notes: Vec::new(),
     }
 }
 
@@ -137,6 +138,8 @@ pub fn fleet() -> FleetSnapshot {
             ServiceEvent { at: at(30), message: "(service mcpfleet-server) has reached a steady state.".into() },
         ],
         mcp_path: "/mcp".into(),
+        notes: Vec::new(),
+        traffic: None,
     };
     let mut broken = task(
         "c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6",
@@ -165,6 +168,8 @@ pub fn fleet() -> FleetSnapshot {
             message: "(service everything) has reached a steady state.".into(),
         }],
         mcp_path: "/mcp".into(),
+        notes: Vec::new(),
+        traffic: None,
     };
     FleetSnapshot {
         source: SourceKind::Local,
@@ -174,6 +179,7 @@ pub fn fleet() -> FleetSnapshot {
         stale: None,
         api_calls: 0,
         api_errors: 0,
+        api: Vec::new(),
     }
 }
 

@@ -1,0 +1,120 @@
+//! The Cloud Map side of discovery: which instances are registered for a service's Service
+//! Connect (or service registry), to cross-check against the running tasks.
+
+use super::{client::AwsError, ecs::Calls};
+
+/// One registered instance: the id (ECS uses the task id) and the address it advertises.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    pub id: String,
+    pub address: Option<String>,
+}
+
+pub async fn instances(calls: &Calls<'_>, service_id: &str) -> Result<Vec<Instance>, AwsError> {
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        calls.spend()?;
+        let page = calls
+            .clients
+            .cloudmap
+            .list_instances()
+            .service_id(service_id)
+            .max_results(100)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("servicediscovery:ListInstances", e))?;
+        for instance in page.instances() {
+            let attributes = instance.attributes();
+            let attribute = |key: &str| attributes.and_then(|a| a.get(key)).cloned();
+            let address = match (
+                attribute("AWS_INSTANCE_IPV4"),
+                attribute("AWS_INSTANCE_PORT"),
+            ) {
+                (Some(ip), Some(port)) => Some(format!("{ip}:{port}")),
+                (Some(ip), None) => Some(ip),
+                _ => None,
+            };
+            found.push(Instance {
+                id: instance.id().unwrap_or_default().to_string(),
+                address,
+            });
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
+/// Marks running tasks that are not registered and registered instances with no running task.
+/// Returns (task ids not registered, notes for the service).
+pub fn cross_check(
+    instances: &[Instance],
+    running: &[(String, Option<String>)],
+) -> (Vec<String>, Vec<String>) {
+    let registered = |(id, address): &(String, Option<String>)| {
+        instances.iter().any(|i| {
+            i.id == *id || (address.is_some() && i.address.as_deref() == address.as_deref())
+        })
+    };
+    let unregistered = running
+        .iter()
+        .filter(|task| !registered(task))
+        .map(|(id, _)| id.clone())
+        .collect();
+    let orphans = instances
+        .iter()
+        .filter(|i| {
+            !running.iter().any(|(id, address)| {
+                i.id == *id || (address.is_some() && i.address.as_deref() == address.as_deref())
+            })
+        })
+        .map(|i| {
+            format!(
+                "Cloud Map instance {} ({}) has no running task",
+                i.id,
+                i.address.as_deref().unwrap_or("no address")
+            )
+        })
+        .collect();
+    (unregistered, orphans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(id: &str, address: &str) -> Instance {
+        Instance {
+            id: id.into(),
+            address: Some(address.into()),
+        }
+    }
+
+    #[test]
+    fn finds_both_kinds_of_mismatch() {
+        let instances = [
+            instance("a", "10.0.0.1:8080"),
+            instance("zombie", "10.0.0.9:8080"),
+        ];
+        let running = [
+            ("a".to_string(), Some("10.0.0.1:8080".to_string())),
+            ("b".to_string(), Some("10.0.0.2:8080".to_string())),
+        ];
+        let (unregistered, notes) = cross_check(&instances, &running);
+        assert_eq!(unregistered, ["b"]);
+        assert_eq!(
+            notes,
+            ["Cloud Map instance zombie (10.0.0.9:8080) has no running task"]
+        );
+    }
+
+    #[test]
+    fn an_instance_matches_by_address_when_ids_differ() {
+        let instances = [instance("i-123", "10.0.0.1:8080")];
+        let running = [("task1".to_string(), Some("10.0.0.1:8080".to_string()))];
+        assert_eq!(cross_check(&instances, &running), (vec![], vec![]));
+    }
+}

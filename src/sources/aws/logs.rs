@@ -1,0 +1,287 @@
+//! Task logs from CloudWatch Logs, found through each container's awslogs options (group,
+//! stream `prefix/container/task-id`). A live tail where the endpoint offers StartLiveTail;
+//! otherwise FilterLogEvents polling that re-reads an overlap window each time (late arrivals)
+//! and drops what it already delivered by event id, so lines are neither lost nor repeated.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
+
+use super::{client::AwsError, ecs::Calls};
+use crate::fleet::{LogLine, LogSender};
+
+/// Re-read this much before the newest event seen: CloudWatch may ingest a line seconds after
+/// its timestamp.
+const OVERLAP: Duration = Duration::from_secs(15);
+/// How far back the first read of a group goes.
+const BACKFILL: Duration = Duration::from_secs(5 * 60);
+const MAX_PAGES: usize = 5;
+/// FilterLogEvents takes at most this many stream names.
+const STREAM_NAMES_MAX: usize = 100;
+
+/// One log group and the task streams in it that belong to watched services.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Group {
+    pub name: String,
+    /// Stream name → (service, task id).
+    pub streams: HashMap<String, (String, String)>,
+    /// The log group's ARN, needed by StartLiveTail; None when the account is unknown.
+    pub arn: Option<String>,
+}
+
+/// The awslogs stream of a task's container, from the container definition's options.
+pub fn stream_of(
+    options: &HashMap<String, String>,
+    container: &str,
+    task_id: &str,
+) -> Option<(String, String)> {
+    let group = options.get("awslogs-group")?;
+    let prefix = options.get("awslogs-stream-prefix")?;
+    Some((group.clone(), format!("{prefix}/{container}/{task_id}")))
+}
+
+#[derive(Default)]
+struct Cursor {
+    newest_ms: Option<i64>,
+    /// Event ids delivered, with their timestamps, pruned to the overlap window.
+    delivered: HashMap<String, i64>,
+    /// A read that had more pages than one cycle may take: its start and the next token.
+    unfinished: Option<(i64, String)>,
+}
+
+#[derive(Default)]
+pub struct LogReader {
+    cursors: HashMap<String, Cursor>,
+    /// Groups that do not exist; reported once per refresh as a note.
+    missing: HashSet<String>,
+    /// Groups served by a live tail; polling leaves them alone while it runs.
+    live: HashMap<String, tokio::task::JoinHandle<()>>,
+    /// Groups where StartLiveTail failed once: the endpoint does not offer it.
+    no_live_tail: HashSet<String>,
+}
+
+fn millis(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn line(group: &Group, stream: &str, timestamp: i64, message: &str) -> LogLine {
+    let (service, task) = group.streams.get(stream).cloned().unwrap_or_else(|| {
+        (
+            group.name.clone(),
+            stream.rsplit('/').next().unwrap_or(stream).to_string(),
+        )
+    });
+    let at = UNIX_EPOCH + Duration::from_millis(timestamp.max(0) as u64);
+    LogLine::parse(&service, &task, stream, at, message.trim_end())
+}
+
+impl LogReader {
+    pub fn is_missing(&self, group: &str) -> bool {
+        self.missing.contains(group)
+    }
+
+    /// Reads every group once; a group that fails does not stop the others. Returns the first
+    /// error that is not "this group does not exist" (those become notes).
+    pub async fn read(
+        &mut self,
+        calls: &Calls<'_>,
+        groups: &[Group],
+        sender: &LogSender,
+    ) -> Result<(), AwsError> {
+        self.live.retain(|_, task| !task.is_finished());
+        let mut first_error = None;
+        for group in groups {
+            if self.live.contains_key(&group.name) {
+                continue;
+            }
+            if let Some(arn) = &group.arn
+                && !self.no_live_tail.contains(&group.name)
+            {
+                calls.spend()?;
+                match start_live_tail(calls, group, arn.clone(), sender.clone()).await {
+                    Ok(task) => {
+                        self.live.insert(group.name.clone(), task);
+                        continue;
+                    }
+                    Err(_) => {
+                        self.no_live_tail.insert(group.name.clone());
+                    }
+                }
+            }
+            match self.poll(calls, group, sender).await {
+                Ok(()) => {
+                    self.missing.remove(&group.name);
+                }
+                Err(AwsError::Api { code, .. }) if code == "ResourceNotFoundException" => {
+                    self.missing.insert(group.name.clone());
+                }
+                Err(AwsError::Budget) => return Err(AwsError::Budget),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    async fn poll(
+        &mut self,
+        calls: &Calls<'_>,
+        group: &Group,
+        sender: &LogSender,
+    ) -> Result<(), AwsError> {
+        let cursor = self.cursors.entry(group.name.clone()).or_default();
+        let now = millis(SystemTime::now());
+        let (start, mut token) = match cursor.unfinished.take() {
+            Some((start, token)) => (start, Some(token)),
+            None => (
+                match cursor.newest_ms {
+                    Some(newest) => newest - OVERLAP.as_millis() as i64,
+                    None => now - BACKFILL.as_millis() as i64,
+                },
+                None,
+            ),
+        };
+        let mut names: Vec<String> = group.streams.keys().cloned().collect();
+        names.sort();
+        let names = (names.len() <= STREAM_NAMES_MAX && !names.is_empty()).then_some(names);
+        let mut fresh = Vec::new();
+        for page in 0..MAX_PAGES {
+            calls.spend()?;
+            let answer = calls
+                .clients
+                .logs
+                .filter_log_events()
+                .log_group_name(&group.name)
+                .set_log_stream_names(names.clone())
+                .start_time(start)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("logs:FilterLogEvents", e))?;
+            for event in answer.events() {
+                let (Some(id), Some(timestamp)) = (event.event_id(), event.timestamp()) else {
+                    continue;
+                };
+                if cursor.delivered.insert(id.to_string(), timestamp).is_none() {
+                    fresh.push((
+                        timestamp,
+                        event.log_stream_name().unwrap_or_default().to_string(),
+                        event.message().unwrap_or_default().to_string(),
+                    ));
+                }
+            }
+            token = answer.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+            if page + 1 == MAX_PAGES {
+                cursor.unfinished = token.take().map(|t| (start, t));
+            }
+        }
+        fresh.sort_by_key(|(timestamp, _, _)| *timestamp);
+        for (timestamp, stream, message) in &fresh {
+            cursor.newest_ms = Some(cursor.newest_ms.unwrap_or(i64::MIN).max(*timestamp));
+            sender.send(line(group, stream, *timestamp, message));
+        }
+        if let Some(newest) = cursor.newest_ms {
+            let keep_from = newest - 2 * OVERLAP.as_millis() as i64;
+            cursor.delivered.retain(|_, at| *at >= keep_from);
+        }
+        Ok(())
+    }
+}
+
+/// Opens a live tail of the group's task streams; the returned task delivers lines until the
+/// session ends (AWS closes them after three hours), after which polling takes over again.
+async fn start_live_tail(
+    calls: &Calls<'_>,
+    group: &Group,
+    arn: String,
+    sender: LogSender,
+) -> Result<tokio::task::JoinHandle<()>, AwsError> {
+    let names: Vec<String> = group
+        .streams
+        .keys()
+        .take(STREAM_NAMES_MAX)
+        .cloned()
+        .collect();
+    let mut output = calls
+        .clients
+        .logs
+        .start_live_tail()
+        .log_group_identifiers(arn)
+        .set_log_stream_names((!names.is_empty()).then_some(names))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("logs:StartLiveTail", e))?;
+    let group = group.clone();
+    Ok(tokio::spawn(async move {
+        while let Ok(Some(event)) = output.response_stream.recv().await {
+            if let StartLiveTailResponseStream::SessionUpdate(update) = event {
+                for result in update.session_results() {
+                    sender.send(line(
+                        &group,
+                        result.log_stream_name().unwrap_or_default(),
+                        result.timestamp().unwrap_or_default(),
+                        result.message().unwrap_or_default(),
+                    ));
+                }
+            }
+        }
+    }))
+}
+
+impl Drop for LogReader {
+    fn drop(&mut self) {
+        for task in self.live.values() {
+            task.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn awslogs_stream_names() {
+        let options = HashMap::from([
+            ("awslogs-group".to_string(), "/ecs/mcp".to_string()),
+            ("awslogs-stream-prefix".to_string(), "mcp".to_string()),
+        ]);
+        assert_eq!(
+            stream_of(&options, "server", "abc123"),
+            Some(("/ecs/mcp".to_string(), "mcp/server/abc123".to_string()))
+        );
+        assert_eq!(stream_of(&HashMap::new(), "server", "abc123"), None);
+    }
+
+    #[test]
+    fn lines_name_their_task() {
+        let group = Group {
+            name: "/ecs/mcp".into(),
+            streams: HashMap::from([(
+                "mcp/server/abc".to_string(),
+                ("svc".to_string(), "abc".to_string()),
+            )]),
+            arn: None,
+        };
+        let known = line(&group, "mcp/server/abc", 1_000, "hello\n");
+        assert_eq!(
+            (known.service.as_str(), known.task_id.as_str()),
+            ("svc", "abc")
+        );
+        assert_eq!(known.message, "hello");
+        let unknown = line(&group, "other/x/def", 1_000, "x");
+        assert_eq!(unknown.task_id, "def");
+    }
+}

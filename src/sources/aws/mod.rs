@@ -1,0 +1,266 @@
+//! The AWS source: ECS services that serve MCP, their tasks and endpoints, rollouts and
+//! events, logs from CloudWatch Logs, Service Connect traffic from CloudWatch, a Cloud Map
+//! cross-check, and the operator's actions — refreshed by a scheduler that spends a fixed
+//! call budget per cycle, speeds up during rollouts, backs off with jitter when AWS pushes
+//! back, and keeps the last good picture (marked stale, with its age) when a refresh fails.
+//!
+//! - `client`: SDK configuration, errors in words, the host-prefix fix for custom endpoints
+//! - `counters`: API attempts per operation and the per-cycle budget
+//! - `ecs`, `cloudmap`, `logs`, `cloudwatch`: one API family each; `scrape`: task /metrics
+//! - `refresh`: one cycle; `mapping`: ECS shapes → fleet model; `snapshot`: the assembly
+//! - `actions`: scale, force deploy, rollback, stop task
+
+mod actions;
+pub mod client;
+mod cloudmap;
+mod cloudwatch;
+pub mod counters;
+mod ecs;
+mod logs;
+pub mod mapping;
+mod refresh;
+mod scrape;
+mod snapshot;
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use rand::Rng;
+use serde::Deserialize;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use self::{
+    client::{AwsError, Clients},
+    counters::Budget,
+    ecs::Calls,
+    refresh::Fleet,
+};
+use crate::fleet::{
+    CommandError, CommandRequest, FleetSnapshot, LogSender, Source, SourceHandle, SourceKind,
+    log_channel,
+};
+
+/// The `[aws]` section of the config file; flags override it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Clusters to watch; empty means every cluster in the region.
+    pub clusters: Vec<String>,
+    /// Show every service, not only those recognised as MCP.
+    pub all: bool,
+    /// Seconds between steady refreshes (a rollout in progress refreshes faster).
+    pub interval_secs: u64,
+    /// Service name → MCP URL to use instead of task addresses (e.g. an internal ALB).
+    pub url_overrides: BTreeMap<String, String>,
+    /// API calls the first, cold discovery may make.
+    pub cold_budget: u64,
+    /// API calls each later refresh may make.
+    pub cycle_budget: u64,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        Self {
+            profile: None,
+            region: None,
+            endpoint_url: None,
+            clusters: Vec::new(),
+            all: false,
+            interval_secs: 10,
+            url_overrides: BTreeMap::new(),
+            cold_budget: 80,
+            cycle_budget: 30,
+        }
+    }
+}
+
+/// How often to refresh while some rollout is in progress.
+const ROLLOUT_INTERVAL: Duration = Duration::from_secs(3);
+/// The longest wait between attempts while AWS keeps refusing.
+const MAX_BACKOFF: Duration = Duration::from_secs(120);
+/// After an action, refresh this soon to show its effect.
+const AFTER_ACTION: Duration = Duration::from_millis(500);
+/// Lines the log channel holds before it drops (and counts) them.
+const LOG_CHANNEL: usize = 20_000;
+
+pub struct AwsSource {
+    settings: AwsSettings,
+}
+
+impl AwsSource {
+    pub fn new(settings: AwsSettings) -> Self {
+        Self { settings }
+    }
+}
+
+impl Source for AwsSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Aws
+    }
+
+    fn start(self: Box<Self>) -> SourceHandle {
+        let mut first = FleetSnapshot::empty(SourceKind::Aws, "aws (connecting)");
+        first.stale = Some("connecting to AWS…".into());
+        let (snapshots_tx, snapshots) = watch::channel(Arc::new(first));
+        let (logs_tx, logs) = log_channel(LOG_CHANNEL);
+        let (commands, command_rx) = mpsc::channel(8);
+        let shutdown = CancellationToken::new();
+        let worker = Worker {
+            settings: self.settings,
+            snapshots: snapshots_tx,
+            logs: logs_tx,
+            commands: command_rx,
+            stop: shutdown.clone(),
+        };
+        tokio::spawn(worker.run());
+        SourceHandle::new(snapshots, logs, commands, shutdown)
+    }
+}
+
+struct Worker {
+    settings: AwsSettings,
+    snapshots: watch::Sender<Arc<FleetSnapshot>>,
+    logs: LogSender,
+    commands: mpsc::Receiver<CommandRequest>,
+    stop: CancellationToken,
+}
+
+impl Worker {
+    async fn run(self) {
+        let clients = tokio::select! {
+            _ = self.stop.cancelled() => return,
+            connected = client::connect(&self.settings) => connected,
+        };
+        match clients {
+            Ok(clients) => self.refresh_loop(clients).await,
+            Err(error) => self.failed_for_good(error).await,
+        }
+    }
+
+    /// Set-up failed (no region, no credentials): say so, and refuse commands until stopped.
+    async fn failed_for_good(mut self, error: AwsError) {
+        let mut snapshot = FleetSnapshot::empty(SourceKind::Aws, "aws");
+        snapshot.stale = Some(error.to_string());
+        let _ = self.snapshots.send(Arc::new(snapshot));
+        loop {
+            tokio::select! {
+                _ = self.stop.cancelled() => return,
+                request = self.commands.recv() => match request {
+                    Some(request) => {
+                        let _ = request.reply.send(Err(CommandError::Refused(error.to_string())));
+                    }
+                    None => return,
+                },
+            }
+        }
+    }
+
+    async fn refresh_loop(mut self, clients: Clients) {
+        let mut fleet = Fleet::default();
+        let http = scrape::client();
+        let mut failures: u32 = 0;
+        loop {
+            let limit = if fleet.fetched_at.is_none() {
+                self.settings.cold_budget
+            } else {
+                self.settings.cycle_budget
+            };
+            let budget = Budget::new(limit, clients.counters.clone());
+            let calls = Calls {
+                clients: &clients,
+                budget: &budget,
+            };
+            let core = fleet.refresh_core(&calls, &self.settings).await;
+            let mut errors = match core {
+                Ok(()) => fleet.refresh_extras(&calls, &self.logs, &http).await,
+                Err(error) => vec![error],
+            };
+            tracing::debug!(
+                spent = budget.spent(),
+                limit,
+                errors = errors.len(),
+                "aws refresh"
+            );
+            let error = errors.drain(..).next();
+            let last_error = match error {
+                Some(error) => {
+                    failures += 1;
+                    tracing::warn!(%error, "aws refresh failed");
+                    Some(error)
+                }
+                None => {
+                    failures = 0;
+                    None
+                }
+            };
+            self.publish(&fleet, &clients, last_error.as_ref());
+            let delay = self.next_delay(&fleet, failures, last_error.as_ref());
+            let sleep = tokio::time::sleep(delay);
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    _ = self.stop.cancelled() => return,
+                    _ = &mut sleep => break,
+                    request = self.commands.recv() => {
+                        let Some(request) = request else { return };
+                        let answer = actions::execute(&clients, &fleet, &request.command).await;
+                        let acted = answer.is_ok();
+                        let _ = request.reply.send(answer);
+                        if acted {
+                            sleep.as_mut().reset(tokio::time::Instant::now() + AFTER_ACTION);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn publish(&self, fleet: &Fleet, clients: &Clients, error: Option<&AwsError>) {
+        let stale = error.map(|error| match error {
+            AwsError::Budget => "refresh cut short by its API call budget".to_string(),
+            error => error.to_string(),
+        });
+        let snapshot = snapshot::build(
+            fleet,
+            &self.settings,
+            &clients.region,
+            snapshot::Status {
+                stale,
+                api_calls: clients.counters.calls(),
+                api_errors: clients.counters.errors(),
+                api: clients.counters.stats(),
+            },
+        );
+        let _ = self.snapshots.send(Arc::new(snapshot));
+    }
+
+    /// The steady interval, shorter during a rollout; after failures, exponential backoff with
+    /// jitter so that many consoles do not retry in step.
+    fn next_delay(&self, fleet: &Fleet, failures: u32, error: Option<&AwsError>) -> Duration {
+        let steady = Duration::from_secs(self.settings.interval_secs.max(1));
+        let rolling = fleet.services.values().any(|w| {
+            w.service.deployments().iter().any(|d| {
+                d.rollout_state() == Some(&aws_sdk_ecs::types::DeploymentRolloutState::InProgress)
+            })
+        });
+        let base = if rolling {
+            steady.min(ROLLOUT_INTERVAL)
+        } else {
+            steady
+        };
+        if failures == 0 {
+            return base;
+        }
+        let factor = match error {
+            // Expired credentials will not fix themselves soon.
+            Some(AwsError::Expired(_)) | Some(AwsError::Config(_)) => 1 << 4,
+            _ => 1u32 << failures.min(5),
+        };
+        let backoff = (base * factor).min(MAX_BACKOFF);
+        let jitter = rand::rng().random_range(0.5..1.0);
+        backoff.mul_f64(jitter).max(Duration::from_millis(500))
+    }
+}

@@ -1,0 +1,80 @@
+//! Load per task from the server's own `/metrics`, when the task can be reached from where the
+//! console runs. A task that cannot be reached is marked so — quickly, with a short connect
+//! timeout — instead of leaving the console waiting.
+
+use std::time::{Duration, SystemTime};
+
+use futures_util::{StreamExt, stream};
+use reqwest::{Client, StatusCode};
+
+use crate::{fleet::TaskMetrics, sources::metrics_text};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(1500);
+const TIMEOUT: Duration = Duration::from_secs(3);
+/// Scrapes in flight at once, so a thousand tasks take a few round trips, not a thousand.
+const PARALLEL: usize = 32;
+
+pub const UNREACHABLE: &str = "unreachable from here";
+
+pub fn client() -> Client {
+    Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(TIMEOUT)
+        .build()
+        .expect("scrape client configuration is valid")
+}
+
+/// `host:port` of a URL, for display.
+pub fn address_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+        .unwrap_or_else(|| url.to_string())
+}
+
+/// What one scrape found out about a task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reach {
+    Metrics(TaskMetrics),
+    /// Answered, but without our metrics (another MCP server, or no /metrics).
+    NoMetrics,
+    Unreachable,
+}
+
+/// Scrapes `http://address/metrics` of each (task id, address).
+pub async fn scrape_all(client: &Client, targets: Vec<(String, String)>) -> Vec<(String, Reach)> {
+    stream::iter(targets)
+        .map(|(task, address)| async move {
+            let reach = scrape(client, &address).await;
+            (task, reach)
+        })
+        .buffer_unordered(PARALLEL)
+        .collect()
+        .await
+}
+
+async fn scrape(client: &Client, address: &str) -> Reach {
+    let response = match client.get(format!("http://{address}/metrics")).send().await {
+        Ok(response) => response,
+        Err(error) if error.is_connect() || error.is_timeout() => return Reach::Unreachable,
+        Err(_) => return Reach::NoMetrics,
+    };
+    if response.status() == StatusCode::NOT_FOUND || !response.status().is_success() {
+        return Reach::NoMetrics;
+    }
+    match response
+        .text()
+        .await
+        .ok()
+        .as_deref()
+        .and_then(metrics_text::parse)
+    {
+        Some(scraped) => Reach::Metrics(TaskMetrics {
+            in_flight: scraped.in_flight,
+            calls: scraped.calls,
+            errors: scraped.errors,
+            fetched_at: Some(SystemTime::now()),
+        }),
+        None => Reach::NoMetrics,
+    }
+}

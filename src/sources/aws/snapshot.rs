@@ -1,0 +1,150 @@
+//! The fleet as last fetched → the console's snapshot: services mapped from ECS, with the
+//! notes from Cloud Map, CloudWatch Logs and reachability added where they apply.
+
+use std::{collections::HashMap, time::SystemTime};
+
+use super::{
+    AwsSettings, cloudmap,
+    mapping::{self, ServiceInput},
+    refresh::{Fleet, Watched},
+    scrape::{Reach, UNREACHABLE},
+};
+use crate::fleet::{FleetSnapshot, Service, SourceKind, TaskStatus};
+
+/// The name the console shows for a service: plain over one cluster, `cluster/service` over
+/// several (names repeat across clusters).
+pub fn display_name(fleet: &Fleet, watched: &Watched) -> String {
+    if fleet.clusters.len() > 1 {
+        format!("{}/{}", watched.cluster_name(), watched.name())
+    } else {
+        watched.name().to_string()
+    }
+}
+
+pub fn context(settings: &AwsSettings, fleet: &Fleet, region: &str) -> String {
+    let clusters: Vec<&str> = if fleet.clusters.is_empty() {
+        settings.clusters.iter().map(String::as_str).collect()
+    } else {
+        fleet
+            .clusters
+            .iter()
+            .map(|c| mapping::short_name(c))
+            .collect()
+    };
+    match clusters.as_slice() {
+        [] => format!("aws @ {region}"),
+        [one] => format!("{one} @ {region}"),
+        many => format!("{} clusters @ {region}", many.len()),
+    }
+}
+
+pub fn services(fleet: &Fleet, settings: &AwsSettings) -> Vec<Service> {
+    let mut services: Vec<Service> = fleet
+        .services
+        .iter()
+        .map(|(arn, watched)| service(fleet, settings, arn, watched))
+        .collect();
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    services
+}
+
+fn service(fleet: &Fleet, settings: &AwsSettings, arn: &str, watched: &Watched) -> Service {
+    let name = display_name(fleet, watched);
+    let url_override = settings
+        .url_overrides
+        .get(&name)
+        .or_else(|| settings.url_overrides.get(watched.name()))
+        .map(String::as_str);
+    let mut service = mapping::service(ServiceInput {
+        name,
+        service: &watched.service,
+        tasks: fleet.tasks_of(watched),
+        definitions: &fleet.definitions,
+        path: watched.path.clone(),
+        url_override,
+    });
+    for task in &mut service.tasks {
+        match fleet.reach.get(&task.id) {
+            Some(Reach::Metrics(metrics)) => task.metrics = Some(metrics.clone()),
+            Some(Reach::Unreachable) if url_override.is_none() => {
+                task.notes.push(UNREACHABLE.to_string())
+            }
+            _ => {}
+        }
+    }
+    if let Some(instances) = fleet.instances.get(arn) {
+        let running: Vec<(String, Option<String>)> = service
+            .tasks
+            .iter()
+            .filter(|t| t.last_status == TaskStatus::Running)
+            .map(|t| {
+                let address = (url_override.is_none())
+                    .then(|| t.endpoint.as_ref().map(|e| e.address.clone()))
+                    .flatten();
+                (t.id.clone(), address)
+            })
+            .collect();
+        let (unregistered, orphans) = cloudmap::cross_check(instances, &running);
+        for task in &mut service.tasks {
+            if unregistered.contains(&task.id) {
+                task.notes.push("not registered in Cloud Map".to_string());
+            }
+        }
+        service.notes.extend(orphans);
+    }
+    for group in log_groups_of(fleet, watched) {
+        if fleet.logs.is_missing(&group) {
+            service.notes.push(format!(
+                "log group {group} does not exist; no logs for this service"
+            ));
+        }
+    }
+    service.traffic = fleet.traffic.get(arn).cloned();
+    service
+}
+
+fn log_groups_of(fleet: &Fleet, watched: &Watched) -> Vec<String> {
+    let mut groups: Vec<String> = fleet
+        .tasks_of(watched)
+        .iter()
+        .filter_map(|t| t.task_definition_arn())
+        .filter_map(|arn| fleet.definitions.get(arn))
+        .flat_map(|d| d.container_definitions())
+        .filter_map(|c| {
+            c.log_configuration()?
+                .options()?
+                .get("awslogs-group")
+                .cloned()
+        })
+        .collect();
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
+pub struct Status {
+    pub stale: Option<String>,
+    pub api_calls: u64,
+    pub api_errors: u64,
+    pub api: Vec<crate::fleet::ApiStat>,
+}
+
+pub fn build(fleet: &Fleet, settings: &AwsSettings, region: &str, status: Status) -> FleetSnapshot {
+    let mut snapshot = FleetSnapshot::empty(SourceKind::Aws, context(settings, fleet, region));
+    snapshot.services = services(fleet, settings);
+    snapshot.fetched_at = fleet.fetched_at.unwrap_or_else(SystemTime::now);
+    snapshot.stale = status.stale;
+    snapshot.api_calls = status.api_calls;
+    snapshot.api_errors = status.api_errors;
+    snapshot.api = status.api;
+    snapshot
+}
+
+/// Service display name → its ARN, for commands.
+pub fn service_arns(fleet: &Fleet) -> HashMap<String, String> {
+    fleet
+        .services
+        .iter()
+        .map(|(arn, watched)| (display_name(fleet, watched), arn.clone()))
+        .collect()
+}
