@@ -22,10 +22,13 @@ fn local_user() -> String {
         .unwrap_or_else(|_| "unknown user".into())
 }
 
+/// The reason recorded with StopTask: the operator's own words when they already name
+/// mcpfleet (the console's confirm dialog does), else those words with who and how.
 pub fn stop_reason(reason: &str) -> String {
     let base = format!("Stopped by {} with mcpfleet", local_user());
     let text = match reason.trim() {
         "" => base,
+        reason if reason.contains("mcpfleet") => reason.to_string(),
         reason => format!("{base}: {reason}"),
     };
     // StopTask accepts up to 255 characters.
@@ -200,5 +203,7 @@ mod tests {
         assert!(reason.contains("mcpfleet"), "{reason}");
         assert!(reason.ends_with(": stuck on a call"), "{reason}");
         assert!(stop_reason(&"x".repeat(400)).chars().count() <= 255);
+        let own = "stopped from mcpfleet by ana";
+        assert_eq!(stop_reason(own), own);
     }
 }

@@ -370,3 +370,7 @@ fn map_task(
         notes,
     }
 }
+
+#[cfg(test)]
+#[path = "mapping_tests.rs"]
+mod tests;
