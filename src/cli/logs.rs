@@ -57,15 +57,19 @@ pub async fn run(global: &GlobalArgs, filter: LogFilter, follow: bool) -> Result
         // Collect what the tasks print while the fleet starts, then print the matches.
         let mut rx = std::mem::replace(&mut opened.handle.logs.rx, tokio::sync::mpsc::channel(1).1);
         let settle = async {
-            source::settle(&mut opened.handle).await;
+            let settled = source::settle(&mut opened.handle).await;
             // Lines written just as the fleet became ready still need to arrive.
             tokio::time::sleep(Duration::from_millis(500)).await;
+            settled
         };
         tokio::pin!(settle);
         let mut lines = Vec::new();
         loop {
             tokio::select! {
-                _ = &mut settle => break,
+                settled = &mut settle => {
+                    settled?;
+                    break;
+                }
                 Some(line) = rx.recv() => lines.push(line),
             }
         }

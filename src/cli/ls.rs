@@ -114,6 +114,9 @@ pub fn render(snapshot: &FleetSnapshot, now: SystemTime) -> String {
 
 /// Whether every service has as many ready tasks as it wants — the moment `ls` may print.
 pub fn settled(snapshot: &FleetSnapshot) -> bool {
+    if snapshot.source == crate::fleet::SourceKind::Aws {
+        return !snapshot.loading;
+    }
     !snapshot.services.is_empty()
         && snapshot.services.iter().all(|s| {
             s.ready_tasks().count() as u32 >= s.desired
@@ -123,7 +126,7 @@ pub fn settled(snapshot: &FleetSnapshot) -> bool {
 
 pub async fn run(global: &super::GlobalArgs, json: bool) -> Result<(), super::CliError> {
     let mut opened = super::source::open(global)?;
-    let snapshot = super::source::settle(&mut opened.handle).await;
+    let snapshot = super::source::settle(&mut opened.handle).await?;
     if json {
         println!(
             "{}",

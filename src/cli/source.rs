@@ -85,11 +85,19 @@ pub fn aws_settings(config: &Config, global: &GlobalArgs) -> AwsSettings {
 }
 
 /// Waits until every service has its desired ready tasks (or some task is unhealthy, which
-/// is an answer too), then returns the snapshot; after the timeout, returns what there is.
-pub async fn settle(handle: &mut SourceHandle) -> std::sync::Arc<FleetSnapshot> {
-    match handle.wait_for(SETTLE_TIMEOUT, super::ls::settled).await {
+/// is an answer too) — for AWS, until the first look is done, as ECS's word is the answer —
+/// then returns the snapshot; after the timeout, returns what there is. A source that failed
+/// before it saw anything is an error with its reason.
+pub async fn settle(handle: &mut SourceHandle) -> Result<std::sync::Arc<FleetSnapshot>, CliError> {
+    let snapshot = match handle.wait_for(SETTLE_TIMEOUT, super::ls::settled).await {
         Some(snapshot) => snapshot,
         None => handle.snapshot(),
+    };
+    match &snapshot.stale {
+        Some(reason) if snapshot.services.is_empty() && !snapshot.loading => {
+            Err(CliError::new(exit::CONFIG, reason.clone()))
+        }
+        _ => Ok(snapshot),
     }
 }
 

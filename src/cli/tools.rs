@@ -56,7 +56,7 @@ pub async fn run(
     json: bool,
 ) -> Result<(), CliError> {
     let mut opened = source::open(global)?;
-    let snapshot = source::settle(&mut opened.handle).await;
+    let snapshot = source::settle(&mut opened.handle).await?;
     let service = global.url.as_ref().map_or(service, |_| "url");
     let endpoint = source::endpoint(&snapshot, service, task)?;
     let pool = Pool::default();

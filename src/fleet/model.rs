@@ -29,6 +29,8 @@ pub struct FleetSnapshot {
     pub api_errors: u64,
     /// Per-operation API counters, for sources that call remote APIs (`:stats`).
     pub api: Vec<ApiStat>,
+    /// True until the source has finished its first look at the fleet.
+    pub loading: bool,
 }
 
 /// Calls to one remote API operation since the source started.
@@ -53,6 +55,7 @@ impl FleetSnapshot {
             api_calls: 0,
             api_errors: 0,
             api: Vec::new(),
+            loading: false,
         }
     }
 

@@ -14,6 +14,7 @@ pub enum ViewKind {
     Tools,
     Call,
     History,
+    Stats,
     Help,
 }
 
@@ -27,6 +28,7 @@ impl ViewKind {
             ViewKind::Tools => "tools",
             ViewKind::Call => "call",
             ViewKind::History => "history",
+            ViewKind::Stats => "stats",
             ViewKind::Help => "help",
         }
     }

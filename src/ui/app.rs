@@ -250,6 +250,7 @@ impl App {
             ViewKind::Logs => Box::new(views::logs::LogsView::new(scope)),
             ViewKind::Tools => Box::new(views::tools::ToolsView::new(scope)),
             ViewKind::History => Box::new(views::history::HistoryView::new(scope)),
+            ViewKind::Stats => Box::new(views::stats::StatsView::new()),
             _ => return None,
         })
     }

@@ -17,10 +17,11 @@ pub const COMMANDS: &[(&str, &[&str], &str)] = &[
     ("logs", &["log"], "logs: logs [SERVICE] [TASK]"),
     ("tools", &["tool"], "tools of a service: tools [SERVICE]"),
     ("history", &["hist"], "past calls"),
+    ("stats", &["api"], "API calls and errors per operation"),
     (
         "ctx",
         &["context", "source"],
-        "switch source: ctx local|static",
+        "switch source: ctx local|static|aws",
     ),
     ("scale", &[], "scale SERVICE N"),
     ("deploy", &[], "force a new deployment: deploy SERVICE"),
@@ -71,11 +72,12 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
         "logs" => scoped(ViewKind::Logs),
         "tools" => scoped(ViewKind::Tools),
         "history" => Ok(Action::Open(ViewKind::History, Scope::fleet())),
+        "stats" => Ok(Action::Open(ViewKind::Stats, Scope::fleet())),
         "help" => Ok(Action::Help),
         "quit" => Ok(Action::Quit),
         "ctx" => match args.first() {
             Some(source) => Ok(Action::SwitchSource(source.to_string())),
-            None => Err("ctx needs a source: :ctx local or :ctx static".into()),
+            None => Err(format!("ctx needs a source: :ctx {}", SOURCES.join("|"))),
         },
         "scale" => {
             let (service, count) = match args.as_slice() {
@@ -99,8 +101,13 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
     }
 }
 
+/// Commands that take no service, so no service name is completed after them.
+const FLEET_WIDE: &[&str] = &["svc", "help", "quit", "history", "stats", "ctx"];
+/// What `:ctx` switches to.
+const SOURCES: &[&str] = &["local", "static", "aws"];
+
 /// Completions for what has been typed so far: command names for the first word, service
-/// names for the second.
+/// names (source names after `ctx`) for the second.
 pub fn complete(line: &str, services: &[String], read_only: bool) -> Vec<String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let typing_new_word = line.ends_with(' ') || line.is_empty();
@@ -115,13 +122,17 @@ pub fn complete(line: &str, services: &[String], read_only: bool) -> Vec<String>
                 .map(str::to_string)
                 .collect()
         }
-        ([command], true) | ([command, _], false)
-            if canonical(command)
-                .is_some_and(|c| c != "svc" && c != "help" && c != "quit" && c != "history") =>
-        {
+        ([command], true) | ([command, _], false) => {
             let prefix = if typing_new_word { "" } else { words[1] };
-            services
-                .iter()
+            let names: Vec<&str> = match canonical(command) {
+                Some("ctx") => SOURCES.to_vec(),
+                Some(c) if !FLEET_WIDE.contains(&c) => {
+                    services.iter().map(String::as_str).collect()
+                }
+                _ => Vec::new(),
+            };
+            names
+                .into_iter()
                 .filter(|s| s.starts_with(prefix))
                 .map(|s| format!("{command} {s}"))
                 .collect()
@@ -157,6 +168,26 @@ mod tests {
         assert_eq!(
             parse("hist", &here, false),
             Ok(Action::Open(ViewKind::History, Scope::fleet()))
+        );
+        assert_eq!(
+            parse("stats", &here, false),
+            Ok(Action::Open(ViewKind::Stats, Scope::fleet()))
+        );
+    }
+
+    #[test]
+    fn ctx_names_every_source() {
+        let here = Scope::fleet();
+        assert_eq!(
+            parse("ctx aws", &here, false),
+            Ok(Action::SwitchSource("aws".into()))
+        );
+        let error = parse("ctx", &here, false).unwrap_err();
+        assert_eq!(error, "ctx needs a source: :ctx local|static|aws");
+        let help = COMMANDS.iter().find(|c| c.0 == "ctx").unwrap().2;
+        assert!(
+            help.ends_with(&SOURCES.join("|")),
+            "the help names every source: {help}"
         );
     }
 
@@ -227,6 +258,8 @@ mod tests {
             vec!["logs mcpfleet-server"]
         );
         assert_eq!(complete("svc ", &services, false), Vec::<String>::new());
+        assert_eq!(complete("stats ", &services, false), Vec::<String>::new());
+        assert_eq!(complete("ctx a", &services, false), vec!["ctx aws"]);
         assert_eq!(complete("", &services, false).len(), COMMANDS.len());
     }
 }

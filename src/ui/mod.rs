@@ -47,6 +47,7 @@ fn state_changed(old: &crate::fleet::FleetSnapshot, new: &crate::fleet::FleetSna
             t.health,
             t.draining,
             load,
+            t.notes.clone(),
         )
     };
     let deployment_state = |d: &crate::fleet::Deployment| {
@@ -60,9 +61,12 @@ fn state_changed(old: &crate::fleet::FleetSnapshot, new: &crate::fleet::FleetSna
         )
     };
     old.stale != new.stale
+        || (old.api_calls, old.api_errors) != (new.api_calls, new.api_errors)
         || old.services.len() != new.services.len()
         || old.services.iter().zip(&new.services).any(|(a, b)| {
             a.name != b.name
+                || a.notes != b.notes
+                || a.traffic != b.traffic
                 || (a.desired, a.running, a.pending) != (b.desired, b.running, b.pending)
                 || a.events.len() != b.events.len()
                 || !a

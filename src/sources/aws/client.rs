@@ -163,7 +163,13 @@ pub async fn connect(settings: &AwsSettings) -> Result<Clients, AwsError> {
                 .build(),
         );
     if let Some(profile) = &settings.profile {
-        loader = loader.profile_name(profile);
+        // As with the AWS CLI, a named profile wins over credentials in the environment.
+        let credentials = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(profile)
+            .build();
+        loader = loader
+            .profile_name(profile)
+            .credentials_provider(credentials);
     }
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
@@ -228,14 +234,19 @@ async fn check_credentials(
             _ => Ok(()),
         },
         Err(error) => {
-            let chain = DisplayErrorContext(&error).to_string();
+            use aws_credential_types::provider::error::CredentialsError;
+            // "Not loaded" only says that no provider had any; the hint says more.
+            let chain = match &error {
+                CredentialsError::CredentialsNotLoaded(_) => String::new(),
+                other => format!(" ({})", DisplayErrorContext(other)),
+            };
             let hint = match profile {
                 Some(name) => format!(
-                    "AWS profile {name:?} gave no credentials ({chain}); check ~/.aws/config and \
+                    "AWS profile {name:?} gave no credentials{chain}; check ~/.aws/config and \
                      ~/.aws/credentials, or run `aws sso login --profile {name}`"
                 ),
                 None => format!(
-                    "no AWS credentials found ({chain}); set AWS_PROFILE or pass --profile, or \
+                    "no AWS credentials found{chain}; set AWS_PROFILE or pass --profile, or \
                      export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
                 ),
             };

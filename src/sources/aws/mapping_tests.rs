@@ -85,8 +85,18 @@ fn service(tags: Vec<Tag>, service_connect: bool) -> EcsService {
         );
     if service_connect {
         builder = builder
-            .deployments(deployment("ecs-svc/2", "PRIMARY", TD2, DeploymentRolloutState::InProgress))
-            .deployments(deployment("ecs-svc/1", "ACTIVE", TD1, DeploymentRolloutState::Completed));
+            .deployments(deployment(
+                "ecs-svc/2",
+                "PRIMARY",
+                TD2,
+                DeploymentRolloutState::InProgress,
+            ))
+            .deployments(deployment(
+                "ecs-svc/1",
+                "ACTIVE",
+                TD1,
+                DeploymentRolloutState::Completed,
+            ));
     }
     builder.build()
 }
@@ -94,8 +104,18 @@ fn service(tags: Vec<Tag>, service_connect: bool) -> EcsService {
 fn eni(ip: &str) -> Attachment {
     Attachment::builder()
         .r#type("ElasticNetworkInterface")
-        .details(KeyValuePair::builder().name("subnetId").value("subnet-1").build())
-        .details(KeyValuePair::builder().name("privateIPv4Address").value(ip).build())
+        .details(
+            KeyValuePair::builder()
+                .name("subnetId")
+                .value("subnet-1")
+                .build(),
+        )
+        .details(
+            KeyValuePair::builder()
+                .name("privateIPv4Address")
+                .value(ip)
+                .build(),
+        )
         .build()
 }
 
@@ -149,9 +169,18 @@ fn mcp_services_are_tagged_or_published_through_service_connect() {
 fn the_port_is_the_one_service_connect_names() {
     let svc = service(Vec::new(), true);
     let port = mcp_port(&definition(TD1, Some("mcp"), false), &svc).unwrap();
-    assert_eq!(port, McpPort { container: "server".into(), port: 8080 });
+    assert_eq!(
+        port,
+        McpPort {
+            container: "server".into(),
+            port: 8080
+        }
+    );
     let unnamed = definition(TD1, Some("admin"), false);
-    let extra = PortMapping::builder().name("other").container_port(9090).build();
+    let extra = PortMapping::builder()
+        .name("other")
+        .container_port(9090)
+        .build();
     let two_http = TaskDefinition::builder()
         .task_definition_arn(TD1)
         .container_definitions(
@@ -183,11 +212,20 @@ fn the_port_is_the_one_service_connect_names() {
 
 #[test]
 fn awsvpc_tasks_are_reached_at_their_eni_address_and_container_port() {
-    let port = McpPort { container: "server".into(), port: 8080 };
+    let port = McpPort {
+        container: "server".into(),
+        port: 8080,
+    };
     let fargate = task("aaa", TD2, Some("10.0.1.17"), None);
-    assert_eq!(task_address(&fargate, &port), Some(("10.0.1.17".into(), 8080)));
+    assert_eq!(
+        task_address(&fargate, &port),
+        Some(("10.0.1.17".into(), 8080))
+    );
     let bridged = task("bbb", TD2, Some("10.0.1.18"), Some(49153));
-    assert_eq!(task_address(&bridged, &port), Some(("127.0.0.1".into(), 49153)));
+    assert_eq!(
+        task_address(&bridged, &port),
+        Some(("127.0.0.1".into(), 49153))
+    );
     let provisioning = task("ccc", TD2, None, None);
     assert_eq!(task_address(&provisioning, &port), None);
 }
@@ -211,10 +249,16 @@ fn a_service_maps_with_its_tasks_deployments_and_events() {
     assert_eq!((mapped.desired, mapped.running), (2, 2));
     assert_eq!(mapped.primary().unwrap().revision, 2);
     assert_eq!(mapped.deployments[1].rollout_state, RolloutState::Completed);
-    assert_eq!(mapped.events[0].message, "(service echo) has reached a steady state.");
+    assert_eq!(
+        mapped.events[0].message,
+        "(service echo) has reached a steady state."
+    );
     let first = &mapped.tasks[0];
     assert_eq!(first.id, "aaaaaaaa1111");
-    assert_eq!(first.endpoint.as_ref().unwrap().url, "http://10.0.1.17:8080/mcp");
+    assert_eq!(
+        first.endpoint.as_ref().unwrap().url,
+        "http://10.0.1.17:8080/mcp"
+    );
     // No container health check: a running task counts as healthy, as ECS treats it.
     assert_eq!(first.health, Health::Healthy);
     assert_eq!(first.deployment_id, "ecs-svc/2");

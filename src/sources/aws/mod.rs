@@ -104,6 +104,7 @@ impl Source for AwsSource {
     fn start(self: Box<Self>) -> SourceHandle {
         let mut first = FleetSnapshot::empty(SourceKind::Aws, "aws (connecting)");
         first.stale = Some("connecting to AWS…".into());
+        first.loading = true;
         let (snapshots_tx, snapshots) = watch::channel(Arc::new(first));
         let (logs_tx, logs) = log_channel(LOG_CHANNEL);
         let (commands, command_rx) = mpsc::channel(8);
@@ -163,11 +164,7 @@ impl Worker {
         let http = scrape::client();
         let mut failures: u32 = 0;
         loop {
-            let limit = if fleet.fetched_at.is_none() {
-                self.settings.cold_budget
-            } else {
-                self.settings.cycle_budget
-            };
+            let limit = self.cycle_limit(&fleet);
             let budget = Budget::new(limit, clients.counters.clone());
             let calls = Calls {
                 clients: &clients,
@@ -235,6 +232,18 @@ impl Worker {
             },
         );
         let _ = self.snapshots.send(Arc::new(snapshot));
+    }
+
+    /// The calls this cycle may make: the cold budget first, then the steady one — unless the
+    /// fleet is so large that its picture alone costs more, in which case the cycle gets what
+    /// the picture costs and `next_delay` stretches the interval to keep the call rate.
+    fn cycle_limit(&self, fleet: &Fleet) -> u64 {
+        if fleet.fetched_at.is_none() {
+            return self.settings.cold_budget;
+        }
+        self.settings
+            .cycle_budget
+            .max(fleet.core_cost + 2 * u64::from(client::MAX_ATTEMPTS))
     }
 
     /// The steady interval, shorter during a rollout; after failures, exponential backoff with

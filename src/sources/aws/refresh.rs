@@ -71,6 +71,8 @@ pub struct Fleet {
     cloud_map_next: usize,
     pub cycles: u64,
     pub fetched_at: Option<SystemTime>,
+    /// API calls the last complete picture took: the floor of the next cycle's budget.
+    pub core_cost: u64,
 }
 
 impl Fleet {
@@ -177,6 +179,7 @@ impl Fleet {
                 .insert(task.task_arn().unwrap_or_default().to_string(), task);
         }
         self.fetched_at = Some(SystemTime::now());
+        self.core_cost = calls.budget.spent();
         Ok(())
     }
 

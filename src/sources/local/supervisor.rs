@@ -230,5 +230,6 @@ fn snapshot(services: &[ServiceState]) -> FleetSnapshot {
         api_calls: 0,
         api_errors: 0,
         api: Vec::new(),
+        loading: false,
     }
 }

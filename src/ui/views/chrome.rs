@@ -86,7 +86,8 @@ pub fn render_header(frame: &mut Frame, area: Rect, info: &HeaderInfo, theme: Th
     );
 }
 
-fn source_label(snapshot: &FleetSnapshot) -> String {
+/// "local fleet", "aws CLUSTER @ REGION", "static FILE".
+pub fn source_label(snapshot: &FleetSnapshot) -> String {
     match snapshot.source {
         crate::fleet::SourceKind::Local => "local fleet".to_string(),
         crate::fleet::SourceKind::Aws => format!("aws {}", snapshot.context),

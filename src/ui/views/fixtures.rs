@@ -1,5 +1,6 @@
 //! Fixed data for the views' snapshot tests: a fleet in the middle of a rollout, a broken
-//! third-party service, logs, probes and call history, all at fixed times.
+//! third-party service with notes, logs, probes, call history and the same fleet as the aws
+//! source would count its API calls, all at fixed times.
 
 use std::{
     collections::HashMap,
@@ -10,8 +11,8 @@ use serde_json::json;
 
 use crate::{
     fleet::{
-        Deployment, DeploymentStatus, Endpoint, FleetSnapshot, Health, LogLine, RolloutState,
-        Service, ServiceEvent, SourceKind, Task, TaskMetrics, TaskStatus,
+        ApiStat, Deployment, DeploymentStatus, Endpoint, FleetSnapshot, Health, LogLine,
+        RolloutState, Service, ServiceEvent, SourceKind, Task, TaskMetrics, TaskStatus,
     },
     mcp::{History, Probe, ToolInfo},
     ui::{log_buffer::LogBuffer, theme::Theme},
@@ -150,6 +151,7 @@ pub fn fleet() -> FleetSnapshot {
         120,
     );
     broken.metrics = None;
+    broken.notes = vec!["unreachable from here".into()];
     let everything = Service {
         name: "everything".into(),
         desired: 1,
@@ -168,7 +170,10 @@ pub fn fleet() -> FleetSnapshot {
             message: "(service everything) has reached a steady state.".into(),
         }],
         mcp_path: "/mcp".into(),
-        notes: Vec::new(),
+        notes: vec![
+            "log group /ecs/everything does not exist; no logs for this service".into(),
+            "Cloud Map instance 8e1f0c2a (10.0.1.5:8080) has no running task".into(),
+        ],
         traffic: None,
     };
     FleetSnapshot {
@@ -180,6 +185,43 @@ pub fn fleet() -> FleetSnapshot {
         api_calls: 0,
         api_errors: 0,
         api: Vec::new(),
+        loading: false,
+    }
+}
+
+/// The fleet as the aws source would show it mid-refresh: its API calls per operation, and the
+/// last refresh throttled, so the data is a minute old.
+pub fn aws_fleet() -> FleetSnapshot {
+    let stat = |operation: &str, calls, errors, last_error: Option<&str>| ApiStat {
+        operation: operation.into(),
+        calls,
+        errors,
+        last_error: last_error.map(str::to_string),
+    };
+    let api = vec![
+        stat("ecs:ListServices", 102, 0, None),
+        stat("ecs:DescribeServices", 412, 0, None),
+        stat("ecs:ListTasks", 408, 0, None),
+        stat("ecs:DescribeTasks", 415, 7, Some("HTTP 429")),
+        stat("ecs:DescribeTaskDefinition", 6, 0, None),
+        stat(
+            "servicediscovery:DiscoverInstances",
+            204,
+            1,
+            Some("no response"),
+        ),
+        stat("logs:FilterLogEvents", 1210, 3, Some("HTTP 400")),
+        stat("cloudwatch:GetMetricData", 134, 1, Some("HTTP 403")),
+    ];
+    FleetSnapshot {
+        source: SourceKind::Aws,
+        context: "mcpfleet-demo @ us-east-1".into(),
+        fetched_at: at(540),
+        stale: Some("ecs:DescribeTasks: ThrottlingException: Rate exceeded".into()),
+        api_calls: api.iter().map(|s| s.calls).sum(),
+        api_errors: api.iter().map(|s| s.errors).sum(),
+        api,
+        ..fleet()
     }
 }
 

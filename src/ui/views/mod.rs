@@ -20,6 +20,7 @@ mod logs_filter;
 mod logs_lines;
 pub mod rollout;
 pub mod services;
+pub mod stats;
 pub mod tasks;
 pub mod tools;
 mod tools_catalog;

@@ -1,5 +1,7 @@
 //! The services list, the console's home: per service its counts, health, rollout state,
-//! in-flight calls now and over time, call rate, error share, protocol and tool-list drift.
+//! in-flight calls now and over time, call rate, error share, protocol and tool-list drift, and
+//! a `!` after the name when the source has notes on it. Load comes from the tasks' own
+//! metrics; when no live task has any, from the service's Service Connect traffic.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::SystemTime;
@@ -14,7 +16,7 @@ use ratatui::{
 use super::{Context, View, matches_filter, move_selection};
 use crate::fleet::{Command, RevisionChange};
 use crate::{
-    fleet::{FleetSnapshot, RolloutState, Service},
+    fleet::{FleetSnapshot, RolloutState, Service, Traffic},
     ui::{
         action::{Action, Scope, ViewKind},
         keys::KeyId,
@@ -52,6 +54,34 @@ pub struct ServiceRow {
     pub errors: u64,
     pub protocol: String,
     pub drift: bool,
+    /// How many notes the source has on the service.
+    pub notes: usize,
+    /// Service Connect figures, standing in for the tasks' metrics when none has any.
+    pub traffic: Option<TrafficLoad>,
+}
+
+/// The newest minute of a service's Service Connect traffic, as the load columns show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrafficLoad {
+    pub calls_per_sec: Option<f64>,
+    /// 5xx responses as a percentage of requests; none without requests.
+    pub error_share: Option<f64>,
+    /// Active connections per minute, rounded, oldest first: the TREND.
+    pub connections: Vec<u64>,
+}
+
+pub fn traffic_load(traffic: &Traffic) -> TrafficLoad {
+    let requests = traffic.requests.last().copied();
+    let errors = traffic.errors_5xx.last().copied().unwrap_or(0.0);
+    TrafficLoad {
+        calls_per_sec: requests.map(|r| r / 60.0),
+        error_share: requests.filter(|&r| r > 0.0).map(|r| 100.0 * errors / r),
+        connections: traffic
+            .active_connections
+            .iter()
+            .map(|&c| c.max(0.0).round() as u64)
+            .collect(),
+    }
 }
 
 pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> ServiceRow {
@@ -74,6 +104,16 @@ pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> Se
     let hashes: HashSet<&str> = task_probes.iter().map(|p| p.tools_hash.as_str()).collect();
     let mut protocols: Vec<&str> = protocols.into_iter().collect();
     protocols.sort();
+    let measured = live.iter().any(|t| t.metrics.is_some());
+    let traffic = service
+        .traffic
+        .as_ref()
+        .filter(|_| !measured)
+        .map(traffic_load);
+    let in_flight = match &traffic {
+        Some(load) => load.connections.last().copied().unwrap_or(0),
+        None => in_flight,
+    };
     ServiceRow {
         name: service.name.clone(),
         counts: format!(
@@ -92,6 +132,8 @@ pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> Se
             protocols.join(",")
         },
         drift: hashes.len() > 1,
+        notes: service.notes.len(),
+        traffic,
     }
 }
 
@@ -273,28 +315,31 @@ impl View for ServicesView {
                 Some(RolloutState::InProgress) => theme.warn(),
                 _ => theme.ok(),
             };
-            let trend = self
-                .trends
-                .in_flight
-                .get(&r.name)
-                .map(|p| sparkline_text(p, 8))
-                .unwrap_or_default();
-            let rate = self
-                .trends
-                .rate
-                .get(&r.name)
-                .map(|r| format!("{r:.1}"))
-                .unwrap_or_else(|| "-".into());
-            let error_share = if r.calls == 0 {
-                "-".into()
-            } else {
-                format!("{:.1}", 100.0 * r.errors as f64 / r.calls as f64)
+            let one_decimal = |value: Option<f64>| value.map_or("-".into(), |v| format!("{v:.1}"));
+            let (trend, rate, error_share) = match &r.traffic {
+                Some(load) => (
+                    sparkline_text(&load.connections, 8),
+                    one_decimal(load.calls_per_sec),
+                    one_decimal(load.error_share),
+                ),
+                None => (
+                    self.trends
+                        .in_flight
+                        .get(&r.name)
+                        .map(|p| sparkline_text(p, 8))
+                        .unwrap_or_default(),
+                    one_decimal(self.trends.rate.get(&r.name).copied()),
+                    one_decimal((r.calls > 0).then(|| 100.0 * r.errors as f64 / r.calls as f64)),
+                ),
             };
-            let name = if r.drift && !wide {
+            let mut name = vec![if r.drift && !wide {
                 Span::styled(format!("{} ⚠", r.name), theme.error())
             } else {
                 Span::raw(r.name.clone())
-            };
+            }];
+            if r.notes > 0 {
+                name.push(Span::styled(" !", theme.warn()));
+            }
             let mut cells = vec![
                 Line::from(name),
                 Line::from(r.counts.clone()),
@@ -342,7 +387,10 @@ impl View for ServicesView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::views::fixtures::Fixture;
+    use crate::ui::views::{
+        fixtures::{Fixture, at},
+        snapshot_support::render,
+    };
 
     #[test]
     fn rows_sum_live_tasks_and_spot_drift() {
@@ -352,6 +400,8 @@ mod tests {
         assert_eq!(server.ready, 2, "draining and pending tasks are not ready");
         assert_eq!(server.protocol, "2026-07-28");
         assert!(!server.drift);
+        assert_eq!((server.notes, server.traffic), (0, None));
+        assert_eq!(row(&fixture.fleet.services[1], &fixture.probes).notes, 2);
         let mut probes = fixture.probes.clone();
         probes
             .get_mut("7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f")
@@ -361,11 +411,58 @@ mod tests {
     }
 
     #[test]
+    fn traffic_stands_in_when_no_live_task_has_metrics() {
+        let mut fixture = Fixture::new();
+        let traffic = Traffic {
+            active_connections: vec![1.0, 2.0, 4.4, 3.6],
+            requests: vec![60.0, 90.0, 120.0, 300.0],
+            errors_5xx: vec![0.0, 0.0, 1.0, 6.0],
+            response_ms: vec![12.0, 14.0, 13.0, 15.0],
+            fetched_at: at(590),
+        };
+        // The task of "everything" reports no metrics of its own.
+        fixture.fleet.services[1].traffic = Some(traffic.clone());
+        let everything = row(&fixture.fleet.services[1], &fixture.probes);
+        assert_eq!(
+            everything.in_flight, 4,
+            "the last minute's connections, rounded"
+        );
+        let load = TrafficLoad {
+            calls_per_sec: Some(5.0),
+            error_share: Some(2.0),
+            connections: vec![1, 2, 4, 4],
+        };
+        assert_eq!(everything.traffic, Some(load));
+        let text = render(&mut ServicesView::new(), &fixture.context(), 80, 24);
+        let line = text.lines().find(|l| l.starts_with("everything")).unwrap();
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            cells[cells.len() - 4..],
+            ["4", "▃▅██", "5.0", "2.0"],
+            "{line}"
+        );
+
+        let quiet = Traffic {
+            requests: vec![0.0],
+            ..traffic.clone()
+        };
+        assert_eq!(
+            traffic_load(&quiet).error_share,
+            None,
+            "no requests, no error share"
+        );
+        // Tasks that measure themselves win over the service's traffic.
+        fixture.fleet.services[0].traffic = Some(traffic);
+        let server = row(&fixture.fleet.services[0], &fixture.probes);
+        assert_eq!((server.traffic, server.in_flight), (None, 7));
+    }
+
+    #[test]
     fn keys_open_views_of_the_selected_service() {
         let fixture = Fixture::new();
         let ctx = fixture.context();
         let mut view = ServicesView::new();
-        crate::ui::views::snapshot_support::render(&mut view, &ctx, 80, 24);
+        render(&mut view, &ctx, 80, 24);
         assert_eq!(
             view.on_key(KeyId::Open, &ctx),
             Some(Action::Open(
@@ -379,7 +476,7 @@ mod tests {
             Some(Action::Open(ViewKind::Logs, Scope::service("everything")))
         );
         view.set_filter("mcp".into());
-        crate::ui::views::snapshot_support::render(&mut view, &ctx, 80, 24);
+        render(&mut view, &ctx, 80, 24);
         assert_eq!(
             view.on_key(KeyId::Tools, &ctx),
             Some(Action::Open(

@@ -1,6 +1,7 @@
 //! The tasks of one service: revision (old/new during a rollout), zone, address, status,
-//! health, in-flight calls now and over time, uptime; stopped tasks last, with their reason.
-//! Enter opens the task's logs, `o` its tools, `x` stops it (after confirmation).
+//! health, in-flight calls now and over time, uptime and the source's notes on each task;
+//! stopped tasks last, with their reason. The source's notes on the service stand above the
+//! table. Enter opens the task's logs, `o` its tools, `x` stops it (after confirmation).
 
 use std::collections::{HashMap, VecDeque};
 use std::{cmp::Reverse, time::SystemTime};
@@ -16,7 +17,7 @@ use crate::ui::action::{Action, Scope, ViewKind};
 use crate::ui::{keys::KeyId, widgets::sparkline_text};
 
 /// (header, widest it gets, shown only on wide terminals); columns shrink to their content
-/// and STOPPED REASON takes the rest.
+/// and NOTES (a stopped task's reason) takes the rest.
 pub const COLUMNS: &[(&str, u16, bool)] = &[
     ("TASK", 8, false),
     ("REV", 5, false),
@@ -27,14 +28,16 @@ pub const COLUMNS: &[(&str, u16, bool)] = &[
     ("IN-FLIGHT", 9, false),
     ("TREND", 8, true),
     ("UPTIME", 6, false),
-    ("STOPPED REASON", 0, false),
+    ("NOTES", 0, false),
 ];
 const TREND: usize = 7;
 const WIDE: u16 = 110;
 /// In-flight samples kept per task: as many as the TREND column shows.
 const TREND_POINTS: usize = 8;
-/// Lines under the table for the selected task spelled out (full id, URL, stop reason).
+/// Lines under the table for the selected task spelled out (full id, URL, stop reason, notes).
 const DETAIL_LINES: u16 = 3;
+/// Lines above the table for the service's notes; the last one counts those left out.
+const NOTE_LINES: usize = 2;
 
 /// One row of the table, computed from the service alone (a pure function, tested alone).
 #[derive(Debug, Clone, PartialEq)]
@@ -86,7 +89,10 @@ pub fn rows(service: &Service, now: SystemTime) -> Vec<TaskRow> {
             or_dash(in_flight.and_then(live)),
             String::new(),
             or_dash(task.started_at.and_then(|at| live(age(at, now)))),
-            task.stopped_reason.clone().unwrap_or_default(),
+            match stopped {
+                true => task.stopped_reason.clone().unwrap_or_default(),
+                false => task.notes.join("; "),
+            },
         ];
         let id = task.id.clone();
         TaskRow { id, stopped, cells }
@@ -106,6 +112,24 @@ pub fn detail(task: &Task, now: SystemTime) -> String {
     let url = task.endpoint.as_ref().map_or("no endpoint", |e| &e.url);
     let (id, deployment) = (&task.id, &task.deployment_id);
     format!("task {id} · {url} · deployment {deployment}")
+}
+
+/// The service's notes as lines of at most `width` characters, marked `!`: the first
+/// `NOTE_LINES` of them, the last line saying how many more there are.
+pub fn note_lines(notes: &[String], width: usize) -> Vec<String> {
+    let shown = notes.len().min(NOTE_LINES);
+    let more = notes.len() - shown;
+    let line = |(i, note): (usize, &String)| {
+        let last = i + 1 == shown && more > 0;
+        let tail = if last {
+            format!(" (+{more} more)")
+        } else {
+            String::new()
+        };
+        let room = width.saturating_sub(tail.chars().count());
+        format!("{}{tail}", clip(&format!("! {note}"), room))
+    };
+    notes[..shown].iter().enumerate().map(line).collect()
 }
 
 /// `text` cut to `width` characters, with an ellipsis when something was cut.
@@ -136,6 +160,8 @@ pub struct TasksView {
     visible: Vec<(String, bool)>,
     table: TableState,
     page: usize,
+    /// Lines of service notes drawn above the table.
+    above_table: u16,
 }
 
 impl TasksView {
@@ -189,9 +215,10 @@ impl View for TasksView {
     }
 
     fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
-        // Row 0 is the header.
-        let index = self.table.offset() + usize::from(row).checked_sub(1)?;
-        if index < self.visible.len() && usize::from(row) <= self.page {
+        // Below the service's notes comes the table's header, then the tasks.
+        let row = usize::from(row.checked_sub(self.above_table + 1)?);
+        let index = self.table.offset() + row;
+        if index < self.visible.len() && row < self.page {
             self.selected = index;
         }
         None
@@ -276,30 +303,43 @@ impl View for TasksView {
             let (row, dim) = (Row::new(cells), theme.dim());
             if r.stopped { row.style(dim) } else { row }
         });
-        let mut header: Vec<&str> = shown.iter().map(|&i| COLUMNS[i].0).collect();
-        if header[last].len() > widths[last] {
-            header[last] = "REASON";
-        }
+        let header: Vec<&str> = shown.iter().map(|&i| COLUMNS[i].0).collect();
         let constraints = widths.iter().map(|&w| Length(w as u16));
         let table = Table::new(table_rows, constraints)
             .header(Row::new(header).style(theme.header()))
             .row_highlight_style(theme.selected());
 
-        let height = (rows.len() as u16 + 1).min(area.height.saturating_sub(DETAIL_LINES + 1));
-        let layout = Layout::vertical([Length(height.max(2)), Length(1), Max(DETAIL_LINES)]);
-        let [table_area, _, detail_area] = layout.areas(area);
+        let notes = note_lines(&service.notes, usize::from(area.width));
+        self.above_table = notes.len() as u16;
+        let room = area
+            .height
+            .saturating_sub(self.above_table + 1 + DETAIL_LINES);
+        let height = (rows.len() as u16 + 1).min(room);
+        let (notes_height, table_height) = (Length(self.above_table), Length(height.max(2)));
+        let layout = Layout::vertical([notes_height, table_height, Length(1), Max(DETAIL_LINES)]);
+        let [notes_area, table_area, _, detail_area] = layout.areas(area);
+        let notes = notes.into_iter().map(|n| Line::styled(n, theme.warn()));
+        frame.render_widget(Paragraph::new(notes.collect::<Vec<_>>()), notes_area);
         self.page = usize::from(table_area.height.saturating_sub(1)).max(1);
         self.table
             .select((!rows.is_empty()).then_some(self.selected));
         frame.render_stateful_widget(table, table_area, &mut self.table);
 
         let selected = self.visible.get(self.selected);
-        let text = match selected.and_then(|(id, _)| service.task(id)) {
+        let selected = selected.and_then(|(id, _)| service.task(id));
+        let text = match selected {
             Some(task) => detail(task, ctx.now),
             None if service.tasks.is_empty() => "no tasks".into(),
             None => format!("no task matches /{}", self.filter),
         };
-        let detail = Paragraph::new(Span::styled(text, theme.dim())).wrap(Wrap { trim: true });
+        let mut lines = vec![Line::styled(text, theme.dim())];
+        if let Some(task) = selected.filter(|t| !t.notes.is_empty()) {
+            lines.push(Line::styled(
+                format!("! {}", task.notes.join("; ")),
+                theme.warn(),
+            ));
+        }
+        let detail = Paragraph::new(lines).wrap(Wrap { trim: true });
         frame.render_widget(detail, detail_area);
     }
 }
@@ -385,6 +425,45 @@ mod tests {
         let mut gone = TasksView::new(Scope::service("gone"));
         assert!(render(&mut gone, &ctx, 80, 24).starts_with("service gone is no longer"));
         assert_eq!(gone.on_key(KeyId::StopTask, &ctx), None);
+    }
+
+    #[test]
+    fn notes_of_the_service_and_its_tasks() {
+        let mut fixture = Fixture::new();
+        let everything = &mut fixture.fleet.services[1];
+        assert_eq!(rows(everything, now())[0].cells[9], "unreachable from here");
+        everything.tasks[0]
+            .notes
+            .push("not registered in Cloud Map".into());
+        let notes = &rows(everything, now())[0].cells[9];
+        assert_eq!(notes, "unreachable from here; not registered in Cloud Map");
+
+        let service_notes = &mut everything.notes;
+        service_notes.push("task definition everything:1 has no port named \"mcp\"".into());
+        let lines = note_lines(service_notes, 60);
+        assert_eq!(
+            lines,
+            [
+                "! log group /ecs/everything does not exist; no logs for thi…",
+                "! Cloud Map instance 8e1f0c2a (10.0.1.5:8080) has… (+1 more)",
+            ]
+        );
+        assert!(lines.iter().all(|l| l.chars().count() <= 60));
+        assert_eq!(note_lines(&[], 60), Vec::<String>::new());
+        // A click on the first task, below two lines of notes and the header.
+        let ctx = fixture.context();
+        let mut view = TasksView::new(Scope::service("everything"));
+        render(&mut view, &ctx, 80, 24);
+        view.selected = 5;
+        view.on_click(3, &ctx);
+        assert_eq!(view.selected, 0);
+    }
+
+    #[test]
+    fn snapshots_with_notes() {
+        let fixture = Fixture::new();
+        let mut view = TasksView::new(Scope::service("everything"));
+        crate::assert_view_snapshots!("tasks_notes", &mut view, &fixture.context());
     }
 
     #[test]
