@@ -170,6 +170,7 @@ pub fn snapshot(services: usize, tasks: usize, now: SystemTime) -> FleetSnapshot
         api_calls: 0,
         api_errors: 0,
         api: Vec::new(),
+        loading: false,
     }
 }
 

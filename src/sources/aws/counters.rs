@@ -120,9 +120,15 @@ impl Intercept for CountingInterceptor {
             None => context.output_or_error().is_some_and(|r| r.is_err()),
         };
         if failed {
-            let what = match status {
-                Some(code) => format!("HTTP {code}"),
-                None => "no response".to_string(),
+            // JSON protocols name the error in a header; the body may be any size.
+            let kind = context
+                .response()
+                .and_then(|r| r.headers().get("x-amzn-errortype"))
+                .map(|t| t.split(':').next().unwrap_or(t).to_string());
+            let what = match (status, kind) {
+                (Some(code), Some(kind)) => format!("HTTP {code} {kind}"),
+                (Some(code), None) => format!("HTTP {code}"),
+                (None, _) => "no response".to_string(),
             };
             self.0.record_error(operation(cfg), what);
         }

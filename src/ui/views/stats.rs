@@ -6,7 +6,7 @@ use ratatui::{
     Frame,
     layout::{Constraint, Layout, Rect},
     style::Style,
-    text::{Line, Span},
+    text::Line,
     widgets::{Paragraph, Row, Table, TableState, Wrap},
 };
 
@@ -39,7 +39,6 @@ const LAST_ERROR: usize = 4;
 /// One operation as the text of each `COLUMNS` entry (a pure function, tested alone).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatRow {
-    pub operation: String,
     pub errors: u64,
     pub cells: [String; 5],
 }
@@ -57,7 +56,6 @@ pub fn rows(api: &[ApiStat]) -> Vec<StatRow> {
     let mut stats: Vec<&ApiStat> = api.iter().collect();
     stats.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.operation.cmp(&b.operation)));
     let row = |stat: &ApiStat| StatRow {
-        operation: stat.operation.clone(),
         errors: stat.errors,
         cells: [
             stat.operation.clone(),
@@ -85,9 +83,10 @@ pub struct StatsView {
     scope: Scope,
     selected: usize,
     filter: String,
-    /// Operations drawn last, the table's scroll state, the rows above it and its page size.
+    /// How many operations were drawn last.
     visible: usize,
     table: TableState,
+    /// Lines drawn above the table's header.
     above_table: u16,
     page: usize,
 }
@@ -99,7 +98,7 @@ impl StatsView {
 
     fn render_table(&mut self, frame: &mut Frame, area: Rect, ctx: &Context, rows: &[StatRow]) {
         let theme = ctx.theme;
-        let longest = rows.iter().map(|r| r.operation.chars().count()).max();
+        let longest = rows.iter().map(|r| r.cells[0].chars().count()).max();
         let name_width = longest.unwrap_or(0).max(COLUMNS[0].0.len());
         let mut widths: Vec<usize> = COLUMNS.iter().map(|c| usize::from(c.1)).collect();
         widths[0] = name_width.min(widths[0]);
@@ -174,10 +173,13 @@ impl View for StatsView {
         let (theme, snapshot) = (ctx.theme, ctx.snapshot);
         if snapshot.api.is_empty() && snapshot.source != SourceKind::Aws {
             self.visible = 0;
+            let source = match snapshot.source {
+                SourceKind::Static => format!("static source ({})", snapshot.context),
+                _ => source_label(snapshot),
+            };
             let lines = vec![
                 Line::from(format!(
-                    "The {} makes no remote API calls, so there is nothing to count here.",
-                    source_label(snapshot)
+                    "The {source} makes no remote API calls, so there is nothing to count here."
                 )),
                 Line::styled(
                     "API calls are counted for the aws source (:ctx aws).",
@@ -284,6 +286,11 @@ mod tests {
             text.starts_with("The local fleet makes no remote API calls"),
             "{text}"
         );
+        let mut fixed = Fixture::new();
+        (fixed.fleet.source, fixed.fleet.context) = (SourceKind::Static, "servers.toml".into());
+        let text = render(&mut StatsView::new(), &fixed.context(), 80, 24);
+        let polite = "The static source (servers.toml) makes no remote API calls";
+        assert!(text.starts_with(polite), "{text}");
         let mut starting = fixture();
         (starting.fleet.api, starting.fleet.api_calls) = (Vec::new(), 0);
         let text = render(&mut StatsView::new(), &starting.context(), 80, 24);

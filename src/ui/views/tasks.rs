@@ -310,7 +310,8 @@ impl View for TasksView {
             .row_highlight_style(theme.selected());
 
         let notes = note_lines(&service.notes, usize::from(area.width));
-        self.above_table = notes.len() as u16;
+        // The notes, and a blank line between them and the table.
+        self.above_table = notes.len() as u16 + u16::from(!notes.is_empty());
         let room = area
             .height
             .saturating_sub(self.above_table + 1 + DETAIL_LINES);
@@ -318,6 +319,7 @@ impl View for TasksView {
         let (notes_height, table_height) = (Length(self.above_table), Length(height.max(2)));
         let layout = Layout::vertical([notes_height, table_height, Length(1), Max(DETAIL_LINES)]);
         let [notes_area, table_area, _, detail_area] = layout.areas(area);
+
         let notes = notes.into_iter().map(|n| Line::styled(n, theme.warn()));
         frame.render_widget(Paragraph::new(notes.collect::<Vec<_>>()), notes_area);
         self.page = usize::from(table_area.height.saturating_sub(1)).max(1);
@@ -345,134 +347,5 @@ impl View for TasksView {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ui::views::{
-        fixtures::{Fixture, at, now},
-        snapshot_support::render,
-    };
-
-    const SERVICE: &str = "mcpfleet-server";
-
-    #[test]
-    fn rows_mark_revisions_and_list_stopped_tasks_last() {
-        let mut fixture = Fixture::new();
-        let server = &mut fixture.fleet.services[0];
-        let mut crashed = server.tasks[4].clone();
-        crashed.id = "aaaaaaaa11112222".into();
-        (crashed.stopped_at, crashed.exit_code) = (Some(at(590)), Some(137));
-        crashed.stopped_reason = Some("Essential container in task exited".into());
-        server.tasks.insert(0, crashed.clone());
-        let all = rows(server, now());
-        let text: Vec<_> = all.iter().map(|r| r.cells.join(" ")).collect();
-        assert_eq!(
-            text,
-            [
-                "0f2ab1c9 2 new us-east-1a 127.0.0.1:41010 RUNNING HEALTHY 2  55s ",
-                "7a3e5c1b 2 new us-east-1b 127.0.0.1:41011 RUNNING HEALTHY 3  50s ",
-                "e4f6a8c0 2 new us-east-1a 127.0.0.1:41012 PENDING UNKNOWN 0  10s ",
-                "9c2d4e6f 1 old us-east-1a 127.0.0.1:41002 DRAINING HEALTHY 2  10m0s ",
-                "aaaaaaaa 1 old us-east-1b 127.0.0.1:41003 STOPPED - -  - Essential container in task exited",
-                "5b1e0c9a 1 old us-east-1b 127.0.0.1:41003 STOPPED - -  - Scaling activity initiated by (deployment ecs-svc/0000000000000000002)",
-            ]
-        );
-        assert_eq!(
-            detail(&crashed, now()),
-            "task aaaaaaaa11112222 stopped 10s ago, exit 137: Essential container in task exited"
-        );
-        // One deployment: nothing to be old or new against.
-        let settled = rows(&fixture.fleet.services[1], now())[0].cells[1..6].join(" ");
-        assert_eq!(settled, "1 us-east-1b 127.0.0.1:42001 RUNNING UNHEALTHY");
-        assert_eq!(stop_reason(None), "stopped from mcpfleet by operator");
-        assert_eq!(stop_reason(Some("ana")), "stopped from mcpfleet by ana");
-    }
-
-    #[test]
-    fn keys_act_on_the_selected_task() {
-        let fixture = Fixture::new();
-        let ctx = fixture.context();
-        let mut view = TasksView::new(Scope::service(SERVICE));
-        render(&mut view, &ctx, 80, 24);
-        let first = "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c";
-        use ViewKind::{Logs, Tools};
-        let open = |kind, id| Some(Action::Open(kind, Scope::task(SERVICE, id)));
-        assert_eq!(view.on_key(KeyId::Open, &ctx), open(Logs, first));
-        assert_eq!(view.on_key(KeyId::Tools, &ctx), open(Tools, first));
-        let reason = stop_reason(std::env::var("USER").ok().as_deref());
-        let (service, task_id) = (SERVICE.into(), first.into());
-        let stop = Action::Confirm(Command::StopTask {
-            service,
-            task_id,
-            reason,
-        });
-        assert_eq!(view.on_key(KeyId::StopTask, &ctx), Some(stop));
-
-        view.on_key(KeyId::Bottom, &ctx);
-        let stopped = Some(Action::Message("task 5b1e0c9a is already stopped".into()));
-        assert_eq!(view.on_key(KeyId::StopTask, &ctx), stopped);
-        // Row 0 is the header: a click on row 2 selects the second task.
-        view.on_click(2, &ctx);
-        // The selection stays on its task when the rows above it go.
-        let mut moved = Fixture::new();
-        moved.fleet.services[0].tasks.remove(0);
-        render(&mut view, &moved.context(), 80, 24);
-        let second = "7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f";
-        assert_eq!(view.on_key(KeyId::Open, &ctx), open(Logs, second));
-        view.set_filter("old".into());
-        render(&mut view, &ctx, 80, 24);
-        assert_eq!(view.visible.len(), 2);
-
-        let mut gone = TasksView::new(Scope::service("gone"));
-        assert!(render(&mut gone, &ctx, 80, 24).starts_with("service gone is no longer"));
-        assert_eq!(gone.on_key(KeyId::StopTask, &ctx), None);
-    }
-
-    #[test]
-    fn notes_of_the_service_and_its_tasks() {
-        let mut fixture = Fixture::new();
-        let everything = &mut fixture.fleet.services[1];
-        assert_eq!(rows(everything, now())[0].cells[9], "unreachable from here");
-        everything.tasks[0]
-            .notes
-            .push("not registered in Cloud Map".into());
-        let notes = &rows(everything, now())[0].cells[9];
-        assert_eq!(notes, "unreachable from here; not registered in Cloud Map");
-
-        let service_notes = &mut everything.notes;
-        service_notes.push("task definition everything:1 has no port named \"mcp\"".into());
-        let lines = note_lines(service_notes, 60);
-        assert_eq!(
-            lines,
-            [
-                "! log group /ecs/everything does not exist; no logs for thi…",
-                "! Cloud Map instance 8e1f0c2a (10.0.1.5:8080) has… (+1 more)",
-            ]
-        );
-        assert!(lines.iter().all(|l| l.chars().count() <= 60));
-        assert_eq!(note_lines(&[], 60), Vec::<String>::new());
-        // A click on the first task, below two lines of notes and the header.
-        let ctx = fixture.context();
-        let mut view = TasksView::new(Scope::service("everything"));
-        render(&mut view, &ctx, 80, 24);
-        view.selected = 5;
-        view.on_click(3, &ctx);
-        assert_eq!(view.selected, 0);
-    }
-
-    #[test]
-    fn snapshots_with_notes() {
-        let fixture = Fixture::new();
-        let mut view = TasksView::new(Scope::service("everything"));
-        crate::assert_view_snapshots!("tasks_notes", &mut view, &fixture.context());
-    }
-
-    #[test]
-    fn snapshots() {
-        let fixture = Fixture::new();
-        let mut view = TasksView::new(Scope::service(SERVICE));
-        // The stopped task is selected, so the detail line shows its full reason.
-        render(&mut view, &fixture.context(), 80, 24);
-        view.on_key(KeyId::Bottom, &fixture.context());
-        crate::assert_view_snapshots!("tasks", &mut view, &fixture.context());
-    }
-}
+#[path = "tasks_tests.rs"]
+mod tests;

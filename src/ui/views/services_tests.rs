@@ -1,0 +1,108 @@
+//! Tests of the services view: rows, drift, notes, Service Connect traffic, keys, snapshots.
+
+use super::*;
+use crate::ui::views::{
+    fixtures::{Fixture, at},
+    snapshot_support::render,
+};
+
+#[test]
+fn rows_sum_live_tasks_and_spot_drift() {
+    let fixture = Fixture::new();
+    let server = row(&fixture.fleet.services[0], &fixture.probes);
+    assert_eq!(server.counts, "3/3/1");
+    assert_eq!(server.ready, 2, "draining and pending tasks are not ready");
+    assert_eq!(server.protocol, "2026-07-28");
+    assert!(!server.drift);
+    assert_eq!((server.notes, server.traffic), (0, None));
+    assert_eq!(row(&fixture.fleet.services[1], &fixture.probes).notes, 2);
+    let mut probes = fixture.probes.clone();
+    probes
+        .get_mut("7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f")
+        .unwrap()
+        .tools_hash = "different".into();
+    assert!(row(&fixture.fleet.services[0], &probes).drift);
+}
+
+#[test]
+fn traffic_stands_in_when_no_live_task_has_metrics() {
+    let mut fixture = Fixture::new();
+    let traffic = Traffic {
+        active_connections: vec![1.0, 2.0, 4.4, 3.6],
+        requests: vec![60.0, 90.0, 120.0, 300.0],
+        errors_5xx: vec![0.0, 0.0, 1.0, 6.0],
+        response_ms: vec![12.0, 14.0, 13.0, 15.0],
+        fetched_at: at(590),
+    };
+    // The task of "everything" reports no metrics of its own.
+    fixture.fleet.services[1].traffic = Some(traffic.clone());
+    let everything = row(&fixture.fleet.services[1], &fixture.probes);
+    assert_eq!(
+        everything.in_flight, 4,
+        "the last minute's connections, rounded"
+    );
+    let load = TrafficLoad {
+        calls_per_sec: Some(5.0),
+        error_share: Some(2.0),
+        connections: vec![1, 2, 4, 4],
+    };
+    assert_eq!(everything.traffic, Some(load));
+    let text = render(&mut ServicesView::new(), &fixture.context(), 80, 24);
+    let line = text.lines().find(|l| l.starts_with("everything")).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        cells[cells.len() - 4..],
+        ["4", "▃▅██", "5.0", "2.0"],
+        "{line}"
+    );
+
+    let quiet = Traffic {
+        requests: vec![0.0],
+        ..traffic.clone()
+    };
+    assert_eq!(
+        traffic_load(&quiet).error_share,
+        None,
+        "no requests, no error share"
+    );
+    // Tasks that measure themselves win over the service's traffic.
+    fixture.fleet.services[0].traffic = Some(traffic);
+    let server = row(&fixture.fleet.services[0], &fixture.probes);
+    assert_eq!((server.traffic, server.in_flight), (None, 7));
+}
+
+#[test]
+fn keys_open_views_of_the_selected_service() {
+    let fixture = Fixture::new();
+    let ctx = fixture.context();
+    let mut view = ServicesView::new();
+    render(&mut view, &ctx, 80, 24);
+    assert_eq!(
+        view.on_key(KeyId::Open, &ctx),
+        Some(Action::Open(
+            ViewKind::Tasks,
+            Scope::service("mcpfleet-server")
+        ))
+    );
+    view.on_key(KeyId::Down, &ctx);
+    assert_eq!(
+        view.on_key(KeyId::Logs, &ctx),
+        Some(Action::Open(ViewKind::Logs, Scope::service("everything")))
+    );
+    view.set_filter("mcp".into());
+    render(&mut view, &ctx, 80, 24);
+    assert_eq!(
+        view.on_key(KeyId::Tools, &ctx),
+        Some(Action::Open(
+            ViewKind::Tools,
+            Scope::service("mcpfleet-server")
+        ))
+    );
+}
+
+#[test]
+fn snapshots() {
+    let fixture = Fixture::new();
+    let mut view = ServicesView::new();
+    crate::assert_view_snapshots!("services", &mut view, &fixture.context());
+}
