@@ -8,9 +8,11 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
-
-use super::{client::AwsError, ecs::Calls};
+use super::{
+    client::AwsError,
+    ecs::Calls,
+    live_tail::{self, LineKey, Tail},
+};
 use crate::fleet::{LogLine, LogSender};
 
 /// Re-read this much before the newest event seen: CloudWatch may ingest a line seconds after
@@ -20,7 +22,10 @@ const OVERLAP: Duration = Duration::from_secs(15);
 const BACKFILL: Duration = Duration::from_secs(5 * 60);
 const MAX_PAGES: usize = 5;
 /// FilterLogEvents takes at most this many stream names.
-const STREAM_NAMES_MAX: usize = 100;
+pub const STREAM_NAMES_MAX: usize = 100;
+/// A tail that ends sooner than this is not a live tail (the endpoint replayed and hung up):
+/// that group is polled from then on.
+const TAIL_AT_LEAST: Duration = Duration::from_secs(60);
 
 /// One log group and the task streams in it that belong to watched services.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,6 +55,8 @@ struct Cursor {
     delivered: HashMap<String, i64>,
     /// A read that had more pages than one cycle may take: its start and the next token.
     unfinished: Option<(i64, String)>,
+    /// Lines a live tail delivered, which the poll that takes over must not deliver again.
+    handed_over: HashMap<LineKey, u32>,
 }
 
 #[derive(Default)]
@@ -58,7 +65,7 @@ pub struct LogReader {
     /// Groups that do not exist; reported once per refresh as a note.
     missing: HashSet<String>,
     /// Groups served by a live tail; polling leaves them alone while it runs.
-    live: HashMap<String, tokio::task::JoinHandle<()>>,
+    live: HashMap<String, Tail>,
     /// Groups where StartLiveTail failed once: the endpoint does not offer it.
     no_live_tail: HashSet<String>,
 }
@@ -69,7 +76,7 @@ fn millis(at: SystemTime) -> i64 {
         .unwrap_or(0)
 }
 
-fn line(group: &Group, stream: &str, timestamp: i64, message: &str) -> LogLine {
+pub fn line(group: &Group, stream: &str, timestamp: i64, message: &str) -> LogLine {
     let (service, task) = group.streams.get(stream).cloned().unwrap_or_else(|| {
         (
             group.name.clone(),
@@ -93,25 +100,14 @@ impl LogReader {
         groups: &[Group],
         sender: &LogSender,
     ) -> Result<(), AwsError> {
-        self.live.retain(|_, task| !task.is_finished());
         let mut first_error = None;
         for group in groups {
-            if self.live.contains_key(&group.name) {
+            let tailing = self.live.get(&group.name).is_some_and(|t| !t.is_finished());
+            if tailing {
                 continue;
             }
-            if let Some(arn) = &group.arn
-                && !self.no_live_tail.contains(&group.name)
-            {
-                calls.spend()?;
-                match start_live_tail(calls, group, arn.clone(), sender.clone()).await {
-                    Ok(task) => {
-                        self.live.insert(group.name.clone(), task);
-                        continue;
-                    }
-                    Err(_) => {
-                        self.no_live_tail.insert(group.name.clone());
-                    }
-                }
+            if let Some(tail) = self.live.remove(&group.name) {
+                self.take_over(&group.name, tail);
             }
             match self.poll(calls, group, sender).await {
                 Ok(()) => {
@@ -119,16 +115,49 @@ impl LogReader {
                 }
                 Err(AwsError::Api { code, .. }) if code == "ResourceNotFoundException" => {
                     self.missing.insert(group.name.clone());
+                    continue;
                 }
                 Err(AwsError::Budget) => return Err(AwsError::Budget),
                 Err(error) => {
                     first_error.get_or_insert(error);
+                    continue;
+                }
+            }
+            // Caught up: from here a live tail can carry on, where the endpoint has one.
+            if let Some(arn) = &group.arn
+                && !self.no_live_tail.contains(&group.name)
+            {
+                match live_tail::start(calls, group, arn.clone(), sender.clone()).await {
+                    Ok(tail) => {
+                        self.live.insert(group.name.clone(), tail);
+                    }
+                    Err(AwsError::Budget) => return Err(AwsError::Budget),
+                    Err(_) => {
+                        self.no_live_tail.insert(group.name.clone());
+                    }
                 }
             }
         }
         match first_error {
             Some(error) => Err(error),
             None => Ok(()),
+        }
+    }
+
+    /// A tail ended: polling resumes where it got to, or where sampling began to drop lines.
+    fn take_over(&mut self, group: &str, tail: Tail) {
+        let lasted = tail.lasted();
+        let record = tail.finish();
+        if lasted < TAIL_AT_LEAST || record.sampled_from.is_some() {
+            self.no_live_tail.insert(group.to_string());
+        }
+        let cursor = self.cursors.entry(group.to_string()).or_default();
+        let resume = record.sampled_from.or(record.newest_ms);
+        if resume.is_some() {
+            cursor.newest_ms = resume;
+        }
+        for (key, count) in record.delivered {
+            *cursor.handed_over.entry(key).or_default() += count;
         }
     }
 
@@ -171,13 +200,20 @@ impl LogReader {
                 let (Some(id), Some(timestamp)) = (event.event_id(), event.timestamp()) else {
                     continue;
                 };
-                if cursor.delivered.insert(id.to_string(), timestamp).is_none() {
-                    fresh.push((
-                        timestamp,
-                        event.log_stream_name().unwrap_or_default().to_string(),
-                        event.message().unwrap_or_default().to_string(),
-                    ));
+                if cursor.delivered.insert(id.to_string(), timestamp).is_some() {
+                    continue;
                 }
+                let stream = event.log_stream_name().unwrap_or_default();
+                let message = event.message().unwrap_or_default();
+                if let Some(twin) = cursor
+                    .handed_over
+                    .get_mut(&live_tail::key(stream, timestamp, message))
+                    .filter(|count| **count > 0)
+                {
+                    *twin -= 1;
+                    continue;
+                }
+                fresh.push((timestamp, stream.to_string(), message.to_string()));
             }
             token = answer.next_token().map(str::to_string);
             if token.is_none() {
@@ -195,56 +231,11 @@ impl LogReader {
         if let Some(newest) = cursor.newest_ms {
             let keep_from = newest - 2 * OVERLAP.as_millis() as i64;
             cursor.delivered.retain(|_, at| *at >= keep_from);
+            cursor
+                .handed_over
+                .retain(|(_, at, _), count| *count > 0 && *at >= keep_from);
         }
         Ok(())
-    }
-}
-
-/// Opens a live tail of the group's task streams; the returned task delivers lines until the
-/// session ends (AWS closes them after three hours), after which polling takes over again.
-async fn start_live_tail(
-    calls: &Calls<'_>,
-    group: &Group,
-    arn: String,
-    sender: LogSender,
-) -> Result<tokio::task::JoinHandle<()>, AwsError> {
-    let names: Vec<String> = group
-        .streams
-        .keys()
-        .take(STREAM_NAMES_MAX)
-        .cloned()
-        .collect();
-    let mut output = calls
-        .clients
-        .logs
-        .start_live_tail()
-        .log_group_identifiers(arn)
-        .set_log_stream_names((!names.is_empty()).then_some(names))
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("logs:StartLiveTail", e))?;
-    let group = group.clone();
-    Ok(tokio::spawn(async move {
-        while let Ok(Some(event)) = output.response_stream.recv().await {
-            if let StartLiveTailResponseStream::SessionUpdate(update) = event {
-                for result in update.session_results() {
-                    sender.send(line(
-                        &group,
-                        result.log_stream_name().unwrap_or_default(),
-                        result.timestamp().unwrap_or_default(),
-                        result.message().unwrap_or_default(),
-                    ));
-                }
-            }
-        }
-    }))
-}
-
-impl Drop for LogReader {
-    fn drop(&mut self) {
-        for task in self.live.values() {
-            task.abort();
-        }
     }
 }
 

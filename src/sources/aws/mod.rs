@@ -16,6 +16,7 @@ mod cloudmap;
 mod cloudwatch;
 pub mod counters;
 mod ecs;
+mod live_tail;
 mod logs;
 pub mod mapping;
 mod refresh;

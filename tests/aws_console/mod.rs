@@ -1,0 +1,105 @@
+//! Test support for driving the console's AWS source against the emulator: fake credentials
+//! that never reach a real account, the settings the tests share, and waiting on snapshots.
+
+#![allow(dead_code)]
+
+use std::{process::Output, sync::Arc, time::Duration};
+
+use mcpfleet::{
+    fleet::{FleetSnapshot, Source, SourceHandle},
+    sources::aws::{AwsSettings, AwsSource},
+};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
+pub const REGION: &str = "us-east-1";
+
+/// Credentials and configuration for the SDK's standard chain: static fake keys, and no
+/// config or credentials files from the home directory.
+pub fn fake_aws_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", REGION),
+        ("AWS_CONFIG_FILE", "/nonexistent/mcpfleet-test/config"),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/mcpfleet-test/credentials",
+        ),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+}
+
+/// Puts the fake credentials in this test process's environment, for the in-process source.
+/// Call before any thread starts (first thing in a `#[test]`, before building a runtime):
+/// each test runs in its own process under nextest.
+pub fn use_fake_aws_env() {
+    for (key, value) in fake_aws_env() {
+        // SAFETY: no other thread exists yet; see above.
+        unsafe { std::env::set_var(key, value) };
+    }
+    unsafe { std::env::remove_var("AWS_PROFILE") };
+    unsafe { std::env::remove_var("AWS_ENDPOINT_URL") };
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+pub fn settings(endpoint: &str, cluster: &str) -> AwsSettings {
+    AwsSettings {
+        endpoint_url: Some(endpoint.to_string()),
+        region: Some(REGION.to_string()),
+        clusters: vec![cluster.to_string()],
+        interval_secs: 1,
+        ..AwsSettings::default()
+    }
+}
+
+pub fn start(settings: AwsSettings) -> SourceHandle {
+    Box::new(AwsSource::new(settings)).start()
+}
+
+/// Waits for a snapshot that satisfies `predicate`; panics with the last one after `limit`.
+pub async fn wait_for(
+    handle: &mut SourceHandle,
+    limit: Duration,
+    what: &str,
+    predicate: impl FnMut(&FleetSnapshot) -> bool,
+) -> Arc<FleetSnapshot> {
+    match handle.wait_for(limit, predicate).await {
+        Some(snapshot) => snapshot,
+        None => {
+            let last = handle.snapshot();
+            panic!(
+                "no snapshot with {what} within {limit:?}; last: {}",
+                serde_json::to_string_pretty(&*last).unwrap()
+            )
+        }
+    }
+}
+
+/// Runs the console binary with the fake credentials and `args`, with a time limit.
+pub async fn cli(args: &[&str]) -> Output {
+    let mut command = tokio::process::Command::new(BIN);
+    command
+        .args(args)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("MCPFLEET_CONFIG", "/dev/null")
+        .kill_on_drop(true);
+    for (key, value) in fake_aws_env() {
+        command.env(key, value);
+    }
+    match tokio::time::timeout(Duration::from_secs(60), command.output()).await {
+        Ok(output) => output.expect("the console binary runs"),
+        Err(_) => panic!("mcpfleet {args:?} did not finish within 60 s"),
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
