@@ -68,6 +68,9 @@ pub struct LogReader {
     live: HashMap<String, Tail>,
     /// Groups where StartLiveTail failed once: the endpoint does not offer it.
     no_live_tail: HashSet<String>,
+    /// Where the next read starts in the list of groups, so that a budget too small for all
+    /// of them serves each in turn.
+    next: usize,
 }
 
 fn millis(at: SystemTime) -> i64 {
@@ -101,7 +104,10 @@ impl LogReader {
         sender: &LogSender,
     ) -> Result<(), AwsError> {
         let mut first_error = None;
-        for group in groups {
+        let start = self.next % groups.len().max(1);
+        let in_turn = groups[start..].iter().chain(&groups[..start]);
+        for (done, group) in in_turn.enumerate() {
+            self.next = start + done;
             let tailing = self.live.get(&group.name).is_some_and(|t| !t.is_finished());
             if tailing {
                 continue;
@@ -138,6 +144,7 @@ impl LogReader {
                 }
             }
         }
+        self.next = 0;
         match first_error {
             Some(error) => Err(error),
             None => Ok(()),

@@ -161,7 +161,8 @@ impl Fleet {
                 }
             }
         }
-        self.describe_definitions(calls, &services, &running)
+        let fetched_definitions = self
+            .describe_definitions(calls, &services, &running)
             .await?;
         self.remember_completed(&services);
         self.services = services;
@@ -179,7 +180,8 @@ impl Fleet {
                 .insert(task.task_arn().unwrap_or_default().to_string(), task);
         }
         self.fetched_at = Some(SystemTime::now());
-        self.core_cost = calls.budget.spent();
+        // Task definitions are fetched once; the next cycles will not pay for them again.
+        self.core_cost = calls.budget.spent() - fetched_definitions;
         Ok(())
     }
 
@@ -188,7 +190,7 @@ impl Fleet {
         calls: &Calls<'_>,
         services: &BTreeMap<String, Watched>,
         tasks: &[ecs::Task],
-    ) -> Result<(), AwsError> {
+    ) -> Result<u64, AwsError> {
         let mut wanted: Vec<String> = tasks
             .iter()
             .filter_map(|t| t.task_definition_arn().map(str::to_string))
@@ -202,11 +204,12 @@ impl Fleet {
             .collect();
         wanted.sort();
         wanted.dedup();
+        let fetched = wanted.len() as u64;
         for arn in wanted {
             let definition = api::task_definition(calls, &arn).await?;
             self.definitions.insert(arn, definition);
         }
-        Ok(())
+        Ok(fetched)
     }
 
     fn remember_completed(&mut self, services: &BTreeMap<String, Watched>) {
@@ -246,14 +249,15 @@ impl Fleet {
         http: &reqwest::Client,
     ) -> Vec<AwsError> {
         let mut errors = Vec::new();
-        let groups = self.log_groups();
-        if let Err(error) = self.logs.read(calls, &groups, sender).await {
-            errors.push(error);
+        // One call covers every service's traffic; logs take a call per group, in turn.
+        match cloudwatch::traffic(calls, &self.traffic_targets()).await {
+            Ok(traffic) => self.traffic = traffic,
+            Err(error) => errors.push(error),
         }
         if !stop(&errors) {
-            match cloudwatch::traffic(calls, &self.traffic_targets()).await {
-                Ok(traffic) => self.traffic = traffic,
-                Err(error) => errors.push(error),
+            let groups = self.log_groups();
+            if let Err(error) = self.logs.read(calls, &groups, sender).await {
+                errors.push(error);
             }
         }
         if !stop(&errors)
