@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command. Installs what the tests need from the package registries into
 # git-ignored folders of this repository, then runs every test: the workspace's Rust tests,
-# the deploy-asset checks against moto, and the official MCP conformance suite.
+# the deploy-asset checks against moto, the AWS emulator's own checks, and the official MCP
+# conformance suite.
 # Idempotent: a second run reuses the installs. Any missing piece fails the run loudly.
 set -euo pipefail
 
@@ -60,6 +61,10 @@ fi
 
 step "Deploy assets: cfn-lint and moto"
 tests/aws_assets/run.sh
+
+step "AWS emulator self-checks (moto fidelity layer, fleet simulator, fault proxy)"
+cargo build --quiet -p mcpfleet-server
+tests/aws_emulator/run.sh "$repo/target/debug/mcpfleet-server"
 
 step "MCP conformance suite"
 cargo build --quiet -p mcpfleet-server

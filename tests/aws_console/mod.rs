@@ -84,6 +84,11 @@ pub async fn wait_for(
 
 /// Runs the console binary with the fake credentials and `args`, with a time limit.
 pub async fn cli(args: &[&str]) -> Output {
+    cli_without(args, &[]).await
+}
+
+/// `cli`, with the variables in `unset` left out of the environment.
+pub async fn cli_without(args: &[&str], unset: &[&str]) -> Output {
     let mut command = tokio::process::Command::new(BIN);
     command
         .args(args)
@@ -93,6 +98,9 @@ pub async fn cli(args: &[&str]) -> Output {
         .kill_on_drop(true);
     for (key, value) in fake_aws_env() {
         command.env(key, value);
+    }
+    for key in unset {
+        command.env_remove(key);
     }
     match tokio::time::timeout(Duration::from_secs(60), command.output()).await {
         Ok(output) => output.expect("the console binary runs"),

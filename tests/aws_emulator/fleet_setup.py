@@ -198,8 +198,10 @@ def _task_definition(spec: ServiceSpec, log_group: str, region: str) -> dict[str
             port = container["portMappings"][0]["containerPort"]
             variable["value"] = f"{spec.name},{spec.name}:{port}"
     if not spec.named_port:
+        # Neither a name nor an application protocol: nothing says which port serves MCP.
         for mapping in container["portMappings"]:
             mapping.pop("name", None)
+            mapping.pop("appProtocol", None)
     return definition
 
 
