@@ -211,3 +211,69 @@ fn redact(screen: &str) -> String {
     let screen = counters.replace_all(screen, "API [n] calls, [n] errors");
     age.replace_all(&screen, "refreshed [age] ").into_owned()
 }
+
+#[test]
+fn cloud_map_mismatches_are_marked() {
+    use_fake_aws_env();
+    runtime().block_on(async {
+        let emulator = Emulator::start().await;
+        let created = emulator.fleet(&fleet_spec()).await;
+        let mut handle = start(settings(&emulator.proxy_url, "mcp"));
+        let first = wait_for(&mut handle, Duration::from_secs(60), "the echo service", |s| {
+            s.service("echo-mcp").is_some_and(|svc| svc.ready_tasks().count() == 3)
+        })
+        .await;
+        let echo = first.service("echo-mcp").unwrap();
+        assert!(echo.notes.is_empty(), "{:?}", echo.notes);
+        assert!(echo.tasks.iter().all(|t| t.notes.is_empty()), "{:?}", echo.tasks);
+        let discover = first
+            .api
+            .iter()
+            .find(|a| a.operation == "servicediscovery:DiscoverInstances")
+            .expect("the cross-check asked Cloud Map");
+        assert_eq!(discover.errors, 0, "{discover:?}");
+
+        // A registration left behind by a dead task, and a running task that lost its own.
+        let cloudmap = aws_sdk_servicediscovery::Client::new(
+            &aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(&emulator.moto_url)
+                .load()
+                .await,
+        );
+        let services = cloudmap.list_services().send().await.unwrap();
+        let service_id = services
+            .services()
+            .iter()
+            .find(|s| s.name() == Some("echo-mcp"))
+            .and_then(|s| s.id())
+            .expect("the Service Connect service in Cloud Map")
+            .to_string();
+        cloudmap
+            .register_instance()
+            .service_id(&service_id)
+            .instance_id("ghost")
+            .attributes("AWS_INSTANCE_IPV4", "127.0.0.1")
+            .attributes("AWS_INSTANCE_PORT", "9")
+            .send()
+            .await
+            .unwrap();
+        let (lost, _) = &created_tasks(&created, "echo-mcp")[0];
+        cloudmap
+            .deregister_instance()
+            .service_id(&service_id)
+            .instance_id(lost)
+            .send()
+            .await
+            .unwrap();
+        let marked = wait_for(&mut handle, Duration::from_secs(60), "both marks", |s| {
+            s.service("echo-mcp").is_some_and(|svc| {
+                !svc.notes.is_empty()
+                    && svc.task(lost).is_some_and(|t| !t.notes.is_empty())
+            })
+        })
+        .await;
+        let echo = marked.service("echo-mcp").unwrap();
+        assert_eq!(echo.notes, ["Cloud Map instance ghost (127.0.0.1:9) has no running task"]);
+        assert_eq!(echo.task(lost).unwrap().notes, ["not registered in Cloud Map"]);
+    });
+}

@@ -54,7 +54,6 @@ READ_ONLY_ACTIONS = {
     "servicediscovery:DiscoverInstances",
     "logs:FilterLogEvents",
     "logs:StartLiveTail",
-    "logs:DescribeLogGroups",
     "cloudwatch:GetMetricData",
 }
 OPERATOR_ACTIONS = {"ecs:UpdateService", "ecs:StopTask"}
@@ -64,7 +63,6 @@ OPERATOR_ACTIONS = {"ecs:UpdateService", "ecs:StopTask"}
 NO_RESOURCE_TYPE = {
     "ecs:ListClusters",
     "ecs:DescribeTaskDefinition",
-    "logs:DescribeLogGroups",
     "cloudwatch:GetMetricData",
 }
 # Actions that are scoped by the ecs:cluster condition key instead of a Resource ARN
@@ -271,7 +269,6 @@ def test_policies_cover_the_deploy_assets_and_nothing_beside():
         ("ecs:DescribeTaskDefinition", "*", {}),
         ("servicediscovery:ListInstances", arn("servicediscovery", "service/srv-0123456789abcdef"), {}),
         ("servicediscovery:DiscoverInstances", arn("servicediscovery", "namespace/ns-0123456789abcdef"), {}),
-        ("logs:DescribeLogGroups", "*", {}),
         ("logs:FilterLogEvents", arn("logs", f"log-group:{log_group}"), {}),
         ("logs:StartLiveTail", arn("logs", f"log-group:{log_group}"), {}),
         ("logs:FilterLogEvents", arn("logs", f"log-group:{log_group}:*"), {}),

@@ -1,7 +1,54 @@
 //! The Cloud Map side of discovery: which instances are registered for a service's Service
-//! Connect (or service registry), to cross-check against the running tasks.
+//! Connect (or service registry), to cross-check against the running tasks. DiscoverInstances
+//! (the data plane, with the higher rate limit) when the namespace is known by name, else
+//! ListInstances by the Cloud Map service id.
+
+use std::collections::HashMap;
+
+use aws_sdk_servicediscovery::types::HealthStatusFilter;
 
 use super::{client::AwsError, ecs::Calls};
+
+/// DiscoverInstances answers at most this many instances (it has no paging).
+const DISCOVER_MAX: i32 = 1000;
+
+fn instance(id: Option<&str>, attributes: Option<&HashMap<String, String>>) -> Instance {
+    let attribute = |key: &str| attributes.and_then(|a| a.get(key)).cloned();
+    let address = match (attribute("AWS_INSTANCE_IPV4"), attribute("AWS_INSTANCE_PORT")) {
+        (Some(ip), Some(port)) => Some(format!("{ip}:{port}")),
+        (Some(ip), None) => Some(ip),
+        _ => None,
+    };
+    Instance {
+        id: id.unwrap_or_default().to_string(),
+        address,
+    }
+}
+
+/// Every registered instance of `service` in the namespace named `namespace`, healthy or not.
+pub async fn discover(
+    calls: &Calls<'_>,
+    namespace: &str,
+    service: &str,
+) -> Result<Vec<Instance>, AwsError> {
+    calls.spend()?;
+    let answer = calls
+        .clients
+        .cloudmap
+        .discover_instances()
+        .namespace_name(namespace)
+        .service_name(service)
+        .health_status(HealthStatusFilter::All)
+        .max_results(DISCOVER_MAX)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("servicediscovery:DiscoverInstances", e))?;
+    Ok(answer
+        .instances()
+        .iter()
+        .map(|i| instance(i.instance_id(), i.attributes()))
+        .collect())
+}
 
 /// One registered instance: the id (ECS uses the task id) and the address it advertises.
 #[derive(Debug, Clone, PartialEq)]

@@ -41,6 +41,20 @@ fn service_connect_port(service: &ecs::Service) -> Option<&str> {
         .next()
 }
 
+/// (namespace name, discovery name) of the service's Service Connect, when the namespace is
+/// given by name (an ARN would need another call to name it).
+pub fn discovery_names(service: &ecs::Service) -> Option<(String, String)> {
+    let config = service
+        .deployments()
+        .iter()
+        .filter_map(|d| d.service_connect_configuration())
+        .find(|c| c.enabled())?;
+    let namespace = config.namespace().filter(|n| !n.starts_with("arn:"))?;
+    let entry = config.services().first()?;
+    let name = entry.discovery_name().unwrap_or(entry.port_name());
+    Some((namespace.to_string(), name.to_string()))
+}
+
 /// The Cloud Map service ids behind the service's Service Connect (or service registry).
 pub fn discovery_service_ids(service: &ecs::Service) -> Vec<String> {
     let mut arns: Vec<&str> = service

@@ -410,10 +410,17 @@ impl Fleet {
             }
             let index = self.cloud_map_next % arns.len();
             let arn = &arns[index];
-            let ids = mapping::discovery_service_ids(&self.services[arn].service);
+            let service = &self.services[arn].service;
             let mut instances = Vec::new();
-            for id in ids {
-                instances.extend(cloudmap::instances(calls, &id).await?);
+            match mapping::discovery_names(service) {
+                Some((namespace, name)) => {
+                    instances = cloudmap::discover(calls, &namespace, &name).await?;
+                }
+                None => {
+                    for id in mapping::discovery_service_ids(service) {
+                        instances.extend(cloudmap::instances(calls, &id).await?);
+                    }
+                }
             }
             self.instances.insert(arn.clone(), instances);
             self.cloud_map_next = index + 1;
