@@ -55,8 +55,9 @@ pub struct GlobalArgs {
 /// Where the AWS source looks; each overrides the config file's `[aws]` section.
 #[derive(Args, Clone, Default)]
 pub struct AwsArgs {
-    /// AWS profile (default: AWS_PROFILE, else the default chain).
-    #[arg(long, global = true, help_heading = "AWS")]
+    /// AWS profile (default: AWS_PROFILE, else the default chain). Given before the
+    /// subcommand: `serve` has a `--profile` of its own.
+    #[arg(long, help_heading = "AWS")]
     pub profile: Option<String>,
     /// AWS region (default: AWS_REGION, else the profile's).
     #[arg(long, global = true, help_heading = "AWS")]
