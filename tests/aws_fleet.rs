@@ -7,7 +7,7 @@ mod aws_support;
 
 use std::time::{Duration, SystemTime};
 
-use aws_console::{cli, runtime, settings, start, text, use_fake_aws_env, wait_for};
+use aws_console::{cli, cli_env, runtime, settings, start, text, use_fake_aws_env, wait_for};
 use aws_support::Emulator;
 use mcpfleet::{
     fleet::{Health, TaskStatus},
@@ -107,6 +107,34 @@ async fn ls_lists_the_mcp_services_tasks_endpoints_and_health() {
     assert!(
         calls > 0 && calls <= 80,
         "cold discovery took {calls} calls"
+    );
+}
+
+#[tokio::test]
+async fn aws_endpoint_url_from_the_environment_is_honoured() {
+    let emulator = Emulator::start().await;
+    emulator.fleet(&fleet_spec()).await;
+    emulator.reset_stats().await;
+    let output = cli_env(
+        &["--source", "aws", "--cluster", "mcp", "ls", "--json"],
+        &[],
+        &[("AWS_ENDPOINT_URL", &emulator.proxy_url)],
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "ls failed: {}",
+        text(&output.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed["services"].as_array().unwrap().len(), 2, "{listed}");
+    let seen = emulator.proxy_stats().await["total_requests"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        seen,
+        listed["api_calls"].as_u64().unwrap(),
+        "every call went to the endpoint"
     );
 }
 
@@ -219,13 +247,23 @@ fn cloud_map_mismatches_are_marked() {
         let emulator = Emulator::start().await;
         let created = emulator.fleet(&fleet_spec()).await;
         let mut handle = start(settings(&emulator.proxy_url, "mcp"));
-        let first = wait_for(&mut handle, Duration::from_secs(60), "the echo service", |s| {
-            s.service("echo-mcp").is_some_and(|svc| svc.ready_tasks().count() == 3)
-        })
+        let first = wait_for(
+            &mut handle,
+            Duration::from_secs(60),
+            "the echo service",
+            |s| {
+                s.service("echo-mcp")
+                    .is_some_and(|svc| svc.ready_tasks().count() == 3)
+            },
+        )
         .await;
         let echo = first.service("echo-mcp").unwrap();
         assert!(echo.notes.is_empty(), "{:?}", echo.notes);
-        assert!(echo.tasks.iter().all(|t| t.notes.is_empty()), "{:?}", echo.tasks);
+        assert!(
+            echo.tasks.iter().all(|t| t.notes.is_empty()),
+            "{:?}",
+            echo.tasks
+        );
         let discover = first
             .api
             .iter()
@@ -267,13 +305,18 @@ fn cloud_map_mismatches_are_marked() {
             .unwrap();
         let marked = wait_for(&mut handle, Duration::from_secs(60), "both marks", |s| {
             s.service("echo-mcp").is_some_and(|svc| {
-                !svc.notes.is_empty()
-                    && svc.task(lost).is_some_and(|t| !t.notes.is_empty())
+                !svc.notes.is_empty() && svc.task(lost).is_some_and(|t| !t.notes.is_empty())
             })
         })
         .await;
         let echo = marked.service("echo-mcp").unwrap();
-        assert_eq!(echo.notes, ["Cloud Map instance ghost (127.0.0.1:9) has no running task"]);
-        assert_eq!(echo.task(lost).unwrap().notes, ["not registered in Cloud Map"]);
+        assert_eq!(
+            echo.notes,
+            ["Cloud Map instance ghost (127.0.0.1:9) has no running task"]
+        );
+        assert_eq!(
+            echo.task(lost).unwrap().notes,
+            ["not registered in Cloud Map"]
+        );
     });
 }

@@ -89,6 +89,11 @@ pub async fn cli(args: &[&str]) -> Output {
 
 /// `cli`, with the variables in `unset` left out of the environment.
 pub async fn cli_without(args: &[&str], unset: &[&str]) -> Output {
+    cli_env(args, unset, &[]).await
+}
+
+/// `cli`, with `unset` left out of the environment and `set` added to it.
+pub async fn cli_env(args: &[&str], unset: &[&str], set: &[(&str, &str)]) -> Output {
     let mut command = tokio::process::Command::new(BIN);
     command
         .args(args)
@@ -102,6 +107,7 @@ pub async fn cli_without(args: &[&str], unset: &[&str]) -> Output {
     for key in unset {
         command.env_remove(key);
     }
+    command.envs(set.iter().copied());
     match tokio::time::timeout(Duration::from_secs(60), command.output()).await {
         Ok(output) => output.expect("the console binary runs"),
         Err(_) => panic!("mcpfleet {args:?} did not finish within 60 s"),

@@ -131,8 +131,6 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub counters: Arc<ApiCounters>,
     pub region: String,
-    /// Set when the endpoint is not AWS's own (moto, LocalStack, a VPC endpoint).
-    pub endpoint_url: Option<String>,
 }
 
 /// A region name as AWS spells them (`us-east-1`, `us-gov-west-1`, `eu-central-2`).
@@ -190,6 +188,8 @@ pub async fn connect(settings: &AwsSettings) -> Result<Clients, AwsError> {
         )));
     }
     check_credentials(&config, settings.profile.as_deref()).await?;
+    // Set when the endpoint is not AWS's own (an emulator, a proxy): from the flag, the
+    // config file or AWS_ENDPOINT_URL.
     let endpoint_url = config.endpoint_url().map(str::to_string);
     let counters = Arc::new(ApiCounters::default());
     let counting = CountingInterceptor(counters.clone());
@@ -210,7 +210,6 @@ pub async fn connect(settings: &AwsSettings) -> Result<Clients, AwsError> {
         cloudwatch: client!(aws_sdk_cloudwatch),
         counters,
         region,
-        endpoint_url,
     })
 }
 

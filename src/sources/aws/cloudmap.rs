@@ -14,7 +14,10 @@ const DISCOVER_MAX: i32 = 1000;
 
 fn instance(id: Option<&str>, attributes: Option<&HashMap<String, String>>) -> Instance {
     let attribute = |key: &str| attributes.and_then(|a| a.get(key)).cloned();
-    let address = match (attribute("AWS_INSTANCE_IPV4"), attribute("AWS_INSTANCE_PORT")) {
+    let address = match (
+        attribute("AWS_INSTANCE_IPV4"),
+        attribute("AWS_INSTANCE_PORT"),
+    ) {
         (Some(ip), Some(port)) => Some(format!("{ip}:{port}")),
         (Some(ip), None) => Some(ip),
         _ => None,

@@ -7,7 +7,7 @@
 //! - `client`: SDK configuration, errors in words, the host-prefix fix for custom endpoints
 //! - `counters`: API attempts per operation and the per-cycle budget
 //! - `ecs`, `cloudmap`, `logs`, `cloudwatch`: one API family each; `scrape`: task /metrics
-//! - `refresh`: one cycle; `mapping`: ECS shapes → fleet model; `snapshot`: the assembly
+//! - `refresh`: a cycle's core, `extras`: the rest; `mapping`: ECS shapes → fleet model; `snapshot`: the assembly
 //! - `actions`: scale, force deploy, rollback, stop task
 
 mod actions;
@@ -16,6 +16,7 @@ mod cloudmap;
 mod cloudwatch;
 pub mod counters;
 mod ecs;
+mod extras;
 mod live_tail;
 mod logs;
 pub mod mapping;
