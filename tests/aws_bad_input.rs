@@ -29,26 +29,47 @@ async fn unknown_cluster_profile_and_region_are_named() {
         .await;
     let endpoint = emulator.proxy_url.as_str();
     let cases: [(&[&str], &[&str], &str); 3] = [
-        (&["--cluster", "nope"], &[], "no active ECS cluster named nope in us-east-1"),
+        (
+            &["--cluster", "nope"],
+            &[],
+            "no active ECS cluster named nope in us-east-1",
+        ),
         (
             &["--profile", "nope"],
             &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
             "AWS profile \"nope\" gave no credentials",
         ),
-        (&["--region", "moon-base"], &[], "\"moon-base\" is not an AWS region name"),
+        (
+            &["--region", "moon-base"],
+            &[],
+            "\"moon-base\" is not an AWS region name",
+        ),
     ];
     for (extra, unset, expected) in cases {
         let mut args = vec!["--source", "aws", "--endpoint-url", endpoint];
         args.extend_from_slice(extra);
         args.push("ls");
         let output = cli_without(&args, unset).await;
-        assert_eq!(output.status.code(), Some(i32::from(exit::CONFIG)), "{args:?}");
+        assert_eq!(
+            output.status.code(),
+            Some(i32::from(exit::CONFIG)),
+            "{args:?}"
+        );
         let said = text(&output.stderr);
         assert!(said.contains(expected), "{args:?}: {said}");
         assert_eq!(said.lines().count(), 1, "one message, not a trace: {said}");
     }
     // The good cluster next to them still works.
-    let output = cli(&["--source", "aws", "--endpoint-url", endpoint, "--cluster", "mcp", "ls"]).await;
+    let output = cli(&[
+        "--source",
+        "aws",
+        "--endpoint-url",
+        endpoint,
+        "--cluster",
+        "mcp",
+        "ls",
+    ])
+    .await;
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
 
@@ -110,9 +131,16 @@ fn render(app: &mut App) -> String {
     use ratatui::{Terminal, backend::TestBackend};
     let (width, height) = (160, 30);
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| app.render(frame, SystemTime::now())).unwrap();
+    terminal
+        .draw(|frame| app.render(frame, SystemTime::now()))
+        .unwrap();
     let buffer = terminal.backend().buffer();
     (0..height)
-        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>() + "\n")
+        .map(|y| {
+            (0..width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
         .collect()
 }

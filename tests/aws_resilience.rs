@@ -34,7 +34,10 @@ async fn watch(handle: &mut SourceHandle, span: Duration) -> Vec<(SystemTime, Ar
     let mut seen = Vec::new();
     let end = tokio::time::Instant::now() + span;
     while let Ok(Ok(())) = tokio::time::timeout_at(end, handle.snapshots.changed()).await {
-        seen.push((SystemTime::now(), handle.snapshots.borrow_and_update().clone()));
+        seen.push((
+            SystemTime::now(),
+            handle.snapshots.borrow_and_update().clone(),
+        ));
     }
     seen
 }
@@ -58,16 +61,26 @@ fn throttling_keeps_the_last_picture_backs_off_and_recovers() {
         emulator.faults(&json!({"throttle": 0.3, "seed": 7})).await;
         let seen = watch(&mut handle, Duration::from_secs(25)).await;
         let stale: Vec<_> = seen.iter().filter(|(_, s)| s.stale.is_some()).collect();
-        assert!(!stale.is_empty(), "30 % throttling never made a refresh fail");
+        assert!(
+            !stale.is_empty(),
+            "30 % throttling never made a refresh fail"
+        );
         for (at, snapshot) in &stale {
             let reason = snapshot.stale.as_deref().unwrap();
             assert!(reason.contains("Throttling"), "{reason}");
             assert!(complete(snapshot), "a failed refresh lost the last picture");
-            assert!(snapshot.fetched_at < *at, "stale data must carry its older fetch time");
+            assert!(
+                snapshot.fetched_at < *at,
+                "stale data must carry its older fetch time"
+            );
         }
         let mut calls = seen[0].1.api_calls;
         for (_, snapshot) in &seen[1..] {
-            assert!(snapshot.api_calls - calls <= 30, "a refresh spent {} calls", snapshot.api_calls - calls);
+            assert!(
+                snapshot.api_calls - calls <= 30,
+                "a refresh spent {} calls",
+                snapshot.api_calls - calls
+            );
             calls = snapshot.api_calls;
         }
         // What a person sees: the stale mark and the age of the data.
@@ -75,7 +88,10 @@ fn throttling_keeps_the_last_picture_backs_off_and_recovers() {
         let later = *at + Duration::from_secs(20);
         let mut app = App::for_snapshot(snapshot.clone(), 100, Theme::plain());
         let screen = render(&mut app, later);
-        assert!(screen.contains("STALE: ") && screen.contains("Throttling"), "{screen}");
+        assert!(
+            screen.contains("STALE: ") && screen.contains("Throttling"),
+            "{screen}"
+        );
         assert!(screen.contains("s ago"), "{screen}");
 
         emulator.faults(&json!({})).await;
@@ -89,12 +105,20 @@ fn throttling_keeps_the_last_picture_backs_off_and_recovers() {
         emulator.reset_stats().await;
         emulator.faults(&json!({"throttle": 1.0})).await;
         tokio::time::sleep(Duration::from_secs(12)).await;
-        let refused = emulator.proxy_stats().await["total_requests"].as_u64().unwrap();
-        assert!(refused <= 12, "{refused} requests in 12 s of full throttling: no backoff");
+        let refused = emulator.proxy_stats().await["total_requests"]
+            .as_u64()
+            .unwrap();
+        assert!(
+            refused <= 12,
+            "{refused} requests in 12 s of full throttling: no backoff"
+        );
         emulator.faults(&json!({})).await;
-        wait_for(&mut handle, Duration::from_secs(150), "recovery after full throttling", |s| {
-            s.stale.is_none() && complete(s)
-        })
+        wait_for(
+            &mut handle,
+            Duration::from_secs(150),
+            "recovery after full throttling",
+            |s| s.stale.is_none() && complete(s),
+        )
         .await;
     });
 }
@@ -112,16 +136,25 @@ fn expired_credentials_give_one_clear_message() {
         let mut handle = start(settings(&emulator.proxy_url, "mcp"));
         wait_for(&mut handle, Duration::from_secs(60), "the fleet", complete).await;
         emulator.faults(&json!({"expired": 1.0})).await;
-        let expired = wait_for(&mut handle, Duration::from_secs(30), "the expiry message", |s| {
-            s.stale.is_some()
-        })
+        let expired = wait_for(
+            &mut handle,
+            Duration::from_secs(30),
+            "the expiry message",
+            |s| s.stale.is_some(),
+        )
         .await;
         let message = expired.stale.as_deref().unwrap();
-        assert!(message.starts_with("AWS credentials have expired"), "{message}");
+        assert!(
+            message.starts_with("AWS credentials have expired"),
+            "{message}"
+        );
         assert!(message.contains("aws sso login"), "{message}");
         assert!(complete(&expired), "the last picture stays");
         emulator.faults(&json!({})).await;
-        wait_for(&mut handle, Duration::from_secs(120), "recovery", |s| s.stale.is_none()).await;
+        wait_for(&mut handle, Duration::from_secs(120), "recovery", |s| {
+            s.stale.is_none()
+        })
+        .await;
     });
 }
 
@@ -131,6 +164,11 @@ fn render(app: &mut App, now: SystemTime) -> String {
     terminal.draw(|frame| app.render(frame, now)).unwrap();
     let buffer = terminal.backend().buffer();
     (0..12)
-        .map(|y| (0..200).map(|x| buffer[(x, y)].symbol()).collect::<String>() + "\n")
+        .map(|y| {
+            (0..200)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
         .collect()
 }

@@ -157,6 +157,7 @@ fn service(index: usize, tasks: usize, now: SystemTime) -> Service {
         mcp_path: "/mcp".into(),
         notes: Vec::new(),
         traffic: None,
+        policy: None,
     }
 }
 

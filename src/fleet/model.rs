@@ -81,6 +81,19 @@ pub struct Service {
     pub notes: Vec<String>,
     /// Service-level traffic from outside the tasks (CloudWatch Service Connect metrics).
     pub traffic: Option<Traffic>,
+    /// How deployments replace tasks, when the source knows.
+    pub policy: Option<DeploymentPolicy>,
+}
+
+/// ECS's deploymentConfiguration: the task count bounds during a rollout and the circuit
+/// breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeploymentPolicy {
+    pub min_healthy_percent: u32,
+    pub max_percent: u32,
+    pub circuit_breaker: bool,
+    /// The breaker rolls back to the last completed deployment when it trips.
+    pub rollback: bool,
 }
 
 /// Service Connect traffic per minute, oldest first, as CloudWatch reports it.

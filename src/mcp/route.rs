@@ -152,6 +152,7 @@ pub(crate) mod tests {
             mcp_path: "/mcp".into(),
             notes: Vec::new(),
             traffic: None,
+            policy: None,
         });
         fleet
     }

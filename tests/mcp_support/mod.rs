@@ -67,6 +67,7 @@ pub fn fleet_of(tasks: Vec<Task>) -> FleetSnapshot {
         mcp_path: "/mcp".into(),
         notes: Vec::new(),
         traffic: None,
+        policy: None,
     });
     fleet
 }

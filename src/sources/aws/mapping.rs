@@ -7,8 +7,8 @@ use std::{collections::HashMap, time::SystemTime};
 use aws_sdk_ecs::types as ecs;
 
 use crate::fleet::{
-    Deployment, DeploymentStatus, Endpoint, Health, RolloutState, Service, ServiceEvent, Task,
-    TaskStatus,
+    Deployment, DeploymentPolicy, DeploymentStatus, Endpoint, Health, RolloutState, Service,
+    ServiceEvent, Task, TaskStatus,
 };
 
 /// The tag that marks an MCP service; its value is the MCP path.
@@ -282,7 +282,21 @@ pub fn service(input: ServiceInput<'_>) -> Service {
         mcp_path: path,
         notes,
         traffic: None,
+        policy: policy(service),
     }
+}
+
+fn policy(service: &ecs::Service) -> Option<DeploymentPolicy> {
+    let config = service.deployment_configuration()?;
+    let breaker = config.deployment_circuit_breaker();
+    let percent =
+        |n: Option<i32>, default: u32| n.and_then(|n| u32::try_from(n).ok()).unwrap_or(default);
+    Some(DeploymentPolicy {
+        min_healthy_percent: percent(config.minimum_healthy_percent(), 100),
+        max_percent: percent(config.maximum_percent(), 200),
+        circuit_breaker: breaker.is_some_and(|b| b.enable()),
+        rollback: breaker.is_some_and(|b| b.enable() && b.rollback()),
+    })
 }
 
 fn deployment(d: &ecs::Deployment) -> Deployment {

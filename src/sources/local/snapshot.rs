@@ -3,7 +3,7 @@
 //! ones. Read-only over the state.
 
 use super::service::{ServiceState, TaskState};
-use crate::fleet::{Deployment, DeploymentStatus, Service, Task, TaskStatus};
+use crate::fleet::{Deployment, DeploymentPolicy, DeploymentStatus, Service, Task, TaskStatus};
 
 impl TaskState {
     pub fn to_model(&self) -> Task {
@@ -80,6 +80,13 @@ impl ServiceState {
             mcp_path: self.spec.mcp_path.clone(),
             notes: Vec::new(),
             traffic: None,
+            // What the scheduler in `rollout.rs` does.
+            policy: Some(DeploymentPolicy {
+                min_healthy_percent: 100,
+                max_percent: 200,
+                circuit_breaker: true,
+                rollback: true,
+            }),
         }
     }
 }

@@ -94,6 +94,7 @@ fn service_for(server: &StaticServer, health: Health) -> Service {
         mcp_path: path,
         notes: Vec::new(),
         traffic: None,
+        policy: None,
     }
 }
 

@@ -141,6 +141,7 @@ pub fn fleet() -> FleetSnapshot {
         mcp_path: "/mcp".into(),
         notes: Vec::new(),
         traffic: None,
+        policy: None,
     };
     let mut broken = task(
         "c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6",
@@ -175,6 +176,7 @@ pub fn fleet() -> FleetSnapshot {
             "Cloud Map instance 8e1f0c2a (10.0.1.5:8080) has no running task".into(),
         ],
         traffic: None,
+        policy: None,
     };
     FleetSnapshot {
         source: SourceKind::Local,

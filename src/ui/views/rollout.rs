@@ -10,7 +10,9 @@ use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 use ratatui::{Frame, style::Style};
 
 use super::{Context, View, chrome::age, matches_filter, move_selection, tasks::clip};
-use crate::fleet::{Command, Deployment, DeploymentStatus, RevisionChange, RolloutState};
+use crate::fleet::{
+    Command, Deployment, DeploymentPolicy, DeploymentStatus, RevisionChange, RolloutState,
+};
 use crate::fleet::{Service, ServiceEvent};
 use crate::ui::action::{Action, Scope, ViewKind};
 use crate::ui::{keys::KeyId, theme::Theme, views::services::rollout_label};
@@ -89,6 +91,19 @@ pub fn summary(service: &Service) -> Option<(String, RolloutState)> {
         }
     };
     Some((text, primary.rollout_state))
+}
+
+/// The service's deployment bounds and circuit breaker, in one phrase.
+pub fn policy_text(policy: &DeploymentPolicy) -> String {
+    let breaker = match (policy.circuit_breaker, policy.rollback) {
+        (true, true) => "circuit breaker on, rolls back",
+        (true, false) => "circuit breaker on, no rollback",
+        (false, _) => "circuit breaker off",
+    };
+    format!(
+        "min {} % / max {} % · {breaker}",
+        policy.min_healthy_percent, policy.max_percent
+    )
 }
 
 /// ECS starts every event with "(service NAME)"; in a view of that service it says nothing.
@@ -249,12 +264,18 @@ impl View for RolloutView {
             Some((text, state)) => (text, state_style(state, theme)),
             None => ("no deployments".to_string(), theme.dim()),
         };
+        let policy = service
+            .policy
+            .as_ref()
+            .map(|p| format!(" · {}", policy_text(p)))
+            .unwrap_or_default();
         let table_height = (service.deployments.len() as u16 + 1).min(area.height / 3);
-        let summary_height = if text.chars().count() > usize::from(area.width) {
-            2
-        } else {
-            1
-        };
+        let summary_height =
+            if text.chars().count() + policy.chars().count() > usize::from(area.width) {
+                2
+            } else {
+                1
+            };
         let [table_area, summary_area, _, events_area] = Layout::vertical([
             Constraint::Length(table_height.max(1)),
             Constraint::Length(summary_height),
@@ -263,7 +284,11 @@ impl View for RolloutView {
         ])
         .areas(area);
         frame.render_widget(table, table_area);
-        let summary = Paragraph::new(Span::styled(text, style)).wrap(Wrap { trim: true });
+        let summary = Line::from(vec![
+            Span::styled(text, style),
+            Span::styled(policy, theme.dim()),
+        ]);
+        let summary = Paragraph::new(summary).wrap(Wrap { trim: true });
         frame.render_widget(summary, summary_area);
         self.render_events(frame, events_area, ctx, service);
     }
@@ -272,6 +297,25 @@ impl View for RolloutView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_phrases() {
+        let mut policy = DeploymentPolicy {
+            min_healthy_percent: 100,
+            max_percent: 200,
+            circuit_breaker: true,
+            rollback: true,
+        };
+        assert_eq!(
+            policy_text(&policy),
+            "min 100 % / max 200 % · circuit breaker on, rolls back"
+        );
+        policy.circuit_breaker = false;
+        assert_eq!(
+            policy_text(&policy),
+            "min 100 % / max 200 % · circuit breaker off"
+        );
+    }
     use crate::ui::views::{
         fixtures::{Fixture, now},
         snapshot_support::render,
