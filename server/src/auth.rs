@@ -10,9 +10,8 @@ use std::{
 
 use axum::{
     Json,
-    extract::{Request, State},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
@@ -185,33 +184,31 @@ pub struct AuthState {
     pub config: ServerConfig,
 }
 
-pub async fn require_auth(
-    State(state): State<Arc<AuthState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match state.authenticator.check(request.headers()).await {
-        Ok(()) => next.run(request).await,
-        Err(error) => {
-            let mut challenge = format!(
-                "Bearer resource_metadata=\"{}\"",
-                metadata_url(&state.config, request.headers())
-            );
-            if error != AuthError::Missing {
-                challenge.push_str(", error=\"invalid_token\"");
-            }
-            let mut response = (
-                StatusCode::UNAUTHORIZED,
-                Json(json!({ "error": error.to_string() })),
-            )
-                .into_response();
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, value);
-            }
-            response
+impl AuthState {
+    /// `Err` with the 401 answer (and its `WWW-Authenticate` challenge) when the request does not
+    /// carry an acceptable bearer token.
+    pub async fn authorize(&self, headers: &HeaderMap) -> Result<(), Response> {
+        let Err(error) = self.authenticator.check(headers).await else {
+            return Ok(());
+        };
+        let mut challenge = format!(
+            "Bearer resource_metadata=\"{}\"",
+            metadata_url(&self.config, headers)
+        );
+        if error != AuthError::Missing {
+            challenge.push_str(", error=\"invalid_token\"");
         }
+        let mut response = (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": error.to_string() })),
+        )
+            .into_response();
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        Err(response)
     }
 }
 

@@ -4,9 +4,8 @@
 use axum::{
     Json,
     body::{Body, to_bytes},
-    extract::{Request, State},
+    extract::Request,
     http::{Method, StatusCode},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use serde_json::json;
@@ -17,29 +16,28 @@ fn jsonrpc_error(status: StatusCode, code: i32, message: String) -> Response {
 }
 
 /// Buffers POST bodies up to `limit` bytes and checks that they are JSON before the transport
-/// sees them.
-pub async fn check_json_body(State(limit): State<usize>, request: Request, next: Next) -> Response {
+/// sees them; `Err` is the answer for a body that fails.
+pub async fn buffer_json(request: Request, limit: usize) -> Result<Request, Response> {
     if request.method() != Method::POST {
-        return next.run(request).await;
+        return Ok(request);
     }
     let (parts, body) = request.into_parts();
     let bytes = match to_bytes(body, limit).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return jsonrpc_error(
+            return Err(jsonrpc_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 -32600,
                 format!("request body exceeds the limit of {limit} bytes"),
-            );
+            ));
         }
     };
     if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-        return jsonrpc_error(
+        return Err(jsonrpc_error(
             StatusCode::BAD_REQUEST,
             -32700,
             format!("parse error: {error}"),
-        );
+        ));
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }

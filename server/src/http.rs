@@ -3,26 +3,30 @@
 
 use std::{
     net::SocketAddr,
+    pin::Pin,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
+    task::{Context, Poll},
     time::Duration,
 };
 
 use axum::{
-    Router,
-    body::Body,
+    BoxError, Router,
+    body::{Body, Bytes, HttpBody},
     extract::{Request, State},
-    http::{HeaderValue, StatusCode, header},
-    middleware::{self, Next},
+    http::{self, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{any, get},
     serve::ListenerExt,
 };
-use futures_util::StreamExt;
-use rmcp::transport::streamable_http_server::{
-    StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+use http_body::{Frame, SizeHint};
+use rmcp::{
+    ServerHandler,
+    transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+    },
 };
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
@@ -32,6 +36,7 @@ use crate::{
     auth::{self, AuthState, Authenticator},
     body, drain,
     identity::Identity,
+    metrics::StreamGuard,
     tools::{conformance::ConformanceServer, ops::OpsServer},
 };
 
@@ -61,6 +66,13 @@ struct HttpState {
 
 /// Counts a request as in flight until its response body is dropped, however it ends.
 struct RequestGuard(Arc<HttpState>);
+
+impl RequestGuard {
+    fn enter(state: &Arc<HttpState>) -> Self {
+        state.requests_in_flight.fetch_add(1, Ordering::SeqCst);
+        Self(state.clone())
+    }
+}
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
@@ -124,54 +136,73 @@ fn mcp_router(state: &Arc<HttpState>, shutdown: &CancellationToken) -> Router {
     let replica = &state.replica;
     let config = mcp_config(&replica.config, &replica.identity, shutdown);
     let sessions = state.sessions.clone();
-    let router = match replica.config.profile {
+    match replica.config.profile {
         Profile::Ops => {
             let replica = replica.clone();
-            let service = StreamableHttpService::new(
+            let transport = StreamableHttpService::new(
                 move || Ok(OpsServer::new(replica.clone())),
                 sessions,
                 config,
             );
-            Router::new().nest_service("/mcp", service)
+            McpEndpoint::new(state, transport).into_router()
         }
         Profile::Conformance => {
             let replica = replica.clone();
-            let service = StreamableHttpService::new(
+            let transport = StreamableHttpService::new(
                 move || Ok(ConformanceServer::new(replica.clone())),
                 sessions,
                 config,
             );
-            Router::new().nest_service("/mcp", service)
+            McpEndpoint::new(state, transport).into_router()
         }
-    };
-    // Layers run outside-in: drain gate and in-flight count, then auth, then the body check.
-    let router = router.layer(middleware::from_fn_with_state(
-        replica.config.max_body_bytes,
-        body::check_json_body,
-    ));
-    let authenticator = Authenticator::from_config(&replica.config);
-    let router = if authenticator.is_enabled() {
-        let auth_state = Arc::new(AuthState {
+    }
+}
+
+/// `/mcp`: the drain gate and in-flight count, then auth (when configured), the body check and
+/// the rmcp transport, in that order. One handler over shared state rather than a stack of
+/// middleware layers, which would clone the transport (configuration and all) and box a future
+/// per layer on every request.
+struct McpEndpoint<S> {
+    state: Arc<HttpState>,
+    auth: Option<AuthState>,
+    transport: StreamableHttpService<S, LocalSessionManager>,
+}
+
+impl<S: ServerHandler + Send + 'static> McpEndpoint<S> {
+    fn new(
+        state: &Arc<HttpState>,
+        transport: StreamableHttpService<S, LocalSessionManager>,
+    ) -> Self {
+        let config = &state.replica.config;
+        let authenticator = Authenticator::from_config(config);
+        let auth = authenticator.is_enabled().then(|| AuthState {
             authenticator,
-            config: replica.config.clone(),
+            config: config.clone(),
         });
-        router.layer(middleware::from_fn_with_state(
-            auth_state,
-            auth::require_auth,
-        ))
-    } else {
-        router
-    };
-    router.layer(middleware::from_fn_with_state(state.clone(), track_request))
+        Self {
+            state: state.clone(),
+            auth,
+            transport,
+        }
+    }
+
+    /// Served at `/mcp` and below, as a nested service would be.
+    fn into_router(self) -> Router {
+        let endpoint = any(serve_mcp::<S>).with_state(Arc::new(self));
+        Router::new()
+            .route_service("/mcp", endpoint.clone())
+            .route_service("/mcp/", endpoint.clone())
+            .route_service("/mcp/{*path}", endpoint)
+    }
 }
 
 /// Refuses new requests while draining, and keeps each accepted one counted until its response
 /// (often an SSE stream) has been fully sent or dropped.
-async fn track_request(
-    State(state): State<Arc<HttpState>>,
+async fn serve_mcp<S: ServerHandler + Send + 'static>(
+    State(endpoint): State<Arc<McpEndpoint<S>>>,
     request: Request,
-    next: Next,
 ) -> Response {
+    let state = &endpoint.state;
     if state.replica.drain.is_draining() {
         let mut response = (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -189,21 +220,64 @@ async fn track_request(
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
         return response;
     }
-    state.requests_in_flight.fetch_add(1, Ordering::SeqCst);
-    let guard = RequestGuard(state.clone());
-    let response = next.run(request).await;
+    let guard = RequestGuard::enter(state);
+    if let Some(auth) = &endpoint.auth
+        && let Err(refusal) = auth.authorize(request.headers()).await
+    {
+        return tracked(refusal, guard);
+    }
+    let request = match body::buffer_json(request, state.replica.config.max_body_bytes).await {
+        Ok(request) => request,
+        Err(refusal) => return tracked(refusal, guard),
+    };
+    tracked(endpoint.transport.handle(request).await, guard)
+}
+
+/// The response with its body holding `guard` (and, for an SSE stream, the open-streams gauge)
+/// until the body is finished or dropped.
+fn tracked<B>(response: http::Response<B>, guard: RequestGuard) -> Response
+where
+    B: HttpBody<Data = Bytes> + Unpin + Send + 'static,
+    B::Error: Into<BoxError>,
+{
     let is_stream = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
-    let stream_guard = is_stream.then(|| state.replica.metrics.stream_opened());
-    let (parts, body) = response.into_parts();
-    let body = Body::from_stream(body.into_data_stream().map(move |chunk| {
-        let _ = (&guard, &stream_guard);
-        chunk
-    }));
-    Response::from_parts(parts, body)
+    let stream = is_stream.then(|| guard.0.replica.metrics.stream_opened());
+    response.map(|inner| {
+        Body::new(TrackedBody {
+            inner,
+            _guards: (guard, stream),
+        })
+    })
+}
+
+/// A response body that keeps its guards alive for as long as it is being sent.
+struct TrackedBody<B> {
+    inner: B,
+    _guards: (RequestGuard, Option<StreamGuard>),
+}
+
+impl<B: HttpBody + Unpin> HttpBody for TrackedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 async fn healthz() -> &'static str {

@@ -14,6 +14,7 @@ pub mod drain;
 pub mod faults;
 pub mod http;
 pub mod identity;
+mod log_writer;
 pub mod logging;
 pub mod metrics;
 pub mod tools;

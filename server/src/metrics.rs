@@ -1,9 +1,12 @@
 //! Prometheus metrics for one replica. The console scrapes these (in-flight, calls by outcome,
 //! latency) to show concurrency and error rates per task, so names and labels are a contract.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicI64, Ordering},
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, OnceLock, PoisonError, RwLock,
+        atomic::{AtomicI64, Ordering},
+    },
 };
 
 use prometheus_client::{
@@ -31,6 +34,10 @@ impl Outcome {
             Outcome::ProtocolError => "protocol_error",
             Outcome::Cancelled => "cancelled",
         }
+    }
+
+    fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -80,6 +87,16 @@ pub struct Metrics {
     draining: Gauge,
     /// Mirrors `in_flight` for readers that need the value without the registry (whoami, drain).
     in_flight_now: Arc<AtomicI64>,
+    /// Each tool's series, found once: a family lookup builds and hashes an owned label set on
+    /// every call.
+    tools: RwLock<HashMap<String, Arc<ToolSeries>>>,
+}
+
+/// Handles on one tool's series in `calls` and `latency` (clones share the counts). A calls
+/// series appears in the registry with its first call, as before.
+struct ToolSeries {
+    calls: [OnceLock<Counter>; 4],
+    latency: Histogram,
 }
 
 impl Metrics {
@@ -152,6 +169,7 @@ impl Metrics {
             faults_injected,
             draining,
             in_flight_now: Arc::new(AtomicI64::new(0)),
+            tools: RwLock::default(),
         }
     }
 
@@ -163,17 +181,41 @@ impl Metrics {
     pub fn call_finished(&self, tool: &str, outcome: Outcome, seconds: f64) {
         self.in_flight.dec();
         self.in_flight_now.fetch_sub(1, Ordering::Relaxed);
-        self.calls
-            .get_or_create(&CallLabels {
-                tool: tool.to_string(),
-                outcome: outcome.as_str(),
+        let series = self.tool_series(tool);
+        series.calls[outcome.index()]
+            .get_or_init(|| {
+                self.calls
+                    .get_or_create(&CallLabels {
+                        tool: tool.to_string(),
+                        outcome: outcome.as_str(),
+                    })
+                    .clone()
             })
             .inc();
-        self.latency
-            .get_or_create(&ToolLabels {
-                tool: tool.to_string(),
+        series.latency.observe(seconds);
+    }
+
+    fn tool_series(&self, tool: &str) -> Arc<ToolSeries> {
+        let known = self.tools.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(series) = known.get(tool) {
+            return series.clone();
+        }
+        drop(known);
+        let mut tools = self.tools.write().unwrap_or_else(PoisonError::into_inner);
+        tools
+            .entry(tool.to_string())
+            .or_insert_with(|| {
+                Arc::new(ToolSeries {
+                    calls: Default::default(),
+                    latency: self
+                        .latency
+                        .get_or_create(&ToolLabels {
+                            tool: tool.to_string(),
+                        })
+                        .clone(),
+                })
             })
-            .observe(seconds);
+            .clone()
     }
 
     pub fn fault_injected(&self, tool: &str) {
@@ -214,5 +256,39 @@ pub struct StreamGuard(Gauge);
 impl Drop for StreamGuard {
     fn drop(&mut self) {
         self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_are_counted_per_tool_and_outcome_as_they_happen() {
+        let metrics = Metrics::new(None);
+        for _ in 0..3 {
+            metrics.call_started();
+            metrics.call_finished("echo", Outcome::Ok, 0.001);
+        }
+        metrics.call_started();
+        metrics.call_finished("fail", Outcome::ToolError, 0.002);
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"mcpfleet_tool_calls_total{tool="echo",outcome="ok"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mcpfleet_tool_calls_total{tool="fail",outcome="tool_error"} 1"#),
+            "{text}"
+        );
+        assert!(
+            !text.contains(r#"tool="echo",outcome="tool_error""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mcpfleet_tool_call_duration_seconds_count{tool="echo"} 3"#),
+            "{text}"
+        );
+        assert_eq!(metrics.in_flight(), 0);
     }
 }

@@ -6,6 +6,11 @@ use std::{process::ExitCode, time::Duration};
 use clap::{Parser, Subcommand};
 use mcpfleet_server::ServerConfig;
 
+// Every request allocates dozens of small buffers across the runtime's threads; glibc's
+// allocator spends more time on that than any single part of a tool call does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mcpfleet-server",

@@ -145,10 +145,11 @@ impl ArgumentValidator {
 
     /// `Err` for an unknown tool (a protocol error naming the tools there are); `Ok(Some)` with
     /// an `isError` result listing each invalid field (so a model can correct itself);
-    /// `Ok(None)` when the call may proceed.
+    /// `Ok(None)` when the call may proceed. The arguments are lent to the validator, not
+    /// copied, and are back in `request` as they came when this returns.
     pub fn check(
         &self,
-        request: &CallToolRequestParams,
+        request: &mut CallToolRequestParams,
     ) -> Result<Option<CallToolResult>, ErrorData> {
         let name = request.name.as_ref();
         if !self.names.iter().any(|known| known == name) {
@@ -163,23 +164,38 @@ impl ArgumentValidator {
         let Some(validator) = self.validators.get(name) else {
             return Ok(None);
         };
-        let arguments = serde_json::Value::Object(request.arguments.clone().unwrap_or_default());
-        let problems: Vec<String> = validator
-            .iter_errors(&arguments)
-            .map(|error| {
-                let path = error.instance_path().to_string();
-                let at = if path.is_empty() {
-                    "arguments".to_string()
-                } else {
-                    path
-                };
-                format!("{at}: {error}")
-            })
-            .collect();
+        let given = request.arguments.take();
+        let had_arguments = given.is_some();
+        let arguments = serde_json::Value::Object(given.unwrap_or_default());
+        let problems: Vec<String> = if validator.is_valid(&arguments) {
+            Vec::new()
+        } else {
+            validator
+                .iter_errors(&arguments)
+                .map(|error| {
+                    let path = error.instance_path().to_string();
+                    let at = if path.is_empty() {
+                        "arguments".to_string()
+                    } else {
+                        path
+                    };
+                    format!("{at}: {error}")
+                })
+                .collect()
+        };
+        if let serde_json::Value::Object(arguments) = arguments
+            && had_arguments
+        {
+            request.arguments = Some(arguments);
+        }
         if problems.is_empty() {
             return Ok(None);
         }
-        let message = format!("invalid arguments for `{name}`: {}", problems.join("; "));
+        let message = format!(
+            "invalid arguments for `{}`: {}",
+            request.name,
+            problems.join("; ")
+        );
         Ok(Some(CallToolResult::error(vec![ContentBlock::text(
             message,
         )])))

@@ -2,7 +2,10 @@
 //! (in `probes.rs`), and a resource with this replica's identity. Small, predictable tools that
 //! let an operator or a client test exercise every path of an MCP deployment.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 
 use rmcp::{
     ErrorData, Json, RoleServer, ServerHandler,
@@ -28,8 +31,13 @@ const MAX_SLEEP_MS: u64 = 10 * 60 * 1000;
 #[derive(Clone)]
 pub struct OpsServer {
     replica: Arc<Replica>,
-    tool_router: ToolRouter<Self>,
+    tool_router: Arc<ToolRouter<Self>>,
 }
+
+/// rmcp builds a handler per session, and per request for stateless clients; the routes hold no
+/// state, so every handler shares one set instead of rebuilding it (and its schemas) each time.
+static ROUTER: LazyLock<Arc<ToolRouter<OpsServer>>> =
+    LazyLock::new(|| Arc::new(OpsServer::ops_router() + super::probes::router()));
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct EchoArgs {
@@ -90,7 +98,7 @@ impl OpsServer {
     pub fn new(replica: Arc<Replica>) -> Self {
         Self {
             replica,
-            tool_router: Self::ops_router() + super::probes::router(),
+            tool_router: ROUTER.clone(),
         }
     }
 
@@ -230,12 +238,12 @@ impl ServerHandler for OpsServer {
             &self.replica,
             request,
             context,
-            |request, context| async move {
+            |mut request, context| async move {
                 let validator = self
                     .replica
                     .arguments
                     .get_or_init(|| ArgumentValidator::new(&self.tool_router.list_all()));
-                if let Some(refusal) = validator.check(&request)? {
+                if let Some(refusal) = validator.check(&mut request)? {
                     return Ok(refusal.into());
                 }
                 let call =

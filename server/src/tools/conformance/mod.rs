@@ -28,7 +28,7 @@ mod tools;
 use std::{
     collections::BTreeSet,
     sync::{
-        Arc, Mutex, PoisonError,
+        Arc, LazyLock, Mutex, PoisonError,
         atomic::{AtomicU64, Ordering},
     },
 };
@@ -67,8 +67,18 @@ pub struct ConformanceServer {
     log_level: Arc<Mutex<LoggingLevel>>,
     /// URIs this 2025-11-25 session subscribed to with `resources/subscribe`.
     resource_subscriptions: Arc<Mutex<BTreeSet<String>>>,
-    tool_router: ToolRouter<Self>,
+    tool_router: Arc<ToolRouter<Self>>,
 }
+
+/// Built once and shared by every handler, as in the ops profile: the routes hold no state.
+static ROUTER: LazyLock<Arc<ToolRouter<ConformanceServer>>> = LazyLock::new(|| {
+    Arc::new(
+        ConformanceServer::content_router()
+            + ConformanceServer::client_input_router()
+            + ConformanceServer::input_required_router()
+            + ConformanceServer::task_router(),
+    )
+});
 
 /// State every session and request of one replica shares.
 struct Shared {
@@ -124,10 +134,7 @@ impl ConformanceServer {
             shared,
             log_level: Arc::new(Mutex::new(LoggingLevel::Debug)),
             resource_subscriptions: Arc::new(Mutex::new(BTreeSet::new())),
-            tool_router: Self::content_router()
-                + Self::client_input_router()
-                + Self::input_required_router()
-                + Self::task_router(),
+            tool_router: ROUTER.clone(),
         }
     }
 
