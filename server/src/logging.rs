@@ -235,18 +235,22 @@ mod tests {
         }
     }
 
-    /// The line `log_call` writes, once through the fast path and once through the stock JSON
-    /// format, with the timestamps taken out.
-    fn both_lines(record: &CallRecord<'_>) -> (String, String) {
-        let fast = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
+    /// A subscriber with the format `init` installs, writing into `captured`.
+    fn installed_format(captured: &Captured) -> impl tracing::Subscriber + Send + Sync {
+        tracing_subscriber::fmt()
             .fmt_fields(JsonFields::new())
             .event_format(CallLines {
                 other: json_lines(),
             })
-            .with_writer(fast.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, || log_call(record));
+            .with_writer(captured.clone())
+            .finish()
+    }
+
+    /// The line `log_call` writes, once through the fast path and once through the stock JSON
+    /// format, with the timestamps taken out.
+    fn both_lines(record: &CallRecord<'_>) -> (String, String) {
+        let fast = Captured::default();
+        tracing::subscriber::with_default(installed_format(&fast), || log_call(record));
         let reference = Captured::default();
         let subscriber = tracing_subscriber::fmt()
             .fmt_fields(JsonFields::new())
@@ -298,14 +302,7 @@ mod tests {
     #[test]
     fn other_events_keep_the_stock_format() {
         let captured = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .fmt_fields(JsonFields::new())
-            .event_format(CallLines {
-                other: json_lines(),
-            })
-            .with_writer(captured.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
+        tracing::subscriber::with_default(installed_format(&captured), || {
             tracing::info!(address = "127.0.0.1:1", n = 3_u64, "listening")
         });
         let line = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
