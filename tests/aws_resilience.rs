@@ -61,6 +61,11 @@ fn throttling_keeps_the_last_picture_backs_off_and_recovers() {
         emulator.faults(&json!({"throttle": 0.3, "seed": 7})).await;
         let seen = watch(&mut handle, Duration::from_secs(25)).await;
         let stale: Vec<_> = seen.iter().filter(|(_, s)| s.stale.is_some()).collect();
+        println!(
+            "30 % throttling: {} of {} refreshes stale",
+            stale.len(),
+            seen.len()
+        );
         assert!(
             !stale.is_empty(),
             "30 % throttling never made a refresh fail"
@@ -108,6 +113,7 @@ fn throttling_keeps_the_last_picture_backs_off_and_recovers() {
         let refused = emulator.proxy_stats().await["total_requests"]
             .as_u64()
             .unwrap();
+        println!("requests during 12 s of full throttling: {refused}");
         assert!(
             refused <= 12,
             "{refused} requests in 12 s of full throttling: no backoff"
