@@ -6,6 +6,12 @@ Left unimplemented on purpose, because the console falls back without them:
 ListServicesByNamespace, ListServiceDeployments and DescribeServiceDeployments (answered
 as unknown operations, see call_action), and RunTask with an awsvpc task definition (moto
 fails).
+
+Not patched either: moto's StartLiveTail replays up to 500 stored events and closes the
+stream, where a real session streams new events for up to three hours
+(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_StartLiveTail.html).
+A session that ends that soon makes the console poll FilterLogEvents instead, taking over
+without repeating what the session delivered — the path the log tests exercise.
 """
 
 from __future__ import annotations
