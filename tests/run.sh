@@ -52,6 +52,9 @@ fi
 export MCPFLEET_NODE="$node" MCPFLEET_CONFORMANCE="$suite" MCPFLEET_VENV="$venv"
 
 step "Rust tests (workspace)"
+# The test build also builds the server binary the later stages run; building it again with
+# `cargo build -p` would resolve features differently and compile much of the tree twice.
+server_bin="${CARGO_TARGET_DIR:-$repo/target}/debug/mcpfleet-server"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else
@@ -63,11 +66,10 @@ step "Deploy assets: cfn-lint and moto"
 tests/aws_assets/run.sh
 
 step "AWS emulator self-checks (moto fidelity layer, fleet simulator, fault proxy)"
-cargo build --quiet -p mcpfleet-server
-tests/aws_emulator/run.sh "$repo/target/debug/mcpfleet-server"
+[ -x "$server_bin" ] || die "the Rust test build did not leave $server_bin"
+tests/aws_emulator/run.sh "$server_bin"
 
 step "MCP conformance suite"
-cargo build --quiet -p mcpfleet-server
-tests/conformance/run.sh "$repo/target/debug/mcpfleet-server"
+tests/conformance/run.sh "$server_bin"
 
 printf '\ntests/run.sh: all stages passed\n'

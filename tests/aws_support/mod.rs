@@ -57,10 +57,13 @@ pub fn venv_python() -> PathBuf {
     python
 }
 
-/// `<repo>/target/debug/mcpfleet-server`; the test must have built it
+/// `<target dir>/debug/mcpfleet-server`; the test must have built it
 /// (`cargo build -p mcpfleet-server`).
 pub fn default_server_bin() -> PathBuf {
-    repo().join("target/debug/mcpfleet-server")
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"))
+        .join("debug/mcpfleet-server")
 }
 
 /// A running emulator. Dropping it closes its stdin and kills it; its replicas die with it.
