@@ -84,7 +84,7 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts the emulator with `<repo>/target/debug/mcpfleet-server` as replica binary.
+    /// Starts the emulator with the default server binary as replica binary.
     pub async fn start() -> Self {
         Self::start_with(default_server_bin()).await
     }
