@@ -28,7 +28,7 @@ async fn unknown_cluster_profile_and_region_are_named() {
         ]}))
         .await;
     let endpoint = emulator.proxy_url.as_str();
-    let cases: [(&[&str], &[&str], &str); 3] = [
+    let cases: [(&[&str], &[&str], &str); 4] = [
         (
             &["--cluster", "nope"],
             &[],
@@ -43,6 +43,11 @@ async fn unknown_cluster_profile_and_region_are_named() {
             &["--region", "moon-base"],
             &[],
             "\"moon-base\" is not an AWS region name",
+        ),
+        (
+            &[],
+            &["AWS_REGION"],
+            "no AWS region: pass --region, set AWS_REGION",
         ),
     ];
     for (extra, unset, expected) in cases {

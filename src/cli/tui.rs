@@ -18,6 +18,19 @@ pub fn log_path() -> Option<PathBuf> {
     Some(dir.join("mcpfleet.log"))
 }
 
+const SECRET_BEARING_TARGETS: &[&str] = &[
+    "aws_sigv4=warn",
+    "aws_smithy_runtime=info",
+    "aws_smithy_runtime_api=info",
+    "aws_smithy_http_client=info",
+    "aws_config=info",
+    "hyper=info",
+    "hyper_util=info",
+    "h2=info",
+    "reqwest=info",
+    "rmcp=info",
+];
+
 fn init_file_log(path: &PathBuf) {
     let Ok(file) = std::fs::OpenOptions::new()
         .create(true)
@@ -28,6 +41,13 @@ fn init_file_log(path: &PathBuf) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCPFLEET_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Below these levels the SDK and HTTP crates log signed requests and headers — session
+    // tokens and bearer tokens among them — so no MCPFLEET_LOG setting reaches them.
+    let filter = SECRET_BEARING_TARGETS
+        .iter()
+        .fold(filter, |filter, directive| {
+            filter.add_directive(directive.parse().expect("a valid log directive"))
+        });
     let _ = tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(file))
         .with_ansi(false)

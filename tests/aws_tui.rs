@@ -1,0 +1,83 @@
+//! The real console binary under tmux on the AWS source (moto through the fault proxy): it
+//! shows the fleet, its API counters per operation, quits with the terminal restored — and at
+//! the most verbose log level, its log file holds no credential.
+
+mod aws_support;
+mod tmux;
+
+use std::time::Duration;
+
+use aws_support::Emulator;
+use serde_json::json;
+use tmux::Console;
+
+const SECRET_KEY: &str = "secret-probe-7f3a9c";
+const SESSION_TOKEN: &str = "session-probe-41d2e8";
+
+#[tokio::test]
+async fn the_console_on_aws_shows_the_fleet_and_logs_no_secret() {
+    let emulator = Emulator::start().await;
+    emulator
+        .fleet(&json!({"cluster": "mcp", "services": [
+            {"name": "echo-mcp", "replicas": 2, "real": true, "mcp": "tag"},
+        ]}))
+        .await;
+    let config = std::env::temp_dir().join(format!("mcpfleet-aws-tui-{}.toml", std::process::id()));
+    std::fs::write(
+        &config,
+        format!(
+            "source = \"aws\"\n[aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n\
+             clusters = [\"mcp\"]\ninterval_secs = 1\n",
+            emulator.proxy_url
+        ),
+    )
+    .unwrap();
+    let config_path = config.to_str().unwrap();
+    let console = Console::start(
+        "aws",
+        120,
+        30,
+        &[
+            ("MCPFLEET_CONFIG", config_path),
+            ("MCPFLEET_LOG", "trace"),
+            ("AWS_ACCESS_KEY_ID", "AKIAPROBE"),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+            ("AWS_SESSION_TOKEN", SESSION_TOKEN),
+            ("AWS_CONFIG_FILE", "/nonexistent/mcpfleet-test/config"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/mcpfleet-test/credentials",
+            ),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    let screen = console.wait_for("2/2 ready", Duration::from_secs(60));
+    assert!(screen.contains("aws mcp @ us-east-1"), "{screen}");
+    assert!(screen.contains("echo-mcp"), "{screen}");
+    console.send_keys(&[":"]);
+    console.type_text("stats");
+    console.send_keys(&["Enter"]);
+    let screen = console.wait_for("ecs:DescribeServices", Duration::from_secs(10));
+    assert!(screen.contains("OPERATION"), "{screen}");
+    console.send_keys(&["q"]);
+    let exit = console.wait_exit(Duration::from_secs(10));
+    assert_eq!(exit.status, 0);
+    assert_eq!(
+        exit.stty_before, exit.stty_after,
+        "terminal settings restored"
+    );
+
+    let log = std::fs::read_to_string(console.log_path()).expect("the console wrote its log");
+    let _ = std::fs::remove_file(&config);
+    // Trace level reached the console's own code, so the file is not empty by luck.
+    assert!(
+        log.contains("aws refresh"),
+        "no trace lines from the AWS source:\n{log}"
+    );
+    for secret in [SECRET_KEY, SESSION_TOKEN] {
+        assert!(
+            !log.contains(secret),
+            "the log holds a credential ({secret})"
+        );
+    }
+}
