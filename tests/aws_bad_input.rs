@@ -1,6 +1,7 @@
 //! Bad input on the AWS side — an unknown cluster, profile or region; a service whose task
 //! definition does not say which port serves MCP; tasks without an IP address; a log group that
-//! does not exist — each gives a clear message, and the rest of the fleet is still shown.
+//! does not exist, a task the console cannot reach — each gives a clear message, and the rest
+//! of the fleet is still shown; a URL override stands in for addresses that cannot be reached.
 
 mod aws_console;
 mod aws_support;
@@ -89,12 +90,19 @@ fn broken_services_are_explained_in_the_ui() {
                 {"name": "no-port", "replicas": 2, "real": false, "mcp": "tag", "named_port": false},
                 {"name": "no-ip", "replicas": 2, "real": false, "mcp": "tag", "ip": false},
                 {"name": "no-logs", "replicas": 1, "real": true, "mcp": "tag", "log_group": false},
+                {"name": "dark", "replicas": 1, "real": false, "mcp": "tag"},
+                {"name": "behind-alb", "replicas": 2, "real": false, "mcp": "tag"},
             ]}))
             .await;
-        let mut handle = start(settings(&emulator.proxy_url, "mcp"));
-        let snapshot = wait_for(&mut handle, Duration::from_secs(60), "notes on all three", |s| {
+        let mut settings = settings(&emulator.proxy_url, "mcp");
+        // A service the console cannot reach directly, through a URL that does reach it.
+        let alb = "http://127.0.0.1:9/mcp";
+        settings.url_overrides.insert("behind-alb".into(), alb.into());
+        let mut handle = start(settings);
+        let snapshot = wait_for(&mut handle, Duration::from_secs(60), "notes on all of them", |s| {
             ["no-port", "no-logs"].iter().all(|name| s.service(name).is_some_and(|svc| !svc.notes.is_empty()))
                 && s.service("no-ip").is_some_and(|svc| svc.tasks.len() == 2)
+                && s.service("dark").is_some_and(|svc| svc.tasks.iter().any(|t| !t.notes.is_empty()))
         })
         .await;
         let no_port = snapshot.service("no-port").unwrap();
@@ -113,6 +121,13 @@ fn broken_services_are_explained_in_the_ui() {
             no_logs.notes,
             ["log group /ecs/no-logs does not exist; no logs for this service"]
         );
+        let dark = snapshot.service("dark").unwrap();
+        assert_eq!(dark.tasks[0].notes, ["unreachable from here"]);
+        let behind = snapshot.service("behind-alb").unwrap();
+        for task in &behind.tasks {
+            assert_eq!(task.endpoint.as_ref().unwrap().url, alb);
+            assert!(task.notes.is_empty(), "{:?}", task.notes);
+        }
         let echo = snapshot.service("echo-mcp").unwrap();
         assert!(echo.notes.is_empty(), "{:?}", echo.notes);
         assert_eq!(echo.ready_tasks().count(), 1);
