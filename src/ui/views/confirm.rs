@@ -47,6 +47,19 @@ pub fn describe(command: &Command, snapshot: &FleetSnapshot) -> String {
             } else {
                 " with changes"
             };
+            if snapshot.source == crate::fleet::SourceKind::Aws {
+                // ECS's forceNewDeployment keeps the task definition.
+                let limits = service.and_then(|s| s.policy).map_or(String::new(), |p| {
+                    format!(
+                        ", keeping between {} % and {} % of the desired count running",
+                        p.min_healthy_percent, p.max_percent
+                    )
+                });
+                return format!(
+                    "Force a new deployment of {name}: new tasks of the same revision {revision} \
+                     replace all {running} running tasks{limits}."
+                );
+            }
             format!(
                 "Force a new deployment of {name}: revision {} replaces revision {revision}{extra} on all \
                  {running} running tasks, one batch at a time (new tasks start before old ones drain).",
@@ -66,6 +79,10 @@ pub fn describe(command: &Command, snapshot: &FleetSnapshot) -> String {
                 Some(revision) => {
                     format!("Roll {name} back to revision {revision} with a new deployment.")
                 }
+                None if snapshot.source == crate::fleet::SourceKind::Aws => format!(
+                    "Roll {name} back to the task definition of its last completed deployment \
+                     (from ECS's deployment history, or the deployments this console saw complete)."
+                ),
                 None => {
                     format!("Roll {name} back to its last completed deployment (none is known).")
                 }
@@ -203,6 +220,33 @@ mod tests {
             reason: "r".into(),
         };
         assert!(describe(&stop, &fleet).starts_with("Stop task 01234567 of x (r)"));
+    }
+
+    #[test]
+    fn on_ecs_a_forced_deployment_keeps_the_revision() {
+        let mut fleet = fixtures::fleet();
+        fleet.source = crate::fleet::SourceKind::Aws;
+        fleet.services[0].policy = Some(crate::fleet::DeploymentPolicy {
+            min_healthy_percent: 100,
+            max_percent: 200,
+            circuit_breaker: true,
+            rollback: true,
+        });
+        let deploy = Command::Deploy {
+            service: "mcpfleet-server".into(),
+            change: Default::default(),
+        };
+        let said = describe(&deploy, &fleet);
+        assert!(
+            said.contains("new tasks of the same revision 2 replace all 3 running tasks")
+                && said.ends_with("keeping between 100 % and 200 % of the desired count running."),
+            "{said}"
+        );
+        fleet.services[0].deployments.truncate(1);
+        let rollback = Command::Rollback {
+            service: "mcpfleet-server".into(),
+        };
+        assert!(describe(&rollback, &fleet).contains("last completed deployment (from ECS's"));
     }
 
     #[test]
