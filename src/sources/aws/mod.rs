@@ -7,7 +7,7 @@
 //! - `client`: SDK configuration, errors in words, the host-prefix fix for custom endpoints
 //! - `counters`: API attempts per operation and the per-cycle budget
 //! - `ecs`, `cloudmap`, `logs`, `cloudwatch`: one API family each; `scrape`: task /metrics
-//! - `refresh`: a cycle's core, `extras`: the rest; `mapping`: ECS shapes → fleet model; `snapshot`: the assembly
+//! - `refresh`: a cycle's core, `extras`: the rest, `schedule`: budgets and delays; `mapping`: ECS shapes → fleet model; `snapshot`: the assembly
 //! - `actions`: scale, force deploy, rollback, stop task
 
 mod actions;
@@ -21,6 +21,7 @@ mod live_tail;
 mod logs;
 pub mod mapping;
 mod refresh;
+mod schedule;
 mod scrape;
 mod snapshot;
 
@@ -79,10 +80,6 @@ impl Default for AwsSettings {
     }
 }
 
-/// How often to refresh while some rollout is in progress.
-const ROLLOUT_INTERVAL: Duration = Duration::from_secs(3);
-/// The longest wait between attempts while AWS keeps refusing.
-const MAX_BACKOFF: Duration = Duration::from_secs(120);
 /// After an action, refresh this soon to show its effect.
 const AFTER_ACTION: Duration = Duration::from_millis(500);
 /// Lines the log channel holds before it drops (and counts) them.
@@ -236,42 +233,18 @@ impl Worker {
         let _ = self.snapshots.send(Arc::new(snapshot));
     }
 
-    /// The calls this cycle may make: the cold budget first, then the steady one — unless the
-    /// fleet is so large that its picture alone costs more, in which case the cycle gets what
-    /// the picture costs and `next_delay` stretches the interval to keep the call rate.
     fn cycle_limit(&self, fleet: &Fleet) -> u64 {
-        if fleet.fetched_at.is_none() {
-            return self.settings.cold_budget;
-        }
-        self.settings
-            .cycle_budget
-            .max(fleet.core_cost + 2 * u64::from(client::MAX_ATTEMPTS))
+        schedule::cycle_limit(&self.settings, fleet.fetched_at.is_none(), fleet.core_cost)
     }
 
-    /// The steady interval, shorter during a rollout; after failures, exponential backoff with
-    /// jitter so that many consoles do not retry in step.
     fn next_delay(&self, fleet: &Fleet, failures: u32, error: Option<&AwsError>) -> Duration {
-        let steady = Duration::from_secs(self.settings.interval_secs.max(1));
         let rolling = fleet.services.values().any(|w| {
             w.service.deployments().iter().any(|d| {
                 d.rollout_state() == Some(&aws_sdk_ecs::types::DeploymentRolloutState::InProgress)
             })
         });
-        let base = if rolling {
-            steady.min(ROLLOUT_INTERVAL)
-        } else {
-            steady
-        };
-        if failures == 0 {
-            return base;
-        }
-        let factor = match error {
-            // Expired credentials will not fix themselves soon.
-            Some(AwsError::Expired(_)) | Some(AwsError::Config(_)) => 1 << 4,
-            _ => 1u32 << failures.min(5),
-        };
-        let backoff = (base * factor).min(MAX_BACKOFF);
         let jitter = rand::rng().random_range(0.5..1.0);
-        backoff.mul_f64(jitter).max(Duration::from_millis(500))
+        let limit = self.cycle_limit(fleet);
+        schedule::delay(&self.settings, rolling, limit, failures, error, jitter)
     }
 }
