@@ -187,13 +187,15 @@ fn the_console_shows_the_aws_fleet() {
         let snapshot = wait_for(
             &mut handle,
             Duration::from_secs(60),
-            "3 healthy echo tasks",
+            "3 healthy echo tasks with their metrics",
             |s| {
                 s.service("echo-mcp").is_some_and(|svc| {
                     svc.tasks
                         .iter()
                         .filter(|t| {
-                            t.last_status == TaskStatus::Running && t.health == Health::Healthy
+                            t.last_status == TaskStatus::Running
+                                && t.health == Health::Healthy
+                                && t.metrics.is_some()
                         })
                         .count()
                         == 3

@@ -19,17 +19,15 @@ use super::{
     logs::{Group, stream_of},
     mapping,
     refresh::{Fleet, STOPPED_PER_SERVICE, STOPPED_SHOWN, Watched},
-    scrape,
+    scrape::{self, Reach},
 };
+
+/// Cycles between new attempts at a task that could not be reached.
+const UNREACHABLE_RETRY_EVERY: u64 = 6;
 use crate::fleet::LogSender;
 
 impl Fleet {
-    pub async fn refresh_extras(
-        &mut self,
-        calls: &Calls<'_>,
-        sender: &LogSender,
-        http: &reqwest::Client,
-    ) -> Vec<AwsError> {
+    pub async fn refresh_extras(&mut self, calls: &Calls<'_>, sender: &LogSender) -> Vec<AwsError> {
         let mut errors = Vec::new();
         // One call covers every service's traffic; logs take a call per group, in turn.
         match cloudwatch::traffic(calls, &self.traffic_targets()).await {
@@ -52,7 +50,6 @@ impl Fleet {
         {
             errors.push(error);
         }
-        self.scrape(http).await;
         errors.retain(|e| *e != AwsError::Budget);
         errors
     }
@@ -210,14 +207,23 @@ impl Fleet {
         Ok(())
     }
 
-    async fn scrape(&mut self, http: &reqwest::Client) {
+    /// Scrapes the running tasks' /metrics, within `scrape::DEADLINE`. A task found
+    /// unreachable is tried again only every few cycles: from outside the VPC every task is, and
+    /// waiting on a thousand connect timeouts each refresh would be all the console did.
+    pub async fn scrape(&mut self, http: &reqwest::Client) {
+        let retry_unreachable = self.cycles.is_multiple_of(UNREACHABLE_RETRY_EVERY);
         let mut targets = Vec::new();
+        let mut kept = HashMap::new();
         for watched in self.services.values() {
             for task in self.tasks_of(watched) {
                 if task.last_status() != Some("RUNNING") {
                     continue;
                 }
                 let id = mapping::short_name(task.task_arn().unwrap_or_default()).to_string();
+                if !retry_unreachable && self.reach.get(&id) == Some(&Reach::Unreachable) {
+                    kept.insert(id, Reach::Unreachable);
+                    continue;
+                }
                 let port = task
                     .task_definition_arn()
                     .and_then(|a| self.definitions.get(a))
@@ -227,10 +233,8 @@ impl Fleet {
                 }
             }
         }
-        self.reach = scrape::scrape_all(http, targets)
-            .await
-            .into_iter()
-            .collect();
+        kept.extend(scrape::scrape_all(http, targets).await);
+        self.reach = kept;
     }
 }
 

@@ -171,7 +171,7 @@ impl Worker {
             };
             let core = fleet.refresh_core(&calls, &self.settings).await;
             let mut errors = match core {
-                Ok(()) => fleet.refresh_extras(&calls, &self.logs, &http).await,
+                Ok(()) => fleet.refresh_extras(&calls, &self.logs).await,
                 Err(error) => vec![error],
             };
             tracing::debug!(
@@ -192,6 +192,13 @@ impl Worker {
                     None
                 }
             };
+            // The picture first; the tasks' own metrics (no AWS call, possibly slow from
+            // outside the VPC) follow in a second snapshot.
+            self.publish(&fleet, &clients, last_error.as_ref());
+            tokio::select! {
+                _ = self.stop.cancelled() => return,
+                _ = fleet.scrape(&http) => {}
+            }
             self.publish(&fleet, &clients, last_error.as_ref());
             let delay = self.next_delay(&fleet, failures, last_error.as_ref());
             let sleep = tokio::time::sleep(delay);

@@ -12,7 +12,9 @@ use crate::{fleet::TaskMetrics, sources::metrics_text};
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(1500);
 const TIMEOUT: Duration = Duration::from_secs(3);
 /// Scrapes in flight at once, so a thousand tasks take a few round trips, not a thousand.
-const PARALLEL: usize = 32;
+const PARALLEL: usize = 64;
+/// The longest a round of scrapes may take.
+const DEADLINE: Duration = Duration::from_secs(3);
 
 pub const UNREACHABLE: &str = "unreachable from here";
 
@@ -41,16 +43,26 @@ pub enum Reach {
     Unreachable,
 }
 
-/// Scrapes `http://address/metrics` of each (task id, address).
+/// Scrapes `http://address/metrics` of each (task id, address). What has not answered by
+/// `DEADLINE` counts as unreachable: the console shows the fleet rather than wait on it.
 pub async fn scrape_all(client: &Client, targets: Vec<(String, String)>) -> Vec<(String, Reach)> {
-    stream::iter(targets)
+    let ids: Vec<String> = targets.iter().map(|(id, _)| id.clone()).collect();
+    let mut scrapes = stream::iter(targets)
         .map(|(task, address)| async move {
             let reach = scrape(client, &address).await;
             (task, reach)
         })
-        .buffer_unordered(PARALLEL)
-        .collect()
-        .await
+        .buffer_unordered(PARALLEL);
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let mut found = Vec::with_capacity(ids.len());
+    while let Ok(Some(result)) = tokio::time::timeout_at(deadline, scrapes.next()).await {
+        found.push(result);
+    }
+    let done: std::collections::HashSet<String> = found.iter().map(|(id, _)| id.clone()).collect();
+    for id in ids.into_iter().filter(|id| !done.contains(id)) {
+        found.push((id, Reach::Unreachable));
+    }
+    found
 }
 
 async fn scrape(client: &Client, address: &str) -> Reach {
