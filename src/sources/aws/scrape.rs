@@ -90,3 +90,45 @@ async fn scrape(client: &Client, address: &str) -> Reach {
         None => Reach::NoMetrics,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn silent_and_refusing_tasks_are_unreachable_within_the_deadline() {
+        // Accepts connections and never answers.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let silent_address = silent.local_addr().unwrap().to_string();
+        let keep = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = silent.accept().await {
+                held.push(socket);
+            }
+        });
+        // Bound, then closed: connections are refused.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed_address = closed.local_addr().unwrap().to_string();
+        drop(closed);
+        let started = std::time::Instant::now();
+        let mut found = scrape_all(
+            &client(),
+            vec![
+                ("silent".into(), silent_address),
+                ("closed".into(), closed_address),
+            ],
+        )
+        .await;
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            found,
+            [
+                ("closed".to_string(), Reach::Unreachable),
+                ("silent".to_string(), Reach::Unreachable)
+            ]
+        );
+        // Bounded by the deadline, not by the silent server.
+        assert!(started.elapsed() < DEADLINE + Duration::from_secs(5));
+        keep.abort();
+    }
+}
