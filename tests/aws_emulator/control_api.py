@@ -18,8 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import botocore.exceptions
 from moto.moto_api._internal.models import moto_api_backend
@@ -30,6 +29,7 @@ from fault_proxy import FaultPlan, FaultProxy
 from fleet_setup import FleetBuilder
 from fleet_task import FleetTask
 from log_shipper import LogDestination, LogShipper, emit_numbered
+from loopback_server import LoopbackServer
 from moto_state import STATE_LOCK
 from scheduler import Scheduler
 from service_connect_metrics import ServiceConnectMetrics
@@ -44,7 +44,7 @@ class HttpError(Exception):
         self.status = status
 
 
-class ControlApi:
+class ControlApi(LoopbackServer):
     def __init__(
         self,
         *,
@@ -61,22 +61,7 @@ class ControlApi:
         self.proxy = proxy
         self.metrics = metrics
         self.fleet = FleetBuilder(moto_url, region, scheduler)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="control", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_handler_for(self), "control")
 
     # ---- endpoints ----
 

@@ -25,11 +25,13 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 import cbor2
+
+from loopback_server import LoopbackServer
 
 _HOP_BY_HOP = {
     "connection",
@@ -98,7 +100,7 @@ class FaultPlan:
         )
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     def __init__(self, upstream_port: int):
         self.upstream_port = upstream_port
         self._lock = threading.Lock()
@@ -106,22 +108,7 @@ class FaultProxy:
         self._rng = random.Random(0)
         self._requests: Counter[str] = Counter()
         self._faults: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fault-proxy", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_handler_for(self), "fault-proxy")
 
     def set_plan(self, plan: FaultPlan) -> None:
         with self._lock:
