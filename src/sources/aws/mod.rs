@@ -170,7 +170,7 @@ impl Worker {
                 budget: &budget,
             };
             let core = fleet.refresh_core(&calls, &self.settings).await;
-            let mut errors = match core {
+            let errors = match core {
                 Ok(()) => fleet.refresh_extras(&calls, &self.logs).await,
                 Err(error) => vec![error],
             };
@@ -180,18 +180,15 @@ impl Worker {
                 errors = errors.len(),
                 "aws refresh"
             );
-            let error = errors.drain(..).next();
-            let last_error = match error {
+            // The first error is the one the header shows.
+            let last_error = errors.into_iter().next();
+            match &last_error {
                 Some(error) => {
                     failures += 1;
                     tracing::warn!(%error, "aws refresh failed");
-                    Some(error)
                 }
-                None => {
-                    failures = 0;
-                    None
-                }
-            };
+                None => failures = 0,
+            }
             // The picture first; the tasks' own metrics (no AWS call, possibly slow from
             // outside the VPC) follow in a second snapshot.
             self.publish(&fleet, &clients, last_error.as_ref());
