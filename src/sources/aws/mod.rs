@@ -101,7 +101,7 @@ impl Source for AwsSource {
     }
 
     fn start(self: Box<Self>) -> SourceHandle {
-        let mut first = FleetSnapshot::empty(SourceKind::Aws, "aws (connecting)");
+        let mut first = FleetSnapshot::empty(SourceKind::Aws, "connecting…");
         first.stale = Some("connecting to AWS…".into());
         first.loading = true;
         let (snapshots_tx, snapshots) = watch::channel(Arc::new(first));
@@ -142,7 +142,7 @@ impl Worker {
 
     /// Set-up failed (no region, no credentials): say so, and refuse commands until stopped.
     async fn failed_for_good(mut self, error: AwsError) {
-        let mut snapshot = FleetSnapshot::empty(SourceKind::Aws, "aws");
+        let mut snapshot = FleetSnapshot::empty(SourceKind::Aws, "not connected");
         snapshot.stale = Some(error.to_string());
         let _ = self.snapshots.send(Arc::new(snapshot));
         loop {

@@ -9,8 +9,9 @@ use std::time::SystemTime;
 use ratatui::{
     Frame,
     layout::{Constraint, Rect},
+    style::Style,
     text::{Line, Span},
-    widgets::{Row, Table, TableState},
+    widgets::{Paragraph, Row, Table, TableState, Wrap},
 };
 
 use super::{Context, View, matches_filter, move_selection};
@@ -20,6 +21,7 @@ use crate::{
     ui::{
         action::{Action, Scope, ViewKind},
         keys::KeyId,
+        theme::Theme,
         widgets::sparkline_text,
     },
 };
@@ -381,7 +383,39 @@ impl View for ServicesView {
         let mut state =
             TableState::default().with_selected((!rows.is_empty()).then_some(self.selected));
         frame.render_stateful_widget(table, area, &mut state);
+        if rows.is_empty() && area.height > 2 {
+            let below = Rect {
+                y: area.y + 2,
+                height: area.height - 2,
+                ..area
+            };
+            let (text, style) = empty_reason(ctx.snapshot, !self.filter.is_empty());
+            let reason =
+                Paragraph::new(Span::styled(text, style(&theme))).wrap(Wrap { trim: true });
+            frame.render_widget(reason, below);
+        }
     }
+}
+
+/// Why the list is empty, in full (the header has room for a line at most).
+pub fn empty_reason(snapshot: &FleetSnapshot, filtered: bool) -> (String, fn(&Theme) -> Style) {
+    if filtered {
+        return ("no service matches the filter".into(), Theme::dim);
+    }
+    if let Some(reason) = &snapshot.stale {
+        return (reason.clone(), Theme::error);
+    }
+    if snapshot.loading {
+        return ("looking at the fleet…".into(), Theme::dim);
+    }
+    let hint = match snapshot.source {
+        crate::fleet::SourceKind::Aws => {
+            "no MCP services here: a service counts when it has the tag mcpfleet:path or a \
+             Service Connect port (--all shows every service; --cluster picks clusters)"
+        }
+        _ => "no services",
+    };
+    (hint.into(), Theme::dim)
 }
 
 #[cfg(test)]

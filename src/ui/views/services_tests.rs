@@ -106,3 +106,34 @@ fn snapshots() {
     let mut view = ServicesView::new();
     crate::assert_view_snapshots!("services", &mut view, &fixture.context());
 }
+
+#[test]
+fn an_empty_list_says_why() {
+    let mut fixture = Fixture::new();
+    fixture.fleet.services.clear();
+    fixture.fleet.source = crate::fleet::SourceKind::Aws;
+    fixture.fleet.stale = Some(
+        "no AWS credentials found; set AWS_PROFILE or pass --profile, or export \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            .into(),
+    );
+    let mut view = ServicesView::new();
+    let screen = render(&mut view, &fixture.context(), 80, 24);
+    let text: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+        "the whole reason, wrapped:\n{screen}"
+    );
+    fixture.fleet.stale = None;
+    let (hint, _) = empty_reason(&fixture.fleet, false);
+    assert!(hint.contains("mcpfleet:path"), "{hint}");
+    fixture.fleet.loading = true;
+    assert_eq!(
+        empty_reason(&fixture.fleet, false).0,
+        "looking at the fleet…"
+    );
+    assert_eq!(
+        empty_reason(&fixture.fleet, true).0,
+        "no service matches the filter"
+    );
+}
