@@ -8,7 +8,9 @@ mod aws_support;
 
 use std::time::{Duration, SystemTime};
 
-use aws_console::{cli, cli_without, runtime, settings, start, text, use_fake_aws_env, wait_for};
+use aws_console::{
+    cli, cli_without, runtime, screen, settings, start, text, use_fake_aws_env, wait_for,
+};
 use aws_support::Emulator;
 use mcpfleet::{
     cli::exit,
@@ -140,27 +142,9 @@ fn broken_services_are_explained_in_the_ui() {
             ("no-logs", "log group /ecs/no-logs does not exist"),
         ] {
             app.apply(Action::Open(ViewKind::Tasks, Scope::service(service)));
-            let screen = render(&mut app);
+            let screen = screen(&mut app, 160, 30, SystemTime::now());
             assert!(screen.contains(expected), "{service}:\n{screen}");
             app.apply(Action::Back);
         }
     });
-}
-
-fn render(app: &mut App) -> String {
-    use ratatui::{Terminal, backend::TestBackend};
-    let (width, height) = (160, 30);
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|frame| app.render(frame, SystemTime::now()))
-        .unwrap();
-    let buffer = terminal.backend().buffer();
-    (0..height)
-        .map(|y| {
-            (0..width)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-                + "\n"
-        })
-        .collect()
 }

@@ -7,7 +7,9 @@ mod aws_support;
 
 use std::time::{Duration, SystemTime};
 
-use aws_console::{cli, cli_env, runtime, settings, start, text, use_fake_aws_env, wait_for};
+use aws_console::{
+    cli, cli_env, runtime, screen, settings, start, text, use_fake_aws_env, wait_for,
+};
 use aws_support::Emulator;
 use mcpfleet::{
     fleet::{Health, TaskStatus},
@@ -204,7 +206,7 @@ fn the_console_shows_the_aws_fleet() {
         )
         .await;
         let mut app = App::for_snapshot(snapshot, 1000, Theme::plain());
-        let screen = render(&mut app, 120, 16);
+        let screen = screen(&mut app, 120, 16, SystemTime::now());
         assert!(screen.contains("aws mcp @ us-east-1"), "{screen}");
         let row = screen
             .lines()
@@ -216,22 +218,6 @@ fn the_console_shows_the_aws_fleet() {
         assert!(!screen.contains("batch-jobs"), "{screen}");
         insta::assert_snapshot!("aws_services_120x16", redact(&screen));
     });
-}
-
-fn render(app: &mut App, width: u16, height: u16) -> String {
-    use ratatui::{Terminal, backend::TestBackend};
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|frame| app.render(frame, SystemTime::now()))
-        .unwrap();
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..height {
-        let line: String = (0..width).map(|x| buffer[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// Hides what differs from run to run: counters, ages, load figures.

@@ -11,7 +11,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use aws_console::{runtime, settings, start, use_fake_aws_env, wait_for};
+use aws_console::{runtime, screen, settings, start, use_fake_aws_env, wait_for};
 use aws_support::Emulator;
 use mcpfleet::{
     fleet::{FleetSnapshot, SourceHandle, TaskStatus},
@@ -27,6 +27,18 @@ fn complete(snapshot: &FleetSnapshot) -> bool {
             .count()
             == 3
     })
+}
+
+/// An emulator with one service of three tasks, and the AWS source watching it.
+async fn watched_fleet() -> (Emulator, SourceHandle) {
+    let emulator = Emulator::start().await;
+    emulator
+        .fleet(&json!({"cluster": "mcp", "services": [
+            {"name": "echo-mcp", "replicas": 3, "real": false, "mcp": "tag"},
+        ]}))
+        .await;
+    let handle = start(settings(&emulator.proxy_url, "mcp"));
+    (emulator, handle)
 }
 
 /// Every snapshot published during `span`, with when it arrived.
@@ -46,13 +58,7 @@ async fn watch(handle: &mut SourceHandle, span: Duration) -> Vec<(SystemTime, Ar
 fn throttling_keeps_the_last_picture_backs_off_and_recovers() {
     use_fake_aws_env();
     runtime().block_on(async {
-        let emulator = Emulator::start().await;
-        emulator
-            .fleet(&json!({"cluster": "mcp", "services": [
-                {"name": "echo-mcp", "replicas": 3, "real": false, "mcp": "tag"},
-            ]}))
-            .await;
-        let mut handle = start(settings(&emulator.proxy_url, "mcp"));
+        let (emulator, mut handle) = watched_fleet().await;
         wait_for(&mut handle, Duration::from_secs(60), "the fleet", |s| {
             complete(s) && s.stale.is_none()
         })
@@ -92,7 +98,7 @@ fn throttling_keeps_the_last_picture_backs_off_and_recovers() {
         let (at, snapshot) = stale.last().unwrap();
         let later = *at + Duration::from_secs(20);
         let mut app = App::for_snapshot(snapshot.clone(), 100, Theme::plain());
-        let screen = render(&mut app, later);
+        let screen = screen(&mut app, 200, 12, later);
         assert!(
             screen.contains("STALE: ") && screen.contains("Throttling"),
             "{screen}"
@@ -133,13 +139,7 @@ fn throttling_keeps_the_last_picture_backs_off_and_recovers() {
 fn expired_credentials_give_one_clear_message() {
     use_fake_aws_env();
     runtime().block_on(async {
-        let emulator = Emulator::start().await;
-        emulator
-            .fleet(&json!({"cluster": "mcp", "services": [
-                {"name": "echo-mcp", "replicas": 3, "real": false, "mcp": "tag"},
-            ]}))
-            .await;
-        let mut handle = start(settings(&emulator.proxy_url, "mcp"));
+        let (emulator, mut handle) = watched_fleet().await;
         wait_for(&mut handle, Duration::from_secs(60), "the fleet", complete).await;
         emulator.faults(&json!({"expired": 1.0})).await;
         let expired = wait_for(
@@ -162,19 +162,4 @@ fn expired_credentials_give_one_clear_message() {
         })
         .await;
     });
-}
-
-fn render(app: &mut App, now: SystemTime) -> String {
-    use ratatui::{Terminal, backend::TestBackend};
-    let mut terminal = Terminal::new(TestBackend::new(200, 12)).unwrap();
-    terminal.draw(|frame| app.render(frame, now)).unwrap();
-    let buffer = terminal.backend().buffer();
-    (0..12)
-        .map(|y| {
-            (0..200)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-                + "\n"
-        })
-        .collect()
 }

@@ -3,11 +3,16 @@
 
 #![allow(dead_code)]
 
-use std::{process::Output, sync::Arc, time::Duration};
+use std::{
+    process::Output,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use mcpfleet::{
     fleet::{FleetSnapshot, Source, SourceHandle},
     sources::aws::{AwsSettings, AwsSource},
+    ui::app::App,
 };
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
@@ -116,4 +121,20 @@ pub async fn cli_env(args: &[&str], unset: &[&str], set: &[(&str, &str)]) -> Out
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// What the console draws at `now` on a `width`×`height` terminal, line by line, trailing
+/// blanks trimmed.
+pub fn screen(app: &mut App, width: u16, height: u16, now: SystemTime) -> String {
+    use ratatui::{Terminal, backend::TestBackend};
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    terminal.draw(|frame| app.render(frame, now)).expect("draw");
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..height {
+        let line: String = (0..width).map(|x| buffer[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }

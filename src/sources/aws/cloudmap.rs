@@ -61,41 +61,29 @@ pub struct Instance {
 }
 
 pub async fn instances(calls: &Calls<'_>, service_id: &str) -> Result<Vec<Instance>, AwsError> {
-    let mut found = Vec::new();
-    let mut token = None;
-    loop {
-        calls.spend()?;
-        let page = calls
-            .clients
-            .cloudmap
-            .list_instances()
-            .service_id(service_id)
-            .max_results(100)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("servicediscovery:ListInstances", e))?;
-        for instance in page.instances() {
-            let attributes = instance.attributes();
-            let attribute = |key: &str| attributes.and_then(|a| a.get(key)).cloned();
-            let address = match (
-                attribute("AWS_INSTANCE_IPV4"),
-                attribute("AWS_INSTANCE_PORT"),
-            ) {
-                (Some(ip), Some(port)) => Some(format!("{ip}:{port}")),
-                (Some(ip), None) => Some(ip),
-                _ => None,
-            };
-            found.push(Instance {
-                id: instance.id().unwrap_or_default().to_string(),
-                address,
-            });
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(found);
-        }
-    }
+    calls
+        .pages(usize::MAX, |token| {
+            let request = calls
+                .clients
+                .cloudmap
+                .list_instances()
+                .service_id(service_id)
+                .max_results(100)
+                .set_next_token(token);
+            async move {
+                let page = request
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("servicediscovery:ListInstances", e))?;
+                let found = page
+                    .instances()
+                    .iter()
+                    .map(|i| instance(i.id(), i.attributes()))
+                    .collect();
+                Ok((found, page.next_token().map(str::to_string)))
+            }
+        })
+        .await
 }
 
 /// Marks running tasks that are not registered and registered instances with no running task.

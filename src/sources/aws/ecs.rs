@@ -27,30 +27,53 @@ impl Calls<'_> {
             Err(AwsError::Budget)
         }
     }
+
+    /// Follows a listing's next tokens for at most `max_pages` pages, asking the budget before
+    /// each one. `fetch` asks for the page after the given token and returns its items and
+    /// the next token.
+    pub async fn pages<T, F, Fut>(&self, max_pages: usize, mut fetch: F) -> Result<Vec<T>, AwsError>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+    {
+        let mut items = Vec::new();
+        let mut token = None;
+        for _ in 0..max_pages {
+            self.spend()?;
+            let (page, next) = fetch(token.take()).await?;
+            items.extend(page);
+            token = next;
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(items)
+    }
 }
 
 /// The clusters to watch: the configured ones (checked to exist), else every cluster.
 pub async fn clusters(calls: &Calls<'_>, configured: &[String]) -> Result<Vec<String>, AwsError> {
     if configured.is_empty() {
-        let mut arns = Vec::new();
-        let mut token = None;
-        loop {
-            calls.spend()?;
-            let page = calls
-                .clients
-                .ecs
-                .list_clusters()
-                .max_results(LIST_PAGE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ecs:ListClusters", e))?;
-            arns.extend(page.cluster_arns().iter().cloned());
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+        let arns = calls
+            .pages(usize::MAX, |token| {
+                let request = calls
+                    .clients
+                    .ecs
+                    .list_clusters()
+                    .max_results(LIST_PAGE)
+                    .set_next_token(token);
+                async move {
+                    let page = request
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("ecs:ListClusters", e))?;
+                    Ok((
+                        page.cluster_arns().to_vec(),
+                        page.next_token().map(str::to_string),
+                    ))
+                }
+            })
+            .await?;
         if arns.is_empty() {
             return Err(AwsError::Config(format!(
                 "no ECS clusters in {}; pass --cluster or check the region",
@@ -96,26 +119,27 @@ pub async fn clusters(calls: &Calls<'_>, configured: &[String]) -> Result<Vec<St
 }
 
 pub async fn service_arns(calls: &Calls<'_>, cluster: &str) -> Result<Vec<String>, AwsError> {
-    let mut arns = Vec::new();
-    let mut token = None;
-    loop {
-        calls.spend()?;
-        let page = calls
-            .clients
-            .ecs
-            .list_services()
-            .cluster(cluster)
-            .max_results(LIST_PAGE)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ecs:ListServices", e))?;
-        arns.extend(page.service_arns().iter().cloned());
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(arns);
-        }
-    }
+    calls
+        .pages(usize::MAX, |token| {
+            let request = calls
+                .clients
+                .ecs
+                .list_services()
+                .cluster(cluster)
+                .max_results(LIST_PAGE)
+                .set_next_token(token);
+            async move {
+                let page = request
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ecs:ListServices", e))?;
+                Ok((
+                    page.service_arns().to_vec(),
+                    page.next_token().map(str::to_string),
+                ))
+            }
+        })
+        .await
 }
 
 pub async fn describe_services(
@@ -149,29 +173,29 @@ pub async fn task_arns(
     desired: DesiredStatus,
     max_pages: usize,
 ) -> Result<Vec<String>, AwsError> {
-    let mut arns = Vec::new();
-    let mut token = None;
-    for _ in 0..max_pages {
-        calls.spend()?;
-        let page = calls
-            .clients
-            .ecs
-            .list_tasks()
-            .cluster(cluster)
-            .set_service_name(service.map(str::to_string))
-            .desired_status(desired.clone())
-            .max_results(LIST_PAGE)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ecs:ListTasks", e))?;
-        arns.extend(page.task_arns().iter().cloned());
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
-    Ok(arns)
+    calls
+        .pages(max_pages, |token| {
+            let request = calls
+                .clients
+                .ecs
+                .list_tasks()
+                .cluster(cluster)
+                .set_service_name(service.map(str::to_string))
+                .desired_status(desired.clone())
+                .max_results(LIST_PAGE)
+                .set_next_token(token);
+            async move {
+                let page = request
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ecs:ListTasks", e))?;
+                Ok((
+                    page.task_arns().to_vec(),
+                    page.next_token().map(str::to_string),
+                ))
+            }
+        })
+        .await
 }
 
 pub async fn describe_tasks(
