@@ -58,7 +58,7 @@ pub struct Fleet {
     pub tasks: HashMap<String, ecs::Task>,
     /// Task definitions never change once registered: fetched once per ARN.
     pub definitions: HashMap<String, ecs::TaskDefinition>,
-    /// Cloud Map instances per service ARN, with when they were listed.
+    /// Cloud Map instances per service ARN, as last listed.
     pub instances: HashMap<String, Vec<Instance>>,
     pub traffic: HashMap<String, Traffic>,
     /// What the last scrape of each task (by id) found.
