@@ -9,10 +9,9 @@ use std::{
 };
 
 use mcp_support::*;
-use mcpfleet::mcp::{CallEvent, CallRequest, Era, McpError, OutcomeKind, Pool, PoolConfig};
+use mcpfleet::mcp::{CallRequest, Era, McpError, OutcomeKind, Pool, PoolConfig};
 use mcpfleet_server::{Mode, Profile, RunningServer};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 #[tokio::test]
 async fn probe_reports_identity_protocol_tools_and_a_stable_hash() {
@@ -22,7 +21,7 @@ async fn probe_reports_identity_protocol_tools_and_a_stable_hash() {
     let pool = Pool::default();
     let endpoint = |s: &RunningServer| task("x", s.local_addr).endpoint.unwrap();
 
-    let first = pool.probe(SERVICE, &endpoint(&a)).await.unwrap();
+    let first = pool.probe(&endpoint(&a)).await.unwrap();
     assert_eq!(first.server_name.as_deref(), Some("mcpfleet-server"));
     assert_eq!(
         first.server_version.as_deref(),
@@ -42,10 +41,10 @@ async fn probe_reports_identity_protocol_tools_and_a_stable_hash() {
     );
     assert_eq!(first.resources, Some(1));
 
-    let again = pool.probe(SERVICE, &endpoint(&a)).await.unwrap();
+    let again = pool.probe(&endpoint(&a)).await.unwrap();
     assert!(again.handshake.is_none(), "the client is reused");
-    let replica = pool.probe(SERVICE, &endpoint(&b)).await.unwrap();
-    let other = pool.probe(SERVICE, &endpoint(&conformance)).await.unwrap();
+    let replica = pool.probe(&endpoint(&b)).await.unwrap();
+    let other = pool.probe(&endpoint(&conformance)).await.unwrap();
     assert_eq!(first.tools_hash, again.tools_hash);
     assert_eq!(
         first.tools_hash, replica.tools_hash,
@@ -60,7 +59,7 @@ async fn probe_reports_identity_protocol_tools_and_a_stable_hash() {
         era: Era::Initialize,
         ..PoolConfig::default()
     });
-    let old = legacy.probe(SERVICE, &endpoint(&a)).await.unwrap();
+    let old = legacy.probe(&endpoint(&a)).await.unwrap();
     assert_eq!(old.protocol_version, "2025-11-25");
     assert_eq!(
         old.tools_hash, first.tools_hash,
@@ -259,7 +258,7 @@ async fn an_unreachable_endpoint_fails_fast_with_a_one_line_reason() {
     });
     let started = Instant::now();
     let error = quick
-        .probe(SERVICE, &task("mute", silent_addr).endpoint.unwrap())
+        .probe(&task("mute", silent_addr).endpoint.unwrap())
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -283,84 +282,6 @@ async fn an_unreachable_endpoint_fails_fast_with_a_one_line_reason() {
         outcome.duration
     );
     holder.abort();
-}
-
-#[tokio::test]
-async fn progress_events_arrive_for_sleep() {
-    let server = start(Mode::Session, "p", |_| {}).await;
-    let pool = Pool::default();
-    let (events, mut received) = mpsc::channel(64);
-    let request = CallRequest::new(
-        SERVICE,
-        "sleep",
-        json!({"duration_ms": 600, "progress_interval_ms": 100}),
-    )
-    .with_events(events);
-    let outcome = pool.call(&fleet(&[&server]), &request).await;
-    assert_eq!(outcome.kind(), OutcomeKind::Ok);
-    let mut progress = Vec::new();
-    while let Ok(event) = received.try_recv() {
-        if let CallEvent::Progress {
-            task_id,
-            progress: done,
-            total,
-            message,
-        } = event
-        {
-            assert_eq!(task_id, "p");
-            assert_eq!(total, Some(600.0));
-            assert!(message.unwrap().starts_with("slept "));
-            progress.push(done);
-        }
-    }
-    assert!(progress.len() >= 3, "progress: {progress:?}");
-    assert!(
-        progress.windows(2).all(|w| w[0] < w[1]),
-        "progress grows: {progress:?}"
-    );
-    assert_eq!(outcome.exchange.notifications.len(), progress.len());
-    assert_eq!(
-        outcome.exchange.notifications[0]["method"],
-        "notifications/progress"
-    );
-}
-
-#[tokio::test]
-async fn cancel_stops_a_long_sleep_and_the_server_counts_it() {
-    for (mode, era) in [
-        (Mode::Session, Era::Initialize),
-        (Mode::Session, Era::Auto),
-        (Mode::Stateless, Era::Auto),
-    ] {
-        let server = start(mode, "s", |_| {}).await;
-        let pool = Pool::new(PoolConfig {
-            era,
-            ..PoolConfig::default()
-        });
-        let request = CallRequest::new(
-            SERVICE,
-            "sleep",
-            json!({"duration_ms": 30_000, "progress_interval_ms": 100}),
-        );
-        let cancel = request.cancel.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            cancel.cancel();
-        });
-        let outcome = pool.call(&fleet(&[&server]), &request).await;
-        assert_eq!(outcome.kind(), OutcomeKind::Cancelled, "{mode:?} {era:?}");
-        assert!(
-            outcome.duration < Duration::from_secs(3),
-            "{:?}",
-            outcome.duration
-        );
-        assert_eq!(outcome.served_by.unwrap().task_id, "s");
-        assert_eq!(
-            wait_for_cancelled(&server, "sleep").await,
-            1,
-            "{mode:?} {era:?}: server did not see the cancel"
-        );
-    }
 }
 
 #[tokio::test]

@@ -15,8 +15,8 @@ use std::{
 use axum::{Router, http::StatusCode, response::IntoResponse};
 use mcp_support::*;
 use mcpfleet::{
-    fleet::FleetSnapshot,
-    mcp::{CallRequest, EndpointAuth, Era, McpError, OutcomeKind, Pool, PoolConfig},
+    fleet::{EndpointAuth, FleetSnapshot},
+    mcp::{CallRequest, Era, McpError, OutcomeKind, Pool, PoolConfig},
 };
 use mcpfleet_server::Mode;
 use serde_json::{Value, json};
@@ -164,16 +164,28 @@ async fn the_bearer_token_is_sent_and_never_printed() {
     let message = refused.result.unwrap_err().to_string();
     assert!(message.contains("HTTP 401"), "{message}");
 
+    // Credentials travel with the endpoint: a snapshot whose endpoint carries them is enough,
+    // and the client made without them is replaced.
     let auth = EndpointAuth::bearer(TOKEN).with_header("x-team", "ops");
-    pool.set_auth(SERVICE, auth.clone());
-    let outcome = pool.call(&fleet, &echo).await;
+    let with_auth = |auth: &EndpointAuth| {
+        let mut fleet = fleet.clone();
+        for task in &mut fleet.services[0].tasks {
+            let endpoint = task.endpoint.take().unwrap();
+            task.endpoint = Some(endpoint.with_auth(auth.clone()));
+        }
+        fleet
+    };
+    let outcome = pool.call(&with_auth(&auth), &echo).await;
     assert_eq!(ok_text(&outcome), "let me in");
-    let printed = format!("{auth:?} {pool:?} {outcome:?} {:?}", outcome.exchange);
+    let printed = format!(
+        "{auth:?} {pool:?} {outcome:?} {:?} {}",
+        outcome.exchange,
+        serde_json::to_string(&with_auth(&auth)).unwrap()
+    );
     assert!(!printed.contains(TOKEN), "the token leaked: {printed}");
 
-    pool.set_auth(SERVICE, EndpointAuth::bearer("wrong"));
     let wrong = pool
-        .call(&fleet, &echo)
+        .call(&with_auth(&EndpointAuth::bearer("wrong")), &echo)
         .await
         .result
         .unwrap_err()

@@ -93,10 +93,10 @@ fn service(index: usize, tasks: usize, now: SystemTime) -> Service {
             health,
             draining,
             availability_zone: Some(["us-east-1a", "us-east-1b", "us-east-1c"][t % 3].into()),
-            endpoint: Some(Endpoint {
-                url: format!("http://10.0.{}.{}:8080/mcp", index, t + 10),
-                address: format!("10.0.{}.{}:8080", index, t + 10),
-            }),
+            endpoint: Some(Endpoint::new(
+                format!("http://10.0.{}.{}:8080/mcp", index, t + 10),
+                format!("10.0.{}.{}:8080", index, t + 10),
+            )),
             started_at: Some(started + Duration::from_secs((t * 7) as u64)),
             stopped_at: None,
             stopped_reason: None,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::mcp::{CallOutcome, CallRequest, McpError, OutcomeKind, Pool, ToolInfo};
+use crate::mcp::{self, CallOutcome, CallRequest, McpError, OutcomeKind, ToolInfo, WorkerConfig};
 
 use super::{CliError, GlobalArgs, exit, source};
 
@@ -147,12 +147,11 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
     } else {
         args.service.clone()
     };
-    let pool = Pool::default();
-    let endpoint = source::endpoint(&snapshot, &service, args.task.as_deref())?;
-    let probe = pool
-        .probe(&service, endpoint)
+    let worker = mcp::worker::spawn(opened.handle.snapshots.clone(), WorkerConfig::one_shot());
+    let probe = worker
+        .probe(&service, args.task.as_deref())
         .await
-        .map_err(|error| CliError::new(exit::CONNECTION, error.to_string()))?;
+        .map_err(|error| source::mcp_error(&snapshot, error))?;
     let tool: Option<&ToolInfo> = probe.tools.iter().find(|t| t.name == args.tool);
     let mut arguments = match &args.args_json {
         Some(text) => match serde_json::from_str::<Value>(text) {
@@ -181,14 +180,15 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
         request = request.on_task(task.clone());
     }
     let outcomes: Vec<CallOutcome> = if args.all_tasks {
-        pool.fan_out(&snapshot, &request)
+        worker
+            .fan_out_all(request)
             .await
             .map_err(|error| CliError::new(exit::NOT_FOUND, error.to_string()))?
             .into_iter()
             .map(|task| task.outcome)
             .collect()
     } else {
-        vec![pool.call(&snapshot, &request).await]
+        vec![worker.call(request).await]
     };
     if args.json {
         let values: Vec<Value> = outcomes.iter().map(outcome_json).collect();

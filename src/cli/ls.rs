@@ -106,6 +106,27 @@ pub fn render(snapshot: &FleetSnapshot, now: SystemTime) -> String {
     let mut out = table::render(SERVICE_COLUMNS, &services);
     out.push('\n');
     out.push_str(&table::render(TASK_COLUMNS, &tasks));
+    let notes: Vec<String> = snapshot
+        .services
+        .iter()
+        .flat_map(|service| {
+            let own = service
+                .notes
+                .iter()
+                .map(|note| format!("{}: {note}", service.name));
+            let tasks = service.tasks.iter().flat_map(move |task| {
+                let who = format!("{}/{}", service.name, task.short_id());
+                task.notes.iter().map(move |note| format!("{who}: {note}"))
+            });
+            own.chain(tasks)
+        })
+        .collect();
+    if !notes.is_empty() {
+        out.push('\n');
+        for note in notes {
+            out.push_str(&format!("note {note}\n"));
+        }
+    }
     if let Some(stale) = &snapshot.stale {
         out.push_str(&format!("\nstale: {stale}\n"));
     }

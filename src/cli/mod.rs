@@ -83,8 +83,7 @@ pub enum Command {
     },
     /// List the tools of a service (one of its ready tasks, or --task).
     Tools {
-        /// Service name (not needed with --url).
-        #[arg(required_unless_present = "url")]
+        /// Service name (not needed with --url, which may come before or after `tools`).
         service: Option<String>,
         /// Task id or prefix.
         #[arg(long)]
@@ -167,7 +166,16 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             task,
             json,
         } => {
-            let service = service.unwrap_or_default();
+            // Checked here rather than by clap: a global --url given before the subcommand
+            // is not visible to the subcommand's own argument rules.
+            let service = match (service, &global.url) {
+                (Some(service), _) => service,
+                (None, Some(_)) => String::new(),
+                (None, None) => {
+                    eprintln!("mcpfleet: tools needs SERVICE (or --url URL)");
+                    return exit::USAGE;
+                }
+            };
             tools::run(&global, &service, task.as_deref(), json)
                 .await
                 .map(|()| exit::OK)

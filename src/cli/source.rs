@@ -5,7 +5,8 @@ use std::{path::PathBuf, time::Duration};
 
 use crate::{
     config::{Config, SourceChoice},
-    fleet::{Endpoint, FleetSnapshot, Source, SourceHandle},
+    fleet::{FleetSnapshot, Source, SourceHandle},
+    mcp::McpError,
     sources::{
         aws::{AwsSettings, AwsSource},
         local::LocalSource,
@@ -101,37 +102,20 @@ pub async fn settle(handle: &mut SourceHandle) -> Result<std::sync::Arc<FleetSna
     }
 }
 
-/// The endpoint to probe for `service`: the chosen task's, or the first ready task's.
-pub fn endpoint<'a>(
-    snapshot: &'a FleetSnapshot,
-    service: &str,
-    task: Option<&str>,
-) -> Result<&'a Endpoint, CliError> {
-    let found = snapshot.service(service).ok_or_else(|| {
-        let known: Vec<&str> = snapshot.services.iter().map(|s| s.name.as_str()).collect();
-        CliError::new(
-            exit::NOT_FOUND,
-            format!("no service {service} (services: {})", known.join(", ")),
-        )
-    })?;
-    let chosen = match task {
-        Some(id) => found.task(id).ok_or_else(|| {
+/// A failed probe as a command's error: a service, task or ready task that is not there is
+/// exit 5 (naming the services there are), anything else a connection error.
+pub fn mcp_error(snapshot: &FleetSnapshot, error: McpError) -> CliError {
+    match error {
+        McpError::UnknownService(service) => {
+            let known: Vec<&str> = snapshot.services.iter().map(|s| s.name.as_str()).collect();
             CliError::new(
                 exit::NOT_FOUND,
-                format!("service {service} has no task {id}"),
+                format!("no service {service} (services: {})", known.join(", ")),
             )
-        })?,
-        None => found.ready_tasks().next().ok_or_else(|| {
-            CliError::new(
-                exit::NOT_FOUND,
-                format!("service {service} has no ready task"),
-            )
-        })?,
-    };
-    chosen.endpoint.as_ref().ok_or_else(|| {
-        CliError::new(
-            exit::NOT_FOUND,
-            format!("task {} has no endpoint", chosen.short_id()),
-        )
-    })
+        }
+        error @ (McpError::UnknownTask { .. } | McpError::NoReadyTask { .. }) => {
+            CliError::new(exit::NOT_FOUND, error.to_string())
+        }
+        error => CliError::new(exit::CONNECTION, error.to_string()),
+    }
 }

@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use crate::mcp::{Pool, Probe, ToolInfo};
+use crate::mcp::{self, Probe, ToolInfo, WorkerConfig};
 
-use super::{CliError, GlobalArgs, exit, source, table};
+use super::{CliError, GlobalArgs, source, table};
 
 pub const COLUMNS: &[&str] = &["TOOL", "HINTS", "TITLE", "DESCRIPTION"];
 
@@ -58,12 +58,11 @@ pub async fn run(
     let mut opened = source::open(global)?;
     let snapshot = source::settle(&mut opened.handle).await?;
     let service = global.url.as_ref().map_or(service, |_| "url");
-    let endpoint = source::endpoint(&snapshot, service, task)?;
-    let pool = Pool::default();
-    let probe = pool
-        .probe(service, endpoint)
+    let worker = mcp::worker::spawn(opened.handle.snapshots.clone(), WorkerConfig::one_shot());
+    let probe = worker
+        .probe(service, task)
         .await
-        .map_err(|error| CliError::new(exit::CONNECTION, error.to_string()))?;
+        .map_err(|error| source::mcp_error(&snapshot, error))?;
     if json {
         let out = json!({
             "server": {"name": probe.server_name, "version": probe.server_version},

@@ -1,6 +1,7 @@
 //! The fleet model and the `Source` contract every backend (local, AWS, static) implements.
 //! Nothing here knows about terminals: no ratatui or crossterm in `fleet/`, `sources/`, `mcp/`.
 
+pub mod auth;
 pub mod command;
 pub mod logs;
 pub mod model;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub use auth::{EndpointAuth, Secret};
 pub use command::{Command, CommandError, CommandRequest, RevisionChange};
 pub use logs::{Level, LogLine, LogReceiver, LogSender, log_channel};
 pub use model::*;

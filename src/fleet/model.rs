@@ -6,6 +6,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use super::EndpointAuth;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
@@ -181,12 +183,30 @@ pub enum Health {
     Unknown,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Endpoint {
     /// Full MCP URL, e.g. http://127.0.0.1:41235/mcp.
     pub url: String,
     /// `host:port` the URL points at (an IP for tasks, a name for static servers).
     pub address: String,
+    /// What every request to this endpoint carries; never serialised.
+    #[serde(skip)]
+    pub auth: EndpointAuth,
+}
+
+impl Endpoint {
+    pub fn new(url: impl Into<String>, address: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            address: address.into(),
+            auth: EndpointAuth::default(),
+        }
+    }
+
+    pub fn with_auth(mut self, auth: EndpointAuth) -> Self {
+        self.auth = auth;
+        self
+    }
 }
 
 /// Per-task load, scraped from the server's /metrics.

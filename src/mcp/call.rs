@@ -24,8 +24,8 @@ use serde_json::{Value, json};
 use crate::fleet::FleetSnapshot;
 
 use super::{
-    CallEvent, CallOutcome, CallRequest, Exchange, McpError, Pool, Retry, ServedBy, Target,
-    ToolResult,
+    CallControl, CallEvent, CallOutcome, CallRequest, Exchange, McpError, Pool, Retry, ServedBy,
+    Target, ToolResult,
     connection::Connection,
     error::{Failure, from_service_error},
     route::Candidate,
@@ -48,13 +48,27 @@ struct Attempt {
 impl Pool {
     /// Calls a tool on the task `request.target` names in `fleet`.
     pub async fn call(&self, fleet: &FleetSnapshot, request: &CallRequest) -> CallOutcome {
+        self.call_with(fleet, request, &CallControl::default())
+            .await
+    }
+
+    /// [`Pool::call`], reporting events to and cancelled by `control`.
+    pub async fn call_with(
+        &self,
+        fleet: &FleetSnapshot,
+        request: &CallRequest,
+        control: &CallControl,
+    ) -> CallOutcome {
         let started = Instant::now();
         match self
             .inner
             .round_robin
             .candidates(fleet, &request.service, &request.target)
         {
-            Ok(candidates) => self.call_candidates(candidates, request, started).await,
+            Ok(candidates) => {
+                self.call_candidates(candidates, request, control, started)
+                    .await
+            }
             Err(error) => CallOutcome::failed(error, started),
         }
     }
@@ -64,6 +78,7 @@ impl Pool {
         &self,
         candidates: Vec<Candidate>,
         request: &CallRequest,
+        control: &CallControl,
         started: Instant,
     ) -> CallOutcome {
         let mut outcome = CallOutcome::failed(
@@ -76,7 +91,9 @@ impl Pool {
         let last = candidates.len().saturating_sub(1);
         for (index, candidate) in candidates.iter().enumerate() {
             let mut exchange = Exchange::default();
-            let attempt = self.attempt(candidate, request, &mut exchange).await;
+            let attempt = self
+                .attempt(candidate, request, control, &mut exchange)
+                .await;
             outcome.exchange = exchange;
             outcome.served_by = attempt.sent.then(|| ServedBy::from(candidate));
             match attempt.result {
@@ -88,11 +105,11 @@ impl Pool {
                     if (failure.retry_elsewhere || (failure.unanswered && attempt.repeatable))
                         && may_move
                         && index < last
-                        && !request.cancel.is_cancelled() =>
+                        && !control.cancel.is_cancelled() =>
                 {
                     let (task, reason) = (&candidate.task_id, failure.error.to_string());
                     tracing::debug!(%task, %reason, "trying the next ready task");
-                    request.notify(CallEvent::Retrying {
+                    control.notify(CallEvent::Retrying {
                         task_id: candidate.task_id.clone(),
                         reason: reason.clone(),
                     });
@@ -116,6 +133,7 @@ impl Pool {
         &self,
         candidate: &Candidate,
         request: &CallRequest,
+        control: &CallControl,
         exchange: &mut Exchange,
     ) -> Attempt {
         // The idle timeout covers connecting and listing tools too, so a call never waits
@@ -129,7 +147,7 @@ impl Pool {
                     ..Failure::fatal(McpError::TimedOut(idle))
                 }))
             }
-            _ = request.cancel.cancelled() => Err(Failure::fatal(McpError::Cancelled)),
+            _ = control.cancel.cancelled() => Err(Failure::fatal(McpError::Cancelled)),
         };
         let (connection, repeatable) = match prepared {
             Ok(prepared) => prepared,
@@ -177,7 +195,7 @@ impl Pool {
                 "_meta": {"progressToken": handle.progress_token},
             },
         }));
-        request.notify(CallEvent::Sent {
+        control.notify(CallEvent::Sent {
             task: ServedBy::from(candidate),
         });
 
@@ -189,7 +207,7 @@ impl Pool {
             exchange.notifications.push(json!({
                 "jsonrpc": "2.0", "method": "notifications/progress", "params": update,
             }));
-            request.notify(CallEvent::Progress {
+            control.notify(CallEvent::Progress {
                 task_id: candidate.task_id.clone(),
                 progress: update.progress,
                 total: update.total,
@@ -199,7 +217,7 @@ impl Pool {
         let result = loop {
             tokio::select! {
                 biased;
-                _ = request.cancel.cancelled() => {
+                _ = control.cancel.cancelled() => {
                     self.tell_cancelled(&connection, id, "cancelled by the user").await;
                     return done(Err(Failure::fatal(McpError::Cancelled)), true);
                 }
@@ -230,10 +248,9 @@ impl Pool {
         candidate: &Candidate,
         request: &CallRequest,
     ) -> Result<(Arc<Connection>, bool), Failure> {
-        let url = &candidate.endpoint.url;
         let mut replaced = false;
         loop {
-            let (connection, created) = self.connection(&candidate.service, url).await?;
+            let (connection, created) = self.connection(&candidate.endpoint).await?;
             if connection.peer().is_transport_closed() && !created && !replaced {
                 self.evict(&connection);
                 replaced = true;

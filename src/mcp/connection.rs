@@ -26,9 +26,9 @@ use super::{
     McpError,
     error::{Failure, from_init_error, from_service_error},
     pool::{Era, PoolConfig},
-    secret::EndpointAuth,
     validate::Catalog,
 };
+use crate::fleet::EndpointAuth;
 
 /// Progress that arrives before its call registered (the server can answer faster than the
 /// caller gets back from queueing the request) waits here briefly.
@@ -112,7 +112,8 @@ impl Drop for ProgressSubscription {
 
 pub(crate) struct Connection {
     pub url: String,
-    pub service: String,
+    /// The credentials this client sends; an endpoint whose credentials change gets a new one.
+    pub auth: EndpointAuth,
     /// How long the handshake took when this client was created.
     pub handshake: Duration,
     client: RunningService<RoleClient, Listener>,
@@ -225,7 +226,6 @@ fn headers(auth: &EndpointAuth) -> Result<HashMap<HeaderName, HeaderValue>, McpE
 pub(crate) async fn connect(
     http: reqwest::Client,
     config: &PoolConfig,
-    service: &str,
     url: &str,
     auth: &EndpointAuth,
 ) -> Result<Connection, Failure> {
@@ -282,7 +282,7 @@ pub(crate) async fn connect(
     tracing::debug!(%url, ?protocol, "MCP client connected");
     Ok(Connection {
         url: url.to_string(),
-        service: service.to_string(),
+        auth: auth.clone(),
         handshake: started.elapsed(),
         client,
         shared,

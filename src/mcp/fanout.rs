@@ -7,7 +7,7 @@ use tokio::task::JoinSet;
 
 use crate::fleet::FleetSnapshot;
 
-use super::{CallOutcome, CallRequest, McpError, Pool, Target, route::RoundRobin};
+use super::{CallControl, CallOutcome, CallRequest, McpError, Pool, Target, route::RoundRobin};
 
 /// One task's answer to a fanned-out call.
 #[derive(Debug, Clone)]
@@ -20,12 +20,23 @@ pub struct TaskOutcome {
 impl Pool {
     /// Calls `request.tool` on every ready task of `request.service` concurrently; the target
     /// is ignored. Each task checks the arguments against its own tool list (revisions may
-    /// differ), and no call moves to another task. Outcomes are in task id order; cancelling
-    /// `request.cancel` cancels them all.
+    /// differ), and no call moves to another task. Outcomes are in task id order.
     pub async fn fan_out(
         &self,
         fleet: &FleetSnapshot,
         request: &CallRequest,
+    ) -> Result<Vec<TaskOutcome>, McpError> {
+        self.fan_out_with(fleet, request, &CallControl::default())
+            .await
+    }
+
+    /// [`Pool::fan_out`] with every call's events going to `control`; cancelling it cancels
+    /// them all.
+    pub async fn fan_out_with(
+        &self,
+        fleet: &FleetSnapshot,
+        request: &CallRequest,
+        control: &CallControl,
     ) -> Result<Vec<TaskOutcome>, McpError> {
         let candidates = RoundRobin::all_ready(fleet, &request.service)?;
         let mut calls = JoinSet::new();
@@ -33,11 +44,11 @@ impl Pool {
             let pool = self.clone();
             let mut request = request.clone();
             request.target = Target::Task(candidate.task_id.clone());
-            request.cancel = request.cancel.child_token();
+            let control = control.child();
             calls.spawn(async move {
                 let (task_id, revision) = (candidate.task_id.clone(), candidate.revision);
                 let outcome = pool
-                    .call_candidates(vec![candidate], &request, Instant::now())
+                    .call_candidates(vec![candidate], &request, &control, Instant::now())
                     .await;
                 (
                     index,

@@ -1,5 +1,5 @@
 //! The calls made since the console started, newest first, bounded in memory, each one enough
-//! to run again.
+//! to open again in the call form. The MCP worker records them; the UI reads its copy.
 
 use std::{
     collections::VecDeque,
@@ -25,22 +25,7 @@ pub struct HistoryEntry {
     pub served_by: Option<ServedBy>,
 }
 
-impl HistoryEntry {
-    /// The same call again, with a fresh cancellation token and no event sink.
-    pub fn rerun(&self) -> CallRequest {
-        CallRequest {
-            target: self.target.clone(),
-            timeout: self.timeout,
-            ..CallRequest::new(
-                self.service.clone(),
-                self.tool.clone(),
-                self.arguments.clone(),
-            )
-        }
-    }
-}
-
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct History {
     entries: VecDeque<HistoryEntry>,
     capacity: usize,
@@ -113,7 +98,7 @@ mod tests {
     }
 
     #[test]
-    fn keeps_the_newest_and_reruns_the_same_call() {
+    fn keeps_the_newest_with_what_each_call_asked() {
         let mut history = History::new(2);
         let request = CallRequest::new("svc", "echo", json!({"message": "one"})).on_task("abc");
         let ok = ToolResult {
@@ -134,11 +119,10 @@ mod tests {
         assert_eq!(history.get(second).unwrap().kind, OutcomeKind::TimedOut);
         assert_eq!(history.get(third).unwrap().summary, "cancelled");
 
-        let again = history.get(third).unwrap().rerun();
-        assert_eq!(again.tool, "echo");
-        assert_eq!(again.arguments, json!({"message": "one"}));
-        assert_eq!(again.target, Target::Task("abc".into()));
-        assert!(!again.cancel.is_cancelled());
+        let kept = history.get(third).unwrap();
+        assert_eq!(kept.tool, "echo");
+        assert_eq!(kept.arguments, json!({"message": "one"}));
+        assert_eq!(kept.target, Target::Task("abc".into()));
     }
 
     #[test]

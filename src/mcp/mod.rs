@@ -2,7 +2,8 @@
 //! calls routed over a fleet snapshot with argument checks, progress, cancellation, timeouts
 //! and safe retries during rolling deploys, fan-out to every ready task, and a call history.
 //!
-//! No terminal code here: the UI spawns these futures and reads their results and events.
+//! The [`worker`] owns the pool: the console and the one-shot commands send it requests and
+//! read what it publishes. No terminal code here.
 
 mod call;
 mod connection;
@@ -14,8 +15,8 @@ mod pool;
 mod probe;
 mod request;
 mod route;
-mod secret;
 mod validate;
+pub mod worker;
 
 pub use error::McpError;
 pub use fanout::TaskOutcome;
@@ -23,7 +24,7 @@ pub use history::{History, HistoryEntry};
 pub use outcome::{CallOutcome, Exchange, OutcomeKind, Retry, ServedBy, ToolResult};
 pub use pool::{Era, Pool, PoolConfig};
 pub use probe::{Probe, ToolInfo, tools_hash};
-pub use request::{CallEvent, CallRequest, DEFAULT_TIMEOUT};
+pub use request::{CallControl, CallEvent, CallRequest, DEFAULT_TIMEOUT};
 pub use rmcp::model::ContentBlock;
 pub use route::{MAX_RETRIES, Target};
-pub use secret::{EndpointAuth, Secret};
+pub use worker::{CallId, CallUpdate, McpClient, Probes, UpdateSink, WorkerConfig};

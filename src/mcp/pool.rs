@@ -1,6 +1,8 @@
-//! The pool: one rmcp client per endpoint URL, created on first use and shared by every call
-//! to that endpoint. A `Pool` is a cheap handle (clone it into tasks). Clients are dropped when
-//! their endpoint leaves the fleet or fails at the transport level; the next call reconnects.
+//! The pool: one rmcp client per endpoint (URL and credentials), created on first use and
+//! shared by every call to that endpoint. A `Pool` is a cheap handle (clone it into tasks); the MCP worker owns the
+//! console's one pool. Clients are dropped when their endpoint leaves the fleet, when the
+//! endpoint's credentials change, or when they fail at the transport level; the next call
+//! reconnects.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -10,13 +12,12 @@ use std::{
 
 use tokio::sync::OnceCell;
 
-use crate::fleet::FleetSnapshot;
+use crate::fleet::{Endpoint, EndpointAuth, FleetSnapshot};
 
 use super::{
     connection::{Connection, connect},
     error::Failure,
     route::RoundRobin,
-    secret::EndpointAuth,
 };
 
 /// Which MCP lifecycle the client uses.
@@ -57,11 +58,27 @@ impl Default for PoolConfig {
 
 type Slot = Arc<OnceCell<Arc<Connection>>>;
 
+/// Clients are per URL and credentials: two services behind one URL with different tokens
+/// (or a token that changed) never share a client.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct SlotKey {
+    url: String,
+    auth: EndpointAuth,
+}
+
+impl SlotKey {
+    fn of(endpoint: &Endpoint) -> Self {
+        Self {
+            url: endpoint.url.clone(),
+            auth: endpoint.auth.clone(),
+        }
+    }
+}
+
 pub(crate) struct Inner {
     pub config: PoolConfig,
     http: reqwest::Client,
-    slots: Mutex<HashMap<String, Slot>>,
-    auth: Mutex<HashMap<String, EndpointAuth>>,
+    slots: Mutex<HashMap<SlotKey, Slot>>,
     pub round_robin: RoundRobin,
 }
 
@@ -97,7 +114,6 @@ impl Pool {
                 config,
                 http,
                 slots: Mutex::new(HashMap::new()),
-                auth: Mutex::new(HashMap::new()),
                 round_robin: RoundRobin::default(),
             }),
         }
@@ -107,130 +123,91 @@ impl Pool {
         &self.inner.config
     }
 
-    /// Headers and bearer token for every endpoint of `service`. Existing clients of the
-    /// service are dropped so the next call uses the new credentials.
-    pub fn set_auth(&self, service: &str, auth: EndpointAuth) {
-        self.inner
-            .auth
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(service.to_string(), auth);
-        self.retain(|connection| connection.service != service);
-    }
-
-    /// Drops clients whose endpoint is no longer served by any task of `fleet`.
+    /// Drops clients whose endpoint (URL and credentials) no longer serves any task of `fleet`.
     pub fn prune(&self, fleet: &FleetSnapshot) {
-        let live: HashSet<&str> = fleet
+        let live: HashSet<(&str, &EndpointAuth)> = fleet
             .services
             .iter()
             .flat_map(|service| &service.tasks)
             .filter(|task| task.stopped_at.is_none())
-            .filter_map(|task| task.endpoint.as_ref().map(|endpoint| endpoint.url.as_str()))
+            .filter_map(|task| task.endpoint.as_ref())
+            .map(|endpoint| (endpoint.url.as_str(), &endpoint.auth))
             .collect();
-        self.inner
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|url, _| live.contains(url.as_str()));
+        self.slots()
+            .retain(|key, _| live.contains(&(key.url.as_str(), &key.auth)));
     }
 
     /// URLs with a live client, sorted.
     pub fn clients(&self) -> Vec<String> {
-        let slots = self
-            .inner
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut urls: Vec<String> = slots
+        let mut urls: Vec<String> = self
+            .slots()
             .iter()
             .filter(|(_, slot)| slot.initialized())
-            .map(|(url, _)| url.clone())
+            .map(|(key, _)| key.url.clone())
             .collect();
         urls.sort();
         urls
     }
 
-    fn retain(&self, keep: impl Fn(&Connection) -> bool) {
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<SlotKey, Slot>> {
         self.inner
             .slots
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .retain(|_, slot| slot.get().is_none_or(|connection| keep(connection)));
     }
 
-    /// The client for `url`, connecting first if there is none. The flag says whether this
-    /// call created it.
+    /// The client for `endpoint`, connecting first if there is none. The flag says whether
+    /// this call created it.
     pub(crate) async fn connection(
         &self,
-        service: &str,
-        url: &str,
+        endpoint: &Endpoint,
     ) -> Result<(Arc<Connection>, bool), Failure> {
-        let slot = self
-            .inner
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(url.to_string())
-            .or_default()
-            .clone();
+        let key = SlotKey::of(endpoint);
+        let slot = self.slots().entry(key.clone()).or_default().clone();
         if let Some(connection) = slot.get() {
             return Ok((connection.clone(), false));
         }
-        let auth = self
-            .inner
-            .auth
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(service)
-            .cloned()
-            .unwrap_or_default();
         let mut created = false;
-        let (inner, auth) = (&self.inner, &auth);
+        let (inner, url, auth) = (&self.inner, &endpoint.url, &endpoint.auth);
         let result = slot
             .get_or_try_init(|| {
                 created = true;
                 async move {
                     let http = inner.http.clone();
-                    connect(http, &inner.config, service, url, auth)
-                        .await
-                        .map(Arc::new)
+                    connect(http, &inner.config, url, auth).await.map(Arc::new)
                 }
             })
             .await;
         match result {
             Ok(connection) => Ok((connection.clone(), created)),
             Err(failure) => {
-                self.forget(url, &slot);
+                self.forget(&key, &slot);
                 Err(failure)
             }
         }
     }
 
-    /// Drops `connection` if it is still the client for its URL (a newer one stays).
+    /// Drops `connection` if it is still the client for its endpoint (a newer one stays).
     pub(crate) fn evict(&self, connection: &Arc<Connection>) {
-        let mut slots = self
-            .inner
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let current = slots.get(&connection.url).and_then(|slot| slot.get());
+        let key = SlotKey {
+            url: connection.url.clone(),
+            auth: connection.auth.clone(),
+        };
+        let mut slots = self.slots();
+        let current = slots.get(&key).and_then(|slot| slot.get());
         if current.is_some_and(|current| Arc::ptr_eq(current, connection)) {
-            slots.remove(&connection.url);
+            slots.remove(&key);
             tracing::debug!(url = %connection.url, "MCP client dropped");
         }
     }
 
-    fn forget(&self, url: &str, slot: &Slot) {
-        let mut slots = self
-            .inner
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+    fn forget(&self, key: &SlotKey, slot: &Slot) {
+        let mut slots = self.slots();
         if slots
-            .get(url)
+            .get(key)
             .is_some_and(|current| Arc::ptr_eq(current, slot) && !slot.initialized())
         {
-            slots.remove(url);
+            slots.remove(key);
         }
     }
 }

@@ -85,12 +85,12 @@ fn optional_millis<S: Serializer>(
 }
 
 impl Pool {
-    /// Probes one endpoint of `service` (whose credentials are used). A client that broke
-    /// since its last use is replaced once before the probe gives up.
-    pub async fn probe(&self, service: &str, endpoint: &Endpoint) -> Result<Probe, McpError> {
-        match self.probe_once(service, endpoint).await {
+    /// Probes one endpoint, with its credentials. A client that broke since its last use is
+    /// replaced once before the probe gives up.
+    pub async fn probe(&self, endpoint: &Endpoint) -> Result<Probe, McpError> {
+        match self.probe_once(endpoint).await {
             Err((failure, false)) if failure.evict => self
-                .probe_once(service, endpoint)
+                .probe_once(endpoint)
                 .await
                 .map_err(|(failure, _)| failure.error),
             other => other.map_err(|(failure, _)| failure.error),
@@ -98,13 +98,9 @@ impl Pool {
     }
 
     /// The failure comes with whether the client was new (a new one is not worth replacing).
-    async fn probe_once(
-        &self,
-        service: &str,
-        endpoint: &Endpoint,
-    ) -> Result<Probe, (Failure, bool)> {
+    async fn probe_once(&self, endpoint: &Endpoint) -> Result<Probe, (Failure, bool)> {
         let (connection, created) = self
-            .connection(service, &endpoint.url)
+            .connection(endpoint)
             .await
             .map_err(|failure| (failure, true))?;
         let server = connection.server();

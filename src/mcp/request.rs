@@ -1,4 +1,5 @@
-//! What a person asks for when calling a tool, and the events a running call reports.
+//! What a person asks for when calling a tool, how whoever runs the call steers and watches
+//! it, and the events a running call reports.
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use super::{ServedBy, Target};
 /// Idle timeout of a call unless the request says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CallRequest {
     pub service: String,
     pub tool: String,
@@ -21,11 +22,6 @@ pub struct CallRequest {
     /// The call fails with `TimedOut` when neither its result nor a progress notification
     /// arrives for this long; `None` waits forever.
     pub timeout: Option<Duration>,
-    /// Where `CallEvent`s go. Sent with `try_send`: a full channel drops an event rather than
-    /// stall the call.
-    pub events: Option<mpsc::Sender<CallEvent>>,
-    /// Cancelling it ends the call with `Cancelled` and tells the server.
-    pub cancel: CancellationToken,
 }
 
 impl CallRequest {
@@ -36,8 +32,6 @@ impl CallRequest {
             arguments,
             target: Target::AnyReady,
             timeout: Some(DEFAULT_TIMEOUT),
-            events: None,
-            cancel: CancellationToken::new(),
         }
     }
 
@@ -50,20 +44,30 @@ impl CallRequest {
         self.timeout = timeout;
         self
     }
+}
 
-    pub fn with_events(mut self, events: mpsc::Sender<CallEvent>) -> Self {
-        self.events = Some(events);
-        self
-    }
+/// How a running call is steered and watched, held by whoever runs it (the MCP worker).
+#[derive(Debug, Clone, Default)]
+pub struct CallControl {
+    /// Where `CallEvent`s go. Sent with `try_send`: a full channel drops an event rather than
+    /// stall the call.
+    pub events: Option<mpsc::Sender<CallEvent>>,
+    /// Cancelling it ends the call with `Cancelled` and tells the server.
+    pub cancel: CancellationToken,
+}
 
-    pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
-        self.cancel = cancel;
-        self
-    }
-
+impl CallControl {
     pub(crate) fn notify(&self, event: CallEvent) {
         if let Some(events) = &self.events {
             let _ = events.try_send(event);
+        }
+    }
+
+    /// The same event sink with a cancellation that follows this one's.
+    pub(crate) fn child(&self) -> Self {
+        Self {
+            events: self.events.clone(),
+            cancel: self.cancel.child_token(),
         }
     }
 }

@@ -27,16 +27,14 @@ pub enum Target {
 /// A task a call may be sent to, copied out of the snapshot so calls do not hold it.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
-    pub service: String,
     pub task_id: String,
     pub revision: u32,
     pub endpoint: Endpoint,
 }
 
 impl Candidate {
-    fn of(service: &str, task: &Task) -> Option<Self> {
+    fn of(task: &Task) -> Option<Self> {
         Some(Self {
-            service: service.to_string(),
             task_id: task.id.clone(),
             revision: task.revision,
             endpoint: task.endpoint.clone()?,
@@ -76,14 +74,12 @@ impl RoundRobin {
                     task: id.clone(),
                 };
                 let task = found.task(id).ok_or_else(unknown)?;
-                Ok(vec![Candidate::of(service, task).ok_or_else(unknown)?])
+                Ok(vec![Candidate::of(task).ok_or_else(unknown)?])
             }
             Target::AnyReady => {
                 // Sorted so the rotation is stable however the source orders its tasks.
-                let mut ready: Vec<Candidate> = found
-                    .ready_tasks()
-                    .filter_map(|task| Candidate::of(service, task))
-                    .collect();
+                let mut ready: Vec<Candidate> =
+                    found.ready_tasks().filter_map(Candidate::of).collect();
                 if ready.is_empty() {
                     return Err(McpError::NoReadyTask {
                         service: service.to_string(),
@@ -103,10 +99,7 @@ impl RoundRobin {
         let found = fleet
             .service(service)
             .ok_or_else(|| McpError::UnknownService(service.to_string()))?;
-        let mut ready: Vec<Candidate> = found
-            .ready_tasks()
-            .filter_map(|task| Candidate::of(service, task))
-            .collect();
+        let mut ready: Vec<Candidate> = found.ready_tasks().filter_map(Candidate::of).collect();
         if ready.is_empty() {
             return Err(McpError::NoReadyTask {
                 service: service.to_string(),
@@ -131,10 +124,7 @@ pub(crate) mod tests {
             started_at: Some(SystemTime::now()),
             ..Task::serving(
                 id,
-                Endpoint {
-                    url: format!("http://{address}/mcp"),
-                    address: address.to_string(),
-                },
+                Endpoint::new(format!("http://{address}/mcp"), address.to_string()),
             )
         }
     }

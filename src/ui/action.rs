@@ -2,7 +2,10 @@
 //! turn into an `Action`, views return them, and the app loop applies them. Views never call
 //! each other.
 
-use crate::{fleet::Command, mcp::CallRequest};
+use crate::{
+    fleet::Command,
+    mcp::{CallId, CallRequest},
+};
 
 /// The screens of the console; each is one file in `views/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,30 +85,13 @@ pub enum Action {
     /// Ask for confirmation of a fleet command; `Confirmed` carries it out.
     Confirm(Command),
     Confirmed(Command),
-    /// Start an MCP call; the id ties its events to the view that started it.
-    StartCall {
-        id: u64,
-        request: PendingCall,
-    },
-    CancelCall(u64),
+    /// Start an MCP call; the app tells the view that asked which call id is its own.
+    StartCall(Box<CallRequest>),
+    CancelCall(CallId),
     /// Copy text to the clipboard (OSC 52).
     Copy(String),
     /// A line for the message bar.
     Message(String),
     /// Switch source (`:ctx`).
     SwitchSource(String),
-}
-
-/// A call about to start. Compared by what it calls, since its channels have no equality.
-#[derive(Debug, Clone)]
-pub struct PendingCall(pub Box<CallRequest>);
-
-impl PartialEq for PendingCall {
-    fn eq(&self, other: &Self) -> bool {
-        let (a, b) = (&self.0, &other.0);
-        a.service == b.service
-            && a.tool == b.tool
-            && a.arguments == b.arguments
-            && a.target == b.target
-    }
 }

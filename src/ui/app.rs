@@ -1,9 +1,10 @@
 //! The console's state and the one place where `Action`s take effect: the page stack, the
-//! prompt and dialog modes, the log buffer, probes, calls and fleet commands. Network work is
-//! spawned; its results come back as `UiEvent`s, so nothing here ever waits on the network.
+//! prompt and dialog modes, the log buffer, and what the MCP worker publishes (probes,
+//! history). Calls go to the worker and fleet commands to the source; their results come back
+//! as messages, so nothing here ever waits on the network.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     sync::Arc,
     time::{Duration, Instant, SystemTime},
 };
@@ -24,29 +25,20 @@ use super::{
     keys::{self, KeyId},
     log_buffer::LogBuffer,
     theme::Theme,
-    views::{self, CallUpdate, Context, View, chrome, confirm::ConfirmDialog},
+    views::{self, Context, View, chrome, confirm::ConfirmDialog},
 };
 use crate::{
     fleet::{Commander, FleetSnapshot, LogLine},
-    mcp::{CallEvent, CallOutcome, History, Pool, Probe},
+    mcp::{CallId, CallRequest, CallUpdate, History, McpClient, Probes, UpdateSink},
 };
 
 /// Below this the console shows a note instead of a squeezed layout.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
 const MESSAGE_TTL: Duration = Duration::from_secs(8);
-const PROBE_EVERY: Duration = Duration::from_secs(30);
 
 /// Results of spawned work, delivered to the loop.
 pub enum UiEvent {
-    Probe {
-        task_id: String,
-        result: Result<Box<Probe>, String>,
-    },
-    Call {
-        id: u64,
-        update: CallUpdate,
-    },
     CommandDone(Result<String, String>),
 }
 
@@ -66,8 +58,9 @@ enum Mode {
 pub struct Data {
     pub snapshot: Arc<FleetSnapshot>,
     pub logs: LogBuffer,
-    pub probes: HashMap<String, Probe>,
-    pub history: History,
+    /// The MCP worker's latest probes and history.
+    pub probes: Arc<Probes>,
+    pub history: Arc<History>,
     pub theme: Theme,
     pub read_only: bool,
 }
@@ -77,7 +70,8 @@ impl Data {
         Context {
             snapshot: &self.snapshot,
             logs: &self.logs,
-            probes: &self.probes,
+            probes: &self.probes.by_task,
+            probe_errors: &self.probes.errors,
             history: &self.history,
             theme: self.theme,
             now,
@@ -86,16 +80,26 @@ impl Data {
     }
 }
 
+/// A view on the page stack, with an id that outlives reordering so call updates reach the
+/// page that started the call.
+struct Page {
+    id: u64,
+    view: Box<dyn View>,
+}
+
 pub struct App {
     pub data: Data,
-    stack: Vec<Box<dyn View>>,
+    stack: Vec<Page>,
+    next_page: u64,
     mode: Mode,
     message: Option<(String, bool, Instant)>,
-    pool: Pool,
-    last_probe_round: Option<Instant>,
-    /// Tasks probed outside a round (new ready ones) whose probe has not succeeded yet.
-    probing: HashSet<String>,
-    calls: HashMap<u64, (CancellationToken, Box<crate::mcp::CallRequest>)>,
+    mcp: McpClient,
+    /// Where the worker sends the updates of this console's calls.
+    call_updates: UpdateSink,
+    /// Which page started each running call.
+    calls: HashMap<CallId, u64>,
+    /// The last probe failure already shown.
+    probe_failures_seen: u64,
     commander: Commander,
     events: mpsc::UnboundedSender<UiEvent>,
     pub quit: bool,
@@ -108,27 +112,38 @@ impl App {
     pub fn new(
         snapshot: Arc<FleetSnapshot>,
         log_capacity: usize,
-        commander: Commander,
-        events: mpsc::UnboundedSender<UiEvent>,
+        workers: Workers,
         read_only: bool,
         theme: Theme,
     ) -> Self {
+        let Workers {
+            commander,
+            mcp,
+            call_updates,
+            events,
+        } = workers;
+        let probes = mcp.probes.borrow().clone();
+        let history = mcp.history.borrow().clone();
         Self {
             data: Data {
                 snapshot,
                 logs: LogBuffer::new(log_capacity),
-                probes: HashMap::new(),
-                history: History::new(200),
+                probes,
+                history,
                 theme,
                 read_only,
             },
-            stack: vec![Box::new(views::services::ServicesView::new())],
+            stack: vec![Page {
+                id: 0,
+                view: Box::new(views::services::ServicesView::new()),
+            }],
+            next_page: 1,
             mode: Mode::Normal,
             message: None,
-            pool: Pool::default(),
-            last_probe_round: None,
-            probing: HashSet::new(),
+            mcp,
+            call_updates,
             calls: HashMap::new(),
+            probe_failures_seen: 0,
             commander,
             events,
             quit: false,
@@ -141,13 +156,44 @@ impl App {
         self.stack
             .last()
             .expect("the services view is never popped")
+            .view
             .as_ref()
     }
 
+    fn top_mut(&mut self) -> &mut dyn View {
+        self.stack
+            .last_mut()
+            .expect("the services view is never popped")
+            .view
+            .as_mut()
+    }
+
+    fn push(&mut self, view: Box<dyn View>) {
+        self.stack.push(Page {
+            id: self.next_page,
+            view,
+        });
+        self.next_page += 1;
+    }
+
     pub fn set_snapshot(&mut self, snapshot: Arc<FleetSnapshot>) {
-        self.pool.prune(&snapshot);
         self.data.snapshot = snapshot;
-        self.probe_if_due();
+    }
+
+    /// Takes the worker's newest probes; a probe failure not shown yet becomes the message.
+    pub fn set_probes(&mut self, probes: Arc<Probes>) {
+        if probes.failures > self.probe_failures_seen
+            && let Some(failure) = &probes.last_failure
+        {
+            let task = &failure.task_id[..failure.task_id.len().min(8)];
+            self.say(format!("probe of task {task}: {}", failure.error), true);
+        }
+        self.probe_failures_seen = probes.failures;
+        self.data.probes = probes;
+    }
+
+    pub fn set_history(&mut self, history: Arc<History>) {
+        self.data.history = history;
     }
 
     pub fn push_log(&mut self, line: LogLine) {
@@ -156,68 +202,24 @@ impl App {
 
     /// Whether the loop should keep redrawing on its tick (progress bars, message expiry).
     pub fn animating(&self) -> bool {
-        self.stack.iter().any(|view| view.animating()) || self.message.is_some()
+        self.stack.iter().any(|page| page.view.animating()) || self.message.is_some()
     }
 
-    /// Probes every ready task now and then, for tools, protocol versions and drift, and a
-    /// task as soon as it is ready (a failed one waits for the next round).
-    pub fn probe_if_due(&mut self) {
-        let round = self
-            .last_probe_round
-            .is_none_or(|at| at.elapsed() >= PROBE_EVERY);
-        if round {
-            self.last_probe_round = Some(Instant::now());
-        }
-        for service in &self.data.snapshot.services {
-            for task in service.ready_tasks() {
-                let fresh = !self.data.probes.contains_key(&task.id)
-                    && self.probing.insert(task.id.clone());
-                let Some(endpoint) = task.endpoint.clone().filter(|_| round || fresh) else {
-                    continue;
-                };
-                let (pool, events, service, task_id) = (
-                    self.pool.clone(),
-                    self.events.clone(),
-                    service.name.clone(),
-                    task.id.clone(),
-                );
-                tokio::spawn(async move {
-                    let result = pool
-                        .probe(&service, &endpoint)
-                        .await
-                        .map(Box::new)
-                        .map_err(|e| e.to_string());
-                    let _ = events.send(UiEvent::Probe { task_id, result });
-                });
-            }
+    /// Hands a call's update to the page that started it, if that page is still open.
+    pub fn on_call_update(&mut self, id: CallId, update: CallUpdate) {
+        let done = matches!(update, CallUpdate::Done(_) | CallUpdate::FannedOut(_));
+        let page = if done {
+            self.calls.remove(&id)
+        } else {
+            self.calls.get(&id).copied()
+        };
+        if let Some(page) = self.stack.iter_mut().find(|p| Some(p.id) == page) {
+            page.view.on_call_update(id, &update);
         }
     }
 
     pub fn on_ui_event(&mut self, event: UiEvent) {
         match event {
-            UiEvent::Probe { task_id, result } => match result {
-                Ok(probe) => {
-                    self.probing.remove(&task_id);
-                    self.data.probes.insert(task_id, *probe);
-                }
-                Err(error) => self.say(
-                    format!(
-                        "probe of task {}: {error}",
-                        &task_id[..task_id.len().min(8)]
-                    ),
-                    true,
-                ),
-            },
-            UiEvent::Call { id, update } => {
-                if let CallUpdate::Done(outcome) = &update
-                    && let Some((_, request)) = self.calls.remove(&id)
-                {
-                    self.data.history.record(&request, outcome);
-                }
-                for view in &mut self.stack {
-                    view.on_call_update(id, &update);
-                }
-            }
             UiEvent::CommandDone(Ok(message)) => self.say(message, false),
             UiEvent::CommandDone(Err(message)) => self.say(message, true),
         }
@@ -267,7 +269,7 @@ impl App {
                 if self.top().kind() == ViewKind::Help {
                     self.stack.pop();
                 } else if let Some(view) = self.make_view(ViewKind::Help, Scope::fleet()) {
-                    self.stack.push(view);
+                    self.push(view);
                 }
             }
             Action::Open(kind, scope) => {
@@ -281,7 +283,7 @@ impl App {
                     return self.say(format!("no service {service}"), true);
                 }
                 match self.make_view(kind, scope) {
-                    Some(view) => self.stack.push(view),
+                    Some(view) => self.push(view),
                     None => self.say(format!("{} is not available", kind.name()), true),
                 }
             }
@@ -291,12 +293,12 @@ impl App {
                 arguments,
             } => match views::call::open(
                 &self.data.snapshot,
-                &self.data.probes,
+                &self.data.probes.by_task,
                 scope,
                 &tool,
                 arguments,
             ) {
-                Ok(view) => self.stack.push(view),
+                Ok(view) => self.push(view),
                 Err(message) => self.say(message, true),
             },
             Action::CommandLine => {
@@ -327,12 +329,8 @@ impl App {
                     let _ = events.send(UiEvent::CommandDone(result));
                 });
             }
-            Action::StartCall { id, request } => self.start_call(id, request.0),
-            Action::CancelCall(id) => {
-                if let Some((cancel, _)) = self.calls.get(&id) {
-                    cancel.cancel();
-                }
-            }
+            Action::StartCall(request) => self.start_call(*request),
+            Action::CancelCall(id) => self.mcp.cancel(id),
             Action::Copy(text) => {
                 super::clipboard::copy(&text);
                 self.say(format!("copied {} characters", text.chars().count()), false);
@@ -345,32 +343,15 @@ impl App {
         }
     }
 
-    fn start_call(&mut self, id: u64, mut request: Box<crate::mcp::CallRequest>) {
-        let (events_tx, mut events_rx) = mpsc::channel::<CallEvent>(256);
-        request.events = Some(events_tx);
-        let cancel = request.cancel.clone();
-        self.calls.insert(id, (cancel, request.clone()));
-        let (pool, snapshot, events) = (
-            self.pool.clone(),
-            self.data.snapshot.clone(),
-            self.events.clone(),
-        );
-        let forward = self.events.clone();
-        tokio::spawn(async move {
-            while let Some(event) = events_rx.recv().await {
-                let _ = forward.send(UiEvent::Call {
-                    id,
-                    update: CallUpdate::Event(event),
-                });
-            }
-        });
-        tokio::spawn(async move {
-            let outcome: CallOutcome = pool.call(&snapshot, &request).await;
-            let _ = events.send(UiEvent::Call {
-                id,
-                update: CallUpdate::Done(Box::new(outcome)),
-            });
-        });
+    /// Sends the call to the worker and tells the page that asked which call is its own.
+    fn start_call(&mut self, request: CallRequest) {
+        let id = self.mcp.invoke(request, self.call_updates.clone());
+        let page = self
+            .stack
+            .last_mut()
+            .expect("the services view is never popped");
+        self.calls.insert(id, page.id);
+        page.view.on_call_started(id, SystemTime::now());
     }
 
     pub fn on_key(&mut self, key: KeyEvent) {
@@ -424,10 +405,7 @@ impl App {
                 match key.code {
                     KeyCode::Esc => {
                         self.mode = Mode::Normal;
-                        self.stack
-                            .last_mut()
-                            .expect("stack")
-                            .set_filter(String::new());
+                        self.top_mut().set_filter(String::new());
                     }
                     KeyCode::Enter => self.mode = Mode::Normal,
                     KeyCode::Backspace => {
@@ -438,7 +416,7 @@ impl App {
                 }
                 if let Mode::Filter { text } = &self.mode {
                     let text = text.clone();
-                    self.stack.last_mut().expect("stack").set_filter(text);
+                    self.top_mut().set_filter(text);
                 }
                 return;
             }
@@ -446,21 +424,23 @@ impl App {
         }
         let now = SystemTime::now();
         let top = self.stack.len() - 1;
-        if self.stack[top].captures_input() {
-            if key.code == KeyCode::Esc && self.stack[top].on_escape() {
+        if self.stack[top].view.captures_input() {
+            if key.code == KeyCode::Esc && self.stack[top].view.on_escape() {
                 return;
             }
             let ctx = self.data.context(now);
             if key.code != KeyCode::Esc {
-                if let Some(action) = self.stack[top].on_raw_key(key, &ctx) {
+                if let Some(action) = self.stack[top].view.on_raw_key(key, &ctx) {
                     self.apply(action);
                 }
                 return;
             }
         }
-        let (kind, lists) = (self.stack[top].kind(), self.stack[top].is_list());
+        let (kind, lists) = (self.stack[top].view.kind(), self.stack[top].view.is_list());
         let Some(id) = keys::lookup(&key, kind, lists, self.data.read_only) else {
-            let action = self.stack[top].on_raw_key(key, &self.data.context(now));
+            let action = self.stack[top]
+                .view
+                .on_raw_key(key, &self.data.context(now));
             if let Some(action) = action {
                 self.apply(action);
             }
@@ -474,7 +454,7 @@ impl App {
             KeyId::Filter => Some(Action::Filter),
             other => {
                 let ctx = self.data.context(now);
-                self.stack[top].on_key(other, &ctx)
+                self.stack[top].view.on_key(other, &ctx)
             }
         };
         if let Some(action) = action {
@@ -486,12 +466,12 @@ impl App {
         let top = self.stack.len() - 1;
         let ctx = self.data.context(SystemTime::now());
         let action = match mouse.kind {
-            MouseEventKind::ScrollDown => self.stack[top].on_key(KeyId::Down, &ctx),
-            MouseEventKind::ScrollUp => self.stack[top].on_key(KeyId::Up, &ctx),
+            MouseEventKind::ScrollDown => self.stack[top].view.on_key(KeyId::Down, &ctx),
+            MouseEventKind::ScrollUp => self.stack[top].view.on_key(KeyId::Up, &ctx),
             MouseEventKind::Down(_)
                 if mouse.row >= self.body.y && mouse.row < self.body.bottom() =>
             {
-                self.stack[top].on_click(mouse.row - self.body.y, &ctx)
+                self.stack[top].view.on_click(mouse.row - self.body.y, &ctx)
             }
             _ => None,
         };
@@ -523,11 +503,11 @@ impl App {
         ])
         .areas(area);
         self.body = body;
-        let crumbs: Vec<String> = self.stack.iter().map(|v| v.title()).collect();
+        let crumbs: Vec<String> = self.stack.iter().map(|p| p.view.title()).collect();
         let top = self.stack.len() - 1;
         let filter = match &self.mode {
             Mode::Filter { text } => text.clone(),
-            _ => self.stack[top].filter().to_string(),
+            _ => self.stack[top].view.filter().to_string(),
         };
         let info = chrome::HeaderInfo {
             snapshot: &self.data.snapshot,
@@ -540,9 +520,9 @@ impl App {
         chrome::render_header(frame, header, &info, self.data.theme);
         {
             let ctx = self.data.context(now);
-            self.stack[top].render(frame, body, &ctx);
+            self.stack[top].view.render(frame, body, &ctx);
         }
-        let view = &self.stack[top];
+        let view = &self.stack[top].view;
         let hints = chrome::hints(
             view.kind(),
             view.is_list(),
@@ -576,9 +556,18 @@ impl App {
     }
 }
 
-/// A console over a fixed snapshot with no source behind it, for benchmarks and tests that
-/// drive `apply` and `render` directly: fleet commands answer that the source has stopped, and
-/// results of spawned work go nowhere.
+/// The workers a console talks to: the source's commander, the MCP worker and the channels
+/// their answers come back on.
+pub struct Workers {
+    pub commander: Commander,
+    pub mcp: McpClient,
+    pub call_updates: UpdateSink,
+    pub events: mpsc::UnboundedSender<UiEvent>,
+}
+
+/// A console over a fixed snapshot with no source or MCP worker behind it, for benchmarks and
+/// tests that drive `apply` and `render` directly: fleet commands answer that the source has
+/// stopped, and calls go nowhere.
 impl App {
     pub fn for_snapshot(snapshot: Arc<FleetSnapshot>, log_capacity: usize, theme: Theme) -> Self {
         let (commands, _) = mpsc::channel(1);
@@ -586,14 +575,12 @@ impl App {
         let (_, snapshots) = tokio::sync::watch::channel(snapshot.clone());
         let source =
             crate::fleet::SourceHandle::new(snapshots, logs, commands, CancellationToken::new());
-        let (events, _) = mpsc::unbounded_channel();
-        Self::new(
-            snapshot,
-            log_capacity,
-            source.commander(),
-            events,
-            false,
-            theme,
-        )
+        let workers = Workers {
+            commander: source.commander(),
+            mcp: McpClient::detached(),
+            call_updates: mpsc::unbounded_channel().0,
+            events: mpsc::unbounded_channel().0,
+        };
+        Self::new(snapshot, log_capacity, workers, false, theme)
     }
 }

@@ -1,6 +1,6 @@
 //! The terminal UI: one `tokio::select!` loop over terminal events, snapshot changes, log
-//! lines, results of spawned work, a tick and the stop signals. It redraws only when something
-//! changed, and never awaits the network itself.
+//! lines, what the MCP worker publishes (probes, history, call updates), a tick and the stop
+//! signals. It redraws only when something changed, and never awaits the network itself.
 
 pub mod action;
 pub mod app;
@@ -19,9 +19,16 @@ use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::fleet::SourceHandle;
+use crate::{
+    fleet::SourceHandle,
+    mcp::{self, WorkerConfig},
+};
 
-use self::{app::App, terminal::TerminalGuard, theme::Theme};
+use self::{
+    app::{App, Workers},
+    terminal::TerminalGuard,
+    theme::Theme,
+};
 
 pub struct UiOptions {
     pub read_only: bool,
@@ -87,11 +94,19 @@ fn state_changed(old: &crate::fleet::FleetSnapshot, new: &crate::fleet::FleetSna
 pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Result<Option<String>> {
     let mut guard = TerminalGuard::enter(options.log_file.clone())?;
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+    let (call_updates, mut call_updates_rx) = mpsc::unbounded_channel();
+    let mcp = mcp::worker::spawn(handle.snapshots.clone(), WorkerConfig::console());
+    let (mut probes, mut history) = (mcp.probes.clone(), mcp.history.clone());
+    let workers = Workers {
+        commander: handle.commander(),
+        mcp,
+        call_updates,
+        events: events_tx,
+    };
     let mut app = App::new(
         handle.snapshot(),
         options.log_capacity,
-        handle.commander(),
-        events_tx,
+        workers,
         options.read_only,
         Theme::from_env(),
     );
@@ -155,13 +170,24 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
                 app.on_ui_event(event);
                 dirty = true;
             }
+            Some((id, update)) = call_updates_rx.recv() => {
+                app.on_call_update(id, update);
+                dirty = true;
+            }
+            Ok(()) = probes.changed() => {
+                app.set_probes(probes.borrow_and_update().clone());
+                dirty = true;
+            }
+            Ok(()) = history.changed() => {
+                app.set_history(history.borrow_and_update().clone());
+                dirty = true;
+            }
             _ = clock.tick() => {
                 let label = views::chrome::refreshed_label(&app.data.snapshot, SystemTime::now());
                 if app.expire_message() || label != shown_age {
                     dirty = true;
                 }
                 shown_age = label;
-                app.probe_if_due();
             }
             _ = animation.tick(), if app.animating() => dirty = true,
             _ = &mut stop => break,

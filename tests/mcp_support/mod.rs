@@ -37,10 +37,7 @@ pub fn task(id: &str, address: SocketAddr) -> Task {
         started_at: Some(SystemTime::now()),
         ..Task::serving(
             id,
-            Endpoint {
-                url: format!("http://{address}/mcp"),
-                address: address.to_string(),
-            },
+            Endpoint::new(format!("http://{address}/mcp"), address.to_string()),
         )
     }
 }

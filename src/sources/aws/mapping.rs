@@ -182,10 +182,10 @@ pub fn endpoint(host: &str, port: i32, path: &str) -> Endpoint {
     } else {
         host.to_string()
     };
-    Endpoint {
-        url: format!("http://{host}:{port}{path}"),
-        address: format!("{host}:{port}"),
-    }
+    Endpoint::new(
+        format!("http://{host}:{port}{path}"),
+        format!("{host}:{port}"),
+    )
 }
 
 fn status(text: Option<&str>) -> TaskStatus {
@@ -360,10 +360,10 @@ fn map_task(
     };
     let mut notes = Vec::new();
     let endpoint = match (url_override, port) {
-        (Some(url), _) => Some(Endpoint {
-            url: url.to_string(),
-            address: super::scrape::address_of(url),
-        }),
+        (Some(url), _) => Some(Endpoint::new(
+            url.to_string(),
+            super::scrape::address_of(url),
+        )),
         (None, Some(port)) => match task_address(task, port) {
             Some((host, port)) => Some(endpoint(&host, port, path)),
             None => {

@@ -194,10 +194,10 @@ impl ServiceState {
             task.last_status = TaskStatus::Pending;
         }
         task.pid = Some(pid);
-        task.endpoint = Some(Endpoint {
-            url: format!("http://{address}{path}"),
-            address: address.to_string(),
-        });
+        task.endpoint = Some(Endpoint::new(
+            format!("http://{address}{path}"),
+            address.to_string(),
+        ));
         self.changed = true;
     }
 

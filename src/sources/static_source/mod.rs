@@ -1,6 +1,7 @@
 //! The static source: a fixed list of MCP URLs (from the config file or imported client
-//! configs), one task each. Health is an MCP `initialize` answered with 2xx, checked on an
-//! interval; there is nothing to scale or deploy.
+//! configs), one task each, whose endpoints carry the configured headers and bearer token.
+//! Health is an MCP `initialize` answered with 2xx (the session it opens is ended at once),
+//! checked on an interval; there is nothing to scale or deploy.
 
 pub mod import;
 
@@ -12,8 +13,8 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::fleet::{
-    CommandError, Endpoint, FleetSnapshot, Health, Service, Source, SourceHandle, SourceKind, Task,
-    TaskStatus, log_channel,
+    CommandError, Endpoint, EndpointAuth, FleetSnapshot, Health, Service, Source, SourceHandle,
+    SourceKind, Task, TaskStatus, log_channel,
 };
 
 const PROBE_INTERVAL: Duration = Duration::from_secs(5);
@@ -64,7 +65,31 @@ fn address_of(url: &str) -> String {
         .unwrap_or_else(|| url.to_string())
 }
 
-fn service_for(server: &StaticServer, health: Health) -> Service {
+impl StaticServer {
+    /// The configured headers and the token from `bearer_env`, read now.
+    pub fn auth(&self) -> EndpointAuth {
+        let mut auth = EndpointAuth::default();
+        for (name, value) in &self.headers {
+            auth = auth.with_header(name.clone(), value.clone());
+        }
+        auth.bearer = self
+            .bearer_env
+            .as_ref()
+            .and_then(|var| std::env::var(var).ok())
+            .map(Into::into);
+        auth
+    }
+}
+
+/// What the last health check found.
+#[derive(Debug, Clone, PartialEq)]
+struct Checked {
+    health: Health,
+    note: Option<String>,
+}
+
+fn service_for(server: &StaticServer, checked: &Checked) -> Service {
+    let health = checked.health;
     let path = reqwest::Url::parse(&server.url)
         .map(|u| u.path().to_string())
         .unwrap_or_default();
@@ -82,12 +107,10 @@ fn service_for(server: &StaticServer, health: Health) -> Service {
                 TaskStatus::Pending
             },
             health,
+            notes: checked.note.iter().cloned().collect(),
             ..Task::serving(
                 server.name.clone(),
-                Endpoint {
-                    url: server.url.clone(),
-                    address: address_of(&server.url),
-                },
+                Endpoint::new(server.url.clone(), address_of(&server.url)).with_auth(server.auth()),
             )
         }],
         events: Vec::new(),
@@ -98,28 +121,72 @@ fn service_for(server: &StaticServer, health: Health) -> Service {
     }
 }
 
-async fn probe(client: &reqwest::Client, server: &StaticServer) -> Health {
-    let mut request = client
-        .post(&server.url)
+/// An `initialize` with the server's credentials. A server that refuses them is up (its
+/// calls will say why they fail); the session a 2xx opens is ended with DELETE, as the
+/// Streamable HTTP transport asks of a client done with it, so checks leave none behind.
+async fn check(client: &reqwest::Client, server: &StaticServer) -> Checked {
+    let auth = server.auth();
+    let with_auth = |mut request: reqwest::RequestBuilder| {
+        for (name, value) in &auth.headers {
+            request = request.header(name, value);
+        }
+        match &auth.bearer {
+            Some(token) => request.bearer_auth(token.expose()),
+            None => request,
+        }
+    };
+    let request = with_auth(client.post(&server.url))
         .header("accept", "application/json, text/event-stream")
         .json(
             &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-11-25", "capabilities": {},
             "clientInfo": {"name": "mcpfleet-health", "version": env!("CARGO_PKG_VERSION")}}}),
         );
-    for (name, value) in &server.headers {
-        request = request.header(name, value);
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => {
+            let reason = if error.is_timeout() {
+                "no answer within 3 s".to_string()
+            } else {
+                "unreachable".to_string()
+            };
+            return Checked {
+                health: Health::Unhealthy,
+                note: Some(reason),
+            };
+        }
+    };
+    let status = response.status();
+    if status.is_success() {
+        if let Some(session) = response.headers().get("mcp-session-id").cloned() {
+            drop(response);
+            let _ = with_auth(client.delete(&server.url))
+                .header("mcp-session-id", session)
+                .send()
+                .await;
+        }
+        return Checked {
+            health: Health::Healthy,
+            note: None,
+        };
     }
-    if let Some(token) = server
-        .bearer_env
-        .as_ref()
-        .and_then(|var| std::env::var(var).ok())
-    {
-        request = request.bearer_auth(token);
+    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+        let hint = match (&server.bearer_env, &auth.bearer) {
+            (Some(var), None) => format!("; {var} is not set"),
+            (Some(var), Some(_)) => format!("; check the token in {var}"),
+            (None, _) => "; set bearer_env or headers for this server".to_string(),
+        };
+        return Checked {
+            health: Health::Healthy,
+            note: Some(format!(
+                "HTTP {}: the server refused the credentials{hint}",
+                status.as_u16()
+            )),
+        };
     }
-    match request.send().await {
-        Ok(response) if response.status().is_success() => Health::Healthy,
-        _ => Health::Unhealthy,
+    Checked {
+        health: Health::Unhealthy,
+        note: Some(format!("HTTP {} to initialize", status.as_u16())),
     }
 }
 
@@ -130,15 +197,18 @@ impl Source for StaticSource {
 
     fn start(self: Box<Self>) -> SourceHandle {
         let mut snapshot = FleetSnapshot::empty(SourceKind::Static, self.context.clone());
-        let initial = if self.assume_healthy {
-            Health::Healthy
-        } else {
-            Health::Unknown
+        let initial = Checked {
+            health: if self.assume_healthy {
+                Health::Healthy
+            } else {
+                Health::Unknown
+            },
+            note: None,
         };
         snapshot.services = self
             .servers
             .iter()
-            .map(|s| service_for(s, initial))
+            .map(|s| service_for(s, &initial))
             .collect();
         let (snapshots_tx, snapshots) = watch::channel(Arc::new(snapshot));
         let (_logs_tx, logs) = log_channel(16);
@@ -152,6 +222,7 @@ impl Source for StaticSource {
                 .build()
                 .expect("static client configuration is valid");
             let mut tick = tokio::time::interval(PROBE_INTERVAL);
+            let mut last: Option<Vec<Checked>> = None;
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
@@ -162,12 +233,21 @@ impl Source for StaticSource {
                         )));
                     }
                     _ = tick.tick(), if !self.assume_healthy => {
-                        let mut services = Vec::new();
-                        for server in &self.servers {
-                            services.push(service_for(server, probe(&client, server).await));
+                        let checks = self.servers.iter().map(|server| check(&client, server));
+                        let checked = futures_util::future::join_all(checks).await;
+                        // Republished only when a check's answer changed, so an unchanged
+                        // fleet costs its readers nothing.
+                        if last.as_ref() == Some(&checked) {
+                            continue;
                         }
                         let mut snapshot = FleetSnapshot::empty(SourceKind::Static, self.context.clone());
-                        snapshot.services = services;
+                        snapshot.services = self
+                            .servers
+                            .iter()
+                            .zip(&checked)
+                            .map(|(server, checked)| service_for(server, checked))
+                            .collect();
+                        last = Some(checked);
                         let _ = snapshots_tx.send(Arc::new(snapshot));
                     }
                 }

@@ -3,10 +3,7 @@
 //! key types into it except the call keys of the key table; Esc stops editing, and Esc again
 //! leaves the page.
 
-use std::{
-    collections::HashMap,
-    sync::atomic::{AtomicU64, Ordering},
-};
+use std::{collections::HashMap, time::SystemTime};
 
 use crossterm::event::KeyEvent;
 use ratatui::{
@@ -21,18 +18,15 @@ use super::call_result_pane::ResultPane;
 use super::call_schema::pretty;
 use super::call_target::{curl_endpoint, next_target, target_label};
 use super::tools_catalog::find_tool;
-use super::{CallUpdate, Context, View};
+use super::{Context, View};
 use crate::{
     fleet::FleetSnapshot,
-    mcp::{CallRequest, Probe, Target, ToolInfo},
+    mcp::{CallId, CallRequest, CallUpdate, Probe, Target, ToolInfo},
     ui::{
-        action::{Action, PendingCall, Scope, ViewKind},
+        action::{Action, Scope, ViewKind},
         keys::{self, KeyId},
     },
 };
-
-/// Call ids are unique in the process, so a view knows its own call's events.
-static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
 
 /// The call keys of the key table keep their meaning while a field is being edited; Enter,
 /// the arrows and everything else go to the field.
@@ -75,7 +69,7 @@ impl CallView {
         self.scope.service.as_deref().unwrap_or("")
     }
 
-    fn send(&mut self, ctx: &Context) -> Option<Action> {
+    fn send(&mut self) -> Option<Action> {
         if self.result.running().is_some() {
             return Some(Action::Message(
                 "a call is running; ctrl-x cancels it".into(),
@@ -89,12 +83,7 @@ impl CallView {
             target: self.target.clone(),
             ..CallRequest::new(self.service(), self.tool.name.clone(), arguments)
         };
-        let id = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
-        self.result.start(id, ctx.now);
-        Some(Action::StartCall {
-            id,
-            request: PendingCall(Box::new(request)),
-        })
+        Some(Action::StartCall(Box::new(request)))
     }
 
     fn copy_curl(&self, ctx: &Context) -> Action {
@@ -162,7 +151,7 @@ impl View for CallView {
 
     fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
         match key {
-            KeyId::Send => return self.send(ctx),
+            KeyId::Send => return self.send(),
             KeyId::CancelCall => {
                 return Some(match self.result.running() {
                     Some(id) => Action::CancelCall(id),
@@ -223,7 +212,11 @@ impl View for CallView {
         None
     }
 
-    fn on_call_update(&mut self, id: u64, update: &CallUpdate) {
+    fn on_call_started(&mut self, id: CallId, at: SystemTime) {
+        self.result.start(id, at);
+    }
+
+    fn on_call_update(&mut self, id: CallId, update: &CallUpdate) {
         self.result.update(id, update);
     }
 
@@ -279,15 +272,17 @@ mod tests {
         let message = |text: &str| Some(Action::Message(text.into()));
         assert_eq!(send(&mut view), message("1 problem to fix first"));
         type_text(&mut view, &ctx, "quota");
-        let Some(Action::StartCall { id, request }) = send(&mut view) else {
+        let Some(Action::StartCall(request)) = send(&mut view) else {
             panic!("a valid form starts the call");
         };
+        let id = 7;
+        view.on_call_started(id, ctx.now);
         let expected = CallRequest::new(
             SERVICE,
             "search_logs",
             json!({"query": "quota", "level": "info", "limit": 50}),
         );
-        assert_eq!(request, PendingCall(Box::new(expected)));
+        assert_eq!(*request, expected);
         assert!(view.animating());
         assert_eq!(
             send(&mut view),

@@ -11,8 +11,8 @@ use ratatui::{
     widgets::{Block, Borders, Paragraph},
 };
 
-use super::CallUpdate;
 use super::call_result::{millis, protocol_lines, result_lines, served_line, status, wrap};
+use crate::mcp::CallUpdate;
 use crate::{
     mcp::{CallEvent, CallOutcome, ServedBy},
     ui::{keys::KeyId, theme::Theme},
@@ -135,6 +135,7 @@ impl ResultPane {
                 self.state = CallState::Done(outcome.clone());
                 self.scroll = 0;
             }
+            CallUpdate::FannedOut(_) => {}
         }
     }
 

@@ -53,10 +53,10 @@ fn task(
             }
             .into(),
         ),
-        endpoint: Some(Endpoint {
-            url: format!("http://127.0.0.1:{port}/mcp"),
-            address: format!("127.0.0.1:{port}"),
-        }),
+        endpoint: Some(Endpoint::new(
+            format!("http://127.0.0.1:{port}/mcp"),
+            format!("127.0.0.1:{port}"),
+        )),
         started_at: Some(at(started)),
         stopped_at: None,
         stopped_reason: None,
@@ -316,6 +316,7 @@ pub struct Fixture {
     pub fleet: FleetSnapshot,
     pub logs: LogBuffer,
     pub probes: HashMap<String, Probe>,
+    pub probe_errors: HashMap<String, String>,
     pub history: History,
 }
 
@@ -331,6 +332,7 @@ impl Fixture {
             fleet: fleet(),
             logs: logs(),
             probes: probes(),
+            probe_errors: HashMap::new(),
             history: History::new(50),
         }
     }
@@ -340,6 +342,7 @@ impl Fixture {
             snapshot: &self.fleet,
             logs: &self.logs,
             probes: &self.probes,
+            probe_errors: &self.probe_errors,
             history: &self.history,
             theme: Theme::plain(),
             now: now(),

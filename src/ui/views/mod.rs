@@ -38,7 +38,7 @@ use super::{
 };
 use crate::{
     fleet::FleetSnapshot,
-    mcp::{CallEvent, CallOutcome, History, Probe},
+    mcp::{CallId, CallUpdate, History, Probe},
 };
 
 /// What every view may read while handling a key or drawing.
@@ -47,17 +47,12 @@ pub struct Context<'a> {
     pub logs: &'a LogBuffer,
     /// The newest probe of each task, by task id (tools, protocol version, drift).
     pub probes: &'a HashMap<String, Probe>,
+    /// Why the last probe of a task failed, by task id.
+    pub probe_errors: &'a HashMap<String, String>,
     pub history: &'a History,
     pub theme: Theme,
     pub now: SystemTime,
     pub read_only: bool,
-}
-
-/// A running call's news, routed to the view that started it.
-#[derive(Debug, Clone)]
-pub enum CallUpdate {
-    Event(CallEvent),
-    Done(Box<CallOutcome>),
 }
 
 pub trait View {
@@ -90,7 +85,10 @@ pub trait View {
         ""
     }
     fn set_filter(&mut self, _filter: String) {}
-    fn on_call_update(&mut self, _id: u64, _update: &CallUpdate) {}
+    /// The call this view asked for (with `Action::StartCall`) was sent as `id`.
+    fn on_call_started(&mut self, _id: CallId, _at: SystemTime) {}
+    /// News of a call this view started.
+    fn on_call_update(&mut self, _id: CallId, _update: &CallUpdate) {}
     /// Asks the loop to keep redrawing (a progress bar moves).
     fn animating(&self) -> bool {
         false

@@ -121,8 +121,12 @@ impl View for ToolsView {
         let (task_id, probe) = match tool_source(ctx.snapshot, &self.scope, ctx.probes) {
             ToolSource::Probed { task_id, probe } => (task_id, probe),
             ToolSource::Probing(task) => {
-                let text = format!("probing task {}…", &task[..task.len().min(8)]);
-                frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), area);
+                let short = &task[..task.len().min(8)];
+                let line = match ctx.probe_errors.get(&task) {
+                    Some(error) => Line::styled(format!("task {short}: {error}"), theme.warn()),
+                    None => Line::styled(format!("probing task {short}…"), theme.dim()),
+                };
+                frame.render_widget(Paragraph::new(line), area);
                 self.visible.clear();
                 return;
             }

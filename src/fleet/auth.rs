@@ -1,12 +1,13 @@
-//! Credentials for reaching a service's endpoints. The bearer token lives in [`Secret`], whose
-//! `Debug` and `Display` print a placeholder, so a token cannot leak through `{:?}` in a log
-//! line, an error message or a panic.
+//! Credentials that travel with an endpoint in the snapshot, so every probe and call of every
+//! source uses them. The bearer token lives in [`Secret`], whose `Debug` and `Display` print a
+//! placeholder, so a token cannot leak through `{:?}` in a log line, an error message or a
+//! panic; the snapshot's JSON form leaves credentials out altogether.
 
 use std::fmt;
 
 /// A value that must not be printed. Read it with [`Secret::expose`] at the one place that
 /// needs it (building the Authorization header).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Secret(String);
 
 impl Secret {
@@ -43,9 +44,8 @@ impl From<&str> for Secret {
     }
 }
 
-/// Extra headers and an optional bearer token sent with every request to one service's
-/// endpoints (e.g. a gateway key header, or the token `mcpfleet-server --auth-token` expects).
-#[derive(Clone, Default, PartialEq, Eq)]
+/// Extra headers and an optional bearer token sent with every request to an endpoint (e.g. a gateway key header, or the token `mcpfleet-server --auth-token` expects).
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct EndpointAuth {
     pub headers: Vec<(String, String)>,
     pub bearer: Option<Secret>,

@@ -1,0 +1,520 @@
+//! The MCP worker: the one owner of MCP connections. It watches the fleet's snapshots, probes
+//! ready tasks (a new one at once, every one each round), runs calls and fan-outs, keeps the
+//! call history, and publishes probes and history on watch channels. The console and the
+//! one-shot commands send it requests through an [`McpClient`] and read what it publishes;
+//! neither holds a [`Pool`], so they cannot drift apart.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::fleet::{Endpoint, FleetSnapshot};
+
+use super::{
+    CallControl, CallEvent, CallOutcome, CallRequest, History, McpError, Pool, PoolConfig, Probe,
+    Target, TaskOutcome,
+};
+
+/// Names one call (or fan-out) for its caller; unique per worker.
+pub type CallId = u64;
+
+/// A running call's news, sent to the caller that started it.
+#[derive(Debug, Clone)]
+pub enum CallUpdate {
+    Event(CallEvent),
+    Done(Box<CallOutcome>),
+    /// A fan-out ended: one outcome per ready task, or why there were none.
+    FannedOut(Result<Vec<TaskOutcome>, McpError>),
+}
+
+/// Where a caller receives the updates of the calls it started.
+pub type UpdateSink = mpsc::UnboundedSender<(CallId, CallUpdate)>;
+
+/// Events a call may queue before the worker forwards them; beyond it events are dropped
+/// rather than stall the call.
+const EVENT_QUEUE: usize = 256;
+
+enum McpRequest {
+    Invoke {
+        id: CallId,
+        request: CallRequest,
+        fan_out: bool,
+        updates: UpdateSink,
+    },
+    Cancel(CallId),
+    Probe {
+        service: String,
+        task: Option<String>,
+        reply: oneshot::Sender<Result<Probe, McpError>>,
+    },
+}
+
+/// What probing found: the newest probe of each task still in the fleet, why the last probe
+/// of a task failed when it did, and the newest failure (numbered, so a reader can tell a new
+/// one from one it has shown).
+#[derive(Debug, Clone, Default)]
+pub struct Probes {
+    pub by_task: HashMap<String, Probe>,
+    pub errors: HashMap<String, String>,
+    pub failures: u64,
+    pub last_failure: Option<ProbeFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeFailure {
+    pub task_id: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub pool: PoolConfig,
+    /// How often every ready task is probed again; `None` probes only on request (one-shot
+    /// commands, which probe what they need).
+    pub probe_every: Option<Duration>,
+    pub history: usize,
+}
+
+impl WorkerConfig {
+    /// The console: a round of probes every 30 s, the last 200 calls kept.
+    pub fn console() -> Self {
+        Self {
+            pool: PoolConfig::default(),
+            probe_every: Some(Duration::from_secs(30)),
+            history: 200,
+        }
+    }
+
+    /// A one-shot command: no background probes.
+    pub fn one_shot() -> Self {
+        Self {
+            probe_every: None,
+            ..Self::console()
+        }
+    }
+}
+
+/// The handle the UI and the CLI talk to the worker through; cheap to clone. The worker stops
+/// (cancelling what still runs) when the last handle is dropped.
+#[derive(Clone)]
+pub struct McpClient {
+    requests: mpsc::UnboundedSender<McpRequest>,
+    next_id: Arc<AtomicU64>,
+    pub probes: watch::Receiver<Arc<Probes>>,
+    pub history: watch::Receiver<Arc<History>>,
+}
+
+impl McpClient {
+    /// Starts a call; its events and outcome go to `updates`, tagged with the returned id.
+    pub fn invoke(&self, request: CallRequest, updates: UpdateSink) -> CallId {
+        self.start(request, false, updates)
+    }
+
+    /// Starts the call on every ready task of its service at once; the target is ignored.
+    pub fn fan_out(&self, request: CallRequest, updates: UpdateSink) -> CallId {
+        self.start(request, true, updates)
+    }
+
+    fn start(&self, request: CallRequest, fan_out: bool, updates: UpdateSink) -> CallId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let _ = self.requests.send(McpRequest::Invoke {
+            id,
+            request,
+            fan_out,
+            updates,
+        });
+        id
+    }
+
+    /// Cancels a running call: it ends with `Cancelled` and the server is told.
+    pub fn cancel(&self, id: CallId) {
+        let _ = self.requests.send(McpRequest::Cancel(id));
+    }
+
+    /// Runs one call to its end.
+    pub async fn call(&self, request: CallRequest) -> CallOutcome {
+        let (updates, mut received) = mpsc::unbounded_channel();
+        let started = std::time::Instant::now();
+        self.invoke(request, updates);
+        while let Some((_, update)) = received.recv().await {
+            if let CallUpdate::Done(outcome) = update {
+                return *outcome;
+            }
+        }
+        CallOutcome::failed(McpError::Protocol("the MCP worker stopped".into()), started)
+    }
+
+    /// Runs one fan-out to its end.
+    pub async fn fan_out_all(&self, request: CallRequest) -> Result<Vec<TaskOutcome>, McpError> {
+        let (updates, mut received) = mpsc::unbounded_channel();
+        self.fan_out(request, updates);
+        while let Some((_, update)) = received.recv().await {
+            if let CallUpdate::FannedOut(result) = update {
+                return result;
+            }
+        }
+        Err(McpError::Protocol("the MCP worker stopped".into()))
+    }
+
+    /// Probes a task of `service` now: the one named (ready or not), else the first ready one.
+    pub async fn probe(&self, service: &str, task: Option<&str>) -> Result<Probe, McpError> {
+        let (reply, answer) = oneshot::channel();
+        let _ = self.requests.send(McpRequest::Probe {
+            service: service.to_string(),
+            task: task.map(str::to_string),
+            reply,
+        });
+        answer
+            .await
+            .unwrap_or_else(|_| Err(McpError::Protocol("the MCP worker stopped".into())))
+    }
+
+    /// A handle with no worker behind it, for screens drawn over a fixed snapshot (benchmarks,
+    /// view tests): requests go nowhere and nothing is ever published.
+    pub fn detached() -> Self {
+        let (requests, _) = mpsc::unbounded_channel();
+        Self {
+            requests,
+            next_id: Arc::new(AtomicU64::new(1)),
+            probes: watch::channel(Arc::new(Probes::default())).1,
+            history: watch::channel(Arc::new(History::new(1))).1,
+        }
+    }
+}
+
+/// Spawns the worker over a source's snapshots on the current runtime.
+pub fn spawn(snapshots: watch::Receiver<Arc<FleetSnapshot>>, config: WorkerConfig) -> McpClient {
+    let (requests, inbox) = mpsc::unbounded_channel();
+    let (probes_tx, probes) = watch::channel(Arc::new(Probes::default()));
+    let (history_tx, history) = watch::channel(Arc::new(History::new(config.history)));
+    let (finished, finished_rx) = mpsc::unbounded_channel();
+    let worker = Worker {
+        pool: Pool::new(config.pool.clone()),
+        history: History::new(config.history),
+        config,
+        probes: Probes::default(),
+        probes_tx,
+        history_tx,
+        running: HashMap::new(),
+        probing: HashSet::new(),
+        finished,
+    };
+    tokio::spawn(worker.run(snapshots, inbox, finished_rx));
+    McpClient {
+        requests,
+        next_id: Arc::new(AtomicU64::new(1)),
+        probes,
+        history,
+    }
+}
+
+/// What a spawned piece of network work reports back to the worker loop.
+enum Finished {
+    Probe {
+        task_id: String,
+        result: Result<Probe, String>,
+    },
+    Call {
+        id: CallId,
+        outcome: CallOutcome,
+    },
+    FanOut {
+        id: CallId,
+        result: Result<Vec<TaskOutcome>, McpError>,
+    },
+}
+
+struct Running {
+    cancel: CancellationToken,
+    request: CallRequest,
+    updates: UpdateSink,
+}
+
+struct Worker {
+    pool: Pool,
+    config: WorkerConfig,
+    probes: Probes,
+    probes_tx: watch::Sender<Arc<Probes>>,
+    history: History,
+    history_tx: watch::Sender<Arc<History>>,
+    running: HashMap<CallId, Running>,
+    /// Tasks with a probe under way, so none is probed twice at once.
+    probing: HashSet<String>,
+    finished: mpsc::UnboundedSender<Finished>,
+}
+
+impl Worker {
+    async fn run(
+        mut self,
+        mut snapshots: watch::Receiver<Arc<FleetSnapshot>>,
+        mut inbox: mpsc::UnboundedReceiver<McpRequest>,
+        mut finished: mpsc::UnboundedReceiver<Finished>,
+    ) {
+        let every = self.config.probe_every.unwrap_or(Duration::from_secs(3600));
+        let mut rounds = tokio::time::interval(every);
+        rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut source_alive = true;
+        loop {
+            tokio::select! {
+                request = inbox.recv() => match request {
+                    Some(request) => self.on_request(request, &snapshots.borrow().clone()),
+                    None => break,
+                },
+                changed = snapshots.changed(), if source_alive => {
+                    if changed.is_err() {
+                        source_alive = false;
+                        continue;
+                    }
+                    let snapshot = snapshots.borrow_and_update().clone();
+                    self.on_snapshot(&snapshot);
+                }
+                _ = rounds.tick(), if self.config.probe_every.is_some() => {
+                    let snapshot = snapshots.borrow().clone();
+                    self.probe_ready(&snapshot, true);
+                }
+                Some(done) = finished.recv() => self.on_finished(done),
+            }
+        }
+        for running in self.running.values() {
+            running.cancel.cancel();
+        }
+    }
+
+    fn on_request(&mut self, request: McpRequest, snapshot: &Arc<FleetSnapshot>) {
+        match request {
+            McpRequest::Invoke {
+                id,
+                request,
+                fan_out,
+                updates,
+            } => self.start_call(id, request, fan_out, updates, snapshot.clone()),
+            McpRequest::Cancel(id) => {
+                if let Some(running) = self.running.get(&id) {
+                    running.cancel.cancel();
+                }
+            }
+            McpRequest::Probe {
+                service,
+                task,
+                reply,
+            } => match probe_target(snapshot, &service, task.as_deref()) {
+                Ok((task_id, endpoint)) => {
+                    self.spawn_probe(task_id, endpoint, Some(reply));
+                }
+                Err(error) => {
+                    let _ = reply.send(Err(error));
+                }
+            },
+        }
+    }
+
+    fn start_call(
+        &mut self,
+        id: CallId,
+        request: CallRequest,
+        fan_out: bool,
+        updates: UpdateSink,
+        snapshot: Arc<FleetSnapshot>,
+    ) {
+        let (events, mut events_rx) = mpsc::channel(EVENT_QUEUE);
+        let control = CallControl {
+            events: Some(events),
+            cancel: CancellationToken::new(),
+        };
+        self.running.insert(
+            id,
+            Running {
+                cancel: control.cancel.clone(),
+                request: request.clone(),
+                updates: updates.clone(),
+            },
+        );
+        let (pool, finished) = (self.pool.clone(), self.finished.clone());
+        tokio::spawn(async move {
+            let forward = |event| {
+                let _ = updates.send((id, CallUpdate::Event(event)));
+            };
+            // Events are forwarded as they come and drained before the end is reported, so
+            // a caller sees every event of a call before its outcome.
+            let done = if fan_out {
+                let call = pool.fan_out_with(&snapshot, &request, &control);
+                tokio::pin!(call);
+                let result = loop {
+                    tokio::select! {
+                        result = &mut call => break result,
+                        Some(event) = events_rx.recv() => forward(event),
+                    }
+                };
+                while let Ok(event) = events_rx.try_recv() {
+                    forward(event);
+                }
+                Finished::FanOut { id, result }
+            } else {
+                let call = pool.call_with(&snapshot, &request, &control);
+                tokio::pin!(call);
+                let outcome = loop {
+                    tokio::select! {
+                        outcome = &mut call => break outcome,
+                        Some(event) = events_rx.recv() => forward(event),
+                    }
+                };
+                while let Ok(event) = events_rx.try_recv() {
+                    forward(event);
+                }
+                Finished::Call { id, outcome }
+            };
+            let _ = finished.send(done);
+        });
+    }
+
+    fn on_finished(&mut self, done: Finished) {
+        match done {
+            Finished::Probe { task_id, result } => {
+                self.probing.remove(&task_id);
+                match result {
+                    Ok(probe) => {
+                        self.probes.errors.remove(&task_id);
+                        self.probes.by_task.insert(task_id, probe);
+                    }
+                    Err(error) => {
+                        self.probes.errors.insert(task_id.clone(), error.clone());
+                        self.probes.failures += 1;
+                        self.probes.last_failure = Some(ProbeFailure { task_id, error });
+                    }
+                }
+                self.publish_probes();
+            }
+            Finished::Call { id, outcome } => {
+                let Some(running) = self.running.remove(&id) else {
+                    return;
+                };
+                self.history.record(&running.request, &outcome);
+                self.history_tx.send_replace(Arc::new(self.history.clone()));
+                let _ = running
+                    .updates
+                    .send((id, CallUpdate::Done(Box::new(outcome))));
+            }
+            Finished::FanOut { id, result } => {
+                let Some(running) = self.running.remove(&id) else {
+                    return;
+                };
+                for task in result.iter().flatten() {
+                    let request = CallRequest {
+                        target: Target::Task(task.task_id.clone()),
+                        ..running.request.clone()
+                    };
+                    self.history.record(&request, &task.outcome);
+                }
+                self.history_tx.send_replace(Arc::new(self.history.clone()));
+                let _ = running.updates.send((id, CallUpdate::FannedOut(result)));
+            }
+        }
+    }
+
+    fn on_snapshot(&mut self, snapshot: &Arc<FleetSnapshot>) {
+        self.pool.prune(snapshot);
+        let live: HashSet<&str> = snapshot
+            .services
+            .iter()
+            .flat_map(|service| &service.tasks)
+            .filter(|task| task.stopped_at.is_none())
+            .map(|task| task.id.as_str())
+            .collect();
+        let before = (self.probes.by_task.len(), self.probes.errors.len());
+        let probes = &mut self.probes;
+        probes.by_task.retain(|id, _| live.contains(id.as_str()));
+        probes.errors.retain(|id, _| live.contains(id.as_str()));
+        if (probes.by_task.len(), probes.errors.len()) != before {
+            self.publish_probes();
+        }
+        if self.config.probe_every.is_some() {
+            self.probe_ready(snapshot, false);
+        }
+    }
+
+    /// Probes ready tasks: on a round every one, otherwise those never probed successfully
+    /// (a task that just became ready). A failed task waits for the next round.
+    fn probe_ready(&mut self, snapshot: &FleetSnapshot, round: bool) {
+        let mut due = Vec::new();
+        for service in &snapshot.services {
+            for task in service.ready_tasks() {
+                // A task whose probe failed waits for the next round.
+                let fresh = !self.probes.by_task.contains_key(&task.id)
+                    && !self.probes.errors.contains_key(&task.id);
+                if self.probing.contains(&task.id) || !(round || fresh) {
+                    continue;
+                }
+                if let Some(endpoint) = &task.endpoint {
+                    due.push((task.id.clone(), endpoint.clone()));
+                }
+            }
+        }
+        for (task_id, endpoint) in due {
+            self.spawn_probe(task_id, endpoint, None);
+        }
+    }
+
+    fn spawn_probe(
+        &mut self,
+        task_id: String,
+        endpoint: Endpoint,
+        reply: Option<oneshot::Sender<Result<Probe, McpError>>>,
+    ) {
+        self.probing.insert(task_id.clone());
+        let (pool, finished) = (self.pool.clone(), self.finished.clone());
+        tokio::spawn(async move {
+            let result = pool.probe(&endpoint).await;
+            let report = result.clone().map_err(|error| error.to_string());
+            if let Some(reply) = reply {
+                let _ = reply.send(result);
+            }
+            let _ = finished.send(Finished::Probe {
+                task_id,
+                result: report,
+            });
+        });
+    }
+
+    fn publish_probes(&self) {
+        self.probes_tx.send_replace(Arc::new(self.probes.clone()));
+    }
+}
+
+/// The task a probe request means: the one named (ready or not), else the first ready one.
+fn probe_target(
+    snapshot: &FleetSnapshot,
+    service: &str,
+    task: Option<&str>,
+) -> Result<(String, Endpoint), McpError> {
+    let found = snapshot
+        .service(service)
+        .ok_or_else(|| McpError::UnknownService(service.to_string()))?;
+    let chosen = match task {
+        Some(id) => found.task(id).ok_or_else(|| McpError::UnknownTask {
+            service: service.to_string(),
+            task: id.to_string(),
+        })?,
+        None => found
+            .ready_tasks()
+            .next()
+            .ok_or_else(|| McpError::NoReadyTask {
+                service: service.to_string(),
+            })?,
+    };
+    let endpoint = chosen
+        .endpoint
+        .clone()
+        .ok_or_else(|| McpError::UnknownTask {
+            service: service.to_string(),
+            task: chosen.short_id().to_string(),
+        })?;
+    Ok((chosen.id.clone(), endpoint))
+}

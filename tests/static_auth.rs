@@ -1,0 +1,208 @@
+//! Credentials of static servers reach every probe and call: a real server that wants a bearer
+//! token, one static entry that reads the token from `bearer_env` and one that sends it as a
+//! configured header. `ls`, `tools` and `call` succeed, and so do the console's tool list and
+//! call form (the real binary under tmux); with a wrong token each says 401 in one line.
+
+mod tmux;
+
+use std::{
+    path::{Path, PathBuf},
+    process::Output,
+    time::Duration,
+};
+
+use mcpfleet_server::ServerConfig;
+use tmux::Console;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
+const TOKEN: &str = "s3cret-static-token";
+const SOON: Duration = Duration::from_secs(15);
+
+fn write_config(dir: &Path, url: &str, header_token: &str) -> PathBuf {
+    let path = dir.join("config.toml");
+    let text = format!(
+        r#"source = "static"
+
+[static]
+servers = [
+  {{ name = "tools", url = "{url}", bearer_env = "TOOLS_TOKEN" }},
+  {{ name = "keyed", url = "{url}", headers = {{ Authorization = "Bearer {header_token}" }} }},
+]
+"#
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn mcpfleet(config: &Path, token: &str, args: &[&str]) -> Output {
+    let output = tokio::process::Command::new(BIN)
+        .args(args)
+        .env("MCPFLEET_CONFIG", config)
+        .env("TOOLS_TOKEN", token)
+        .output();
+    tokio::time::timeout(Duration::from_secs(60), output)
+        .await
+        .expect("the command ends by itself")
+        .expect("mcpfleet runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcpfleet-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_credentials_reach_ls_tools_and_call() {
+    let server = mcpfleet_server::start(ServerConfig {
+        auth_token: Some(TOKEN.into()),
+        ..ServerConfig::loopback()
+    })
+    .await
+    .unwrap();
+    let url = format!("http://{}/mcp", server.local_addr);
+    let dir = temp_dir("static-auth");
+    let config = write_config(&dir, &url, TOKEN);
+
+    let ls = mcpfleet(&config, TOKEN, &["ls"]).await;
+    assert!(ls.status.success(), "{}", text(&ls.stderr));
+    let table = text(&ls.stdout);
+    assert!(!table.contains("401"), "{table}");
+    for service in ["tools", "keyed"] {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with(service) && l.contains("1/1")),
+            "{service} is ready: {table}"
+        );
+        let tools = mcpfleet(&config, TOKEN, &["tools", service]).await;
+        assert!(tools.status.success(), "{service}: {}", text(&tools.stderr));
+        assert!(
+            text(&tools.stdout).contains("echo"),
+            "{}",
+            text(&tools.stdout)
+        );
+        let call = mcpfleet(&config, TOKEN, &["call", service, "echo", "message=hi"]).await;
+        assert!(call.status.success(), "{service}: {}", text(&call.stderr));
+        assert!(
+            text(&call.stdout).starts_with("hi\n"),
+            "{}",
+            text(&call.stdout)
+        );
+    }
+    assert!(!table.contains(TOKEN) && !text(&ls.stderr).contains(TOKEN));
+
+    // Wrong credentials: one line naming 401 each, and the exit code of a refused connection.
+    let wrong = write_config(&dir, &url, "wrong");
+    let ls = mcpfleet(&wrong, "wrong", &["ls"]).await;
+    assert!(ls.status.success(), "{}", text(&ls.stderr));
+    let notes: Vec<String> = text(&ls.stdout)
+        .lines()
+        .filter(|l| l.contains("401"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        notes.len(),
+        2,
+        "one 401 line per server: {}",
+        text(&ls.stdout)
+    );
+    for service in ["tools", "keyed"] {
+        for args in [
+            vec!["tools", service],
+            vec!["call", service, "echo", "message=hi"],
+        ] {
+            let output = mcpfleet(&wrong, "wrong", &args).await;
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(3), "{args:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+            assert!(stderr.contains("HTTP 401"), "{args:?}: {stderr}");
+            assert!(!stderr.contains("wrong"), "the token stays out: {stderr}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_lists_and_calls_tools_with_static_credentials() {
+    let server = mcpfleet_server::start(ServerConfig {
+        auth_token: Some(TOKEN.into()),
+        ..ServerConfig::loopback()
+    })
+    .await
+    .unwrap();
+    let url = format!("http://{}/mcp", server.local_addr);
+    let dir = temp_dir("static-auth-tui");
+    let config = write_config(&dir, &url, TOKEN);
+    let config_path = config.to_string_lossy().into_owned();
+
+    // tmux is driven with blocking waits: keep them off the server's runtime threads.
+    tokio::task::spawn_blocking(move || {
+        let console = Console::start(
+            "static-auth",
+            140,
+            40,
+            &[("MCPFLEET_CONFIG", &config_path), ("TOOLS_TOKEN", TOKEN)],
+        );
+        console.wait_for("keyed", SOON);
+        for service in ["tools", "keyed"] {
+            console.send_keys(&[":"]);
+            console.type_text(&format!("tools {service}"));
+            console.send_keys(&["Enter"]);
+            console.wait_for("Return the message unchanged.", SOON);
+            console.send_keys(&["/"]);
+            console.type_text("echo");
+            console.send_keys(&["Enter", "Enter"]);
+            console.wait_for("call(echo)", SOON);
+            let message = format!("through-{service}");
+            console.type_text(&message);
+            console.send_keys(&["C-s"]);
+            let screen = console.wait_for("served by task", SOON);
+            assert!(screen.contains(&message), "{screen}");
+            assert!(!screen.contains("401"), "{screen}");
+            console.send_keys(&["Escape"]);
+            console.wait_until("field editing stopped", SOON, |s| {
+                !s.contains("editing (esc stops)")
+            });
+            console.send_keys(&[":"]);
+            console.type_text("svc");
+            console.send_keys(&["Enter"]);
+            console.wait_until("home", SOON, |s| {
+                s.lines()
+                    .nth(1)
+                    .is_some_and(|crumbs| crumbs.trim() == "services")
+            });
+        }
+        console.send_keys(&["q"]);
+        assert_eq!(console.wait_exit(SOON).status, 0);
+
+        // A wrong token: the tool list says 401 in one line, and the console carries on.
+        let wrong = Console::start(
+            "static-auth-wrong",
+            140,
+            40,
+            &[("MCPFLEET_CONFIG", &config_path), ("TOOLS_TOKEN", "wrong")],
+        );
+        wrong.wait_for("keyed", SOON);
+        wrong.send_keys(&[":"]);
+        wrong.type_text("tools tools");
+        wrong.send_keys(&["Enter"]);
+        let screen = wrong.wait_for("HTTP 401", SOON);
+        assert!(!screen.contains("wrong"), "the token stays out: {screen}");
+        wrong.send_keys(&["Escape"]);
+        wrong.send_keys(&[":"]);
+        wrong.type_text("tools keyed");
+        wrong.send_keys(&["Enter"]);
+        wrong.wait_for("Return the message unchanged.", SOON);
+        wrong.send_keys(&["q"]);
+        assert_eq!(wrong.wait_exit(SOON).status, 0);
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
