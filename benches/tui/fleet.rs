@@ -106,6 +106,8 @@ fn service(index: usize, tasks: usize, now: SystemTime) -> Service {
                 calls: 10_000 + (port as u64 * 37) % 5_000,
                 errors: (port % 13) as u64,
                 fetched_at: Some(now - Duration::from_secs(2)),
+                calls_per_sec: Some(f64::from(port % 40) / 4.0),
+                errors_per_sec: Some(f64::from(port % 13) / 100.0),
             }),
             notes: Vec::new(),
         });

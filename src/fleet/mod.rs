@@ -6,6 +6,7 @@ pub mod command;
 pub mod logs;
 pub mod model;
 pub mod time;
+pub mod trends;
 
 use std::sync::Arc;
 

@@ -213,10 +213,15 @@ impl Endpoint {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TaskMetrics {
     pub in_flight: u64,
+    /// Counters since the process started.
     pub calls: u64,
     pub errors: u64,
     #[serde(with = "crate::fleet::time::option")]
     pub fetched_at: Option<SystemTime>,
+    /// Over the last `trends::RATE_WINDOW` of scrapes; none until two scrapes are far enough
+    /// apart.
+    pub calls_per_sec: Option<f64>,
+    pub errors_per_sec: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

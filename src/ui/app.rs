@@ -28,7 +28,7 @@ use super::{
     views::{self, Context, View, chrome, confirm::ConfirmDialog},
 };
 use crate::{
-    fleet::{Commander, FleetSnapshot, LogLine},
+    fleet::{Commander, FleetSnapshot, LogLine, trends::Trends},
     mcp::{CallId, CallRequest, CallUpdate, History, McpClient, Probes, UpdateSink},
 };
 
@@ -61,6 +61,7 @@ pub struct Data {
     /// The MCP worker's latest probes and history.
     pub probes: Arc<Probes>,
     pub history: Arc<History>,
+    pub trends: Trends,
     pub theme: Theme,
     pub read_only: bool,
 }
@@ -73,6 +74,7 @@ impl Data {
             probes: &self.probes.by_task,
             probe_errors: &self.probes.errors,
             history: &self.history,
+            trends: &self.trends,
             theme: self.theme,
             now,
             read_only: self.read_only,
@@ -124,12 +126,16 @@ impl App {
         } = workers;
         let probes = mcp.probes.borrow().clone();
         let history = mcp.history.borrow().clone();
+        // The first frame shows the present point of every trend.
+        let mut trends = Trends::default();
+        trends.sample(&snapshot);
         Self {
             data: Data {
                 snapshot,
                 logs: LogBuffer::new(log_capacity),
                 probes,
                 history,
+                trends,
                 theme,
                 read_only,
             },
@@ -194,6 +200,11 @@ impl App {
 
     pub fn set_history(&mut self, history: Arc<History>) {
         self.data.history = history;
+    }
+
+    /// One point of every in-flight series; returns whether the screen shows something new.
+    pub fn sample_trends(&mut self) -> bool {
+        self.data.trends.sample(&self.data.snapshot)
     }
 
     pub fn push_log(&mut self, line: LogLine) {
@@ -582,5 +593,57 @@ impl App {
             events: mpsc::unbounded_channel().0,
         };
         Self::new(snapshot, log_capacity, workers, false, theme)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::{Terminal, backend::TestBackend};
+
+    use super::*;
+    use crate::ui::views::fixtures;
+
+    fn screen(app: &mut App) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).expect("test backend");
+        terminal
+            .draw(|frame| app.render(frame, fixtures::now()))
+            .expect("draw");
+        let buffer = terminal.backend().buffer();
+        (0..20)
+            .map(|y| {
+                (0..100)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn trends_keep_sampling_while_another_view_is_on_top() {
+        let fleet = fixtures::fleet();
+        let mut app = App::for_snapshot(Arc::new(fleet.clone()), 100, Theme::plain());
+        app.apply(Action::Open(ViewKind::Logs, Scope::fleet()));
+        for in_flight in [0, 4, 8, 2, 6] {
+            let mut snapshot = fleet.clone();
+            for task in &mut snapshot.services[0].tasks {
+                if let Some(metrics) = &mut task.metrics {
+                    metrics.in_flight = in_flight;
+                }
+            }
+            app.set_snapshot(Arc::new(snapshot));
+            assert!(app.sample_trends(), "a new in-flight figure is news");
+            screen(&mut app);
+        }
+        app.apply(Action::Back);
+        let text = screen(&mut app);
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("mcpfleet-server"))
+            .expect("the service's row");
+        assert!(
+            row.contains("▁▅█▃▆"),
+            "five points, one per sample taken under the logs view: {row}"
+        );
     }
 }

@@ -38,56 +38,12 @@ pub struct UiOptions {
 
 /// How often the header's "refreshed N s ago" and message expiry are brought up to date.
 const CLOCK: Duration = Duration::from_secs(1);
+/// How often the in-flight trends take a point.
+const TREND_EVERY: Duration = Duration::from_secs(2);
 /// While something animates (a progress bar), redraw this often.
 const ANIMATION: Duration = Duration::from_millis(100);
 /// Log lines taken from the channel per loop turn, so a flood cannot starve the keyboard.
 const LOG_BATCH: usize = 2048;
-
-/// Whether anything but load figures and fetch times differs between two snapshots.
-fn state_changed(old: &crate::fleet::FleetSnapshot, new: &crate::fleet::FleetSnapshot) -> bool {
-    let task_state = |t: &crate::fleet::Task| {
-        let load = t.metrics.as_ref().map(|m| (m.in_flight, m.calls, m.errors));
-        (
-            t.id.clone(),
-            t.revision,
-            t.last_status,
-            t.health,
-            t.draining,
-            load,
-            t.notes.clone(),
-        )
-    };
-    let deployment_state = |d: &crate::fleet::Deployment| {
-        (
-            d.id.clone(),
-            d.status,
-            d.rollout_state,
-            d.running,
-            d.pending,
-            d.failed,
-        )
-    };
-    old.stale != new.stale
-        || (old.api_calls, old.api_errors) != (new.api_calls, new.api_errors)
-        || old.services.len() != new.services.len()
-        || old.services.iter().zip(&new.services).any(|(a, b)| {
-            a.name != b.name
-                || a.notes != b.notes
-                || a.traffic != b.traffic
-                || (a.desired, a.running, a.pending) != (b.desired, b.running, b.pending)
-                || a.events.len() != b.events.len()
-                || !a
-                    .tasks
-                    .iter()
-                    .map(task_state)
-                    .eq(b.tasks.iter().map(task_state))
-                || !a
-                    .deployments
-                    .iter()
-                    .map(deployment_state)
-                    .eq(b.deployments.iter().map(deployment_state))
-        })
-}
 
 /// Runs the console over `handle` until the person quits; returns the source to switch to,
 /// when they asked for another one with `:ctx`.
@@ -112,6 +68,7 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
     );
     let mut input = EventStream::new();
     let mut clock = tokio::time::interval(CLOCK);
+    let mut trend = tokio::time::interval(TREND_EVERY);
     let mut animation = tokio::time::interval(ANIMATION);
     let stop = crate::cli::signals::interrupted();
     tokio::pin!(stop);
@@ -145,13 +102,9 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
                 if changed.is_err() {
                     break;
                 }
-                let snapshot = handle.snapshots.borrow_and_update().clone();
-                // Only what changes the picture is drawn: a refresh that brings the same state
-                // and load (an idle fleet) costs no frame.
-                if state_changed(&app.data.snapshot, &snapshot) {
-                    dirty = true;
-                }
-                app.set_snapshot(snapshot);
+                // Sources publish only when their picture changed, so each one is drawn.
+                app.set_snapshot(handle.snapshots.borrow_and_update().clone());
+                dirty = true;
             }
             Some(line) = handle.logs.rx.recv() => {
                 app.push_log(line);
@@ -189,6 +142,7 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
                 }
                 shown_age = label;
             }
+            _ = trend.tick() => dirty |= app.sample_trends(),
             _ = animation.tick(), if app.animating() => dirty = true,
             _ = &mut stop => break,
             _ = &mut injected_panic => {}

@@ -233,7 +233,14 @@ impl Fleet {
                 }
             }
         }
-        kept.extend(scrape::scrape_all(http, targets).await);
+        for (id, reach) in scrape::scrape_all(http, targets).await {
+            let reach = match reach {
+                Reach::Metrics(metrics) => Reach::Metrics(self.rates.observe(&id, metrics)),
+                other => other,
+            };
+            kept.insert(id, reach);
+        }
+        self.rates.retain(|id| kept.contains_key(id));
         self.reach = kept;
     }
 }

@@ -63,6 +63,8 @@ pub struct Fleet {
     pub traffic: HashMap<String, Traffic>,
     /// What the last scrape of each task (by id) found.
     pub reach: HashMap<String, Reach>,
+    /// The scrapes each task's call rates come from.
+    pub rates: crate::fleet::trends::RateBook,
     /// Task definitions each service (by ARN) has completed a deployment of, oldest first.
     pub completed: HashMap<String, Vec<String>>,
     pub logs: LogReader,

@@ -190,6 +190,7 @@ impl ServiceState {
             stopped_reason: None,
             exit_code: None,
             metrics: None,
+            counters: Default::default(),
             ever_healthy: false,
             stop: None,
         });

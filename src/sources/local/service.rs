@@ -13,7 +13,10 @@ use super::{
     events::{self, EventLog},
     spec::{LocalServiceSpec, Revision},
 };
-use crate::fleet::{DeploymentStatus, Endpoint, Health, RolloutState, TaskMetrics, TaskStatus};
+use crate::fleet::{
+    DeploymentStatus, Endpoint, Health, RolloutState, TaskMetrics, TaskStatus,
+    trends::CounterWindow,
+};
 use crate::sources::metrics_text::Scraped;
 
 /// Finished deployments kept for the history and for `Rollback`.
@@ -53,6 +56,8 @@ pub struct TaskState {
     pub stopped_reason: Option<String>,
     pub exit_code: Option<i32>,
     pub metrics: Option<TaskMetrics>,
+    /// The scrapes the call rates come from.
+    pub counters: CounterWindow,
     pub ever_healthy: bool,
     /// Set once the scheduler or a user asked the task to stop.
     pub stop: Option<StopRequest>,
@@ -241,16 +246,26 @@ impl ServiceState {
         else {
             return;
         };
-        let fresh = TaskMetrics {
+        let fresh = task.counters.observe(TaskMetrics {
             in_flight: scraped.in_flight,
             calls: scraped.calls,
             errors: scraped.errors,
             fetched_at: Some(at),
-        };
-        // Only new figures are worth a snapshot; the fetch time rides along with the next one.
-        let same = task.metrics.as_ref().is_some_and(|m| {
-            (m.in_flight, m.calls, m.errors) == (fresh.in_flight, fresh.calls, fresh.errors)
+            ..TaskMetrics::default()
         });
+        // Only new figures are worth a snapshot (a rate counts as new when it moved by more
+        // than a rounding step); the fetch time rides along with the next one.
+        let shown = |m: &TaskMetrics| {
+            let tenths = |rate: Option<f64>| rate.map(|r| (r * 10.0).round() as i64);
+            (
+                (m.in_flight, m.calls, m.errors),
+                (tenths(m.calls_per_sec), tenths(m.errors_per_sec)),
+            )
+        };
+        let same = task
+            .metrics
+            .as_ref()
+            .is_some_and(|m| shown(m) == shown(&fresh));
         task.metrics = Some(fresh);
         self.changed |= !same;
     }

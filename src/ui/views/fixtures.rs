@@ -66,6 +66,8 @@ fn task(
             calls: 1200 + port as u64,
             errors: port as u64 % 7,
             fetched_at: Some(at(599)),
+            calls_per_sec: Some(f64::from(port % 10) + 0.5),
+            errors_per_sec: Some(f64::from(port % 3) * 0.1),
         }),
         notes: Vec::new(),
     }
@@ -318,6 +320,7 @@ pub struct Fixture {
     pub probes: HashMap<String, Probe>,
     pub probe_errors: HashMap<String, String>,
     pub history: History,
+    pub trends: crate::fleet::trends::Trends,
 }
 
 impl Default for Fixture {
@@ -328,12 +331,16 @@ impl Default for Fixture {
 
 impl Fixture {
     pub fn new() -> Self {
+        let fleet = fleet();
+        let mut trends = crate::fleet::trends::Trends::default();
+        trends.sample(&fleet);
         Self {
-            fleet: fleet(),
+            fleet,
             logs: logs(),
             probes: probes(),
             probe_errors: HashMap::new(),
             history: History::new(50),
+            trends,
         }
     }
 
@@ -344,6 +351,7 @@ impl Fixture {
             probes: &self.probes,
             probe_errors: &self.probe_errors,
             history: &self.history,
+            trends: &self.trends,
             theme: Theme::plain(),
             now: now(),
             read_only: false,

@@ -37,7 +37,7 @@ use super::{
     theme::Theme,
 };
 use crate::{
-    fleet::FleetSnapshot,
+    fleet::{FleetSnapshot, trends::Trends},
     mcp::{CallId, CallUpdate, History, Probe},
 };
 
@@ -50,6 +50,8 @@ pub struct Context<'a> {
     /// Why the last probe of a task failed, by task id.
     pub probe_errors: &'a HashMap<String, String>,
     pub history: &'a History,
+    /// In-flight calls over time, sampled on a fixed cadence whatever screen is on top.
+    pub trends: &'a Trends,
     pub theme: Theme,
     pub now: SystemTime,
     pub read_only: bool,

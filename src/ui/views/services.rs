@@ -3,8 +3,7 @@
 //! a `!` after the name when the source has notes on it. Load comes from the tasks' own
 //! metrics; when no live task has any, from the service's Service Connect traffic.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::time::SystemTime;
+use std::collections::{HashMap, HashSet};
 
 use ratatui::{
     Frame,
@@ -41,7 +40,6 @@ pub const COLUMNS: &[(&str, u16, bool)] = &[
 ];
 /// Below this width the wide-only columns go; drift then marks the service name.
 const WIDE: u16 = 110;
-const TREND_POINTS: usize = 20;
 
 /// One row of the table, computed from the snapshot alone (a pure function, tested alone).
 #[derive(Debug, Clone, PartialEq)]
@@ -52,8 +50,11 @@ pub struct ServiceRow {
     pub desired: u32,
     pub rollout: Option<RolloutState>,
     pub in_flight: u64,
-    pub calls: u64,
-    pub errors: u64,
+    /// Summed over the live tasks' rates (or the Service Connect figures); none while no task
+    /// has scraped long enough to have one.
+    pub calls_per_sec: Option<f64>,
+    /// Errors as a percentage of calls over the same window; none without calls.
+    pub error_share: Option<f64>,
     pub protocol: String,
     pub drift: bool,
     /// How many notes the source has on the service.
@@ -92,12 +93,15 @@ pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> Se
         .iter()
         .filter(|t| t.stopped_at.is_none())
         .collect();
-    let (in_flight, calls, errors) = live
+    let metrics: Vec<_> = live.iter().filter_map(|t| t.metrics.as_ref()).collect();
+    let in_flight = metrics.iter().map(|m| m.in_flight).sum();
+    let rated: Vec<_> = metrics
         .iter()
-        .fold((0, 0, 0), |acc, task| match &task.metrics {
-            Some(m) => (acc.0 + m.in_flight, acc.1 + m.calls, acc.2 + m.errors),
-            None => acc,
-        });
+        .filter(|m| m.calls_per_sec.is_some())
+        .collect();
+    let calls_per_sec: Option<f64> =
+        (!rated.is_empty()).then(|| rated.iter().filter_map(|m| m.calls_per_sec).sum());
+    let errors_per_sec: f64 = rated.iter().filter_map(|m| m.errors_per_sec).sum();
     let task_probes: Vec<_> = live.iter().filter_map(|t| probes.get(&t.id)).collect();
     let protocols: HashSet<&str> = task_probes
         .iter()
@@ -112,9 +116,19 @@ pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> Se
         .as_ref()
         .filter(|_| !measured)
         .map(traffic_load);
-    let in_flight = match &traffic {
-        Some(load) => load.connections.last().copied().unwrap_or(0),
-        None => in_flight,
+    let (in_flight, calls_per_sec, error_share) = match &traffic {
+        Some(load) => (
+            load.connections.last().copied().unwrap_or(0),
+            load.calls_per_sec,
+            load.error_share,
+        ),
+        None => (
+            in_flight,
+            calls_per_sec,
+            calls_per_sec
+                .filter(|&calls| calls > 0.0)
+                .map(|calls| 100.0 * errors_per_sec / calls),
+        ),
     };
     ServiceRow {
         name: service.name.clone(),
@@ -126,8 +140,8 @@ pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> Se
         desired: service.desired,
         rollout: service.primary().map(|d| d.rollout_state),
         in_flight,
-        calls,
-        errors,
+        calls_per_sec,
+        error_share,
         protocol: if protocols.is_empty() {
             "-".into()
         } else {
@@ -148,51 +162,10 @@ pub fn rollout_label(state: Option<RolloutState>) -> &'static str {
     }
 }
 
-/// Per-service history of in-flight calls and call counts, sampled once per snapshot.
-#[derive(Default)]
-struct Trends {
-    last_sample: Option<SystemTime>,
-    in_flight: HashMap<String, VecDeque<u64>>,
-    rate: HashMap<String, f64>,
-    last_calls: HashMap<String, (u64, SystemTime)>,
-}
-
-impl Trends {
-    fn sample(&mut self, snapshot: &FleetSnapshot, rows: &[ServiceRow]) {
-        if self.last_sample == Some(snapshot.fetched_at) {
-            return;
-        }
-        self.last_sample = Some(snapshot.fetched_at);
-        for row in rows {
-            let points = self.in_flight.entry(row.name.clone()).or_default();
-            points.push_back(row.in_flight);
-            if points.len() > TREND_POINTS {
-                points.pop_front();
-            }
-            if let Some((calls, at)) = self.last_calls.get(&row.name) {
-                let seconds = snapshot
-                    .fetched_at
-                    .duration_since(*at)
-                    .unwrap_or_default()
-                    .as_secs_f64();
-                if seconds > 0.0 {
-                    self.rate.insert(
-                        row.name.clone(),
-                        row.calls.saturating_sub(*calls) as f64 / seconds,
-                    );
-                }
-            }
-            self.last_calls
-                .insert(row.name.clone(), (row.calls, snapshot.fetched_at));
-        }
-    }
-}
-
 pub struct ServicesView {
     scope: Scope,
     selected: usize,
     filter: String,
-    trends: Trends,
     visible: Vec<String>,
 }
 
@@ -202,7 +175,6 @@ impl ServicesView {
             scope: Scope::fleet(),
             selected: 0,
             filter: String::new(),
-            trends: Trends::default(),
             visible: Vec::new(),
         }
     }
@@ -294,13 +266,6 @@ impl View for ServicesView {
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
         let theme = ctx.theme;
-        let all: Vec<ServiceRow> = ctx
-            .snapshot
-            .services
-            .iter()
-            .map(|s| row(s, ctx.probes))
-            .collect();
-        self.trends.sample(ctx.snapshot, &all);
         let rows = self.rows(ctx);
         self.visible = rows.iter().map(|r| r.name.clone()).collect();
         self.selected = self.selected.min(rows.len().saturating_sub(1));
@@ -318,22 +283,16 @@ impl View for ServicesView {
                 _ => theme.ok(),
             };
             let one_decimal = |value: Option<f64>| value.map_or("-".into(), |v| format!("{v:.1}"));
-            let (trend, rate, error_share) = match &r.traffic {
-                Some(load) => (
-                    sparkline_text(&load.connections, 8),
-                    one_decimal(load.calls_per_sec),
-                    one_decimal(load.error_share),
-                ),
-                None => (
-                    self.trends
-                        .in_flight
-                        .get(&r.name)
-                        .map(|p| sparkline_text(p, 8))
-                        .unwrap_or_default(),
-                    one_decimal(self.trends.rate.get(&r.name).copied()),
-                    one_decimal((r.calls > 0).then(|| 100.0 * r.errors as f64 / r.calls as f64)),
-                ),
+            let trend = match &r.traffic {
+                Some(load) => sparkline_text(&load.connections, 8),
+                None => ctx
+                    .trends
+                    .services
+                    .get(&r.name)
+                    .map(|p| sparkline_text(p, 8))
+                    .unwrap_or_default(),
             };
+            let (rate, error_share) = (one_decimal(r.calls_per_sec), one_decimal(r.error_share));
             let mut name = vec![if r.drift && !wide {
                 Span::styled(format!("{} ⚠", r.name), theme.error())
             } else {

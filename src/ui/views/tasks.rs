@@ -3,7 +3,6 @@
 //! stopped tasks last, with their reason. The source's notes on the service stand above the
 //! table. Enter opens the task's logs, `o` its tools, `x` stops it (after confirmation).
 
-use std::collections::{HashMap, VecDeque};
 use std::{cmp::Reverse, time::SystemTime};
 
 use ratatui::layout::{Constraint::Length, Constraint::Max, Layout, Rect};
@@ -12,7 +11,7 @@ use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 use ratatui::{Frame, style::Style};
 
 use super::{Context, View, chrome::age, matches_filter, move_selection};
-use crate::fleet::{Command, DeploymentStatus, FleetSnapshot, Service, Task, TaskStatus};
+use crate::fleet::{Command, DeploymentStatus, Service, Task, TaskStatus};
 use crate::ui::action::{Action, Scope, ViewKind};
 use crate::ui::{keys::KeyId, widgets::sparkline_text};
 
@@ -153,9 +152,6 @@ pub struct TasksView {
     service: String,
     selected: usize,
     filter: String,
-    /// In-flight calls per live task, sampled once per snapshot (the last at `sampled`).
-    in_flight: HashMap<String, VecDeque<u64>>,
-    sampled: Option<SystemTime>,
     /// Ids of the rows drawn last, and whether each is stopped.
     visible: Vec<(String, bool)>,
     table: TableState,
@@ -171,23 +167,6 @@ impl TasksView {
             service,
             scope,
             ..Self::default()
-        }
-    }
-
-    fn sample(&mut self, snapshot: &FleetSnapshot, service: &Service) {
-        if self.sampled == Some(snapshot.fetched_at) {
-            return;
-        }
-        self.sampled = Some(snapshot.fetched_at);
-        let live: Vec<&Task> = service.tasks.iter().filter(|t| !is_stopped(t)).collect();
-        self.in_flight
-            .retain(|id, _| live.iter().any(|t| &t.id == id));
-        for task in live {
-            let points = self.in_flight.entry(task.id.clone()).or_default();
-            points.push_back(task.metrics.as_ref().map_or(0, |m| m.in_flight));
-            if points.len() > TREND_POINTS {
-                points.pop_front();
-            }
         }
     }
 }
@@ -261,11 +240,10 @@ impl View for TasksView {
             frame.render_widget(Paragraph::new(Span::styled(note, theme.warn())), area);
             return;
         };
-        self.sample(ctx.snapshot, service);
         let mut rows = rows(service, ctx.now);
         rows.retain(|r| matches_filter(&self.filter, &r.cells));
         for r in &mut rows {
-            let points = self.in_flight.get(&r.id).into_iter().flatten();
+            let points = ctx.trends.tasks.get(&r.id).into_iter().flatten();
             // Padded, so the column does not grow while the history fills.
             r.cells[TREND] = format!("{:TREND_POINTS$}", sparkline_text(points, TREND_POINTS));
         }
