@@ -482,7 +482,7 @@ impl App {
             MouseEventKind::Down(_)
                 if mouse.row >= self.body.y && mouse.row < self.body.bottom() =>
             {
-                self.stack[top].view.on_click(mouse.row - self.body.y, &ctx)
+                self.stack[top].view.on_click(mouse.row, &ctx)
             }
             _ => None,
         };

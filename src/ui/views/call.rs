@@ -43,6 +43,8 @@ fn works_while_typing(id: KeyId) -> bool {
 }
 
 pub struct CallView {
+    /// The screen row the view was last drawn at; clicks come in screen rows.
+    top: u16,
     scope: Scope,
     tool: ToolInfo,
     /// The protocol the server spoke when probed, for the copied curl command.
@@ -56,6 +58,7 @@ impl CallView {
     /// `arguments` pre-fills the form (a call from the history).
     pub fn new(scope: Scope, tool: ToolInfo, protocol: &str, arguments: Option<Value>) -> Self {
         Self {
+            top: 0,
             target: scope.task.clone().map_or(Target::AnyReady, Target::Task),
             form: FormPane::new(&tool.input_schema, arguments.as_ref()),
             scope,
@@ -208,6 +211,7 @@ impl View for CallView {
     }
 
     fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
+        let row = row.checked_sub(self.top)?;
         self.form.click(row.checked_sub(2)?);
         None
     }
@@ -221,6 +225,7 @@ impl View for CallView {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
+        self.top = area.y;
         let theme = ctx.theme;
         let [head, target, rest] = Layout::vertical([
             Constraint::Length(1),

@@ -72,6 +72,8 @@ pub fn outcome_label(kind: OutcomeKind, theme: Theme) -> Span<'static> {
 }
 
 pub struct HistoryView {
+    /// The screen row the view was last drawn at; clicks come in screen rows.
+    top: u16,
     scope: Scope,
     selected: usize,
     filter: String,
@@ -81,6 +83,7 @@ pub struct HistoryView {
 impl HistoryView {
     pub fn new(scope: Scope) -> Self {
         Self {
+            top: 0,
             scope,
             selected: 0,
             filter: String::new(),
@@ -126,6 +129,7 @@ impl View for HistoryView {
     }
 
     fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
+        let row = row.checked_sub(self.top)?;
         if let Some(index) = super::clicked_index(row, 1, self.visible.len()) {
             self.selected = index;
         }
@@ -154,6 +158,7 @@ impl View for HistoryView {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
+        self.top = area.y;
         let theme = ctx.theme;
         let entries = self.entries(ctx);
         self.visible = entries.iter().map(|e| e.id).collect();

@@ -39,6 +39,8 @@ struct ScreenRow {
 }
 
 pub struct LogsView {
+    /// The screen row the view was last drawn at; clicks come in screen rows.
+    area_top: u16,
     scope: Scope,
     filter: TextFilter,
     level: LevelFilter,
@@ -62,6 +64,7 @@ pub struct LogsView {
 impl LogsView {
     pub fn new(scope: Scope) -> Self {
         Self {
+            area_top: 0,
             scope,
             filter: TextFilter::default(),
             level: LevelFilter::All,
@@ -365,6 +368,7 @@ impl View for LogsView {
     }
 
     fn on_click(&mut self, row: u16, ctx: &Context) -> Option<Action> {
+        let row = row.checked_sub(self.area_top)?;
         // Row 0 is the status line.
         let index = usize::from(row).checked_sub(1)?;
         if let Some(&seq) = self.row_lines.get(index) {
@@ -405,6 +409,7 @@ impl View for LogsView {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
+        self.area_top = area.y;
         self.refresh(ctx);
         let [status, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);

@@ -75,7 +75,7 @@ pub trait View {
     fn on_raw_key(&mut self, _key: KeyEvent, _ctx: &Context) -> Option<Action> {
         None
     }
-    /// A click on row `row` of the body area (0 = first line of the view's area).
+    /// A click on screen row `row` (inside the body area).
     fn on_click(&mut self, _row: u16, _ctx: &Context) -> Option<Action> {
         None
     }

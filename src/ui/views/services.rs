@@ -163,6 +163,8 @@ pub fn rollout_label(state: Option<RolloutState>) -> &'static str {
 }
 
 pub struct ServicesView {
+    /// The screen row the view was last drawn at; clicks come in screen rows.
+    top: u16,
     scope: Scope,
     selected: usize,
     filter: String,
@@ -172,6 +174,7 @@ pub struct ServicesView {
 impl ServicesView {
     pub fn new() -> Self {
         Self {
+            top: 0,
             scope: Scope::fleet(),
             selected: 0,
             filter: String::new(),
@@ -227,6 +230,7 @@ impl View for ServicesView {
     }
 
     fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
+        let row = row.checked_sub(self.top)?;
         // Row 0 is the header.
         if let Some(index) = super::clicked_index(row, 1, self.visible.len()) {
             self.selected = index;
@@ -265,6 +269,7 @@ impl View for ServicesView {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
+        self.top = area.y;
         let theme = ctx.theme;
         let rows = self.rows(ctx);
         self.visible = rows.iter().map(|r| r.name.clone()).collect();

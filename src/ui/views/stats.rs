@@ -80,6 +80,8 @@ pub fn totals(snapshot: &FleetSnapshot) -> String {
 
 #[derive(Default)]
 pub struct StatsView {
+    /// The screen row the view was last drawn at; clicks come in screen rows.
+    top: u16,
     scope: Scope,
     selected: usize,
     filter: String,
@@ -155,6 +157,7 @@ impl View for StatsView {
     }
 
     fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
+        let row = row.checked_sub(self.top)?;
         // Below the lines above the table comes its header, then the operations.
         let row = usize::from(row.checked_sub(self.above_table + 1)?);
         let index = self.table.offset() + row;
@@ -170,6 +173,7 @@ impl View for StatsView {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
+        self.top = area.y;
         let (theme, snapshot) = (ctx.theme, ctx.snapshot);
         if snapshot.api.is_empty() && snapshot.source != SourceKind::Aws {
             self.visible = 0;

@@ -148,6 +148,8 @@ pub fn stop_reason(user: Option<&str>) -> String {
 
 #[derive(Default)]
 pub struct TasksView {
+    /// The screen row the view was last drawn at; clicks come in screen rows.
+    top: u16,
     scope: Scope,
     service: String,
     selected: usize,
@@ -194,6 +196,7 @@ impl View for TasksView {
     }
 
     fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
+        let row = row.checked_sub(self.top)?;
         // Below the service's notes comes the table's header, then the tasks.
         let row = usize::from(row.checked_sub(self.above_table + 1)?);
         let index = self.table.offset() + row;
@@ -233,6 +236,7 @@ impl View for TasksView {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
+        self.top = area.y;
         let theme = ctx.theme;
         let Some(service) = ctx.snapshot.service(&self.service) else {
             self.visible.clear();
