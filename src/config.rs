@@ -23,6 +23,16 @@ pub enum SourceChoice {
     Static,
 }
 
+impl SourceChoice {
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceChoice::Local => "local",
+            SourceChoice::Aws => "aws",
+            SourceChoice::Static => "static",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LocalSection {

@@ -60,28 +60,24 @@ pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
     if let Some(path) = &log_file {
         init_file_log(path);
     }
-    let mut global = global.clone();
-    loop {
-        let opened = source::open(&global)?;
-        let options = ui::UiOptions {
-            read_only: global.read_only,
-            log_capacity: opened.config.ui.log_buffer_lines,
-            log_file: log_file.clone(),
+    let opened = source::open(global)?;
+    let options = ui::UiOptions {
+        read_only: global.read_only,
+        log_capacity: opened.config.ui.log_buffer_lines,
+        log_file: log_file.clone(),
+    };
+    // `:ctx` opens another source with the same flags; it never ends the console.
+    let open = |choice: SourceChoice| {
+        let global = GlobalArgs {
+            source: Some(choice),
+            url: None,
+            ..global.clone()
         };
-        let switch = ui::run(opened.handle, options)
-            .await
-            .map_err(|error| CliError::new(exit::CONNECTION, format!("terminal: {error}")))?;
-        match switch.as_deref() {
-            None => return Ok(()),
-            Some("local") => global.source = Some(SourceChoice::Local),
-            Some("static") => global.source = Some(SourceChoice::Static),
-            Some("aws") => global.source = Some(SourceChoice::Aws),
-            Some(other) => {
-                return Err(CliError::new(
-                    exit::USAGE,
-                    format!("unknown source {other} (local, static or aws)"),
-                ));
-            }
-        }
-    }
+        source::open(&global)
+            .map(|opened| opened.handle)
+            .map_err(|error| format!(":ctx {}: {}", choice.name(), error.message))
+    };
+    ui::run(opened.handle, options, &open)
+        .await
+        .map_err(|error| CliError::new(exit::CONNECTION, format!("terminal: {error}")))
 }

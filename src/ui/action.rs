@@ -3,6 +3,7 @@
 //! each other.
 
 use crate::{
+    config::SourceChoice,
     fleet::Command,
     mcp::{CallId, CallRequest},
 };
@@ -92,6 +93,7 @@ pub enum Action {
     Copy(String),
     /// A line for the message bar.
     Message(String),
-    /// Switch source (`:ctx`).
-    SwitchSource(String),
+    /// Switch source (`:ctx`); the console stays up, and the old source runs until the new
+    /// one has opened.
+    SwitchSource(SourceChoice),
 }

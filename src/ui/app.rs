@@ -28,6 +28,7 @@ use super::{
     views::{self, Context, View, chrome, confirm::ConfirmDialog},
 };
 use crate::{
+    config::SourceChoice,
     fleet::{Commander, FleetSnapshot, LogLine, trends::Trends},
     mcp::{CallId, CallRequest, CallUpdate, History, McpClient, Probes, UpdateSink},
 };
@@ -105,8 +106,8 @@ pub struct App {
     commander: Commander,
     events: mpsc::UnboundedSender<UiEvent>,
     pub quit: bool,
-    /// Set by `SwitchSource`; the loop restarts with that source.
-    pub switch_to: Option<String>,
+    /// Set by `SwitchSource`; the loop opens that source and rewires the console to it.
+    pub switch_to: Option<SourceChoice>,
     body: Rect,
 }
 
@@ -236,6 +237,11 @@ impl App {
         }
     }
 
+    /// An error for the message line.
+    pub fn show_error(&mut self, text: String) {
+        self.say(text, true);
+    }
+
     fn say(&mut self, text: String, error: bool) {
         self.message = Some((text, error, Instant::now()));
     }
@@ -347,10 +353,7 @@ impl App {
                 self.say(format!("copied {} characters", text.chars().count()), false);
             }
             Action::Message(text) => self.say(text, false),
-            Action::SwitchSource(source) => {
-                self.switch_to = Some(source);
-                self.quit = true;
-            }
+            Action::SwitchSource(source) => self.switch_to = Some(source),
         }
     }
 

@@ -1,7 +1,10 @@
 //! The `:` command line, k9s style: a small pure interpreter from a typed line to an
 //! `Action`, and completion of command names and service names.
 
-use crate::fleet::{Command, RevisionChange};
+use crate::{
+    config::SourceChoice,
+    fleet::{Command, RevisionChange},
+};
 
 use super::action::{Action, Scope, ViewKind};
 
@@ -76,7 +79,9 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
         "help" => Ok(Action::Help),
         "quit" => Ok(Action::Quit),
         "ctx" => match args.first() {
-            Some(source) => Ok(Action::SwitchSource(source.to_string())),
+            Some(source) => <SourceChoice as clap::ValueEnum>::from_str(source, true)
+                .map(Action::SwitchSource)
+                .map_err(|_| format!("no source {source}: :ctx {}", SOURCES.join("|"))),
             None => Err(format!("ctx needs a source: :ctx {}", SOURCES.join("|"))),
         },
         "scale" => {
@@ -180,10 +185,12 @@ mod tests {
         let here = Scope::fleet();
         assert_eq!(
             parse("ctx aws", &here, false),
-            Ok(Action::SwitchSource("aws".into()))
+            Ok(Action::SwitchSource(SourceChoice::Aws))
         );
         let error = parse("ctx", &here, false).unwrap_err();
         assert_eq!(error, "ctx needs a source: :ctx local|static|aws");
+        let unknown = parse("ctx prod", &here, false).unwrap_err();
+        assert_eq!(unknown, "no source prod: :ctx local|static|aws");
         let help = COMMANDS.iter().find(|c| c.0 == "ctx").unwrap().2;
         assert!(
             help.ends_with(&SOURCES.join("|")),

@@ -13,19 +13,23 @@ pub mod theme;
 pub mod views;
 pub mod widgets;
 
-use std::time::{Duration, SystemTime};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::{
+    config::SourceChoice,
     fleet::SourceHandle,
-    mcp::{self, WorkerConfig},
+    mcp::{self, CallId, CallUpdate, History, Probes, WorkerConfig},
 };
 
 use self::{
-    app::{App, Workers},
+    app::{App, UiEvent, Workers},
     terminal::TerminalGuard,
     theme::Theme,
 };
@@ -45,27 +49,57 @@ const ANIMATION: Duration = Duration::from_millis(100);
 /// Log lines taken from the channel per loop turn, so a flood cannot starve the keyboard.
 const LOG_BATCH: usize = 2048;
 
-/// Runs the console over `handle` until the person quits; returns the source to switch to,
-/// when they asked for another one with `:ctx`.
-pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Result<Option<String>> {
-    let mut guard = TerminalGuard::enter(options.log_file.clone())?;
-    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let (call_updates, mut call_updates_rx) = mpsc::unbounded_channel();
+/// Opens a source for `:ctx`; an error is shown as a message line and the console keeps the
+/// source it has.
+pub type OpenSource<'a> = &'a dyn Fn(SourceChoice) -> Result<SourceHandle, String>;
+
+/// A source with everything the console wires to it: the MCP worker over its snapshots, the
+/// app state, and the channels their news comes back on. `:ctx` replaces it whole.
+struct Wired {
+    handle: SourceHandle,
+    app: App,
+    events: mpsc::UnboundedReceiver<UiEvent>,
+    call_updates: mpsc::UnboundedReceiver<(CallId, CallUpdate)>,
+    probes: watch::Receiver<Arc<Probes>>,
+    history: watch::Receiver<Arc<History>>,
+}
+
+fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let (call_updates_tx, call_updates) = mpsc::unbounded_channel();
     let mcp = mcp::worker::spawn(handle.snapshots.clone(), WorkerConfig::console());
-    let (mut probes, mut history) = (mcp.probes.clone(), mcp.history.clone());
+    let (probes, history) = (mcp.probes.clone(), mcp.history.clone());
     let workers = Workers {
         commander: handle.commander(),
         mcp,
-        call_updates,
+        call_updates: call_updates_tx,
         events: events_tx,
     };
-    let mut app = App::new(
+    let app = App::new(
         handle.snapshot(),
         options.log_capacity,
         workers,
         options.read_only,
         Theme::from_env(),
     );
+    Wired {
+        handle,
+        app,
+        events,
+        call_updates,
+        probes,
+        history,
+    }
+}
+
+/// Runs the console over `handle` until the person quits; `open` serves `:ctx`.
+pub async fn run(
+    handle: SourceHandle,
+    options: UiOptions,
+    open: OpenSource<'_>,
+) -> std::io::Result<()> {
+    let mut guard = TerminalGuard::enter(options.log_file.clone())?;
+    let mut w = wire(handle, &options);
     let mut input = EventStream::new();
     let mut clock = tokio::time::interval(CLOCK);
     let mut trend = tokio::time::interval(TREND_EVERY);
@@ -80,17 +114,17 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
         if dirty {
             guard
                 .terminal
-                .draw(|frame| app.render(frame, SystemTime::now()))?;
+                .draw(|frame| w.app.render(frame, SystemTime::now()))?;
             dirty = false;
         }
         tokio::select! {
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => {
-                    app.on_key(key);
+                    w.app.on_key(key);
                     dirty = true;
                 }
                 Some(Ok(Event::Mouse(mouse))) => {
-                    app.on_mouse(mouse);
+                    w.app.on_mouse(mouse);
                     dirty = true;
                 }
                 Some(Ok(Event::Resize(_, _))) => dirty = true,
@@ -98,61 +132,69 @@ pub async fn run(mut handle: SourceHandle, options: UiOptions) -> std::io::Resul
                 Some(Err(error)) => return Err(error),
                 None => break,
             },
-            changed = handle.snapshots.changed() => {
+            changed = w.handle.snapshots.changed() => {
                 if changed.is_err() {
                     break;
                 }
                 // Sources publish only when their picture changed, so each one is drawn.
-                app.set_snapshot(handle.snapshots.borrow_and_update().clone());
+                w.app.set_snapshot(w.handle.snapshots.borrow_and_update().clone());
                 dirty = true;
             }
-            Some(line) = handle.logs.rx.recv() => {
-                app.push_log(line);
+            Some(line) = w.handle.logs.rx.recv() => {
+                w.app.push_log(line);
                 let mut taken = 1;
                 while taken < LOG_BATCH {
-                    match handle.logs.rx.try_recv() {
-                        Ok(line) => app.push_log(line),
+                    match w.handle.logs.rx.try_recv() {
+                        Ok(line) => w.app.push_log(line),
                         Err(_) => break,
                     }
                     taken += 1;
                 }
-                app.data.logs.set_dropped_upstream(handle.logs.dropped());
+                w.app.data.logs.set_dropped_upstream(w.handle.logs.dropped());
                 dirty = true;
             }
-            Some(event) = events_rx.recv() => {
-                app.on_ui_event(event);
+            Some(event) = w.events.recv() => {
+                w.app.on_ui_event(event);
                 dirty = true;
             }
-            Some((id, update)) = call_updates_rx.recv() => {
-                app.on_call_update(id, update);
+            Some((id, update)) = w.call_updates.recv() => {
+                w.app.on_call_update(id, update);
                 dirty = true;
             }
-            Ok(()) = probes.changed() => {
-                app.set_probes(probes.borrow_and_update().clone());
+            Ok(()) = w.probes.changed() => {
+                w.app.set_probes(w.probes.borrow_and_update().clone());
                 dirty = true;
             }
-            Ok(()) = history.changed() => {
-                app.set_history(history.borrow_and_update().clone());
+            Ok(()) = w.history.changed() => {
+                w.app.set_history(w.history.borrow_and_update().clone());
                 dirty = true;
             }
             _ = clock.tick() => {
-                let label = views::chrome::refreshed_label(&app.data.snapshot, SystemTime::now());
-                if app.expire_message() || label != shown_age {
+                let label = views::chrome::refreshed_label(&w.app.data.snapshot, SystemTime::now());
+                if w.app.expire_message() || label != shown_age {
                     dirty = true;
                 }
                 shown_age = label;
             }
-            _ = trend.tick() => dirty |= app.sample_trends(),
-            _ = animation.tick(), if app.animating() => dirty = true,
+            _ = trend.tick() => dirty |= w.app.sample_trends(),
+            _ = animation.tick(), if w.app.animating() => dirty = true,
             _ = &mut stop => break,
             _ = &mut injected_panic => {}
         }
-        if app.quit {
+        if w.app.quit {
             break;
+        }
+        if let Some(choice) = w.app.switch_to.take() {
+            // The old source runs until the new one has opened; then it stops as it is dropped.
+            match open(choice) {
+                Ok(handle) => w = wire(handle, &options),
+                Err(message) => w.app.show_error(message),
+            }
+            dirty = true;
         }
     }
     drop(guard);
-    Ok(app.switch_to.take())
+    Ok(())
 }
 
 /// Test hook, debug builds only: with `MCPFLEET_PANIC_AFTER_MS=<n>` the loop panics n ms after
