@@ -36,6 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 : > "$dir/empty.toml"
+mkdir -m 700 "$dir/run-console" "$dir/run-baseline"
 
 now_ns() { date +%s%N; }
 ms_since() { echo $(( ($2 - $1) / 1000000 )); }
@@ -45,7 +46,7 @@ launched=$(now_ns)
 fleet_env() {
   env -u TMUX -u RUST_BACKTRACE -u MCPFLEET_LOG \
     HOME="$dir" XDG_STATE_HOME="$dir/state" XDG_CONFIG_HOME="$dir/config" \
-    MCPFLEET_CONFIG="$dir/empty.toml" TERM=xterm-256color "$@"
+    XDG_RUNTIME_DIR="$dir/run-console" MCPFLEET_CONFIG="$dir/empty.toml" TERM=xterm-256color "$@"
 }
 fleet_env tmux -S "$sock" -f /dev/null new-session -d -s bench -x 160 -y 48 \
   sh -c 'echo $$ > "$0/console.pid"; exec "$1"' "$dir" "$bin"
@@ -75,8 +76,11 @@ percent() { awk -v t="$1" -v hz="$hz" -v s="$idle" 'BEGIN { printf "%.3f", 100 *
 startup_ticks=$(cpu_ticks "$pid")
 if [ "${TUI_BASELINE:-1}" != 0 ]; then
   # Not through fleet_env: a backgrounded function is a subshell, and $! must be the process.
+  # A runtime directory of its own, or it would attach to the console's fleet instead of
+  # running one.
   env -u RUST_BACKTRACE -u MCPFLEET_LOG HOME="$dir" XDG_STATE_HOME="$dir/state" \
-    XDG_CONFIG_HOME="$dir/config" MCPFLEET_CONFIG="$dir/empty.toml" \
+    XDG_CONFIG_HOME="$dir/config" XDG_RUNTIME_DIR="$dir/run-baseline" \
+    MCPFLEET_CONFIG="$dir/empty.toml" \
     "$bin" logs --follow > /dev/null 2>&1 &
   baseline_pid=$!
 fi

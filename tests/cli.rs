@@ -17,9 +17,17 @@ fn mcpfleet(args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .env("MCPFLEET_CONFIG", &config)
+        .env("XDG_RUNTIME_DIR", runtime_dir())
         .env_remove("RUST_LOG")
         .output()
         .expect("mcpfleet runs")
+}
+
+/// A runtime directory no console shares a fleet in, so every command starts its own.
+fn runtime_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcpfleet-cli-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn stdout(output: &Output) -> String {
@@ -162,6 +170,7 @@ fn a_malformed_config_names_file_line_and_key() {
     std::fs::write(&path, "[local]\nbuiltin_replicas = 2\nreplcas = 5\n").unwrap();
     let output = Command::new(BIN)
         .args(["--config", path.to_str().unwrap(), "ls"])
+        .env("XDG_RUNTIME_DIR", runtime_dir())
         .output()
         .unwrap();
     std::fs::remove_file(&path).unwrap();

@@ -22,6 +22,7 @@ async fn hold_fleet(mark: &str) -> std::process::Child {
     let mut console = Command::new(BIN)
         .args(["--config", config.to_str().unwrap(), "logs", "--follow"])
         .env("MCPFLEET_TEST_MARK", mark)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir().join(mark))
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -75,6 +76,7 @@ async fn a_finished_command_leaves_no_child() {
         .args(["ls"])
         .env("MCPFLEET_CONFIG", "/dev/null")
         .env("MCPFLEET_TEST_MARK", &mark)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir().join(&mark))
         .output()
         .unwrap();
     assert!(
@@ -103,6 +105,7 @@ async fn children_die_with_a_sigkilled_console() {
     let mut parent = std::process::Command::new(BIN)
         .args(["--config", config.to_str().unwrap(), "logs", "--follow"])
         .env("MCPFLEET_TEST_MARK", &mark)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir().join(&mark))
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();

@@ -1,58 +1,55 @@
-//! Rates on the local fleet are right: a known call rate (20 calls/s for 18 s, spread over
-//! three replicas) read back from the services screen and from the snapshot `ls --json`
-//! prints, on every snapshot once the first rate window has passed — within ±15 %, never 0.
+//! Rates on the local fleet are right, read where an operator reads them: a console runs under
+//! tmux, 20 calls/s go to its fleet for 20 s (from this test, attached to the console's fleet
+//! like any one-shot command), and once the first rate window has passed, every read of the
+//! services screen (each second) and of `mcpfleet ls --json` (run beside the console) shows
+//! 20 calls/s within ±15 % — never 0 in between.
 
-mod aws_console;
+mod tmux;
 
 use std::{
-    sync::Arc,
-    time::{Duration, Instant, SystemTime},
+    process::Command,
+    time::{Duration, Instant},
 };
 
-use aws_console::screen;
 use mcpfleet::{
-    fleet::{FleetSnapshot, Source, trends::RATE_WINDOW},
+    fleet::trends::RATE_WINDOW,
     mcp::{self, CallRequest, WorkerConfig},
-    sources::local::{LocalConfig, LocalSource},
-    ui::{app::App, theme::Theme},
+    sources::local::share,
 };
-use serde_json::json;
+use serde_json::{Value, json};
+use tmux::Console;
 use tokio::sync::mpsc;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
 const SERVICE: &str = "mcpfleet-server";
 const RATE: f64 = 20.0;
-const LOAD: Duration = Duration::from_secs(18);
+const LOAD: Duration = Duration::from_secs(20);
 
-/// CALLS/S of the service's row on the services screen.
-fn screen_rate(snapshot: &Arc<FleetSnapshot>) -> f64 {
-    let mut app = App::for_snapshot(snapshot.clone(), 100, Theme::plain());
-    let text = screen(&mut app, 80, 12, SystemTime::now());
-    let header = text
-        .lines()
-        .find(|l| l.starts_with("SERVICE"))
-        .expect("header");
-    let column = header.find("CALLS/S").expect("CALLS/S column");
-    let row = text
-        .lines()
-        .find(|l| l.starts_with(SERVICE))
-        .expect("service row");
-    let cell = row[column..].split_whitespace().next().unwrap_or("-");
-    cell.parse()
-        .unwrap_or_else(|_| panic!("CALLS/S reads {cell:?}:\n{text}"))
+/// CALLS/S of the service's row on the console's screen (columns counted in characters: the
+/// sparkline's are several bytes each).
+fn screen_rate(screen: &str) -> Option<f64> {
+    let header = screen.lines().find(|l| l.starts_with("SERVICE"))?;
+    let column = header[..header.find("CALLS/S")?].chars().count();
+    let row = screen.lines().find(|l| l.starts_with(SERVICE))?;
+    let cell: String = row.chars().skip(column).take_while(|c| *c != ' ').collect();
+    cell.parse().ok()
 }
 
-/// The calls per second of the service's live tasks in the snapshot's JSON (what `ls --json`
-/// prints), summed.
-fn json_rate(snapshot: &FleetSnapshot) -> f64 {
-    let json = serde_json::to_value(snapshot).unwrap();
-    let service = json["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == SERVICE)
+/// The calls per second of the service's live tasks in `ls --json`, summed.
+fn ls_rate(console: &Console) -> f64 {
+    let output = Command::new(BIN)
+        .args(["ls", "--json"])
+        .env("XDG_RUNTIME_DIR", console.runtime_dir())
+        .env("MCPFLEET_CONFIG", "/dev/null")
+        .output()
         .unwrap();
-    service["tasks"]
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let fleet: Value = serde_json::from_slice(&output.stdout).unwrap();
+    fleet["services"][0]["tasks"]
         .as_array()
         .unwrap()
         .iter()
@@ -63,15 +60,18 @@ fn json_rate(snapshot: &FleetSnapshot) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_driven_call_rate_reads_back_within_fifteen_percent_on_every_refresh() {
-    let mut handle = Box::new(LocalSource::new(LocalConfig::default_fleet(BIN)).unwrap()).start();
-    handle
-        .wait_for(Duration::from_secs(30), |s| {
-            s.service(SERVICE)
-                .is_some_and(|svc| svc.ready_tasks().count() == 3)
-        })
+    let console = Console::start("rates", 120, 20, &[]);
+    let console = tokio::task::spawn_blocking(move || {
+        console.wait_for("3/3 ready", Duration::from_secs(30));
+        console
+    })
+    .await
+    .unwrap();
+    let socket = console.runtime_dir().join("mcpfleet").join("local.sock");
+    let (fleet, _) = share::attach(&socket)
         .await
-        .expect("three ready replicas");
-    let mcp = mcp::worker::spawn(handle.snapshots.clone(), WorkerConfig::one_shot());
+        .expect("the console shares its fleet");
+    let mcp = mcp::worker::spawn(fleet.snapshots.clone(), WorkerConfig::one_shot());
 
     let started = Instant::now();
     let load = tokio::spawn(async move {
@@ -88,37 +88,39 @@ async fn a_driven_call_rate_reads_back_within_fifteen_percent_on_every_refresh()
         sent
     });
 
-    // From one scrape interval past the first full window on, every snapshot is checked.
+    // From one scrape interval past the first full window on.
     let checked_from = RATE_WINDOW + Duration::from_secs(3);
-    let mut readings: Vec<(f64, f64, f64)> = Vec::new();
-    while started.elapsed() < LOAD {
-        let Ok(Ok(())) =
-            tokio::time::timeout(Duration::from_secs(5), handle.snapshots.changed()).await
-        else {
-            panic!("no snapshot for 5 s under load");
-        };
-        let snapshot = handle.snapshots.borrow_and_update().clone();
-        if started.elapsed() < checked_from {
-            continue;
+    let readings = tokio::task::spawn_blocking(move || {
+        let mut readings: Vec<(f64, &str, f64)> = Vec::new();
+        while started.elapsed() < LOAD - Duration::from_secs(1) {
+            std::thread::sleep(Duration::from_secs(1));
+            if started.elapsed() < checked_from {
+                continue;
+            }
+            let at = started.elapsed().as_secs_f64();
+            let screen = console.capture();
+            let on_screen = screen_rate(&screen)
+                .unwrap_or_else(|| panic!("no CALLS/S figure at {at:.1} s:\n{screen}"));
+            readings.push((at, "screen", on_screen));
+            if readings.len() % 2 == 1 {
+                readings.push((
+                    started.elapsed().as_secs_f64(),
+                    "ls --json",
+                    ls_rate(&console),
+                ));
+            }
         }
-        let at = started.elapsed().as_secs_f64();
-        readings.push((at, screen_rate(&snapshot), json_rate(&snapshot)));
-    }
+        readings
+    })
+    .await
+    .unwrap();
     let sent = load.await.unwrap();
-    println!(
-        "sent {sent} calls in {:?}; (s, screen, json): {readings:?}",
-        LOAD
-    );
-    assert!(
-        readings.len() >= 3,
-        "too few snapshots after the first window: {readings:?}"
-    );
-    for (at, on_screen, in_json) in &readings {
-        for (what, rate) in [("screen", on_screen), ("json", in_json)] {
-            assert!(
-                (rate - RATE).abs() <= RATE * 0.15,
-                "{what} at {at:.1} s reads {rate:.2} calls/s, driven {RATE}: {readings:?}"
-            );
-        }
+    println!("sent {sent} calls in {LOAD:?}; readings (s, where, calls/s): {readings:?}");
+    assert!(readings.len() >= 8, "too few readings: {readings:?}");
+    for (at, what, rate) in &readings {
+        assert!(
+            (rate - RATE).abs() <= RATE * 0.15,
+            "{what} at {at:.1} s reads {rate:.2} calls/s, driven {RATE}: {readings:?}"
+        );
     }
 }

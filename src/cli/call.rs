@@ -140,7 +140,7 @@ pub fn render(outcome: &CallOutcome) -> String {
 }
 
 pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
-    let mut opened = source::open(global)?;
+    let mut opened = source::open_for_command(global).await?;
     let snapshot = source::settle(&mut opened.handle).await?;
     let service = if global.url.is_some() {
         "url".to_string()

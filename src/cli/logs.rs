@@ -52,7 +52,7 @@ impl LogFilter {
 }
 
 pub async fn run(global: &GlobalArgs, filter: LogFilter, follow: bool) -> Result<(), CliError> {
-    let mut opened = source::open(global)?;
+    let mut opened = source::open_for_command(global).await?;
     if !follow {
         // Collect what the tasks print while the fleet starts, then print the matches.
         let mut rx = std::mem::replace(&mut opened.handle.logs.rx, tokio::sync::mpsc::channel(1).1);

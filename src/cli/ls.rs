@@ -146,7 +146,7 @@ pub fn settled(snapshot: &FleetSnapshot) -> bool {
 }
 
 pub async fn run(global: &super::GlobalArgs, json: bool) -> Result<(), super::CliError> {
-    let mut opened = super::source::open(global)?;
+    let mut opened = super::source::open_for_command(global).await?;
     let snapshot = super::source::settle(&mut opened.handle).await?;
     if json {
         println!(

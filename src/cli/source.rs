@@ -9,7 +9,7 @@ use crate::{
     mcp::McpError,
     sources::{
         aws::{AwsSettings, AwsSource},
-        local::LocalSource,
+        local::{LocalSource, share},
         static_source::{StaticServer, StaticSource},
     },
 };
@@ -24,10 +24,60 @@ pub struct Opened {
     pub config: Config,
 }
 
+/// The source a one-shot command runs on: on the local source, the fleet of a running console
+/// when there is one (so task ids are the console's), else a fleet of its own. It says on
+/// stderr which.
+pub async fn open_for_command(global: &GlobalArgs) -> Result<Opened, CliError> {
+    let local = global.url.is_none() && choice(global)?.1 == SourceChoice::Local;
+    if local && let Some(path) = share::socket_path() {
+        if let Some((handle, pid)) = share::attach(&path).await {
+            eprintln!("mcpfleet: on the local fleet of the console running as pid {pid}");
+            let (config, _) = load(global)?;
+            return Ok(Opened { handle, config });
+        }
+        eprintln!("mcpfleet: no console is running; starting a local fleet for this command");
+    }
+    open(global)
+}
+
+/// The console's source. A local fleet is shared with other processes (unless another console
+/// already shares one), so one-shot commands can reach it.
+pub fn open_for_console(global: &GlobalArgs) -> Result<Opened, CliError> {
+    let mut opened = open(global)?;
+    if opened.handle.snapshot().source == crate::fleet::SourceKind::Local
+        && let Some(path) = share::socket_path()
+    {
+        match share::share(&mut opened.handle, &path) {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!(path = %path.display(), "another console shares its fleet there")
+            }
+            Err(error) => {
+                tracing::warn!(%error, path = %path.display(), "cannot share the local fleet")
+            }
+        }
+    }
+    Ok(opened)
+}
+
+fn load(global: &GlobalArgs) -> Result<(Config, Option<PathBuf>), CliError> {
+    Config::load(global.config.as_deref())
+        .map_err(|error| CliError::new(exit::CONFIG, error.to_string()))
+}
+
+/// The configuration and the source it and the flags choose.
+fn choice(global: &GlobalArgs) -> Result<(Config, SourceChoice), CliError> {
+    let (config, _) = load(global)?;
+    let choice = global
+        .source
+        .or(config.source)
+        .unwrap_or(SourceChoice::Local);
+    Ok((config, choice))
+}
+
 pub fn open(global: &GlobalArgs) -> Result<Opened, CliError> {
-    let (config, _path) = Config::load(global.config.as_deref())
-        .map_err(|error| CliError::new(exit::CONFIG, error.to_string()))?;
     if let Some(url) = &global.url {
+        let (config, _) = load(global)?;
         let server = StaticServer {
             name: "url".into(),
             url: url.clone(),
@@ -37,10 +87,7 @@ pub fn open(global: &GlobalArgs) -> Result<Opened, CliError> {
         let handle = Box::new(StaticSource::direct(server)).start();
         return Ok(Opened { handle, config });
     }
-    let choice = global
-        .source
-        .or(config.source)
-        .unwrap_or(SourceChoice::Local);
+    let (config, choice) = choice(global)?;
     let source: Box<dyn Source> = match choice {
         SourceChoice::Local => {
             let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("mcpfleet"));

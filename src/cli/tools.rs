@@ -55,7 +55,7 @@ pub async fn run(
     task: Option<&str>,
     json: bool,
 ) -> Result<(), CliError> {
-    let mut opened = source::open(global)?;
+    let mut opened = source::open_for_command(global).await?;
     let snapshot = source::settle(&mut opened.handle).await?;
     let service = global.url.as_ref().map_or(service, |_| "url");
     let worker = mcp::worker::spawn(opened.handle.snapshots.clone(), WorkerConfig::one_shot());

@@ -60,7 +60,7 @@ pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
     if let Some(path) = &log_file {
         init_file_log(path);
     }
-    let opened = source::open(global)?;
+    let opened = source::open_for_console(global)?;
     let options = ui::UiOptions {
         read_only: global.read_only,
         log_capacity: opened.config.ui.log_buffer_lines,
@@ -73,7 +73,7 @@ pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
             url: None,
             ..global.clone()
         };
-        source::open(&global)
+        source::open_for_console(&global)
             .map(|opened| opened.handle)
             .map_err(|error| format!(":ctx {}: {}", choice.name(), error.message))
     };

@@ -10,10 +10,10 @@ use std::{
     time::SystemTime,
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Level {
     Trace,
@@ -36,7 +36,7 @@ impl Level {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogLine {
     #[serde(with = "crate::fleet::time")]
     pub at: SystemTime,
@@ -48,7 +48,11 @@ pub struct LogLine {
     pub message: String,
     /// The line's JSON text, when it was a JSON object. Fields are parsed from it when they are
     /// looked at: a parsed map costs several times the text, and a console keeps 100k lines.
-    #[serde(rename = "fields", serialize_with = "serialize_fields")]
+    #[serde(
+        rename = "fields",
+        serialize_with = "serialize_fields",
+        deserialize_with = "deserialize_fields"
+    )]
     json: Option<Box<str>>,
 }
 
@@ -61,6 +65,13 @@ fn serialize_fields<S: serde::Serializer>(
         .as_deref()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
     fields.serialize(serializer)
+}
+
+fn deserialize_fields<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Box<str>>, D::Error> {
+    let fields = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(fields.map(|value| value.to_string().into_boxed_str()))
 }
 
 impl LogLine {
@@ -131,6 +142,22 @@ impl LogSender {
 }
 
 impl LogReceiver {
+    /// A new channel of the same capacity whose dropped lines count with this one's, for a
+    /// relay between the source and its reader.
+    pub fn sibling(&self) -> (LogSender, LogReceiver) {
+        let (tx, rx) = mpsc::channel(self.rx.max_capacity());
+        (
+            LogSender {
+                tx,
+                dropped: self.dropped.clone(),
+            },
+            LogReceiver {
+                rx,
+                dropped: self.dropped.clone(),
+            },
+        )
+    }
+
     /// Lines dropped so far because the reader fell behind.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

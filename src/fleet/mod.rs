@@ -25,6 +25,8 @@ pub struct SourceHandle {
     commands: mpsc::Sender<CommandRequest>,
     /// Stops the source's workers when dropped.
     pub(crate) _shutdown: Option<tokio_util::sync::DropGuard>,
+    /// What lives exactly as long as the source (a socket serving it to other processes).
+    kept: Vec<Box<dyn Send>>,
 }
 
 impl SourceHandle {
@@ -39,7 +41,13 @@ impl SourceHandle {
             logs,
             commands,
             _shutdown: Some(shutdown.drop_guard()),
+            kept: Vec::new(),
         }
+    }
+
+    /// Keeps `value` until the handle is dropped.
+    pub fn keep(&mut self, value: impl Send + 'static) {
+        self.kept.push(Box::new(value));
     }
 
     pub fn snapshot(&self) -> Arc<FleetSnapshot> {

@@ -4,11 +4,11 @@
 
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::EndpointAuth;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Local,
@@ -16,7 +16,7 @@ pub enum SourceKind {
     Static,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FleetSnapshot {
     pub source: SourceKind,
     /// "local", "cluster @ region", or the config file for static.
@@ -36,7 +36,7 @@ pub struct FleetSnapshot {
 }
 
 /// Calls to one remote API operation since the source started.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApiStat {
     /// `ecs:DescribeServices`, `logs:FilterLogEvents`, …
     pub operation: String,
@@ -66,7 +66,7 @@ impl FleetSnapshot {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Service {
     pub name: String,
     pub desired: u32,
@@ -89,7 +89,7 @@ pub struct Service {
 
 /// ECS's deploymentConfiguration: the task count bounds during a rollout and the circuit
 /// breaker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentPolicy {
     pub min_healthy_percent: u32,
     pub max_percent: u32,
@@ -99,7 +99,7 @@ pub struct DeploymentPolicy {
 }
 
 /// Service Connect traffic per minute, oldest first, as CloudWatch reports it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Traffic {
     pub active_connections: Vec<f64>,
     pub requests: Vec<f64>,
@@ -129,7 +129,7 @@ impl Service {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeploymentStatus {
     Primary,
@@ -137,7 +137,7 @@ pub enum DeploymentStatus {
     Inactive,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RolloutState {
     InProgress,
@@ -145,7 +145,7 @@ pub enum RolloutState {
     Failed,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Deployment {
     pub id: String,
     pub status: DeploymentStatus,
@@ -163,7 +163,7 @@ pub struct Deployment {
     pub updated_at: SystemTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TaskStatus {
     Provisioning,
@@ -175,7 +175,7 @@ pub enum TaskStatus {
     Stopped,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Health {
     Healthy,
@@ -183,7 +183,7 @@ pub enum Health {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Endpoint {
     /// Full MCP URL, e.g. http://127.0.0.1:41235/mcp.
     pub url: String,
@@ -210,7 +210,7 @@ impl Endpoint {
 }
 
 /// Per-task load, scraped from the server's /metrics.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskMetrics {
     pub in_flight: u64,
     /// Counters since the process started.
@@ -224,7 +224,7 @@ pub struct TaskMetrics {
     pub errors_per_sec: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Task {
     pub id: String,
     pub revision: u32,
@@ -283,7 +283,7 @@ impl Task {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceEvent {
     #[serde(with = "crate::fleet::time")]
     pub at: SystemTime,

@@ -58,9 +58,15 @@ impl Console {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("state")).unwrap();
+        std::fs::create_dir_all(dir.join("run")).unwrap();
         std::fs::write(dir.join("empty.toml"), "").unwrap();
-        // The pane stays after its shell ends, so the screen can still be read.
-        std::fs::write(dir.join("tmux.conf"), "set-option -g remain-on-exit on\n").unwrap();
+        // The pane stays after its shell ends, so the screen can still be read; what the
+        // console copies (OSC 52) lands in a tmux buffer, so it can be read too.
+        std::fs::write(
+            dir.join("tmux.conf"),
+            "set-option -g remain-on-exit on\nset-option -s set-clipboard on\n",
+        )
+        .unwrap();
         let console = Self {
             socket: dir.join("tmux.sock"),
             dir,
@@ -82,6 +88,9 @@ impl Console {
             .env_remove("MCPFLEET_LOG")
             .env("HOME", &console.dir)
             .env("XDG_STATE_HOME", console.dir.join("state"))
+            // Where the console shares its local fleet: its own, so consoles of parallel tests
+            // and a developer's own console never meet.
+            .env("XDG_RUNTIME_DIR", console.runtime_dir())
             .env("XDG_CONFIG_HOME", console.dir.join("config"))
             .env("MCPFLEET_CONFIG", console.dir.join("empty.toml"))
             .env("TERM", "xterm-256color");
@@ -91,6 +100,12 @@ impl Console {
         let output = command.output().expect("tmux runs");
         check(&output, "tmux new-session");
         console
+    }
+
+    /// The console's XDG_RUNTIME_DIR: a one-shot command run with it attaches to the console's
+    /// local fleet.
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.join("run")
     }
 
     /// Where the console writes its log: XDG_STATE_HOME/mcpfleet/mcpfleet.log.
@@ -107,6 +122,27 @@ impl Console {
             .expect("tmux runs");
         check(&output, &format!("tmux {}", args.join(" ")));
         output
+    }
+
+    /// What the console last copied to the clipboard, once it has copied something.
+    pub fn clipboard(&self, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let output = Command::new("tmux")
+                .arg("-S")
+                .arg(&self.socket)
+                .args(["show-buffer"])
+                .output()
+                .expect("tmux runs");
+            if output.status.success() {
+                return String::from_utf8_lossy(&output.stdout).into_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nothing was copied within {timeout:?}"
+            );
+            thread::sleep(POLL);
+        }
     }
 
     /// Sends tmux key names: "q", "Enter", "Escape", "C-c", "?".

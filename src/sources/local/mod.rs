@@ -19,6 +19,7 @@ mod events;
 mod health;
 mod rollout;
 mod service;
+pub mod share;
 mod snapshot;
 pub mod spec;
 mod supervisor;
