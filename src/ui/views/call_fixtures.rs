@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{Context, View, call::CallView};
 use crate::{
-    mcp::{CallOutcome, ContentBlock, Exchange, ServedBy, ToolInfo, ToolResult},
+    mcp::{CallOutcome, ContentBlock, Exchange, McpError, ServedBy, ToolInfo, ToolResult},
     ui::{
         action::{Action, Scope},
         keys::KeyId,
@@ -50,6 +50,17 @@ pub fn served() -> ServedBy {
     }
 }
 
+/// A call that ended with `result` after `duration`, served by `TASK`, its exchange not kept.
+pub fn served_outcome(result: Result<ToolResult, McpError>, duration: Duration) -> CallOutcome {
+    CallOutcome {
+        result,
+        served_by: Some(served()),
+        duration,
+        retries: Vec::new(),
+        exchange: Exchange::default(),
+    }
+}
+
 pub fn outcome(is_error: bool) -> CallOutcome {
     let (text, structured) = if is_error {
         ("invalid regex /(/: unclosed group".to_string(), None)
@@ -61,15 +72,12 @@ pub fn outcome(is_error: bool) -> CallOutcome {
     let response = json!({"jsonrpc": "2.0", "id": 3, "result": {
         "content": [{"type": "text", "text": text}], "structuredContent": structured,
         "isError": is_error}});
+    let result = Ok(ToolResult {
+        content: vec![ContentBlock::text(text)],
+        structured_content: structured,
+        is_error,
+    });
     CallOutcome {
-        result: Ok(ToolResult {
-            content: vec![ContentBlock::text(text)],
-            structured_content: structured,
-            is_error,
-        }),
-        served_by: Some(served()),
-        duration: Duration::from_micros(12_345),
-        retries: Vec::new(),
         exchange: Exchange {
             request: Some(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
                 "params": {"name": "search_logs", "arguments": {"query": "deadline|echo"},
@@ -78,6 +86,7 @@ pub fn outcome(is_error: bool) -> CallOutcome {
                 "params": {"progressToken": 3, "progress": 1, "total": 2}})],
             response: Some(response),
         },
+        ..served_outcome(result, Duration::from_micros(12_345))
     }
 }
 

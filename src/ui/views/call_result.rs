@@ -308,25 +308,14 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::mcp::{ServedBy, ToolResult};
+    use crate::{mcp::ToolResult, ui::views::call_fixtures::served_outcome};
 
     fn text(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
     }
 
     fn outcome(result: Result<ToolResult, McpError>) -> CallOutcome {
-        CallOutcome {
-            result,
-            served_by: Some(ServedBy {
-                task_id: "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c".into(),
-                revision: 2,
-                address: "127.0.0.1:41010".into(),
-                url: "http://127.0.0.1:41010/mcp".into(),
-            }),
-            duration: Duration::from_micros(12_345),
-            retries: Vec::new(),
-            exchange: Exchange::default(),
-        }
+        served_outcome(result, Duration::from_micros(12_345))
     }
 
     #[test]

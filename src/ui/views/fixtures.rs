@@ -24,6 +24,11 @@ pub fn at(secs: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
 }
 
+/// Twenty names, `{prefix}00` to `{prefix}19`: rows enough to scroll a list on a small screen.
+pub fn numbered(prefix: &str) -> impl Iterator<Item = String> + '_ {
+    (0..20).map(move |i| format!("{prefix}{i:02}"))
+}
+
 /// "Now" in every fixture: 10 minutes after the first task started.
 pub fn now() -> SystemTime {
     at(600)

@@ -6,17 +6,18 @@ use ratatui::{
     Frame,
     layout::{Constraint, Layout, Rect},
     text::{Line, Span},
-    widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap},
+    widgets::{Paragraph, Row, Table},
 };
 
 use super::call_result::{json_lines, millis};
-use super::{Context, View, matches_filter, move_selection};
+use super::{Context, View};
 use crate::{
     mcp::{HistoryEntry, OutcomeKind, Target},
     ui::{
         action::{Action, Scope, ViewKind},
         keys::KeyId,
         theme::Theme,
+        widgets::{detail_pane, list::ListState},
     },
 };
 
@@ -72,23 +73,15 @@ pub fn outcome_label(kind: OutcomeKind, theme: Theme) -> Span<'static> {
 }
 
 pub struct HistoryView {
-    /// The screen row the view was last drawn at; clicks come in screen rows.
-    top: u16,
     scope: Scope,
-    selected: usize,
-    filter: String,
-    visible: Vec<u64>,
+    /// Rows are named by the entry's id.
+    list: ListState,
 }
 
 impl HistoryView {
     pub fn new(scope: Scope) -> Self {
-        Self {
-            top: 0,
-            scope,
-            selected: 0,
-            filter: String::new(),
-            visible: Vec::new(),
-        }
+        let list = ListState::default();
+        Self { scope, list }
     }
 
     fn entries<'a>(&self, ctx: &'a Context) -> Vec<&'a HistoryEntry> {
@@ -97,7 +90,7 @@ impl HistoryView {
             .filter(|e| self.scope.service.as_ref().is_none_or(|s| *s == e.service))
             .filter(|e| {
                 let cells = [e.service.clone(), e.tool.clone(), e.summary.clone()];
-                matches_filter(&self.filter, &cells)
+                self.list.matches(&cells)
             })
             .collect()
     }
@@ -119,27 +112,18 @@ impl View for HistoryView {
         }
     }
 
-    fn filter(&self) -> &str {
-        &self.filter
+    fn list(&self) -> Option<&ListState> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, filter: String) {
-        self.filter = filter;
-        self.selected = 0;
-    }
-
-    fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
-        let row = row.checked_sub(self.top)?;
-        if let Some(index) = super::clicked_index(row, 1, self.visible.len()) {
-            self.selected = index;
-        }
-        None
+    fn list_mut(&mut self) -> Option<&mut ListState> {
+        Some(&mut self.list)
     }
 
     fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
         match key {
             KeyId::Open => {
-                let entry = ctx.history.get(*self.visible.get(self.selected)?)?;
+                let entry = ctx.history.get(self.list.selected_id()?.parse().ok()?)?;
                 let scope = match &entry.target {
                     Target::Task(task) => Scope::task(&entry.service, task),
                     Target::AnyReady => Scope::service(&entry.service),
@@ -150,20 +134,15 @@ impl View for HistoryView {
                     arguments: Some(entry.arguments.clone()),
                 })
             }
-            other => {
-                self.selected = move_selection(self.selected, self.visible.len(), other, 10);
-                None
-            }
+            other => self.list.on_key(other),
         }
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
-        self.top = area.y;
         let theme = ctx.theme;
         let entries = self.entries(ctx);
-        self.visible = entries.iter().map(|e| e.id).collect();
-        self.selected = self.selected.min(entries.len().saturating_sub(1));
         if entries.is_empty() {
+            self.list.clear();
             let text = if ctx.history.is_empty() {
                 "no calls yet: o on a service lists its tools, enter on a tool opens the call form"
             } else {
@@ -212,41 +191,26 @@ impl View for HistoryView {
                 (_, w) => Constraint::Length(*w),
             });
         let table = Table::new(rows, widths)
-            .header(Row::new(COLUMNS.iter().map(|c| c.0)).style(theme.header()))
-            .row_highlight_style(theme.selected())
-            .column_spacing(1);
-        let mut state = TableState::default().with_selected(Some(self.selected));
-        frame.render_stateful_widget(table, table_area, &mut state);
+            .header(Row::new(COLUMNS.iter().map(|c| c.0)).style(theme.header()));
+        let ids = entries.iter().map(|e| e.id.to_string()).collect();
+        self.list.draw(frame, table_area, table, ids, theme);
 
-        let entry = entries[self.selected];
+        let Some(entry) = self.list.selected().map(|i| entries[i]) else {
+            return;
+        };
         let target = match &entry.target {
             Target::Task(task) => format!("task {}", &task[..task.len().min(8)]),
             Target::AnyReady => "any ready task".into(),
         };
-        let block = Block::new()
-            .borders(Borders::TOP)
-            .border_style(theme.dim())
-            .title(Line::styled(
-                format!(" {} on {} ({target}) ", entry.tool, entry.service),
-                theme.title(),
-            ))
-            .title(
-                Line::from(" enter opens it to run again ")
-                    .right_aligned()
-                    .style(theme.dim()),
-            );
+        let name = format!("{} on {} ({target})", entry.tool, entry.service);
         let mut lines = vec![Line::from(vec![
             Span::styled("result ", theme.header()),
             Span::raw(entry.summary.clone()),
         ])];
         lines.push(Line::styled("arguments", theme.header()));
         lines.extend(json_lines(&entry.arguments, theme));
-        frame.render_widget(
-            Paragraph::new(lines)
-                .block(block)
-                .wrap(Wrap { trim: false }),
-            detail_area,
-        );
+        let pane = detail_pane(name, "enter opens it to run again", lines, theme);
+        frame.render_widget(pane, detail_area);
     }
 }
 
@@ -258,23 +222,16 @@ mod tests {
 
     use super::*;
     use crate::{
-        mcp::{CallOutcome, CallRequest, ContentBlock, Exchange, McpError, ServedBy, ToolResult},
-        ui::views::fixtures::Fixture,
+        mcp::{CallOutcome, CallRequest, ContentBlock, McpError, ToolResult},
+        ui::views::{
+            call_fixtures::served_outcome,
+            fixtures::{Fixture, numbered},
+            snapshot_support::click_after_scroll,
+        },
     };
 
     fn outcome(result: Result<ToolResult, McpError>, micros: u64) -> CallOutcome {
-        CallOutcome {
-            result,
-            served_by: Some(ServedBy {
-                task_id: "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c".into(),
-                revision: 2,
-                address: "127.0.0.1:41010".into(),
-                url: "http://127.0.0.1:41010/mcp".into(),
-            }),
-            duration: Duration::from_micros(micros),
-            retries: Vec::new(),
-            exchange: Exchange::default(),
-        }
+        served_outcome(result, Duration::from_micros(micros))
     }
 
     fn ok(text: &str, is_error: bool) -> Result<ToolResult, McpError> {
@@ -322,7 +279,7 @@ mod tests {
         );
         let mut view = HistoryView::new(Scope::service("mcpfleet-server"));
         crate::ui::views::snapshot_support::render(&mut view, &ctx, 80, 24);
-        assert_eq!(view.visible.len(), 3, "only this service's calls");
+        assert_eq!(view.list.ids().len(), 3, "only this service's calls");
         view.on_key(KeyId::Down, &ctx);
         assert_eq!(
             view.on_key(KeyId::Open, &ctx),
@@ -332,6 +289,22 @@ mod tests {
                 arguments: Some(json!({})),
             })
         );
+    }
+
+    #[test]
+    fn a_click_after_scrolling_selects_the_call_under_it() {
+        let mut fixture = Fixture::new();
+        for tool in numbered("tool-") {
+            let call = CallRequest::new("mcpfleet-server", tool, json!({}));
+            let done = outcome(ok("done", false), 500);
+            fixture.history.record(&call, &done);
+        }
+        let ctx = fixture.context();
+        let mut view = HistoryView::new(Scope::fleet());
+        // Newest first: the last call is on top.
+        click_after_scroll(&mut view, &ctx, "tool-19", "tool-03");
+        let call = view.on_key(KeyId::Open, &ctx);
+        assert!(matches!(call, Some(Action::OpenCall { tool, .. }) if tool == "tool-03"));
     }
 
     #[test]

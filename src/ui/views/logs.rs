@@ -23,11 +23,12 @@ use ratatui::{
 use super::{
     Context, View,
     logs_filter::{LevelFilter, LineIndex, TextFilter, line_at},
-    logs_lines, move_selection,
+    logs_lines,
 };
 use crate::ui::{
     action::{Action, Scope, ViewKind},
     keys::KeyId,
+    widgets::list::move_selection,
 };
 
 /// One row of the screen and the line it belongs to; `main` rows are the line itself, the

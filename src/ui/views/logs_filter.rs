@@ -482,26 +482,15 @@ mod tests {
         assert!(!index.pending());
 
         // A view opened on a full buffer starts with its newest lines too.
+        let task = Scope::task("svc", "a");
         let mut opened = LineIndex {
             budget: 4,
             ..LineIndex::default()
         };
-        opened.refresh(
-            &logs,
-            &Scope::task("svc", "a"),
-            false,
-            &low,
-            LevelFilter::All,
-        );
+        opened.refresh(&logs, &task, false, &low, LevelFilter::All);
         assert_eq!((opened.in_scope(), opened.matches().len()), (4, 0));
         assert!(opened.pending());
-        opened.complete(
-            &logs,
-            &Scope::task("svc", "a"),
-            false,
-            &low,
-            LevelFilter::All,
-        );
+        opened.complete(&logs, &task, false, &low, LevelFilter::All);
         assert_eq!((opened.in_scope(), opened.matches().len()), (11, 5));
     }
 

@@ -19,6 +19,13 @@ fn screen(view: &mut LogsView, ctx: &Context) -> String {
     render(view, ctx, 80, 24)
 }
 
+/// A line of the server's first task, arriving now.
+fn arrive(fixture: &mut Fixture, stream: &str, raw: &str) {
+    let now = fixture.context().now;
+    let line = LogLine::parse(SERVER, TASK, stream, now, raw);
+    fixture.logs.push(line);
+}
+
 fn selected_message(view: &LogsView, ctx: &Context) -> String {
     line_at(ctx.logs, view.selected).unwrap().message.clone()
 }
@@ -90,13 +97,7 @@ fn following_shows_lines_as_they_arrive_and_paused_keeps_its_place() {
     let mut fixture = Fixture::new();
     let mut view = LogsView::new(Scope::fleet());
     screen(&mut view, &fixture.context());
-    fixture.logs.push(LogLine::parse(
-        SERVER,
-        TASK,
-        "stdout",
-        fixture.context().now,
-        "fresh line",
-    ));
+    arrive(&mut fixture, "stdout", "fresh line");
     let text = screen(&mut view, &fixture.context());
     assert!(
         text.lines().nth(6).unwrap().ends_with("fresh line"),
@@ -104,13 +105,7 @@ fn following_shows_lines_as_they_arrive_and_paused_keeps_its_place() {
     );
     keys(&mut view, &fixture.context(), &[KeyId::Up]);
     let before = selected_message(&view, &fixture.context());
-    fixture.logs.push(LogLine::parse(
-        SERVER,
-        TASK,
-        "stdout",
-        fixture.context().now,
-        "newer",
-    ));
+    arrive(&mut fixture, "stdout", "newer");
     let ctx = fixture.context();
     let text = screen(&mut view, &ctx);
     assert_eq!(selected_message(&view, &ctx), before);
@@ -178,13 +173,7 @@ fn the_filter_matches_the_line_as_shown() {
     view.set_filter("mcpfleet-server/9c2d".into());
     assert!(screen(&mut view, &fixture.context()).contains("(1 match)"));
 
-    fixture.logs.push(LogLine::parse(
-        SERVER,
-        TASK,
-        "stderr",
-        fixture.context().now,
-        "calling echo(1) failed",
-    ));
+    arrive(&mut fixture, "stderr", "calling echo(1) failed");
     view.set_filter("ECHO(1".into());
     let text = screen(&mut view, &fixture.context());
     assert!(
@@ -270,13 +259,7 @@ fn a_full_ring_shows_its_newest_and_oldest_lines() {
     fixture.logs = crate::ui::log_buffer::LogBuffer::new(1_000);
     for i in 0..1_500u64 {
         let raw = format!(r#"{{"level":"INFO","message":"call {i}","tool":"echo"}}"#);
-        fixture.logs.push(LogLine::parse(
-            SERVER,
-            TASK,
-            "stdout",
-            fixture.context().now,
-            &raw,
-        ));
+        arrive(&mut fixture, "stdout", &raw);
     }
     let ctx = fixture.context();
     let mut view = LogsView::new(Scope::service(SERVER));

@@ -1,6 +1,7 @@
 //! The screens. One file per view, each with its state, its key handling, its render, its
 //! column list and its snapshot tests. Views read the `Context` and return `Action`s; they never
-//! call each other and never touch the network.
+//! call each other and never touch the network. The list screens draw their rows through one
+//! `widgets::list::ListState`, which the `View` trait reaches (`list`) for filters and clicks.
 
 pub mod call;
 mod call_copy;
@@ -35,6 +36,7 @@ use super::{
     keys::KeyId,
     log_buffer::LogBuffer,
     theme::Theme,
+    widgets::list::ListState,
 };
 use crate::{
     fleet::{FleetSnapshot, trends::Trends},
@@ -75,18 +77,32 @@ pub trait View {
     fn on_raw_key(&mut self, _key: KeyEvent, _ctx: &Context) -> Option<Action> {
         None
     }
-    /// A click on screen row `row` (inside the body area).
-    fn on_click(&mut self, _row: u16, _ctx: &Context) -> Option<Action> {
+    /// A click on screen row `row` (inside the body area). A list selects the row under it.
+    fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
+        if let Some(list) = self.list_mut() {
+            list.on_click(row);
+        }
         None
     }
     /// Esc while capturing input: the view leaves its input mode instead of being popped.
     fn on_escape(&mut self) -> bool {
         false
     }
-    fn filter(&self) -> &str {
-        ""
+    /// The list component of a list screen; its filter and clicks are the view's.
+    fn list(&self) -> Option<&ListState> {
+        None
     }
-    fn set_filter(&mut self, _filter: String) {}
+    fn list_mut(&mut self) -> Option<&mut ListState> {
+        None
+    }
+    fn filter(&self) -> &str {
+        self.list().map_or("", ListState::filter)
+    }
+    fn set_filter(&mut self, filter: String) {
+        if let Some(list) = self.list_mut() {
+            list.set_filter(filter);
+        }
+    }
     /// The call this view asked for (with `Action::StartCall`) was sent as `id`.
     fn on_call_started(&mut self, _id: CallId, _at: SystemTime) {}
     /// News of a call this view started.
@@ -96,40 +112,6 @@ pub trait View {
         false
     }
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context);
-}
-
-/// Moves a selection within `len` rows for a list key; other keys leave it.
-pub fn move_selection(selected: usize, len: usize, key: KeyId, page: usize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    let last = len - 1;
-    match key {
-        KeyId::Up => selected.saturating_sub(1),
-        KeyId::Down => (selected + 1).min(last),
-        KeyId::PageUp => selected.saturating_sub(page.max(1)),
-        KeyId::PageDown => (selected + page.max(1)).min(last),
-        KeyId::Top => 0,
-        KeyId::Bottom => last,
-        _ => selected.min(last),
-    }
-}
-
-/// The list index a click on body row `row` selects, with `header_rows` lines above the list.
-pub fn clicked_index(row: u16, header_rows: u16, len: usize) -> Option<usize> {
-    let index = usize::from(row.checked_sub(header_rows)?);
-    (index < len).then_some(index)
-}
-
-/// Case-insensitive substring match of a filter against any of `cells`.
-pub fn matches_filter(filter: &str, cells: &[String]) -> bool {
-    if filter.is_empty() {
-        return true;
-    }
-    let needle = filter.to_lowercase();
-    cells
-        .iter()
-        .any(|cell| cell.to_lowercase().contains(&needle))
 }
 
 #[cfg(test)]

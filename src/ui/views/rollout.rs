@@ -9,12 +9,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 use ratatui::{Frame, style::Style};
 
-use super::{Context, View, chrome::age, matches_filter, move_selection, tasks::clip};
+use super::{Context, View, chrome::age, tasks::clip};
 use crate::fleet::{
     Command, Deployment, DeploymentPolicy, DeploymentStatus, RevisionChange, RolloutState,
 };
 use crate::fleet::{Service, ServiceEvent};
 use crate::ui::action::{Action, Scope, ViewKind};
+use crate::ui::widgets::list::{matches_filter, move_selection};
 use crate::ui::{keys::KeyId, theme::Theme, views::services::rollout_label};
 
 /// (header, width, shown only on wide terminals); REASON takes the rest.

@@ -10,10 +10,10 @@ use ratatui::{
     layout::{Constraint, Rect},
     style::Style,
     text::{Line, Span},
-    widgets::{Paragraph, Row, Table, TableState, Wrap},
+    widgets::{Paragraph, Row, Table, Wrap},
 };
 
-use super::{Context, View, matches_filter, move_selection};
+use super::{Context, View};
 use crate::fleet::{Command, RevisionChange};
 use crate::{
     fleet::{FleetSnapshot, RolloutState, Service, Traffic},
@@ -21,7 +21,7 @@ use crate::{
         action::{Action, Scope, ViewKind},
         keys::KeyId,
         theme::Theme,
-        widgets::sparkline_text,
+        widgets::{list::ListState, sparkline_text},
     },
 };
 
@@ -163,41 +163,22 @@ pub fn rollout_label(state: Option<RolloutState>) -> &'static str {
 }
 
 pub struct ServicesView {
-    /// The screen row the view was last drawn at; clicks come in screen rows.
-    top: u16,
     scope: Scope,
-    selected: usize,
-    filter: String,
-    visible: Vec<String>,
+    list: ListState,
 }
 
 impl ServicesView {
     pub fn new() -> Self {
         Self {
-            top: 0,
             scope: Scope::fleet(),
-            selected: 0,
-            filter: String::new(),
-            visible: Vec::new(),
+            list: ListState::default(),
         }
     }
 
     fn rows(&self, ctx: &Context) -> Vec<ServiceRow> {
-        ctx.snapshot
-            .services
-            .iter()
-            .map(|s| row(s, ctx.probes))
-            .filter(|r| {
-                matches_filter(
-                    &self.filter,
-                    &[r.name.clone(), rollout_label(r.rollout).to_string()],
-                )
-            })
-            .collect()
-    }
-
-    fn selected_service(&self) -> Option<String> {
-        self.visible.get(self.selected).cloned()
+        let cells = |r: &ServiceRow| [r.name.clone(), rollout_label(r.rollout).to_string()];
+        let rows = ctx.snapshot.services.iter().map(|s| row(s, ctx.probes));
+        rows.filter(|r| self.list.matches(&cells(r))).collect()
     }
 }
 
@@ -220,26 +201,16 @@ impl View for ServicesView {
         "services".into()
     }
 
-    fn filter(&self) -> &str {
-        &self.filter
+    fn list(&self) -> Option<&ListState> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, filter: String) {
-        self.filter = filter;
-        self.selected = 0;
-    }
-
-    fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
-        let row = row.checked_sub(self.top)?;
-        // Row 0 is the header.
-        if let Some(index) = super::clicked_index(row, 1, self.visible.len()) {
-            self.selected = index;
-        }
-        None
+    fn list_mut(&mut self) -> Option<&mut ListState> {
+        Some(&mut self.list)
     }
 
     fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
-        let service = self.selected_service();
+        let service = self.list.selected_id().map(str::to_string);
         let open = |kind| {
             service
                 .clone()
@@ -261,19 +232,13 @@ impl View for ServicesView {
                     change: RevisionChange::default(),
                 })
             }),
-            other => {
-                self.selected = move_selection(self.selected, self.visible.len(), other, 10);
-                None
-            }
+            other => self.list.on_key(other),
         }
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
-        self.top = area.y;
         let theme = ctx.theme;
         let rows = self.rows(ctx);
-        self.visible = rows.iter().map(|r| r.name.clone()).collect();
-        self.selected = self.selected.min(rows.len().saturating_sub(1));
         let wide = area.width >= WIDE;
         let columns: Vec<&(&str, u16, bool)> = COLUMNS.iter().filter(|c| wide || !c.2).collect();
         let table_rows = rows.iter().map(|r| {
@@ -341,19 +306,16 @@ impl View for ServicesView {
             })
             .collect();
         let table = Table::new(table_rows, widths)
-            .header(Row::new(columns.iter().map(|c| c.0)).style(theme.header()))
-            .row_highlight_style(theme.selected())
-            .column_spacing(1);
-        let mut state =
-            TableState::default().with_selected((!rows.is_empty()).then_some(self.selected));
-        frame.render_stateful_widget(table, area, &mut state);
+            .header(Row::new(columns.iter().map(|c| c.0)).style(theme.header()));
+        let ids = rows.iter().map(|r| r.name.clone()).collect();
+        self.list.draw(frame, area, table, ids, theme);
         if rows.is_empty() && area.height > 2 {
             let below = Rect {
                 y: area.y + 2,
                 height: area.height - 2,
                 ..area
             };
-            let (text, style) = empty_reason(ctx.snapshot, !self.filter.is_empty());
+            let (text, style) = empty_reason(ctx.snapshot, !self.list.filter().is_empty());
             let reason =
                 Paragraph::new(Span::styled(text, style(&theme))).wrap(Wrap { trim: true });
             frame.render_widget(reason, below);

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::ui::views::{
-    fixtures::{Fixture, at},
-    snapshot_support::render,
+    fixtures::{Fixture, at, numbered},
+    snapshot_support::{click_after_scroll, render},
 };
 
 #[test]
@@ -77,27 +77,37 @@ fn keys_open_views_of_the_selected_service() {
     let ctx = fixture.context();
     let mut view = ServicesView::new();
     render(&mut view, &ctx, 80, 24);
+    let open = |kind, service| Some(Action::Open(kind, Scope::service(service)));
+    let server = "mcpfleet-server";
     assert_eq!(
         view.on_key(KeyId::Open, &ctx),
-        Some(Action::Open(
-            ViewKind::Tasks,
-            Scope::service("mcpfleet-server")
-        ))
+        open(ViewKind::Tasks, server)
     );
     view.on_key(KeyId::Down, &ctx);
-    assert_eq!(
-        view.on_key(KeyId::Logs, &ctx),
-        Some(Action::Open(ViewKind::Logs, Scope::service("everything")))
-    );
+    let logs = view.on_key(KeyId::Logs, &ctx);
+    assert_eq!(logs, open(ViewKind::Logs, "everything"));
     view.set_filter("mcp".into());
     render(&mut view, &ctx, 80, 24);
     assert_eq!(
         view.on_key(KeyId::Tools, &ctx),
-        Some(Action::Open(
-            ViewKind::Tools,
-            Scope::service("mcpfleet-server")
-        ))
+        open(ViewKind::Tools, server)
     );
+}
+
+#[test]
+fn a_click_after_scrolling_selects_the_service_under_it() {
+    let mut fixture = Fixture::new();
+    let everything = fixture.fleet.services[1].clone();
+    let more = numbered("svc-").map(|name| Service {
+        name,
+        ..everything.clone()
+    });
+    fixture.fleet.services.extend(more);
+    let ctx = fixture.context();
+    let mut view = ServicesView::new();
+    click_after_scroll(&mut view, &ctx, "mcpfleet-server", "svc-12");
+    let tasks = Some(Action::Open(ViewKind::Tasks, Scope::service("svc-12")));
+    assert_eq!(view.on_key(KeyId::Open, &ctx), tasks);
 }
 
 #[test]

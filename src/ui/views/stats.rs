@@ -4,16 +4,15 @@
 
 use ratatui::{
     Frame,
-    layout::{Constraint, Layout, Rect},
+    layout::{Alignment, Constraint, Layout, Rect},
     style::Style,
     text::Line,
-    widgets::{Paragraph, Row, Table, TableState, Wrap},
+    widgets::{Paragraph, Row, Table, Wrap},
 };
 
 use super::{
     Context, View,
     chrome::{refreshed_label, source_label},
-    matches_filter, move_selection,
     tasks::clip,
 };
 use crate::{
@@ -21,17 +20,18 @@ use crate::{
     ui::{
         action::{Action, Scope, ViewKind},
         keys::KeyId,
+        widgets::list::ListState,
     },
 };
 
-/// (header, width, numeric); OPERATION is as wide as its longest name up to its width, LAST
-/// ERROR takes the rest.
-pub const COLUMNS: &[(&str, u16, bool)] = &[
-    ("OPERATION", 40, false),
-    ("CALLS", 8, true),
-    ("ERRORS", 7, true),
-    ("ERR%", 6, true),
-    ("LAST ERROR", 0, false),
+/// (header, width, alignment: numbers to the right); OPERATION is as wide as its longest name
+/// up to its width, LAST ERROR takes the rest.
+pub const COLUMNS: &[(&str, u16, Alignment)] = &[
+    ("OPERATION", 40, Alignment::Left),
+    ("CALLS", 8, Alignment::Right),
+    ("ERRORS", 7, Alignment::Right),
+    ("ERR%", 6, Alignment::Right),
+    ("LAST ERROR", 0, Alignment::Left),
 ];
 const ERRORS: usize = 2;
 const LAST_ERROR: usize = 4;
@@ -80,17 +80,9 @@ pub fn totals(snapshot: &FleetSnapshot) -> String {
 
 #[derive(Default)]
 pub struct StatsView {
-    /// The screen row the view was last drawn at; clicks come in screen rows.
-    top: u16,
     scope: Scope,
-    selected: usize,
-    filter: String,
-    /// How many operations were drawn last.
-    visible: usize,
-    table: TableState,
-    /// Lines drawn above the table's header.
-    above_table: u16,
-    page: usize,
+    /// Rows are named by their operation.
+    list: ListState,
 }
 
 impl StatsView {
@@ -106,10 +98,7 @@ impl StatsView {
         widths[0] = name_width.min(widths[0]);
         let used: usize = widths.iter().map(|w| w + 1).sum();
         widths[LAST_ERROR] = (usize::from(area.width) + 1).saturating_sub(used);
-        let align = |line: Line<'static>, i: usize| match COLUMNS[i].2 {
-            true => line.right_aligned(),
-            false => line,
-        };
+        let align = |line: Line<'static>, i: usize| line.alignment(COLUMNS[i].2);
         let table_rows = rows.iter().map(|r| {
             let cells = r.cells.iter().enumerate().map(|(i, text)| {
                 let style = match i {
@@ -126,11 +115,9 @@ impl StatsView {
             .map(|(i, c)| align(Line::from(c.0), i));
         let constraints = widths.iter().map(|&w| Constraint::Length(w as u16));
         let table = Table::new(table_rows, constraints)
-            .header(Row::new(header.collect::<Vec<_>>()).style(theme.header()))
-            .row_highlight_style(theme.selected());
-        self.page = usize::from(area.height.saturating_sub(1)).max(1);
-        self.table.select(Some(self.selected));
-        frame.render_stateful_widget(table, area, &mut self.table);
+            .header(Row::new(header.collect::<Vec<_>>()).style(theme.header()));
+        let ids = rows.iter().map(|r| r.cells[0].clone()).collect();
+        self.list.draw(frame, area, table, ids, theme);
     }
 }
 
@@ -144,39 +131,25 @@ impl View for StatsView {
     }
 
     fn title(&self) -> String {
-        "stats".into()
+        self.kind().name().into()
     }
 
-    fn filter(&self) -> &str {
-        &self.filter
+    fn list(&self) -> Option<&ListState> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, filter: String) {
-        self.filter = filter;
-        self.selected = 0;
-    }
-
-    fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
-        let row = row.checked_sub(self.top)?;
-        // Below the lines above the table comes its header, then the operations.
-        let row = usize::from(row.checked_sub(self.above_table + 1)?);
-        let index = self.table.offset() + row;
-        if index < self.visible && row < self.page {
-            self.selected = index;
-        }
-        None
+    fn list_mut(&mut self) -> Option<&mut ListState> {
+        Some(&mut self.list)
     }
 
     fn on_key(&mut self, key: KeyId, _ctx: &Context) -> Option<Action> {
-        self.selected = move_selection(self.selected, self.visible, key, self.page);
-        None
+        self.list.on_key(key)
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
-        self.top = area.y;
         let (theme, snapshot) = (ctx.theme, ctx.snapshot);
         if snapshot.api.is_empty() && snapshot.source != SourceKind::Aws {
-            self.visible = 0;
+            self.list.clear();
             let source = match snapshot.source {
                 SourceKind::Static => format!("static source ({})", snapshot.context),
                 _ => source_label(snapshot),
@@ -194,9 +167,7 @@ impl View for StatsView {
             return;
         }
         let mut rows = rows(&snapshot.api);
-        rows.retain(|r| matches_filter(&self.filter, &r.cells));
-        self.visible = rows.len();
-        self.selected = self.selected.min(rows.len().saturating_sub(1));
+        rows.retain(|r| self.list.matches(&r.cells));
 
         // The source and the age of its data, why it is stale (up to two lines), the totals.
         let (source, age) = (source_label(snapshot), refreshed_label(snapshot, ctx.now));
@@ -208,7 +179,6 @@ impl View for StatsView {
             lines.push(Line::styled(text, theme.error()));
         }
         lines.push(Line::from(totals(snapshot)));
-        self.above_table = height + 1;
         let [summary_area, _, table_area] = Layout::vertical([
             Constraint::Length(height),
             Constraint::Length(1),
@@ -219,9 +189,10 @@ impl View for StatsView {
         frame.render_widget(summary, summary_area);
         let empty = match (snapshot.api.is_empty(), rows.is_empty()) {
             (true, _) => "no API calls yet".to_string(),
-            (false, true) => format!("no operation matches /{}", self.filter),
+            (false, true) => format!("no operation matches /{}", self.list.filter()),
             (false, false) => return self.render_table(frame, table_area, ctx, &rows),
         };
+        self.list.clear();
         frame.render_widget(Paragraph::new(Line::styled(empty, theme.dim())), table_area);
     }
 }
@@ -230,8 +201,8 @@ impl View for StatsView {
 mod tests {
     use super::*;
     use crate::ui::views::{
-        fixtures::{Fixture, aws_fleet},
-        snapshot_support::render,
+        fixtures::{Fixture, aws_fleet, numbered},
+        snapshot_support::{click_after_scroll, render},
     };
 
     fn fixture() -> Fixture {
@@ -266,10 +237,10 @@ mod tests {
         let mut view = StatsView::new();
         render(&mut view, &ctx, 80, 24);
         view.on_key(KeyId::Bottom, &ctx);
-        assert_eq!(view.selected, fixture.fleet.api.len() - 1);
+        assert_eq!(view.list.selected(), Some(fixture.fleet.api.len() - 1));
         // Source, stale reason, totals, a blank line and the header: row 6 is the second one.
         view.on_click(6, &ctx);
-        assert_eq!(view.selected, 1);
+        assert_eq!(view.list.selected(), Some(1));
         view.set_filter("ecs:".into());
         let text = render(&mut view, &ctx, 80, 24);
         assert!(!text.contains("logs:FilterLogEvents"), "{text}");
@@ -280,6 +251,26 @@ mod tests {
             text.contains("no operation matches /nothing like it"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_click_after_scrolling_selects_the_operation_under_it() {
+        let mut fixture = fixture();
+        let called_once = |operation| ApiStat {
+            operation,
+            calls: 1,
+            errors: 0,
+            last_error: None,
+        };
+        fixture
+            .fleet
+            .api
+            .extend(numbered("test:Op").map(called_once));
+        let mut view = StatsView::new();
+        // The busiest first: the operations called once come last.
+        let busiest = "logs:FilterLogEvents";
+        click_after_scroll(&mut view, &fixture.context(), busiest, "test:Op15");
+        assert_eq!(view.list.selected_id(), Some("test:Op15"));
     }
 
     #[test]

@@ -7,13 +7,14 @@ use std::{cmp::Reverse, time::SystemTime};
 
 use ratatui::layout::{Constraint::Length, Constraint::Max, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 use ratatui::{Frame, style::Style};
 
-use super::{Context, View, chrome::age, matches_filter, move_selection};
+use super::{Context, View, chrome::age};
 use crate::fleet::{Command, DeploymentStatus, Service, Task, TaskStatus};
 use crate::ui::action::{Action, Scope, ViewKind};
-use crate::ui::{keys::KeyId, widgets::sparkline_text};
+use crate::ui::keys::KeyId;
+use crate::ui::widgets::{list::ListState, sparkline_text};
 
 /// (header, widest it gets, shown only on wide terminals); columns shrink to their content
 /// and NOTES (a stopped task's reason) takes the rest.
@@ -148,18 +149,9 @@ pub fn stop_reason(user: Option<&str>) -> String {
 
 #[derive(Default)]
 pub struct TasksView {
-    /// The screen row the view was last drawn at; clicks come in screen rows.
-    top: u16,
     scope: Scope,
     service: String,
-    selected: usize,
-    filter: String,
-    /// Ids of the rows drawn last, and whether each is stopped.
-    visible: Vec<(String, bool)>,
-    table: TableState,
-    page: usize,
-    /// Lines of service notes drawn above the table.
-    above_table: u16,
+    list: ListState,
 }
 
 impl TasksView {
@@ -186,43 +178,34 @@ impl View for TasksView {
         format!("tasks({})", self.service)
     }
 
-    fn filter(&self) -> &str {
-        &self.filter
+    fn list(&self) -> Option<&ListState> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, filter: String) {
-        self.filter = filter;
-        (self.selected, self.visible) = (0, Vec::new());
+    fn list_mut(&mut self) -> Option<&mut ListState> {
+        Some(&mut self.list)
     }
 
-    fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
-        let row = row.checked_sub(self.top)?;
-        // Below the service's notes comes the table's header, then the tasks.
-        let row = usize::from(row.checked_sub(self.above_table + 1)?);
-        let index = self.table.offset() + row;
-        if index < self.visible.len() && row < self.page {
-            self.selected = index;
-        }
-        None
-    }
-
-    fn on_key(&mut self, key: KeyId, _ctx: &Context) -> Option<Action> {
+    fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
         let service = self.service.clone();
-        let (task_id, stopped) = match key {
-            KeyId::Open | KeyId::Tools | KeyId::StopTask => self.visible.get(self.selected)?,
+        let task = match key {
+            KeyId::Open | KeyId::Tools | KeyId::StopTask => self.list.selected_id()?,
             KeyId::Logs => return Some(Action::Open(ViewKind::Logs, Scope::service(service))),
-            other => {
-                self.selected = move_selection(self.selected, self.visible.len(), other, self.page);
-                return None;
-            }
+            other => return self.list.on_key(other),
         };
-        let (task_id, short) = (task_id.clone(), &task_id[..task_id.len().min(8)]);
+        // A task gone from the fleet since the rows were drawn counts as stopped.
+        let stopped = ctx
+            .snapshot
+            .service(&service)?
+            .task(task)
+            .is_none_or(is_stopped);
+        let (task_id, short) = (task.to_string(), &task[..task.len().min(8)]);
         Some(match key {
             KeyId::Open => Action::Open(ViewKind::Logs, Scope::task(service, task_id)),
-            KeyId::StopTask if *stopped => {
+            KeyId::StopTask if stopped => {
                 Action::Message(format!("task {short} is already stopped"))
             }
-            _ if *stopped => Action::Message(format!("task {short} is stopped: it has no tools")),
+            _ if stopped => Action::Message(format!("task {short} is stopped: it has no tools")),
             KeyId::Tools => Action::Open(ViewKind::Tools, Scope::task(service, task_id)),
             _ => {
                 let reason = stop_reason(std::env::var("USER").ok().as_deref());
@@ -236,28 +219,20 @@ impl View for TasksView {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
-        self.top = area.y;
         let theme = ctx.theme;
         let Some(service) = ctx.snapshot.service(&self.service) else {
-            self.visible.clear();
+            self.list.clear();
             let note = format!("service {} is no longer in the fleet", self.service);
             frame.render_widget(Paragraph::new(Span::styled(note, theme.warn())), area);
             return;
         };
         let mut rows = rows(service, ctx.now);
-        rows.retain(|r| matches_filter(&self.filter, &r.cells));
+        rows.retain(|r| self.list.matches(&r.cells));
         for r in &mut rows {
             let points = ctx.trends.tasks.get(&r.id).into_iter().flatten();
             // Padded, so the column does not grow while the history fills.
             r.cells[TREND] = format!("{:TREND_POINTS$}", sparkline_text(points, TREND_POINTS));
         }
-        // The selection follows its task when rows move (one stopped, another started).
-        let was = self.visible.get(self.selected).map(|(id, _)| id.clone());
-        self.visible = rows.iter().map(|r| (r.id.clone(), r.stopped)).collect();
-        let now_at = was.and_then(|id| self.visible.iter().position(|(v, _)| *v == id));
-        let last_row = rows.len().saturating_sub(1);
-        self.selected = now_at.unwrap_or(self.selected).min(last_row);
-
         let hidden = |i: usize| COLUMNS[i].2 && area.width < WIDE;
         let shown: Vec<usize> = (0..COLUMNS.len()).filter(|&i| !hidden(i)).collect();
         // Each column as wide as its widest cell, up to its limit; the reason gets the rest.
@@ -287,34 +262,28 @@ impl View for TasksView {
         });
         let header: Vec<&str> = shown.iter().map(|&i| COLUMNS[i].0).collect();
         let constraints = widths.iter().map(|&w| Length(w as u16));
-        let table = Table::new(table_rows, constraints)
-            .header(Row::new(header).style(theme.header()))
-            .row_highlight_style(theme.selected());
+        let table =
+            Table::new(table_rows, constraints).header(Row::new(header).style(theme.header()));
 
         let notes = note_lines(&service.notes, usize::from(area.width));
         // The notes, and a blank line between them and the table.
-        self.above_table = notes.len() as u16 + u16::from(!notes.is_empty());
-        let room = area
-            .height
-            .saturating_sub(self.above_table + 1 + DETAIL_LINES);
+        let above_table = notes.len() as u16 + u16::from(!notes.is_empty());
+        let room = area.height.saturating_sub(above_table + 1 + DETAIL_LINES);
         let height = (rows.len() as u16 + 1).min(room);
-        let (notes_height, table_height) = (Length(self.above_table), Length(height.max(2)));
+        let (notes_height, table_height) = (Length(above_table), Length(height.max(2)));
         let layout = Layout::vertical([notes_height, table_height, Length(1), Max(DETAIL_LINES)]);
         let [notes_area, table_area, _, detail_area] = layout.areas(area);
 
         let notes = notes.into_iter().map(|n| Line::styled(n, theme.warn()));
         frame.render_widget(Paragraph::new(notes.collect::<Vec<_>>()), notes_area);
-        self.page = usize::from(table_area.height.saturating_sub(1)).max(1);
-        self.table
-            .select((!rows.is_empty()).then_some(self.selected));
-        frame.render_stateful_widget(table, table_area, &mut self.table);
+        let ids = rows.iter().map(|r| r.id.clone()).collect();
+        self.list.draw(frame, table_area, table, ids, theme);
 
-        let selected = self.visible.get(self.selected);
-        let selected = selected.and_then(|(id, _)| service.task(id));
+        let selected = self.list.selected_id().and_then(|id| service.task(id));
         let text = match selected {
             Some(task) => detail(task, ctx.now),
             None if service.tasks.is_empty() => "no tasks".into(),
-            None => format!("no task matches /{}", self.filter),
+            None => format!("no task matches /{}", self.list.filter()),
         };
         let mut lines = vec![Line::styled(text, theme.dim())];
         if let Some(task) = selected.filter(|t| !t.notes.is_empty()) {

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::ui::views::{
-    fixtures::{Fixture, at, now},
-    snapshot_support::render,
+    fixtures::{Fixture, at, now, numbered},
+    snapshot_support::{click_after_scroll, render},
 };
 
 const SERVICE: &str = "mcpfleet-server";
@@ -74,11 +74,35 @@ fn keys_act_on_the_selected_task() {
     assert_eq!(view.on_key(KeyId::Open, &ctx), open(Logs, second));
     view.set_filter("old".into());
     render(&mut view, &ctx, 80, 24);
-    assert_eq!(view.visible.len(), 2);
+    assert_eq!(view.list.ids().len(), 2);
 
     let mut gone = TasksView::new(Scope::service("gone"));
     assert!(render(&mut gone, &ctx, 80, 24).starts_with("service gone is no longer"));
     assert_eq!(gone.on_key(KeyId::StopTask, &ctx), None);
+}
+
+#[test]
+fn a_click_after_scrolling_selects_the_task_under_it() {
+    let mut fixture = Fixture::new();
+    let tasks = &mut fixture.fleet.services[0].tasks;
+    // Ids whose first 8 characters, the TASK column, tell them apart.
+    let ids = numbered("").map(|n| format!("aaaaaa{n}{}", "b".repeat(24)));
+    let more: Vec<Task> = ids
+        .map(|id| Task {
+            id,
+            ..tasks[0].clone()
+        })
+        .collect();
+    tasks.splice(0..0, more);
+    let ctx = fixture.context();
+    let mut view = TasksView::new(Scope::service(SERVICE));
+    // Stopped tasks come last: the bottom row is the fixture's stopped one.
+    click_after_scroll(&mut view, &ctx, "aaaaaa00", "0f2ab1c9");
+    let logs = Scope::task(SERVICE, "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c");
+    assert_eq!(
+        view.on_key(KeyId::Open, &ctx),
+        Some(Action::Open(ViewKind::Logs, logs))
+    );
 }
 
 #[test]
@@ -110,9 +134,13 @@ fn notes_of_the_service_and_its_tasks() {
     let mut view = TasksView::new(Scope::service(SERVICE));
     render(&mut view, &ctx, 80, 24);
     view.on_click(5, &ctx);
-    assert_eq!(view.selected, 1);
+    assert_eq!(view.list.selected(), Some(1));
     view.on_click(3, &ctx);
-    assert_eq!(view.selected, 1, "a click on the header selects nothing");
+    assert_eq!(
+        view.list.selected(),
+        Some(1),
+        "a click on the header selects nothing"
+    );
 }
 
 #[test]

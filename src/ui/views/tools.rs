@@ -6,17 +6,18 @@ use ratatui::{
     Frame,
     layout::{Constraint, Layout, Rect},
     text::Line,
-    widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap},
+    widgets::{Paragraph, Row, Table},
 };
 
 pub use super::tools_catalog::{ToolSource, tool_source};
 use super::tools_catalog::{catalog_line, detail_lines, first_line, hint_spans, hints};
-use super::{Context, View, chrome, matches_filter, move_selection};
+use super::{Context, View, chrome};
 use crate::{
     mcp::{Probe, ToolInfo},
     ui::{
         action::{Action, Scope, ViewKind},
         keys::KeyId,
+        widgets::{detail_pane, list::ListState},
     },
 };
 
@@ -30,19 +31,13 @@ pub const COLUMNS: &[(&str, u16)] = &[
 
 pub struct ToolsView {
     scope: Scope,
-    selected: usize,
-    filter: String,
-    visible: Vec<String>,
+    list: ListState,
 }
 
 impl ToolsView {
     pub fn new(scope: Scope) -> Self {
-        Self {
-            scope,
-            selected: 0,
-            filter: String::new(),
-            visible: Vec::new(),
-        }
+        let list = ListState::default();
+        Self { scope, list }
     }
 
     fn tools<'a>(&self, probe: &'a Probe) -> Vec<&'a ToolInfo> {
@@ -56,7 +51,7 @@ impl ToolsView {
         probe
             .tools
             .iter()
-            .filter(|t| matches_filter(&self.filter, &cells(t)))
+            .filter(|t| self.list.matches(&cells(t)))
             .collect()
     }
 }
@@ -71,35 +66,26 @@ impl View for ToolsView {
     }
 
     fn title(&self) -> String {
-        match (&self.scope.service, &self.scope.task) {
-            (_, Some(task)) => format!("tools(task {})", &task[..task.len().min(8)]),
-            (Some(service), None) => format!("tools({service})"),
-            _ => "tools".into(),
+        if let Some(task) = &self.scope.task {
+            return format!("tools(task {})", &task[..task.len().min(8)]);
         }
+        let service = self.scope.service.as_ref();
+        service.map_or("tools".into(), |service| format!("tools({service})"))
     }
 
-    fn filter(&self) -> &str {
-        &self.filter
+    fn list(&self) -> Option<&ListState> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, filter: String) {
-        self.filter = filter;
-        self.selected = 0;
-    }
-
-    fn on_click(&mut self, row: u16, _ctx: &Context) -> Option<Action> {
-        // Row 0 is the summary, row 1 the header.
-        if let Some(index) = super::clicked_index(row, 2, self.visible.len()) {
-            self.selected = index;
-        }
-        None
+    fn list_mut(&mut self) -> Option<&mut ListState> {
+        Some(&mut self.list)
     }
 
     fn on_key(&mut self, key: KeyId, _ctx: &Context) -> Option<Action> {
         match key {
             KeyId::Open => Some(Action::OpenCall {
                 scope: self.scope.clone(),
-                tool: self.visible.get(self.selected)?.clone(),
+                tool: self.list.selected_id()?.to_string(),
                 arguments: None,
             }),
             KeyId::History => Some(Action::Open(
@@ -109,10 +95,7 @@ impl View for ToolsView {
                     ..self.scope.clone()
                 },
             )),
-            other => {
-                self.selected = move_selection(self.selected, self.visible.len(), other, 10);
-                None
-            }
+            other => self.list.on_key(other),
         }
     }
 
@@ -127,20 +110,18 @@ impl View for ToolsView {
                     None => Line::styled(format!("probing task {short}…"), theme.dim()),
                 };
                 frame.render_widget(Paragraph::new(line), area);
-                self.visible.clear();
+                self.list.clear();
                 return;
             }
             ToolSource::NoTask => {
                 let service = self.scope.service.as_deref().unwrap_or("this service");
                 let text = format!("{service} has no ready task to list tools from");
                 frame.render_widget(Paragraph::new(Line::styled(text, theme.warn())), area);
-                self.visible.clear();
+                self.list.clear();
                 return;
             }
         };
         let tools = self.tools(probe);
-        self.visible = tools.iter().map(|t| t.name.clone()).collect();
-        self.selected = self.selected.min(tools.len().saturating_sub(1));
 
         let table_height =
             (tools.len() as u16 + 1).clamp(2, (area.height.saturating_sub(1) / 2).max(2));
@@ -211,28 +192,16 @@ impl View for ToolsView {
             .chain([Constraint::Fill(1)]);
         let table = Table::new(rows, constraints)
             .header(Row::new(COLUMNS.iter().map(|c| c.0)).style(theme.header()))
-            .row_highlight_style(theme.selected())
             .column_spacing(2);
-        let mut state =
-            TableState::default().with_selected((!tools.is_empty()).then_some(self.selected));
-        frame.render_stateful_widget(table, table_area, &mut state);
+        let ids = tools.iter().map(|t| t.name.clone()).collect();
+        self.list.draw(frame, table_area, table, ids, theme);
 
         let [detail, catalog] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(detail_area);
-        if let Some(tool) = tools.get(self.selected) {
-            let block = Block::new()
-                .borders(Borders::TOP)
-                .border_style(theme.dim())
-                .title(Line::styled(format!(" {} ", tool.name), theme.title()))
-                .title(
-                    Line::from(" enter calls it ")
-                        .right_aligned()
-                        .style(theme.dim()),
-                );
-            let text = Paragraph::new(detail_lines(tool, theme))
-                .block(block)
-                .wrap(Wrap { trim: false });
-            frame.render_widget(text, detail);
+        if let Some(tool) = self.list.selected().and_then(|i| tools.get(i)) {
+            let lines = detail_lines(tool, theme);
+            let pane = detail_pane(tool.name.clone(), "enter calls it", lines, theme);
+            frame.render_widget(pane, detail);
         }
         frame.render_widget(
             Paragraph::new(Line::styled(catalog_line(probe), theme.dim())),
@@ -246,7 +215,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::ui::views::{fixtures::Fixture, snapshot_support};
+    use crate::ui::views::{
+        fixtures::{Fixture, numbered},
+        snapshot_support::{self, click_after_scroll},
+    };
 
     const TASK: &str = "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c";
 
@@ -279,6 +251,21 @@ mod tests {
                 .map(|a| matches!(a, Action::OpenCall { tool, .. } if tool == "echo")),
             Some(true)
         );
+    }
+
+    #[test]
+    fn a_click_after_scrolling_selects_the_tool_under_it() {
+        let mut fixture = Fixture::new();
+        let probe = fixture.probes.get_mut(TASK).unwrap();
+        let echo = probe.tools[0].clone();
+        let more = numbered("tool-").map(|name| ToolInfo {
+            name,
+            ..echo.clone()
+        });
+        probe.tools.extend(more);
+        let mut view = ToolsView::new(Scope::service("mcpfleet-server"));
+        click_after_scroll(&mut view, &fixture.context(), "echo", "tool-17");
+        assert_eq!(view.list.selected_id(), Some("tool-17"));
     }
 
     #[test]
