@@ -8,5 +8,6 @@ pub mod cli;
 pub mod config;
 pub mod fleet;
 pub mod mcp;
+pub mod signals;
 pub mod sources;
 pub mod ui;

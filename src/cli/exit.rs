@@ -17,6 +17,8 @@ pub const CONFIG: u8 = 4;
 pub const NOT_FOUND: u8 = 5;
 /// The call timed out or was cancelled.
 pub const TIMEOUT: u8 = 6;
+/// A signal ended the command: 128 + SIGINT, as shells report it.
+pub const INTERRUPTED: u8 = 130;
 
 pub fn code(value: u8) -> ExitCode {
     ExitCode::from(value)

@@ -81,7 +81,7 @@ pub async fn run(global: &GlobalArgs, filter: LogFilter, follow: bool) -> Result
         }
         return Ok(());
     }
-    let interrupted = super::signals::interrupted();
+    let interrupted = crate::signals::interrupted();
     tokio::pin!(interrupted);
     loop {
         tokio::select! {

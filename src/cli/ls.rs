@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use crate::fleet::{FleetSnapshot, Health, Service, Task};
+use crate::fleet::{FleetSnapshot, Service, Task};
 
 use super::table;
 
@@ -131,18 +131,6 @@ pub fn render(snapshot: &FleetSnapshot, now: SystemTime) -> String {
         out.push_str(&format!("\nstale: {stale}\n"));
     }
     out
-}
-
-/// Whether every service has as many ready tasks as it wants — the moment `ls` may print.
-pub fn settled(snapshot: &FleetSnapshot) -> bool {
-    if snapshot.source == crate::fleet::SourceKind::Aws {
-        return !snapshot.loading;
-    }
-    !snapshot.services.is_empty()
-        && snapshot.services.iter().all(|s| {
-            s.ready_tasks().count() as u32 >= s.desired
-                || s.tasks.iter().any(|t| t.health == Health::Unhealthy)
-        })
 }
 
 pub async fn run(global: &super::GlobalArgs, json: bool) -> Result<(), super::CliError> {

@@ -6,7 +6,6 @@ pub mod call;
 pub mod exit;
 pub mod logs;
 pub mod ls;
-pub mod signals;
 pub mod source;
 pub mod table;
 pub mod tools;
@@ -154,7 +153,7 @@ impl CliError {
 pub async fn run(global: GlobalArgs, command: Command) -> u8 {
     tokio::select! {
         code = run_command(global, command) => code,
-        _ = signals::interrupted() => signals::INTERRUPTED,
+        _ = crate::signals::interrupted() => exit::INTERRUPTED,
     }
 }
 

@@ -5,7 +5,7 @@ use std::{path::PathBuf, time::Duration};
 
 use crate::{
     config::{Config, SourceChoice},
-    fleet::{FleetSnapshot, Source, SourceHandle},
+    fleet::{FleetSnapshot, Health, Source, SourceHandle, SourceKind},
     mcp::McpError,
     sources::{
         aws::{AwsSettings, AwsSource},
@@ -44,7 +44,7 @@ pub async fn open_for_command(global: &GlobalArgs) -> Result<Opened, CliError> {
 /// already shares one), so one-shot commands can reach it.
 pub fn open_for_console(global: &GlobalArgs) -> Result<Opened, CliError> {
     let mut opened = open(global)?;
-    if opened.handle.snapshot().source == crate::fleet::SourceKind::Local
+    if opened.handle.snapshot().source == SourceKind::Local
         && let Some(path) = share::socket_path()
     {
         match share::share(&mut opened.handle, &path) {
@@ -137,7 +137,7 @@ pub fn aws_settings(config: &Config, global: &GlobalArgs) -> AwsSettings {
 /// then returns the snapshot; after the timeout, returns what there is. A source that failed
 /// before it saw anything is an error with its reason.
 pub async fn settle(handle: &mut SourceHandle) -> Result<std::sync::Arc<FleetSnapshot>, CliError> {
-    let snapshot = match handle.wait_for(SETTLE_TIMEOUT, super::ls::settled).await {
+    let snapshot = match handle.wait_for(SETTLE_TIMEOUT, settled).await {
         Some(snapshot) => snapshot,
         None => handle.snapshot(),
     };
@@ -165,4 +165,16 @@ pub fn mcp_error(snapshot: &FleetSnapshot, error: McpError) -> CliError {
         }
         error => CliError::new(exit::CONNECTION, error.to_string()),
     }
+}
+
+/// Whether every service has as many ready tasks as it wants — the moment `ls` may print.
+pub fn settled(snapshot: &FleetSnapshot) -> bool {
+    if snapshot.source == SourceKind::Aws {
+        return !snapshot.loading;
+    }
+    !snapshot.services.is_empty()
+        && snapshot.services.iter().all(|s| {
+            s.ready_tasks().count() as u32 >= s.desired
+                || s.tasks.iter().any(|t| t.health == Health::Unhealthy)
+        })
 }

@@ -24,8 +24,8 @@ use tokio::sync::mpsc;
 
 use super::{
     McpError,
+    config::{Era, PoolConfig},
     error::{Failure, from_init_error, from_service_error},
-    pool::{Era, PoolConfig},
     validate::Catalog,
 };
 use crate::fleet::EndpointAuth;

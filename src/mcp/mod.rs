@@ -6,6 +6,7 @@
 //! read what it publishes. No terminal code here.
 
 mod call;
+mod config;
 mod connection;
 mod error;
 mod fanout;
@@ -18,11 +19,12 @@ mod route;
 mod validate;
 pub mod worker;
 
+pub use config::{Era, PoolConfig};
 pub use error::McpError;
 pub use fanout::TaskOutcome;
 pub use history::{History, HistoryEntry};
 pub use outcome::{CallOutcome, Exchange, OutcomeKind, Retry, ServedBy, ToolResult};
-pub use pool::{Era, Pool, PoolConfig};
+pub use pool::Pool;
 pub use probe::{Probe, ToolInfo, tools_hash};
 pub use request::{CallControl, CallEvent, CallRequest, DEFAULT_TIMEOUT};
 pub use rmcp::model::ContentBlock;

@@ -7,7 +7,6 @@
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, Mutex, PoisonError},
-    time::Duration,
 };
 
 use tokio::sync::OnceCell;
@@ -15,46 +14,11 @@ use tokio::sync::OnceCell;
 use crate::fleet::{Endpoint, EndpointAuth, FleetSnapshot};
 
 use super::{
+    config::PoolConfig,
     connection::{Connection, connect},
     error::Failure,
     route::RoundRobin,
 };
-
-/// Which MCP lifecycle the client uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Era {
-    /// `server/discover` for 2026-07-28, falling back to `initialize` (2025-11-25) for servers
-    /// that do not know it. rmcp's automatic lifecycle.
-    #[default]
-    Auto,
-    /// Always `initialize` with 2025-11-25 (sessions where the server keeps them).
-    Initialize,
-    /// Only 2026-07-28 `server/discover`; older servers are an error.
-    Discover,
-}
-
-#[derive(Debug, Clone)]
-pub struct PoolConfig {
-    pub era: Era,
-    /// TCP connect bound: an endpoint that does not accept within it is unreachable.
-    pub connect_timeout: Duration,
-    /// Bound on the whole MCP handshake of a new client.
-    pub handshake_timeout: Duration,
-    pub client_name: String,
-    pub client_version: String,
-}
-
-impl Default for PoolConfig {
-    fn default() -> Self {
-        Self {
-            era: Era::Auto,
-            connect_timeout: Duration::from_secs(3),
-            handshake_timeout: Duration::from_secs(10),
-            client_name: "mcpfleet".into(),
-            client_version: env!("CARGO_PKG_VERSION").into(),
-        }
-    }
-}
 
 type Slot = Arc<OnceCell<Arc<Connection>>>;
 
@@ -223,7 +187,10 @@ mod tests {
         let pool = Pool::default();
         let copy = pool.clone();
         assert!(Arc::ptr_eq(&pool.inner, &copy.inner));
-        assert_eq!(pool.config().connect_timeout, Duration::from_secs(3));
+        assert_eq!(
+            pool.config().connect_timeout,
+            std::time::Duration::from_secs(3)
+        );
         assert!(pool.clients().is_empty());
     }
 }

@@ -104,7 +104,7 @@ pub async fn run(
     let mut clock = tokio::time::interval(CLOCK);
     let mut trend = tokio::time::interval(TREND_EVERY);
     let mut animation = tokio::time::interval(ANIMATION);
-    let stop = crate::cli::signals::interrupted();
+    let stop = crate::signals::interrupted();
     tokio::pin!(stop);
     let injected_panic = injected_panic();
     tokio::pin!(injected_panic);

@@ -7,11 +7,17 @@ pub mod conformance;
 pub mod ops;
 pub mod probes;
 
-use std::{collections::HashMap, future::Future, time::Instant};
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, LazyLock},
+    time::Instant,
+};
 
 use axum::http::request::Parts;
 use rmcp::{
     ErrorData, RoleServer,
+    handler::server::router::tool::ToolRouter,
     model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Tool},
     service::RequestContext,
 };
@@ -21,6 +27,16 @@ use crate::{
     logging::{CallRecord, log_call},
     metrics::Outcome,
 };
+
+/// The ops toolbox: its own tools and the allow-listed probes. rmcp builds a handler per
+/// session, and per request for stateless clients; the routes hold no state, so every handler
+/// shares one set instead of rebuilding it (and its schemas) each time.
+static OPS_TOOLS: LazyLock<Arc<ToolRouter<ops::OpsServer>>> =
+    LazyLock::new(|| Arc::new(ops::OpsServer::ops_router() + probes::router()));
+
+pub(crate) fn ops_tools() -> Arc<ToolRouter<ops::OpsServer>> {
+    OPS_TOOLS.clone()
+}
 
 /// Ends the call in the metrics even when the future is dropped (client went away), which is
 /// then counted as cancelled.

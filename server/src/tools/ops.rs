@@ -2,10 +2,7 @@
 //! (in `probes.rs`), and a resource with this replica's identity. Small, predictable tools that
 //! let an operator or a client test exercise every path of an MCP deployment.
 
-use std::{
-    sync::{Arc, LazyLock},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use rmcp::{
     ErrorData, Json, RoleServer, ServerHandler,
@@ -33,11 +30,6 @@ pub struct OpsServer {
     replica: Arc<Replica>,
     tool_router: Arc<ToolRouter<Self>>,
 }
-
-/// rmcp builds a handler per session, and per request for stateless clients; the routes hold no
-/// state, so every handler shares one set instead of rebuilding it (and its schemas) each time.
-static ROUTER: LazyLock<Arc<ToolRouter<OpsServer>>> =
-    LazyLock::new(|| Arc::new(OpsServer::ops_router() + super::probes::router()));
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct EchoArgs {
@@ -93,12 +85,12 @@ pub struct FailArgs {
     pub code: Option<i32>,
 }
 
-#[tool_router(router = ops_router)]
+#[tool_router(router = ops_router, vis = "pub(crate)")]
 impl OpsServer {
     pub fn new(replica: Arc<Replica>) -> Self {
         Self {
             replica,
-            tool_router: ROUTER.clone(),
+            tool_router: super::ops_tools(),
         }
     }
 

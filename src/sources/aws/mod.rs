@@ -17,7 +17,6 @@ mod cloudwatch;
 pub mod counters;
 mod ecs;
 mod extras;
-mod live_tail;
 mod logs;
 pub mod mapping;
 mod refresh;

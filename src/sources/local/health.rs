@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 use crate::sources::metrics_text;
 
 use super::{
+    report::{WorkerEvent, WorkerReport},
     spec::HealthCheck,
-    task::{WorkerEvent, WorkerReport},
 };
 
 /// While a task is starting it is probed this often, so a fast server is RUNNING at once.

@@ -17,6 +17,7 @@ pub mod child;
 mod commands;
 mod events;
 mod health;
+mod report;
 mod rollout;
 mod service;
 pub mod share;

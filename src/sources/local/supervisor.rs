@@ -13,9 +13,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::{
+    report::{WorkerEvent, WorkerReport},
     service::{Action, ServiceState},
     spec::LocalConfig,
-    task::{self, TaskLaunch, WorkerEvent, WorkerReport, Workers},
+    task::{self, TaskLaunch, Workers},
 };
 use crate::fleet::{Command, CommandError, CommandRequest, FleetSnapshot, LogSender, SourceKind};
 

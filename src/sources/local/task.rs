@@ -26,10 +26,10 @@ use tokio_util::sync::CancellationToken;
 use super::{
     child::{Exit, signal_group, signal_process},
     health::{self, Probe, TaskFlags},
+    report::{WorkerEvent, WorkerReport},
     spec::{LocalConfig, LocalServiceSpec, Revision, command_line},
 };
 use crate::fleet::{LogLine, LogSender};
-use crate::sources::metrics_text::Scraped;
 
 /// Starts retried on a new port when the chosen one was taken in the meantime.
 const PORT_ATTEMPTS: u32 = 3;
@@ -37,23 +37,6 @@ const PORT_ATTEMPTS: u32 = 3;
 const MAX_LINE_BYTES: usize = 64 * 1024;
 /// After the process exited, how long its last output may take to arrive.
 const OUTPUT_DRAIN: Duration = Duration::from_millis(500);
-
-pub struct WorkerEvent {
-    pub task_id: String,
-    pub report: WorkerReport,
-}
-
-pub enum WorkerReport {
-    Started {
-        pid: u32,
-        address: SocketAddr,
-    },
-    /// SIGTERM was sent.
-    Stopping,
-    Health(bool),
-    Metrics(Scraped, SystemTime),
-    Exited(Exit),
-}
 
 /// What one task runs.
 pub struct TaskLaunch {

@@ -8,12 +8,14 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use super::{
-    client::AwsError,
-    ecs::Calls,
-    live_tail::{self, LineKey, Tail},
-};
-use crate::fleet::{LogLine, LogSender};
+mod group;
+mod live_tail;
+
+pub use group::{Group, STREAM_NAMES_MAX, line, stream_of};
+use live_tail::{LineKey, Tail};
+
+use super::{client::AwsError, ecs::Calls};
+use crate::fleet::LogSender;
 
 /// Re-read this much before the newest event seen: CloudWatch may ingest a line seconds after
 /// its timestamp.
@@ -21,32 +23,9 @@ const OVERLAP: Duration = Duration::from_secs(15);
 /// How far back the first read of a group goes.
 const BACKFILL: Duration = Duration::from_secs(5 * 60);
 const MAX_PAGES: usize = 5;
-/// FilterLogEvents takes at most this many stream names.
-pub const STREAM_NAMES_MAX: usize = 100;
 /// A tail that ends sooner than this is not a live tail (the endpoint replayed and hung up):
 /// that group is polled from then on.
 const TAIL_AT_LEAST: Duration = Duration::from_secs(60);
-
-/// One log group and the task streams in it that belong to watched services.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Group {
-    pub name: String,
-    /// Stream name → (service, task id).
-    pub streams: HashMap<String, (String, String)>,
-    /// The log group's ARN, needed by StartLiveTail; None when the account is unknown.
-    pub arn: Option<String>,
-}
-
-/// The awslogs stream of a task's container, from the container definition's options.
-pub fn stream_of(
-    options: &HashMap<String, String>,
-    container: &str,
-    task_id: &str,
-) -> Option<(String, String)> {
-    let group = options.get("awslogs-group")?;
-    let prefix = options.get("awslogs-stream-prefix")?;
-    Some((group.clone(), format!("{prefix}/{container}/{task_id}")))
-}
 
 #[derive(Default)]
 struct Cursor {
@@ -77,17 +56,6 @@ fn millis(at: SystemTime) -> i64 {
     at.duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-pub fn line(group: &Group, stream: &str, timestamp: i64, message: &str) -> LogLine {
-    let (service, task) = group.streams.get(stream).cloned().unwrap_or_else(|| {
-        (
-            group.name.clone(),
-            stream.rsplit('/').next().unwrap_or(stream).to_string(),
-        )
-    });
-    let at = UNIX_EPOCH + Duration::from_millis(timestamp.max(0) as u64);
-    LogLine::parse(&service, &task, stream, at, message.trim_end())
 }
 
 impl LogReader {

@@ -12,12 +12,9 @@ use std::{
 
 use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
 
-use super::{
-    client::AwsError,
-    ecs::Calls,
-    logs::{Group, STREAM_NAMES_MAX, line},
-};
+use super::group::{Group, STREAM_NAMES_MAX, line};
 use crate::fleet::LogSender;
+use crate::sources::aws::{client::AwsError, ecs::Calls};
 
 /// A line by content, for matching across a tail (no event ids) and a poll (event ids).
 pub type LineKey = (String, i64, u64);

@@ -18,6 +18,3 @@ pub fn interrupted() -> impl Future<Output = ()> {
         }
     }
 }
-
-/// Exit code after a signal ended a command: 128 + SIGINT, as shells report it.
-pub const INTERRUPTED: u8 = 130;
