@@ -6,7 +6,7 @@ use std::{net::SocketAddr, time::Duration};
 use clap::{Args, ValueEnum};
 
 use crate::faults::FaultPlan;
-use crate::tools::probes::ProbeAllowList;
+use crate::tools::network::ProbeAllowList;
 
 /// Default request body limit: large enough for any sane tool call, small enough that a
 /// misbehaving client cannot make a replica buffer megabytes per request.

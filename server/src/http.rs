@@ -1,5 +1,5 @@
 //! The HTTP face of a replica: `/mcp` (rmcp Streamable HTTP), `/healthz`, `/readyz`, `/metrics`
-//! and the OAuth protected-resource metadata, plus the start/drain lifecycle.
+//! and the OAuth protected-resource metadata, and starting a replica (drain.rs stops it).
 
 use std::{
     net::SocketAddr,
@@ -9,7 +9,6 @@ use std::{
         atomic::{AtomicUsize, Ordering},
     },
     task::{Context, Poll},
-    time::Duration,
 };
 
 use axum::{
@@ -34,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     Mode, Profile, Replica, ServerConfig,
     auth::{self, AuthState, Authenticator},
-    body, drain,
+    body,
     identity::Identity,
     metrics::StreamGuard,
     tools::{conformance::ConformanceServer, ops::OpsServer},
@@ -43,8 +42,6 @@ use crate::{
 /// Seconds a client should wait before retrying a request refused while draining; by then
 /// Service Connect has moved traffic to another replica.
 const RETRY_AFTER_SECS: &str = "2";
-/// After the drain deadline, how long open connections get to finish before they are dropped.
-const CONNECTION_CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -85,9 +82,10 @@ pub struct RunningServer {
     pub local_addr: SocketAddr,
     pub replica: Arc<Replica>,
     state: Arc<HttpState>,
-    mcp_shutdown: CancellationToken,
-    http_shutdown: CancellationToken,
-    task: JoinHandle<std::io::Result<()>>,
+    /// Closes MCP sessions and streams, then the listener: the last steps of a drain.
+    pub(crate) mcp_shutdown: CancellationToken,
+    pub(crate) http_shutdown: CancellationToken,
+    pub(crate) task: JoinHandle<std::io::Result<()>>,
 }
 
 fn allowed_hosts(config: &ServerConfig, identity: &Identity) -> Vec<String> {
@@ -379,41 +377,4 @@ impl RunningServer {
     pub fn requests_in_flight(&self) -> usize {
         self.state.requests_in_flight.load(Ordering::SeqCst)
     }
-
-    /// Drains and stops: readyz turns 503, new requests get 503, in-flight requests finish up
-    /// to the drain deadline, then sessions and streams close and the listener stops.
-    pub async fn drain(self) -> Result<(), ServeError> {
-        let replica = &self.replica;
-        replica.drain.begin();
-        replica.metrics.set_draining();
-        let deadline = tokio::time::Instant::now() + replica.config.drain_deadline();
-        tracing::info!(in_flight = self.requests_in_flight(), "draining");
-        while self.requests_in_flight() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let abandoned = self.requests_in_flight();
-        if abandoned > 0 {
-            tracing::warn!(
-                abandoned,
-                "drain deadline reached with requests still in flight"
-            );
-        }
-        self.mcp_shutdown.cancel();
-        self.http_shutdown.cancel();
-        match tokio::time::timeout(CONNECTION_CLOSE_GRACE, self.task).await {
-            Ok(Ok(result)) => result?,
-            Ok(Err(join)) => tracing::error!(error = %join, "HTTP task failed"),
-            Err(_) => tracing::warn!("connections still open after the grace period; closing"),
-        }
-        tracing::info!("stopped");
-        Ok(())
-    }
-}
-
-/// Runs a replica until SIGTERM/SIGINT, then drains. What `mcpfleet-server` and
-/// `mcpfleet serve` run.
-pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
-    let server = start(config).await?;
-    drain::shutdown_signal().await;
-    server.drain().await
 }

@@ -59,4 +59,5 @@ impl Replica {
     }
 }
 
-pub use http::{RunningServer, serve, start};
+pub use drain::serve;
+pub use http::{RunningServer, start};

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::mcp::{self, CallOutcome, CallRequest, McpError, OutcomeKind, ToolInfo, WorkerConfig};
+use crate::mcp::{
+    self, CallOutcome, CallRequest, McpError, OutcomeKind, ToolInfo, WorkerConfig, schema,
+};
 
 use super::{CliError, GlobalArgs, exit, source};
 
@@ -18,30 +20,6 @@ pub struct CallArgs {
     pub all_tasks: bool,
     pub timeout: Option<f64>,
     pub json: bool,
-}
-
-/// `key=value` pairs into an arguments object. A value becomes a string when the tool's schema
-/// says the property is a string; otherwise it is read as JSON when it parses (numbers,
-/// booleans, arrays, objects) and as a string when it does not.
-pub fn parse_pairs(pairs: &[String], schema: Option<&Value>) -> Result<Map<String, Value>, String> {
-    let mut arguments = Map::new();
-    for pair in pairs {
-        let (key, raw) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("argument `{pair}` must look like key=value"))?;
-        if key.is_empty() {
-            return Err(format!("argument `{pair}` has an empty key"));
-        }
-        let declared = schema
-            .and_then(|s| s.pointer(&format!("/properties/{key}/type")))
-            .and_then(Value::as_str);
-        let value = match declared {
-            Some("string") => Value::String(raw.to_string()),
-            _ => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string())),
-        };
-        arguments.insert(key.to_string(), value);
-    }
-    Ok(arguments)
 }
 
 fn exit_code(outcome: &CallOutcome) -> u8 {
@@ -166,7 +144,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
         },
         None => Map::new(),
     };
-    let pairs = parse_pairs(&args.pairs, tool.map(|t| &t.input_schema))
+    let pairs = schema::parse_pairs(&args.pairs, tool.map(|t| &t.input_schema))
         .map_err(|message| CliError::new(exit::USAGE, message))?;
     arguments.extend(pairs);
 
@@ -216,29 +194,4 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
             other => other,
         })
         .unwrap_or(exit::OK))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pairs_follow_the_schema() {
-        let schema = json!({"properties": {"message": {"type": "string"}, "duration_ms": {"type": "integer"}}});
-        let pairs = vec![
-            "message=007".to_string(),
-            "duration_ms=250".into(),
-            "flags=[1,2]".into(),
-            "note=hi there".into(),
-        ];
-        let parsed = parse_pairs(&pairs, Some(&schema)).unwrap();
-        assert_eq!(parsed["message"], "007");
-        assert_eq!(parsed["duration_ms"], 250);
-        assert_eq!(parsed["flags"], json!([1, 2]));
-        assert_eq!(parsed["note"], "hi there");
-        assert_eq!(
-            parse_pairs(&["novalue".into()], None).unwrap_err(),
-            "argument `novalue` must look like key=value"
-        );
-    }
 }

@@ -2,26 +2,11 @@
 
 use serde_json::json;
 
-use crate::mcp::{self, Probe, ToolInfo, WorkerConfig};
+use crate::mcp::{self, Probe, WorkerConfig};
 
 use super::{CliError, GlobalArgs, source, table};
 
 pub const COLUMNS: &[&str] = &["TOOL", "HINTS", "TITLE", "DESCRIPTION"];
-
-/// `ro` read-only, `idem` idempotent, `DESTRUCTIVE` when it may destroy.
-pub fn hints(tool: &ToolInfo) -> String {
-    let mut hints = Vec::new();
-    if tool.read_only == Some(true) {
-        hints.push("ro");
-    }
-    if tool.idempotent == Some(true) {
-        hints.push("idem");
-    }
-    if tool.read_only != Some(true) && tool.destructive != Some(false) {
-        hints.push("DESTRUCTIVE");
-    }
-    hints.join(",")
-}
 
 pub fn render(probe: &Probe) -> String {
     let rows: Vec<Vec<String>> = probe
@@ -31,7 +16,7 @@ pub fn render(probe: &Probe) -> String {
             let description = tool.description.as_deref().unwrap_or("");
             vec![
                 tool.name.clone(),
-                hints(tool),
+                tool.hints().join(","),
                 tool.title.clone().unwrap_or_default(),
                 description.lines().next().unwrap_or("").to_string(),
             ]

@@ -16,6 +16,7 @@ mod pool;
 mod probe;
 mod request;
 mod route;
+pub mod schema;
 mod validate;
 pub mod worker;
 

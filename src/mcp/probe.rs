@@ -45,6 +45,28 @@ impl From<&Tool> for ToolInfo {
     }
 }
 
+impl ToolInfo {
+    /// The annotations as short words: `ro`, `idem`, `DESTRUCTIVE` (following the MCP
+    /// defaults: a tool that is not read-only may destroy unless it says otherwise),
+    /// `open-world`.
+    pub fn hints(&self) -> Vec<&'static str> {
+        let mut hints = Vec::new();
+        if self.read_only == Some(true) {
+            hints.push("ro");
+        }
+        if self.idempotent == Some(true) {
+            hints.push("idem");
+        }
+        if self.read_only != Some(true) && self.destructive != Some(false) {
+            hints.push("DESTRUCTIVE");
+        }
+        if self.open_world == Some(true) {
+            hints.push("open-world");
+        }
+        hints
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Probe {
     pub url: String,

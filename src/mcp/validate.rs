@@ -2,29 +2,19 @@
 //! the arguments must match its inputSchema. A refused call names every bad field, so a person
 //! fixes them all at once instead of learning them one server error at a time.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
-};
-
 use rmcp::model::Tool;
 use serde_json::Value;
 
 use super::McpError;
 
-/// The tools one endpoint offers, as last listed, with input schemas compiled on first use.
+/// The tools one endpoint offers, as last listed.
 pub(crate) struct Catalog {
     tools: Vec<Tool>,
-    /// `None` marks a schema that does not compile: such a tool is left to the server to check.
-    validators: Mutex<HashMap<String, Option<Arc<jsonschema::Validator>>>>,
 }
 
 impl Catalog {
     pub fn new(tools: Vec<Tool>) -> Self {
-        Self {
-            tools,
-            validators: Mutex::new(HashMap::new()),
-        }
+        Self { tools }
     }
 
     pub fn tools(&self) -> &[Tool] {
@@ -60,17 +50,8 @@ impl Catalog {
                 available: self.names(),
             });
         };
-        let validator = self
-            .validators
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(tool.to_string())
-            .or_insert_with(|| compile(definition))
-            .clone();
-        let problems = match validator {
-            Some(validator) => problems(&validator, arguments),
-            None => shape_problems(arguments),
-        };
+        let schema = Value::Object((*definition.input_schema).clone());
+        let problems = super::schema::check(&schema, arguments);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -79,54 +60,11 @@ impl Catalog {
     }
 }
 
-fn compile(tool: &Tool) -> Option<Arc<jsonschema::Validator>> {
-    let schema = Value::Object((*tool.input_schema).clone());
-    match jsonschema::validator_for(&schema) {
-        Ok(validator) => Some(Arc::new(validator)),
-        Err(error) => {
-            tracing::warn!(tool = %tool.name, %error, "input schema does not compile; not checked");
-            None
-        }
-    }
-}
-
-/// MCP sends arguments as an object; `null` stands for "no arguments".
-fn shape_problems(arguments: &Value) -> Vec<String> {
-    match arguments {
-        Value::Object(_) | Value::Null => Vec::new(),
-        other => vec![format!("arguments must be a JSON object, not {other}")],
-    }
-}
-
-/// One line per problem: `/path: message`, or the bare message for the arguments object
-/// itself (e.g. a missing required property).
-fn problems(validator: &jsonschema::Validator, arguments: &Value) -> Vec<String> {
-    let shape = shape_problems(arguments);
-    if !shape.is_empty() {
-        return shape;
-    }
-    let empty = Value::Object(Default::default());
-    let arguments = if arguments.is_null() {
-        &empty
-    } else {
-        arguments
-    };
-    validator
-        .iter_errors(arguments)
-        .map(|error| {
-            let path = error.instance_path().to_string();
-            if path.is_empty() {
-                error.to_string()
-            } else {
-                format!("{path}: {error}")
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use std::sync::Arc;
 
     use super::*;
 

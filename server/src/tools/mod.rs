@@ -1,11 +1,11 @@
-//! Tool handlers. `ops` is the default toolbox, `probes` its allow-listed network checks,
+//! Tool handlers. `ops` is the default toolbox, `network` its allow-listed network checks,
 //! `conformance` the profile for the official conformance suite. Every tool call of every
 //! profile goes through [`instrumented_call`], which owns metrics, fault injection and the
 //! per-call log line, so no tool can forget them.
 
 pub mod conformance;
+pub mod network;
 pub mod ops;
-pub mod probes;
 
 use std::{
     collections::HashMap,
@@ -32,7 +32,7 @@ use crate::{
 /// session, and per request for stateless clients; the routes hold no state, so every handler
 /// shares one set instead of rebuilding it (and its schemas) each time.
 static OPS_TOOLS: LazyLock<Arc<ToolRouter<ops::OpsServer>>> =
-    LazyLock::new(|| Arc::new(ops::OpsServer::ops_router() + probes::router()));
+    LazyLock::new(|| Arc::new(ops::OpsServer::ops_router() + network::router()));
 
 pub(crate) fn ops_tools() -> Arc<ToolRouter<ops::OpsServer>> {
     OPS_TOOLS.clone()

@@ -6,7 +6,7 @@ use super::{
     client::{AwsError, Clients},
     ecs::last_successful_definition,
     mapping,
-    refresh::Fleet,
+    refresh::Discovery,
     snapshot,
 };
 use crate::fleet::{Command, CommandError};
@@ -37,15 +37,15 @@ pub fn stop_reason(reason: &str) -> String {
 
 pub async fn execute(
     clients: &Clients,
-    fleet: &Fleet,
+    discovery: &Discovery,
     command: &Command,
 ) -> Result<String, CommandError> {
     let name = command.service();
-    let arns = snapshot::service_arns(fleet);
+    let arns = snapshot::service_arns(discovery);
     let arn = arns
         .get(name)
         .ok_or_else(|| CommandError::UnknownService(name.to_string()))?;
-    let watched = &fleet.services[arn];
+    let watched = &discovery.services[arn];
     let cluster = watched.cluster.clone();
     let service = watched.name().to_string();
     match command {
@@ -103,7 +103,8 @@ pub async fn execute(
                 .or(watched.service.task_definition())
                 .unwrap_or_default()
                 .to_string();
-            let target = rollback_target(clients, fleet, arn, &cluster, &service, &current).await?;
+            let target =
+                rollback_target(clients, discovery, arn, &cluster, &service, &current).await?;
             let Some(target) = target else {
                 return Err(CommandError::Refused(format!(
                     "{name} has no earlier completed deployment to roll back to"
@@ -127,7 +128,7 @@ pub async fn execute(
         Command::StopTask {
             task_id, reason, ..
         } => {
-            let task = fleet
+            let task = discovery
                 .tasks_of(watched)
                 .into_iter()
                 .filter(|t| t.last_status() != Some("STOPPED"))
@@ -163,7 +164,7 @@ pub async fn execute(
 /// definition this console saw a deployment complete with.
 async fn rollback_target(
     clients: &Clients,
-    fleet: &Fleet,
+    discovery: &Discovery,
     arn: &str,
     cluster: &str,
     service: &str,
@@ -175,7 +176,7 @@ async fn rollback_target(
     {
         return Ok(Some(found));
     }
-    let watched = &fleet.services[arn];
+    let watched = &discovery.services[arn];
     let active = watched
         .service
         .deployments()
@@ -186,7 +187,7 @@ async fn rollback_target(
     if let Some(active) = active {
         return Ok(Some(active.to_string()));
     }
-    Ok(fleet
+    Ok(discovery
         .completed
         .get(arn)
         .and_then(|seen| seen.iter().rev().find(|d| *d != current))

@@ -7,7 +7,7 @@
 //! - `client`: SDK configuration, errors in words, the host-prefix fix for custom endpoints
 //! - `counters`: API attempts per operation and the per-cycle budget
 //! - `ecs`, `cloudmap`, `logs`, `cloudwatch`: one API family each; `scrape`: task /metrics
-//! - `refresh`: a cycle's core, `extras`: the rest, `schedule`: budgets and delays; `mapping`: ECS shapes → fleet model; `snapshot`: the assembly
+//! - `refresh`: a cycle's core, `enrich`: the rest (Cloud Map cross-check, traffic, /metrics, log groups), `schedule`: budgets and delays; `mapping`: ECS shapes → fleet model; `snapshot`: the assembly
 //! - `actions`: scale, force deploy, rollback, stop task
 
 mod actions;
@@ -16,7 +16,7 @@ mod cloudmap;
 mod cloudwatch;
 pub mod counters;
 mod ecs;
-mod extras;
+mod enrich;
 mod logs;
 pub mod mapping;
 mod refresh;
@@ -35,7 +35,7 @@ use self::{
     client::{AwsError, Clients},
     counters::Budget,
     ecs::Calls,
-    refresh::Fleet,
+    refresh::Discovery,
 };
 use crate::fleet::{
     CommandError, CommandRequest, FleetSnapshot, LogSender, Source, SourceHandle, SourceKind,
@@ -158,19 +158,19 @@ impl Worker {
     }
 
     async fn refresh_loop(mut self, clients: Clients) {
-        let mut fleet = Fleet::default();
+        let mut discovery = Discovery::default();
         let http = scrape::client();
         let mut failures: u32 = 0;
         loop {
-            let limit = self.cycle_limit(&fleet);
+            let limit = self.cycle_limit(&discovery);
             let budget = Budget::new(limit, clients.counters.clone());
             let calls = Calls {
                 clients: &clients,
                 budget: &budget,
             };
-            let core = fleet.refresh_core(&calls, &self.settings).await;
+            let core = discovery.refresh_core(&calls, &self.settings).await;
             let errors = match core {
-                Ok(()) => fleet.refresh_extras(&calls, &self.logs).await,
+                Ok(()) => discovery.refresh_enrichment(&calls, &self.logs).await,
                 Err(error) => vec![error],
             };
             tracing::debug!(
@@ -190,13 +190,13 @@ impl Worker {
             }
             // The picture first; the tasks' own metrics (no AWS call, possibly slow from
             // outside the VPC) follow in a second snapshot.
-            self.publish(&fleet, &clients, last_error.as_ref());
+            self.publish(&discovery, &clients, last_error.as_ref());
             tokio::select! {
                 _ = self.stop.cancelled() => return,
-                _ = fleet.scrape(&http) => {}
+                _ = discovery.scrape(&http) => {}
             }
-            self.publish(&fleet, &clients, last_error.as_ref());
-            let delay = self.next_delay(&fleet, failures, last_error.as_ref());
+            self.publish(&discovery, &clients, last_error.as_ref());
+            let delay = self.next_delay(&discovery, failures, last_error.as_ref());
             let sleep = tokio::time::sleep(delay);
             tokio::pin!(sleep);
             loop {
@@ -205,7 +205,7 @@ impl Worker {
                     _ = &mut sleep => break,
                     request = self.commands.recv() => {
                         let Some(request) = request else { return };
-                        let answer = actions::execute(&clients, &fleet, &request.command).await;
+                        let answer = actions::execute(&clients, &discovery, &request.command).await;
                         let acted = answer.is_ok();
                         let _ = request.reply.send(answer);
                         if acted {
@@ -217,13 +217,13 @@ impl Worker {
         }
     }
 
-    fn publish(&self, fleet: &Fleet, clients: &Clients, error: Option<&AwsError>) {
+    fn publish(&self, discovery: &Discovery, clients: &Clients, error: Option<&AwsError>) {
         let stale = error.map(|error| match error {
             AwsError::Budget => "refresh cut short by its API call budget".to_string(),
             error => error.to_string(),
         });
         let snapshot = snapshot::build(
-            fleet,
+            discovery,
             &self.settings,
             &clients.region,
             snapshot::Status {
@@ -236,18 +236,27 @@ impl Worker {
         let _ = self.snapshots.send(Arc::new(snapshot));
     }
 
-    fn cycle_limit(&self, fleet: &Fleet) -> u64 {
-        schedule::cycle_limit(&self.settings, fleet.fetched_at.is_none(), fleet.core_cost)
+    fn cycle_limit(&self, discovery: &Discovery) -> u64 {
+        schedule::cycle_limit(
+            &self.settings,
+            discovery.fetched_at.is_none(),
+            discovery.core_cost,
+        )
     }
 
-    fn next_delay(&self, fleet: &Fleet, failures: u32, error: Option<&AwsError>) -> Duration {
-        let rolling = fleet.services.values().any(|w| {
+    fn next_delay(
+        &self,
+        discovery: &Discovery,
+        failures: u32,
+        error: Option<&AwsError>,
+    ) -> Duration {
+        let rolling = discovery.services.values().any(|w| {
             w.service.deployments().iter().any(|d| {
                 d.rollout_state() == Some(&aws_sdk_ecs::types::DeploymentRolloutState::InProgress)
             })
         });
         let jitter = rand::rng().random_range(0.5..1.0);
-        let limit = self.cycle_limit(fleet);
+        let limit = self.cycle_limit(discovery);
         schedule::delay(&self.settings, rolling, limit, failures, error, jitter)
     }
 }

@@ -1,5 +1,5 @@
 //! One refresh cycle's core: clusters → services → tasks → task definitions, the picture
-//! itself (`extras` adds to it with what the budget leaves). Everything fetched is kept until a
+//! itself (`enrich` adds to it with what the budget leaves). Everything fetched is kept until a
 //! later cycle fetches it again, so a failed or cut-short cycle leaves the last good data in
 //! place.
 
@@ -49,8 +49,11 @@ impl Watched {
     }
 }
 
+/// What the AWS source has learned of the account so far, in the SDK's shapes: the watched
+/// services, their tasks and task definitions, Cloud Map instances, traffic, what each task's
+/// /metrics answered, and the log reader. The snapshot is built from it (`snapshot.rs`).
 #[derive(Default)]
-pub struct Fleet {
+pub struct Discovery {
     pub clusters: Vec<String>,
     /// Keyed by service ARN.
     pub services: BTreeMap<String, Watched>,
@@ -76,7 +79,7 @@ pub struct Fleet {
     pub core_cost: u64,
 }
 
-impl Fleet {
+impl Discovery {
     /// The part of the cycle without which there is no picture; an error aborts the cycle and
     /// leaves the previous picture in place.
     pub async fn refresh_core(

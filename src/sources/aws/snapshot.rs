@@ -6,26 +6,26 @@ use std::{collections::HashMap, time::SystemTime};
 use super::{
     AwsSettings, cloudmap,
     mapping::{self, ServiceInput},
-    refresh::{Fleet, Watched},
+    refresh::{Discovery, Watched},
     scrape::{Reach, UNREACHABLE},
 };
 use crate::fleet::{FleetSnapshot, Service, SourceKind, TaskStatus};
 
 /// The name the console shows for a service: plain over one cluster, `cluster/service` over
 /// several (names repeat across clusters).
-pub fn display_name(fleet: &Fleet, watched: &Watched) -> String {
-    if fleet.clusters.len() > 1 {
+pub fn display_name(discovery: &Discovery, watched: &Watched) -> String {
+    if discovery.clusters.len() > 1 {
         format!("{}/{}", watched.cluster_name(), watched.name())
     } else {
         watched.name().to_string()
     }
 }
 
-pub fn context(settings: &AwsSettings, fleet: &Fleet, region: &str) -> String {
-    let clusters: Vec<&str> = if fleet.clusters.is_empty() {
+pub fn context(settings: &AwsSettings, discovery: &Discovery, region: &str) -> String {
+    let clusters: Vec<&str> = if discovery.clusters.is_empty() {
         settings.clusters.iter().map(String::as_str).collect()
     } else {
-        fleet
+        discovery
             .clusters
             .iter()
             .map(|c| mapping::short_name(c))
@@ -38,18 +38,18 @@ pub fn context(settings: &AwsSettings, fleet: &Fleet, region: &str) -> String {
     }
 }
 
-pub fn services(fleet: &Fleet, settings: &AwsSettings) -> Vec<Service> {
-    let mut services: Vec<Service> = fleet
+pub fn services(discovery: &Discovery, settings: &AwsSettings) -> Vec<Service> {
+    let mut services: Vec<Service> = discovery
         .services
         .iter()
-        .map(|(arn, watched)| service(fleet, settings, arn, watched))
+        .map(|(arn, watched)| service(discovery, settings, arn, watched))
         .collect();
     services.sort_by(|a, b| a.name.cmp(&b.name));
     services
 }
 
-fn service(fleet: &Fleet, settings: &AwsSettings, arn: &str, watched: &Watched) -> Service {
-    let name = display_name(fleet, watched);
+fn service(discovery: &Discovery, settings: &AwsSettings, arn: &str, watched: &Watched) -> Service {
+    let name = display_name(discovery, watched);
     let url_override = settings
         .url_overrides
         .get(&name)
@@ -58,13 +58,13 @@ fn service(fleet: &Fleet, settings: &AwsSettings, arn: &str, watched: &Watched) 
     let mut service = mapping::service(ServiceInput {
         name,
         service: &watched.service,
-        tasks: fleet.tasks_of(watched),
-        definitions: &fleet.definitions,
+        tasks: discovery.tasks_of(watched),
+        definitions: &discovery.definitions,
         path: watched.path.clone(),
         url_override,
     });
     for task in &mut service.tasks {
-        match fleet.reach.get(&task.id) {
+        match discovery.reach.get(&task.id) {
             Some(Reach::Metrics(metrics)) => task.metrics = Some(metrics.clone()),
             Some(Reach::Unreachable) if url_override.is_none() => {
                 task.notes.push(UNREACHABLE.to_string())
@@ -72,7 +72,7 @@ fn service(fleet: &Fleet, settings: &AwsSettings, arn: &str, watched: &Watched) 
             _ => {}
         }
     }
-    if let Some(instances) = fleet.instances.get(arn) {
+    if let Some(instances) = discovery.instances.get(arn) {
         let running: Vec<(String, Option<String>)> = service
             .tasks
             .iter()
@@ -92,23 +92,23 @@ fn service(fleet: &Fleet, settings: &AwsSettings, arn: &str, watched: &Watched) 
         }
         service.notes.extend(orphans);
     }
-    for group in log_groups_of(fleet, watched) {
-        if fleet.logs.is_missing(&group) {
+    for group in log_groups_of(discovery, watched) {
+        if discovery.logs.is_missing(&group) {
             service.notes.push(format!(
                 "log group {group} does not exist; no logs for this service"
             ));
         }
     }
-    service.traffic = fleet.traffic.get(arn).cloned();
+    service.traffic = discovery.traffic.get(arn).cloned();
     service
 }
 
-fn log_groups_of(fleet: &Fleet, watched: &Watched) -> Vec<String> {
-    let mut groups: Vec<String> = fleet
+fn log_groups_of(discovery: &Discovery, watched: &Watched) -> Vec<String> {
+    let mut groups: Vec<String> = discovery
         .tasks_of(watched)
         .iter()
         .filter_map(|t| t.task_definition_arn())
-        .filter_map(|arn| fleet.definitions.get(arn))
+        .filter_map(|arn| discovery.definitions.get(arn))
         .flat_map(|d| d.container_definitions())
         .filter_map(|c| {
             c.log_configuration()?
@@ -129,10 +129,15 @@ pub struct Status {
     pub api: Vec<crate::fleet::ApiStat>,
 }
 
-pub fn build(fleet: &Fleet, settings: &AwsSettings, region: &str, status: Status) -> FleetSnapshot {
-    let mut snapshot = FleetSnapshot::empty(SourceKind::Aws, context(settings, fleet, region));
-    snapshot.services = services(fleet, settings);
-    snapshot.fetched_at = fleet.fetched_at.unwrap_or_else(SystemTime::now);
+pub fn build(
+    discovery: &Discovery,
+    settings: &AwsSettings,
+    region: &str,
+    status: Status,
+) -> FleetSnapshot {
+    let mut snapshot = FleetSnapshot::empty(SourceKind::Aws, context(settings, discovery, region));
+    snapshot.services = services(discovery, settings);
+    snapshot.fetched_at = discovery.fetched_at.unwrap_or_else(SystemTime::now);
     snapshot.stale = status.stale;
     snapshot.api_calls = status.api_calls;
     snapshot.api_errors = status.api_errors;
@@ -141,10 +146,10 @@ pub fn build(fleet: &Fleet, settings: &AwsSettings, region: &str, status: Status
 }
 
 /// Service display name → its ARN, for commands.
-pub fn service_arns(fleet: &Fleet) -> HashMap<String, String> {
-    fleet
+pub fn service_arns(discovery: &Discovery) -> HashMap<String, String> {
+    discovery
         .services
         .iter()
-        .map(|(arn, watched)| (display_name(fleet, watched), arn.clone()))
+        .map(|(arn, watched)| (display_name(discovery, watched), arn.clone()))
         .collect()
 }

@@ -28,7 +28,7 @@ const FAILURES_TO_UNHEALTHY: u32 = 3;
 /// Scrapes whose text holds none of our series before a server counts as having no metrics.
 const FOREIGN_SCRAPES_TO_GIVE_UP: u32 = 3;
 
-pub struct Probe {
+pub struct HealthTarget {
     pub task_id: String,
     /// `http://127.0.0.1:PORT`
     pub base: String,
@@ -60,7 +60,7 @@ pub struct TaskFlags {
 
 /// Probes and scrapes until `stop`.
 pub async fn watch(
-    probe: Probe,
+    probe: HealthTarget,
     http: Client,
     events: mpsc::Sender<WorkerEvent>,
     stop: CancellationToken,

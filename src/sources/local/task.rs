@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     child::{Exit, signal_group, signal_process},
-    health::{self, Probe, TaskFlags},
+    health::{self, HealthTarget, TaskFlags},
     report::{WorkerEvent, WorkerReport},
     spec::{LocalConfig, LocalServiceSpec, Revision, command_line},
 };
@@ -96,7 +96,7 @@ async fn run(launch: TaskLaunch, workers: Workers, mut stop: mpsc::UnboundedRece
         ];
         let probes = CancellationToken::new();
         let flags = Arc::new(TaskFlags::default());
-        let probe = Probe {
+        let probe = HealthTarget {
             task_id: launch.task_id.clone(),
             base: format!("http://{address}"),
             check: launch.spec.health_check(),

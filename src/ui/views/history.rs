@@ -9,7 +9,7 @@ use ratatui::{
     widgets::{Paragraph, Row, Table},
 };
 
-use super::call_result::{json_lines, millis};
+use super::call::result::{json_lines, millis};
 use super::{Context, View};
 use crate::{
     mcp::{HistoryEntry, OutcomeKind, Target},
@@ -224,7 +224,7 @@ mod tests {
     use crate::{
         mcp::{CallOutcome, CallRequest, ContentBlock, McpError, ToolResult},
         ui::views::{
-            call_fixtures::served_outcome,
+            call::fixtures::served_outcome,
             fixtures::{Fixture, numbered},
             snapshot_support::click_after_scroll,
         },

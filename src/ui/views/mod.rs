@@ -4,21 +4,11 @@
 //! `widgets::list::ListState`, which the `View` trait reaches (`list`) for filters and clicks.
 
 pub mod call;
-mod call_copy;
-mod call_form;
-mod call_form_draw;
-mod call_form_pane;
-mod call_result;
-mod call_result_pane;
-mod call_schema;
-mod call_target;
 pub mod chrome;
 pub mod confirm;
 pub mod help;
 pub mod history;
 pub mod logs;
-mod logs_filter;
-mod logs_lines;
 pub mod rollout;
 pub mod services;
 pub mod stats;
@@ -114,8 +104,6 @@ pub trait View {
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context);
 }
 
-#[cfg(test)]
-mod call_fixtures;
 #[cfg(test)]
 pub mod fixtures;
 #[cfg(test)]

@@ -10,7 +10,7 @@ use ratatui::{
 };
 
 pub use super::tools_catalog::{ToolSource, tool_source};
-use super::tools_catalog::{catalog_line, detail_lines, first_line, hint_spans, hints};
+use super::tools_catalog::{catalog_line, detail_lines, first_line, hint_spans};
 use super::{Context, View, chrome};
 use crate::{
     mcp::{Probe, ToolInfo},
@@ -173,7 +173,7 @@ impl View for ToolsView {
                 COLUMNS[1].1,
             ),
             width_of(
-                &mut tools.iter().map(|t| hints(t).join(" ").len()),
+                &mut tools.iter().map(|t| t.hints().join(" ").len()),
                 5,
                 COLUMNS[2].1,
             ),

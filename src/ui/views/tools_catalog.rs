@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use ratatui::text::{Line, Span};
 
-use super::call_schema;
 use crate::{
     fleet::FleetSnapshot,
     mcp::{Probe, ToolInfo},
@@ -77,27 +76,9 @@ pub fn find_tool<'a>(
     Ok((info, probe.protocol_version.as_str()))
 }
 
-/// The tool's annotations as short words; DESTRUCTIVE follows the MCP defaults (a tool that
-/// is not read-only may destroy unless it says otherwise).
-pub fn hints(tool: &ToolInfo) -> Vec<&'static str> {
-    let mut hints = Vec::new();
-    if tool.read_only == Some(true) {
-        hints.push("ro");
-    }
-    if tool.idempotent == Some(true) {
-        hints.push("idem");
-    }
-    if tool.read_only != Some(true) && tool.destructive != Some(false) {
-        hints.push("DESTRUCTIVE");
-    }
-    if tool.open_world == Some(true) {
-        hints.push("open-world");
-    }
-    hints
-}
-
 pub fn hint_spans(tool: &ToolInfo, theme: Theme) -> Line<'static> {
-    let spans: Vec<Span> = hints(tool)
+    let spans: Vec<Span> = tool
+        .hints()
         .into_iter()
         .enumerate()
         .flat_map(|(i, hint)| {
@@ -129,7 +110,7 @@ pub fn detail_lines(tool: &ToolInfo, theme: Theme) -> Vec<Line<'static>> {
         None => vec![Line::styled("(no description)", theme.dim())],
     };
     lines.push(Line::default());
-    let fields = call_schema::fields(&tool.input_schema);
+    let fields = super::call::schema::fields(&tool.input_schema);
     lines.push(Line::styled("arguments", theme.header()));
     if fields.is_empty() {
         lines.push(Line::styled("  (none)", theme.dim()));
@@ -224,11 +205,11 @@ mod tests {
     #[test]
     fn hints_follow_the_mcp_defaults() {
         let mut tool = Fixture::new().probes[TASK].tools[0].clone();
-        assert_eq!(hints(&tool), vec!["ro", "idem"]);
+        assert_eq!(tool.hints(), vec!["ro", "idem"]);
         tool.read_only = None;
         tool.destructive = None;
         tool.open_world = Some(true);
-        assert_eq!(hints(&tool), vec!["idem", "DESTRUCTIVE", "open-world"]);
+        assert_eq!(tool.hints(), vec!["idem", "DESTRUCTIVE", "open-world"]);
     }
 
     #[test]

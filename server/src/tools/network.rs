@@ -169,7 +169,7 @@ fn millis(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
-#[tool_router(router = probe_router, vis = "pub(crate)")]
+#[tool_router(router = network_router, vis = "pub(crate)")]
 impl OpsServer {
     #[tool(
         description = "Resolve a host name from inside this replica's network. Refused unless the \
@@ -284,7 +284,7 @@ impl OpsServer {
 }
 
 pub(crate) fn router() -> ToolRouter<OpsServer> {
-    OpsServer::probe_router()
+    OpsServer::network_router()
 }
 
 #[cfg(test)]

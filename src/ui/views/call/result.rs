@@ -15,7 +15,7 @@ use crate::{
     ui::theme::Theme,
 };
 
-use super::call_schema::pretty;
+use super::schema::pretty;
 
 pub fn millis(duration: Duration) -> String {
     let ms = duration.as_secs_f64() * 1000.0;
@@ -308,7 +308,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::{mcp::ToolResult, ui::views::call_fixtures::served_outcome};
+    use crate::{mcp::ToolResult, ui::views::call::fixtures::served_outcome};
 
     fn text(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()

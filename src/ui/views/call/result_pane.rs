@@ -11,7 +11,7 @@ use ratatui::{
     widgets::{Block, Borders, Paragraph},
 };
 
-use super::call_result::{millis, protocol_lines, result_lines, served_line, status, wrap};
+use super::result::{millis, protocol_lines, result_lines, served_line, status, wrap};
 use crate::mcp::CallUpdate;
 use crate::{
     mcp::{CallEvent, CallOutcome, ServedBy},

@@ -268,27 +268,6 @@ pub fn split_path(path: &str) -> (String, &str) {
     (head.replace("~1", "/").replace("~0", "~"), rest)
 }
 
-/// Every way `arguments` breaks `schema`, as (instance path, message); a missing required
-/// property is reported at its own path. A schema that does not compile checks nothing.
-pub fn schema_problems(schema: &Value, arguments: &Value) -> Vec<(String, String)> {
-    let Ok(validator) = jsonschema::validator_for(schema) else {
-        return Vec::new();
-    };
-    validator
-        .iter_errors(arguments)
-        .map(|error| {
-            let path = error.instance_path().to_string();
-            match error.kind() {
-                jsonschema::error::ValidationErrorKind::Required { property } => {
-                    let name = display(property).replace('~', "~0").replace('/', "~1");
-                    (format!("{path}/{name}"), "required".to_string())
-                }
-                _ => (path, error.to_string()),
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -368,7 +347,11 @@ mod tests {
 
     #[test]
     fn schema_problems_point_at_fields() {
-        let problems = schema_problems(&schema(), &json!({"mode": "medium", "count": 0}));
+        let problems: Vec<(String, String)> =
+            crate::mcp::schema::problems(&schema(), &json!({"mode": "medium", "count": 0}))
+                .iter()
+                .map(|p| (p.field.clone(), p.brief().to_string()))
+                .collect();
         assert_eq!(
             problems,
             vec![

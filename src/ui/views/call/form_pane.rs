@@ -5,8 +5,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 use serde_json::Value;
 
-use super::call_form::Form;
-use super::call_schema::{Input, editor, pretty, schema_problems};
+use super::form::Form;
+use super::schema::{Input, editor, pretty};
+use crate::mcp::schema;
 
 pub struct FormPane {
     pub form: Form,
@@ -76,9 +77,9 @@ impl FormPane {
             });
         };
         *problems = match parse_raw(editor) {
-            Ok(value) => schema_problems(schema, &value)
-                .into_iter()
-                .map(|(path, message)| format!("{path}: {message}"))
+            Ok(value) => schema::problems(schema, &value)
+                .iter()
+                .map(|problem| format!("{}: {}", problem.field, problem.brief()))
                 .collect(),
             Err(error) => vec![error],
         };

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{Context, View, call::CallView};
+use super::CallView;
+use crate::ui::views::{Context, View};
 use crate::{
     mcp::{CallOutcome, ContentBlock, Exchange, McpError, ServedBy, ToolInfo, ToolResult},
     ui::{

@@ -4,7 +4,7 @@
 //!
 //! A frame costs the visible lines only: which lines match is kept in a `LineIndex` that grows
 //! with the buffer and works through older lines within a time budget per frame
-//! (`logs_filter`), and only the lines on screen are formatted (`logs_lines`).
+//! (`filter`), and only the lines on screen are formatted (`lines`).
 
 use std::{
     collections::BTreeSet,
@@ -20,11 +20,12 @@ use ratatui::{
     widgets::Paragraph,
 };
 
-use super::{
-    Context, View,
-    logs_filter::{LevelFilter, LineIndex, TextFilter, line_at},
-    logs_lines,
-};
+mod filter;
+mod lines;
+
+use filter::{LevelFilter, LineIndex, TextFilter, line_at};
+
+use super::{Context, View};
 use crate::ui::{
     action::{Action, Scope, ViewKind},
     keys::KeyId,
@@ -48,7 +49,7 @@ pub struct LogsView {
     wrap: bool,
     /// Following keeps the newest line in view; paused keeps `selected` where it is.
     follow: bool,
-    /// Sequence number of the selected line (see `logs_filter`), while paused.
+    /// Sequence number of the selected line (see `filter`), while paused.
     selected: u64,
     /// Sequence number of the first line on screen, while paused.
     top: Option<u64>,
@@ -133,7 +134,7 @@ impl LogsView {
             return Action::Message("no lines to save".into());
         }
         let service = self.scope.service.as_deref().unwrap_or("all");
-        let stamp = logs_lines::file_stamp(ctx.now);
+        let stamp = lines::file_stamp(ctx.now);
         let name = format!("mcpfleet-logs-{service}-{stamp}.txt");
         let path = self.save_dir.join(name);
         let write = |path: &Path| -> std::io::Result<()> {
@@ -141,7 +142,7 @@ impl LogsView {
             let mut text = String::new();
             for line in matches.iter().filter_map(|&seq| line_at(ctx.logs, seq)) {
                 text.clear();
-                logs_lines::text_into(line, self.with_service, &mut text);
+                lines::text_into(line, self.with_service, &mut text);
                 text.push('\n');
                 out.write_all(text.as_bytes())?;
             }
@@ -208,15 +209,10 @@ impl LogsView {
             return Vec::new();
         };
         let task_style = ctx.theme.task(ctx.logs.task_color(&line.task_id));
-        let main = Line::from(logs_lines::spans(
-            line,
-            self.with_service,
-            task_style,
-            ctx.theme,
-        ));
-        let indent = logs_lines::prefix_width(line, self.with_service);
+        let main = Line::from(lines::spans(line, self.with_service, task_style, ctx.theme));
+        let indent = lines::prefix_width(line, self.with_service);
         let main = if self.wrap {
-            logs_lines::wrap(main, width, indent)
+            lines::wrap(main, width, indent)
         } else {
             vec![main]
         };
@@ -229,9 +225,9 @@ impl LogsView {
             })
             .collect();
         if self.expanded.contains(&seq) {
-            for row in logs_lines::expansion(line, ctx.theme) {
+            for row in lines::expansion(line, ctx.theme) {
                 let wrapped = if self.wrap {
-                    logs_lines::wrap(row, width, 0)
+                    lines::wrap(row, width, 0)
                 } else {
                     vec![row]
                 };
@@ -348,7 +344,7 @@ impl View for LogsView {
             (None, _) => "logs(all)".into(),
             (Some(service), None) => format!("logs({service})"),
             (Some(service), Some(task)) => {
-                format!("logs({service}/{})", logs_lines::short_id(task))
+                format!("logs({service}/{})", lines::short_id(task))
             }
         }
     }
@@ -443,5 +439,4 @@ impl View for LogsView {
 }
 
 #[cfg(test)]
-#[path = "logs_tests.rs"]
 mod tests;

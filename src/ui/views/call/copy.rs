@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::call_schema::pretty;
+use super::schema::pretty;
 use crate::{
     fleet::SourceKind,
     mcp::{CallOutcome, Target},

@@ -18,7 +18,7 @@ use super::{
     ecs::{self as api, Calls},
     logs::{Group, stream_of},
     mapping,
-    refresh::{Fleet, STOPPED_PER_SERVICE, STOPPED_SHOWN, Watched},
+    refresh::{Discovery, STOPPED_PER_SERVICE, STOPPED_SHOWN, Watched},
     scrape::{self, Reach},
 };
 
@@ -26,8 +26,12 @@ use super::{
 const UNREACHABLE_RETRY_EVERY: u64 = 6;
 use crate::fleet::LogSender;
 
-impl Fleet {
-    pub async fn refresh_extras(&mut self, calls: &Calls<'_>, sender: &LogSender) -> Vec<AwsError> {
+impl Discovery {
+    pub async fn refresh_enrichment(
+        &mut self,
+        calls: &Calls<'_>,
+        sender: &LogSender,
+    ) -> Vec<AwsError> {
         let mut errors = Vec::new();
         // One call covers every service's traffic; logs take a call per group, in turn.
         match cloudwatch::traffic(calls, &self.traffic_targets()).await {

@@ -12,11 +12,23 @@ use ratatui::{
 };
 use serde_json::Value;
 
-use super::call_copy::{cli_command, copy_text, curl_command};
-use super::call_form_pane::FormPane;
-use super::call_result_pane::ResultPane;
-use super::call_schema::pretty;
-use super::call_target::{curl_endpoint, next_target, target_label};
+mod copy;
+#[cfg(test)]
+pub(crate) mod fixtures;
+mod form;
+mod form_draw;
+mod form_pane;
+pub(crate) mod result;
+mod result_pane;
+pub(crate) mod schema;
+mod target;
+
+use copy::{cli_command, copy_text, curl_command};
+use form_pane::FormPane;
+use result_pane::ResultPane;
+use schema::pretty;
+use target::{curl_endpoint, next_target, target_label};
+
 use super::tools_catalog::find_tool;
 use super::{Context, View};
 use crate::{
@@ -264,8 +276,8 @@ mod tests {
 
     use super::*;
     use crate::mcp::CallEvent;
-    use crate::ui::views::call_fixtures::{SERVICE, TASK, outcome, press, served, started};
-    use crate::ui::views::call_fixtures::{type_text, view};
+    use crate::ui::views::call::fixtures::{SERVICE, TASK, outcome, press, served, started};
+    use crate::ui::views::call::fixtures::{type_text, view};
     use crate::ui::views::{fixtures, fixtures::Fixture};
 
     #[test]

@@ -14,7 +14,7 @@ use std::{
 
 use regex::{Regex, RegexBuilder};
 
-use super::logs_lines;
+use super::lines;
 use crate::{
     fleet::{Level, LogLine},
     ui::{action::Scope, log_buffer::LogBuffer},
@@ -207,7 +207,7 @@ impl Test<'_> {
         let text = text.get_or_insert_with(|| {
             *self.formatted += 1;
             let mut text = String::new();
-            logs_lines::text_into(line, self.with_service, &mut text);
+            lines::text_into(line, self.with_service, &mut text);
             text.into_boxed_str()
         });
         self.filter.matches(text)

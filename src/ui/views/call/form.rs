@@ -4,8 +4,9 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::call_schema::{Field, Input, Kind, Scalar, display, editor, fields, is_scalar, pretty};
-use super::call_schema::{schema_problems, split_path};
+use super::schema::split_path;
+use super::schema::{Field, Input, Kind, Scalar, display, editor, fields, is_scalar, pretty};
+use crate::mcp::schema;
 
 impl Field {
     /// Puts `value` into the input, as a person would have typed it.
@@ -205,8 +206,9 @@ impl Form {
             };
         }
         let arguments = Value::Object(object);
-        for (path, message) in schema_problems(&self.schema, &arguments) {
-            let (head, rest) = split_path(&path);
+        for problem in schema::problems(&self.schema, &arguments) {
+            let (head, rest) = split_path(&problem.field);
+            let message = problem.brief().to_string();
             match self.fields.iter_mut().find(|f| f.name == head) {
                 Some(field) if field.error.is_none() => {
                     field.error = Some(if rest.is_empty() {
@@ -216,8 +218,8 @@ impl Form {
                     });
                 }
                 Some(_) => {}
-                None if path.is_empty() => self.errors.push(message),
-                None => self.errors.push(format!("{path}: {message}")),
+                None if problem.field.is_empty() => self.errors.push(message),
+                None => self.errors.push(format!("{}: {message}", problem.field)),
             }
         }
         let count = self.fields.iter().filter(|f| f.error.is_some()).count() + self.errors.len();
