@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::schema::pretty;
+use super::field::pretty;
 use crate::{
     fleet::SourceKind,
     mcp::{CallOutcome, Target},

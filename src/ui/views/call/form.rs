@@ -2,142 +2,11 @@
 //! put a message next to each bad field before a call leaves. No drawing here; the call view
 //! draws the form and feeds it keys.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
-use super::schema::split_path;
-use super::schema::{Field, Input, Kind, Scalar, display, editor, fields, is_scalar, pretty};
+use super::field::Field;
+use super::schema::{fields, split_path};
 use crate::mcp::schema;
-
-impl Field {
-    /// Puts `value` into the input, as a person would have typed it.
-    pub fn set(&mut self, value: &Value) {
-        self.error = None;
-        self.input = match (&self.kind, value) {
-            (_, Value::Null) => return self.clear(),
-            (Kind::Scalar(Scalar::Boolean), Value::Bool(b)) => Input::Toggle(Some(*b)),
-            (Kind::Choice(_), value) => Input::Choice(Some(value.clone())),
-            (Kind::List(_), Value::Array(items)) => {
-                let plain = items.iter().all(|i| {
-                    let text = display(i);
-                    is_scalar(i) && !text.contains(',') && !text.trim().is_empty()
-                });
-                if plain {
-                    Input::Line(editor(
-                        &items.iter().map(display).collect::<Vec<_>>().join(", "),
-                    ))
-                } else {
-                    Input::Line(editor(&value.to_string()))
-                }
-            }
-            (Kind::Json, value) => Input::Editor(editor(&pretty(value))),
-            (_, value) if is_scalar(value) => Input::Line(editor(&display(value))),
-            (_, value) => Input::Line(editor(&value.to_string())),
-        };
-    }
-
-    pub fn clear(&mut self) {
-        self.input = match self.input {
-            Input::Toggle(_) => Input::Toggle(None),
-            Input::Choice(_) => Input::Choice(None),
-            Input::Line(_) => Input::Line(editor("")),
-            Input::Editor(_) => Input::Editor(editor("")),
-        };
-    }
-
-    /// What the input holds, as text.
-    pub fn text(&self) -> String {
-        match &self.input {
-            Input::Line(area) | Input::Editor(area) => area.lines().join("\n"),
-            Input::Toggle(value) => value.map(|b| b.to_string()).unwrap_or_default(),
-            Input::Choice(value) => value.as_ref().map(display).unwrap_or_default(),
-        }
-    }
-
-    /// The value to send, `None` when the field is empty; `Err` says why the input is unusable.
-    pub fn value(&self) -> Result<Option<Value>, String> {
-        let text = self.text();
-        let trimmed = text.trim();
-        match (&self.kind, &self.input) {
-            (_, Input::Toggle(value)) => Ok(value.map(Value::Bool)),
-            (Kind::Choice(choices), Input::Choice(Some(value))) if !choices.contains(value) => {
-                let shown: Vec<String> = choices.iter().map(display).collect();
-                Err(format!("must be one of {}", shown.join(", ")))
-            }
-            (_, Input::Choice(value)) => Ok(value.clone()),
-            _ if trimmed.is_empty() => Ok(None),
-            (Kind::Scalar(Scalar::Text), _) => Ok(Some(Value::String(text))),
-            (Kind::Scalar(item), _) => parse(*item, trimmed).map(Some),
-            (Kind::List(_), _) if trimmed.starts_with('[') => serde_json::from_str(trimmed)
-                .map(Some)
-                .map_err(|e| format!("invalid JSON array: {e}")),
-            (Kind::List(item), _) => trimmed
-                .split(',')
-                .enumerate()
-                .map(|(i, part)| {
-                    parse(*item, part.trim()).map_err(|e| format!("item {}: {e}", i + 1))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(|items| Some(Value::Array(items))),
-            (Kind::Json | Kind::Choice(_), _) => serde_json::from_str(trimmed)
-                .map(Some)
-                .map_err(|e| format!("invalid JSON: {e}")),
-        }
-    }
-
-    /// Like `value`, but keeps unusable input as a string instead of failing, so switching to
-    /// raw JSON loses nothing a person typed.
-    pub fn lenient(&self) -> Option<Value> {
-        self.value()
-            .unwrap_or_else(|_| Some(Value::String(self.text())))
-    }
-
-    /// Space, ← and → on a toggle or a choice: the next (or previous) value, passing "not set"
-    /// when the field is optional.
-    pub fn cycle(&mut self, forward: bool) {
-        let options: Vec<Option<Value>> = match &self.kind {
-            Kind::Scalar(Scalar::Boolean) => vec![Some(true.into()), Some(false.into())],
-            Kind::Choice(choices) => choices.iter().cloned().map(Some).collect(),
-            _ => return,
-        };
-        let mut options = options;
-        if !self.required {
-            options.insert(0, None);
-        }
-        let current = self.value().ok().flatten();
-        let at = options.iter().position(|o| *o == current);
-        let n = options.len();
-        let next = match (at, forward) {
-            (None, true) => 0,
-            (None, false) => n - 1,
-            (Some(i), true) => (i + 1) % n,
-            (Some(i), false) => (i + n - 1) % n,
-        };
-        self.error = None;
-        match options[next].clone() {
-            Some(value) => self.set(&value),
-            None => self.clear(),
-        }
-    }
-}
-
-fn parse(item: Scalar, text: &str) -> Result<Value, String> {
-    match item {
-        Scalar::Text => Ok(Value::String(text.to_string())),
-        Scalar::Number => serde_json::from_str::<Number>(text)
-            .map(Value::Number)
-            .map_err(|_| format!("{text:?} is not a number")),
-        Scalar::Integer => text
-            .parse::<i64>()
-            .map(Value::from)
-            .or_else(|_| text.parse::<u64>().map(Value::from))
-            .map_err(|_| format!("{text:?} is not an integer")),
-        Scalar::Boolean => match text {
-            "true" => Ok(Value::Bool(true)),
-            "false" => Ok(Value::Bool(false)),
-            _ => Err(format!("{text:?} is not true or false")),
-        },
-    }
-}
 
 /// The fields of one tool, with what raw JSON or a past call added beyond the schema.
 #[derive(Debug, Clone)]
@@ -236,6 +105,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::ui::views::call::field::{Input, editor};
 
     fn form() -> Form {
         Form::new(&json!({

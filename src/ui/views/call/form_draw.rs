@@ -10,8 +10,8 @@ use ratatui::{
     widgets::{Block, Borders, Paragraph},
 };
 
+use super::field::{Field, Input, Kind, display};
 use super::form_pane::FormPane;
-use super::schema::{Field, Input, Kind, display};
 use crate::{mcp::ToolInfo, ui::theme::Theme};
 
 const NAME_WIDTH: usize = 24;

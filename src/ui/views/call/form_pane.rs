@@ -5,8 +5,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 use serde_json::Value;
 
+use super::field::{Input, editor, pretty};
 use super::form::Form;
-use super::schema::{Input, editor, pretty};
 use crate::mcp::schema;
 
 pub struct FormPane {

@@ -13,6 +13,7 @@ use ratatui::{
 use serde_json::Value;
 
 mod copy;
+mod field;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod form;
@@ -24,9 +25,9 @@ pub(crate) mod schema;
 mod target;
 
 use copy::{cli_command, copy_text, curl_command};
+use field::pretty;
 use form_pane::FormPane;
 use result_pane::ResultPane;
-use schema::pretty;
 use target::{curl_endpoint, next_target, target_label};
 
 use super::tools_catalog::find_tool;

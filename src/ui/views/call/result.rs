@@ -15,7 +15,7 @@ use crate::{
     ui::theme::Theme,
 };
 
-use super::schema::pretty;
+use super::field::pretty;
 
 pub fn millis(duration: Duration) -> String {
     let ms = duration.as_secs_f64() * 1000.0;

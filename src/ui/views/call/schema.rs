@@ -1,61 +1,10 @@
 //! A tool's inputSchema read as form fields: which input each property gets (a line, a
-//! toggle, a choice, a JSON editor), its type label, hint and default; and the schema check
-//! whose messages the form puts next to its fields. Pure, tested without a terminal.
+//! toggle, a choice, a JSON editor), its type label, hint and default. Pure, tested without a
+//! terminal; the check of arguments against the schema is `mcp::schema`.
 
-use ratatui_textarea::{CursorMove, TextArea};
 use serde_json::Value;
 
-/// The type of a scalar input or of the items of a list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scalar {
-    Text,
-    Number,
-    Integer,
-    Boolean,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
-    Scalar(Scalar),
-    /// One of these values (`enum`, or a single `const`).
-    Choice(Vec<Value>),
-    /// An array of scalars, typed as comma-separated items.
-    List(Scalar),
-    /// Objects, mixed types and anything else: edited as JSON.
-    Json,
-}
-
-#[derive(Debug, Clone)]
-pub enum Input {
-    /// Text, numbers and lists: one line.
-    Line(TextArea<'static>),
-    /// `None` is "not set".
-    Toggle(Option<bool>),
-    /// May hold a value outside the choices when it came from raw JSON or the history.
-    Choice(Option<Value>),
-    Editor(TextArea<'static>),
-}
-
-#[derive(Debug, Clone)]
-pub struct Field {
-    pub name: String,
-    pub kind: Kind,
-    pub required: bool,
-    /// The type as shown: "string", "integer", "string[]", "object", "date-time"…
-    pub label: String,
-    /// The description and constraints, for the hint line.
-    pub hint: String,
-    pub input: Input,
-    pub error: Option<String>,
-}
-
-/// An editor holding `text`, with the cursor after its end, where typing continues.
-pub fn editor(text: &str) -> TextArea<'static> {
-    let mut area = TextArea::new(text.lines().map(str::to_string).collect());
-    area.move_cursor(CursorMove::Bottom);
-    area.move_cursor(CursorMove::End);
-    area
-}
+use super::field::{Field, Input, Kind, Scalar, display, editor, is_scalar};
 
 /// Follows local `$ref`s (`#/$defs/…`) and unwraps `anyOf`/`oneOf` of `[X, null]`, the usual
 /// description of an optional value.
@@ -174,10 +123,6 @@ fn name(item: Scalar) -> &'static str {
     }
 }
 
-pub fn is_scalar(value: &Value) -> bool {
-    !matches!(value, Value::Array(_) | Value::Object(_))
-}
-
 fn hint(property: &Value, schema: &Value, kind: &Kind) -> String {
     let get = |key: &str| property.get(key).or_else(|| schema.get(key));
     let mut parts: Vec<String> = get("description")
@@ -206,14 +151,6 @@ fn hint(property: &Value, schema: &Value, kind: &Kind) -> String {
         parts.push(format!("one of {}", shown.join(", ")));
     }
     parts.join(" · ")
-}
-
-/// A scalar as a person types it: strings without quotes.
-pub fn display(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// The fields of an object schema: required ones first, in the schema's order, then the rest.
@@ -255,10 +192,6 @@ pub fn fields(schema: &Value) -> Vec<Field> {
             field
         })
         .collect()
-}
-
-pub fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }
 
 /// `/name/rest` → ("name", "/rest"), unescaping the JSON pointer's first token.

@@ -1,0 +1,51 @@
+//! `--url` names one MCP server for every command that talks to one, before or after the
+//! subcommand alike.
+
+use std::{process::Output, time::Duration};
+
+use mcpfleet_server::ServerConfig;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
+
+async fn mcpfleet(args: &[&str]) -> Output {
+    let output = tokio::process::Command::new(BIN)
+        .args(args)
+        .env("MCPFLEET_CONFIG", "/dev/null")
+        .output();
+    tokio::time::timeout(Duration::from_secs(60), output)
+        .await
+        .expect("the command ends by itself")
+        .expect("mcpfleet runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_goes_before_or_after_the_subcommand() {
+    let server = mcpfleet_server::start(ServerConfig::loopback())
+        .await
+        .unwrap();
+    let url = format!("http://{}/mcp", server.local_addr);
+    let cases: [(&[&str], &str); 6] = [
+        (&["--url", &url, "tools"], "echo"),
+        (&["tools", "--url", &url], "echo"),
+        (&["--url", &url, "call", "echo", "message=before"], "before"),
+        (&["call", "--url", &url, "echo", "message=after"], "after"),
+        (&["--url", &url, "ls"], "url"),
+        (&["ls", "--url", &url], "url"),
+    ];
+    for (args, expected) in cases {
+        let output = mcpfleet(args).await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.contains(expected), "{args:?}: {stdout}");
+    }
+    let missing = mcpfleet(&["tools"]).await;
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "no service and no --url is a usage error"
+    );
+}
