@@ -50,6 +50,21 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A server that wants `TOKEN`, and a config naming it twice, under a fresh folder: the
+/// server (keep it alive), the folder and the config file.
+async fn guarded_server(name: &str) -> (mcpfleet_server::RunningServer, PathBuf, PathBuf) {
+    let server = mcpfleet_server::start(ServerConfig {
+        auth_token: Some(TOKEN.into()),
+        ..ServerConfig::loopback()
+    })
+    .await
+    .unwrap();
+    let url = format!("http://{}/mcp", server.local_addr);
+    let dir = temp_dir(name);
+    let config = write_config(&dir, &url, TOKEN);
+    (server, dir, config)
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mcpfleet-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -59,15 +74,8 @@ fn temp_dir(name: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_credentials_reach_ls_tools_and_call() {
-    let server = mcpfleet_server::start(ServerConfig {
-        auth_token: Some(TOKEN.into()),
-        ..ServerConfig::loopback()
-    })
-    .await
-    .unwrap();
+    let (server, dir, config) = guarded_server("static-auth").await;
     let url = format!("http://{}/mcp", server.local_addr);
-    let dir = temp_dir("static-auth");
-    let config = write_config(&dir, &url, TOKEN);
 
     let ls = mcpfleet(&config, TOKEN, &["ls"]).await;
     assert!(ls.status.success(), "{}", text(&ls.stderr));
@@ -130,15 +138,7 @@ async fn static_credentials_reach_ls_tools_and_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_lists_and_calls_tools_with_static_credentials() {
-    let server = mcpfleet_server::start(ServerConfig {
-        auth_token: Some(TOKEN.into()),
-        ..ServerConfig::loopback()
-    })
-    .await
-    .unwrap();
-    let url = format!("http://{}/mcp", server.local_addr);
-    let dir = temp_dir("static-auth-tui");
-    let config = write_config(&dir, &url, TOKEN);
+    let (_server, dir, config) = guarded_server("static-auth-tui").await;
     let config_path = config.to_string_lossy().into_owned();
 
     // tmux is driven with blocking waits: keep them off the server's runtime threads.
@@ -151,32 +151,14 @@ async fn the_console_lists_and_calls_tools_with_static_credentials() {
         );
         console.wait_for("keyed", SOON);
         for service in ["tools", "keyed"] {
-            console.send_keys(&[":"]);
-            console.type_text(&format!("tools {service}"));
-            console.send_keys(&["Enter"]);
-            console.wait_for("Return the message unchanged.", SOON);
-            console.send_keys(&["/"]);
-            console.type_text("echo");
-            console.send_keys(&["Enter", "Enter"]);
-            console.wait_for("call(echo)", SOON);
+            console.open_call_form(service, "echo", SOON);
             let message = format!("through-{service}");
             console.type_text(&message);
             console.send_keys(&["C-s"]);
             let screen = console.wait_for("served by task", SOON);
             assert!(screen.contains(&message), "{screen}");
             assert!(!screen.contains("401"), "{screen}");
-            console.send_keys(&["Escape"]);
-            console.wait_until("field editing stopped", SOON, |s| {
-                !s.contains("editing (esc stops)")
-            });
-            console.send_keys(&[":"]);
-            console.type_text("svc");
-            console.send_keys(&["Enter"]);
-            console.wait_until("home", SOON, |s| {
-                s.lines()
-                    .nth(1)
-                    .is_some_and(|crumbs| crumbs.trim() == "services")
-            });
+            console.go_home(SOON);
         }
         console.send_keys(&["q"]);
         assert_eq!(console.wait_exit(SOON).status, 0);
@@ -189,15 +171,11 @@ async fn the_console_lists_and_calls_tools_with_static_credentials() {
             &[("MCPFLEET_CONFIG", &config_path), ("TOOLS_TOKEN", "wrong")],
         );
         wrong.wait_for("keyed", SOON);
-        wrong.send_keys(&[":"]);
-        wrong.type_text("tools tools");
-        wrong.send_keys(&["Enter"]);
+        wrong.command("tools tools");
         let screen = wrong.wait_for("HTTP 401", SOON);
         assert!(!screen.contains("wrong"), "the token stays out: {screen}");
         wrong.send_keys(&["Escape"]);
-        wrong.send_keys(&[":"]);
-        wrong.type_text("tools keyed");
-        wrong.send_keys(&["Enter"]);
+        wrong.command("tools keyed");
         wrong.wait_for("Return the message unchanged.", SOON);
         wrong.send_keys(&["q"]);
         assert_eq!(wrong.wait_exit(SOON).status, 0);

@@ -52,9 +52,7 @@ fn one_shot_commands_use_the_fleet_of_the_running_console() {
     assert_eq!(ids.len(), 3, "{fleet}");
 
     // The console shows the same tasks.
-    console.send_keys(&[":"]);
-    console.type_text("tasks mcpfleet-server");
-    console.send_keys(&["Enter"]);
+    console.command("tasks mcpfleet-server");
     let screen = console.wait_for("tasks(mcpfleet-server)", SOON);
     for id in &ids {
         assert!(
@@ -76,14 +74,7 @@ fn one_shot_commands_use_the_fleet_of_the_running_console() {
     );
 
     // Copy as `mcpfleet call` from the call form, aimed at one task, and run the copy.
-    console.send_keys(&[":"]);
-    console.type_text("tools mcpfleet-server");
-    console.send_keys(&["Enter"]);
-    console.wait_for("Return the message unchanged.", SOON);
-    console.send_keys(&["/"]);
-    console.type_text("echo");
-    console.send_keys(&["Enter", "Enter"]);
-    console.wait_for("call(echo)", SOON);
+    console.open_call_form("mcpfleet-server", "echo", SOON);
     let message = format!("copied-{}", std::process::id());
     console.type_text(&message);
     console.send_keys(&["C-t", "C-k"]);
@@ -106,10 +97,7 @@ fn one_shot_commands_use_the_fleet_of_the_running_console() {
         text(&run.stdout)
     );
 
-    console.send_keys(&["Escape"]);
-    console.wait_until("field editing stopped", SOON, |s| {
-        !s.contains("editing (esc stops)")
-    });
+    console.go_home(SOON);
     console.send_keys(&["q"]);
     assert_eq!(console.wait_exit(SOON).status, 0);
     // With the console gone, a command starts its own fleet again and says so.

@@ -14,12 +14,6 @@ use tmux::Console;
 const READY: Duration = Duration::from_secs(30);
 const SOON: Duration = Duration::from_secs(10);
 
-fn command(console: &Console, line: &str) {
-    console.send_keys(&[":"]);
-    console.type_text(line);
-    console.send_keys(&["Enter"]);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctx_switches_in_place_and_a_bad_context_is_a_message() {
     let server = mcpfleet_server::start(ServerConfig::loopback())
@@ -43,9 +37,9 @@ async fn ctx_switches_in_place_and_a_bad_context_is_a_message() {
         console.wait_for("3/3 ready", READY);
         // The tmux server, the pane's shells, the console and its three replicas.
         let running = marked_processes(&mark).len();
-        command(&console, "ctx prod");
+        console.command("ctx prod");
         console.wait_for("no source prod: :ctx local|static|aws", SOON);
-        command(&console, "ctx static");
+        console.command("ctx static");
         let screen = console.wait_for("no servers under [static]", SOON);
         assert!(
             screen.contains("3/3 ready"),
@@ -68,7 +62,7 @@ async fn ctx_switches_in_place_and_a_bad_context_is_a_message() {
         );
         console.wait_for("3/3 ready", READY);
         let running = marked_processes(&mark).len();
-        command(&console, "ctx static");
+        console.command("ctx static");
         console.wait_until("the static fleet", SOON, |s| {
             s.lines()
                 .any(|l| l.starts_with("tools") && l.contains("1/1 ready"))
@@ -82,7 +76,7 @@ async fn ctx_switches_in_place_and_a_bad_context_is_a_message() {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        command(&console, "ctx local");
+        console.command("ctx local");
         console.wait_for("3/3 ready", READY);
         console.send_keys(&["q"]);
         assert_eq!(console.wait_exit(SOON).status, 0);

@@ -25,12 +25,7 @@ fn operator_journey_on_the_local_fleet() {
     assert!(screen.contains("mcpfleet-server"), "{screen}");
 
     // Tools of the service, then the echo tool's call form.
-    console.send_keys(&["o"]);
-    console.wait_for("Return the message unchanged.", SOON);
-    console.send_keys(&["/"]);
-    console.type_text("echo");
-    console.send_keys(&["Enter", "Enter"]);
-    console.wait_for("call(echo)", SOON);
+    console.open_call_form("mcpfleet-server", "echo", SOON);
     let message = format!("journey-{}", std::process::id());
     console.type_text(&message);
     console.send_keys(&["C-s"]);
@@ -42,24 +37,8 @@ fn operator_journey_on_the_local_fleet() {
     let task = served_by(&screen);
 
     // That call's line in the service's logs, from the task that served it.
-    // Esc stops editing the field; `:svc` goes home from anywhere. A key sent right after Esc
-    // would read as Alt+key, as in any terminal, so the test pauses like a person would.
-    console.send_keys(&["Escape"]);
-    console.wait_until("field editing stopped", SOON, |screen| {
-        !screen.contains("editing (esc stops)")
-    });
-    console.send_keys(&[":"]);
-    console.type_text("svc");
-    console.send_keys(&["Enter"]);
-    console.wait_until("the services page alone", SOON, |screen| {
-        screen
-            .lines()
-            .nth(1)
-            .is_some_and(|crumbs| crumbs.trim() == "services")
-    });
-    console.send_keys(&[":"]);
-    console.type_text("logs mcpfleet-server");
-    console.send_keys(&["Enter"]);
+    console.go_home(SOON);
+    console.command("logs mcpfleet-server");
     let screen = console.wait_until("the call's log line", SOON, |screen| {
         screen
             .lines()
@@ -68,9 +47,7 @@ fn operator_journey_on_the_local_fleet() {
     assert!(screen.contains("logs(mcpfleet-server"), "{screen}");
 
     // A rolling deployment, confirmed, watched until it completes on revision 2.
-    console.send_keys(&[":"]);
-    console.type_text("rollout mcpfleet-server");
-    console.send_keys(&["Enter"]);
+    console.command("rollout mcpfleet-server");
     console.wait_for("rollout(mcpfleet-server)", SOON);
     console.send_keys(&["d"]);
     console.wait_for("revision 2 replaces", SOON);

@@ -342,33 +342,13 @@ impl Worker {
             let forward = |event| {
                 let _ = updates.send((id, CallUpdate::Event(event)));
             };
-            // Events are forwarded as they come and drained before the end is reported, so
-            // a caller sees every event of a call before its outcome.
             let done = if fan_out {
                 let call = pool.fan_out_with(&snapshot, &request, &control);
-                tokio::pin!(call);
-                let result = loop {
-                    tokio::select! {
-                        result = &mut call => break result,
-                        Some(event) = events_rx.recv() => forward(event),
-                    }
-                };
-                while let Ok(event) = events_rx.try_recv() {
-                    forward(event);
-                }
+                let result = relay_events(call, &mut events_rx, forward).await;
                 Finished::FanOut { id, result }
             } else {
                 let call = pool.call_with(&snapshot, &request, &control);
-                tokio::pin!(call);
-                let outcome = loop {
-                    tokio::select! {
-                        outcome = &mut call => break outcome,
-                        Some(event) = events_rx.recv() => forward(event),
-                    }
-                };
-                while let Ok(event) = events_rx.try_recv() {
-                    forward(event);
-                }
+                let outcome = relay_events(call, &mut events_rx, forward).await;
                 Finished::Call { id, outcome }
             };
             let _ = finished.send(done);
@@ -486,6 +466,26 @@ impl Worker {
     fn publish_probes(&self) {
         self.probes_tx.send_replace(Arc::new(self.probes.clone()));
     }
+}
+
+/// Runs `call`, forwarding its events as they come and draining them before it returns, so a
+/// caller sees every event of a call before its outcome.
+async fn relay_events<T>(
+    call: impl std::future::Future<Output = T>,
+    events: &mut mpsc::Receiver<CallEvent>,
+    forward: impl Fn(CallEvent),
+) -> T {
+    tokio::pin!(call);
+    let output = loop {
+        tokio::select! {
+            output = &mut call => break output,
+            Some(event) = events.recv() => forward(event),
+        }
+    };
+    while let Ok(event) = events.try_recv() {
+        forward(event);
+    }
+    output
 }
 
 /// The task a probe request means: the one named (ready or not), else the first ready one.

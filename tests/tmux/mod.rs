@@ -152,6 +152,44 @@ impl Console {
         self.tmux(&args);
     }
 
+    /// Runs a `:` command line, as typed.
+    pub fn command(&self, line: &str) {
+        self.send_keys(&[":"]);
+        self.type_text(line);
+        self.send_keys(&["Enter"]);
+    }
+
+    /// From any screen: the call form of `tool` of `service`, once the service's tool list
+    /// has arrived (`:tools SERVICE`, `/` filter, enter on the tool).
+    pub fn open_call_form(&self, service: &str, tool: &str, timeout: Duration) {
+        self.command(&format!("tools {service}"));
+        self.wait_until(&format!("{tool} in the tool list"), timeout, |screen| {
+            screen
+                .lines()
+                .any(|line| line.starts_with(&format!("{tool} ")))
+        });
+        self.send_keys(&["/"]);
+        self.type_text(tool);
+        self.send_keys(&["Enter", "Enter"]);
+        self.wait_for(&format!("call({tool})"), timeout);
+    }
+
+    /// Esc out of a field being edited, then `:svc` to the services page alone. A key sent
+    /// right after Esc would read as Alt+key, as in any terminal, so it waits like a person.
+    pub fn go_home(&self, timeout: Duration) {
+        self.send_keys(&["Escape"]);
+        self.wait_until("field editing stopped", timeout, |screen| {
+            !screen.contains("editing (esc stops)")
+        });
+        self.command("svc");
+        self.wait_until("the services page alone", timeout, |screen| {
+            screen
+                .lines()
+                .nth(1)
+                .is_some_and(|crumbs| crumbs.trim() == "services")
+        });
+    }
+
     /// Types `text` literally.
     pub fn type_text(&self, text: &str) {
         self.tmux(&["send-keys", "-t", SESSION, "-l", text]);
