@@ -9,5 +9,6 @@ pub mod config;
 pub mod fleet;
 pub mod mcp;
 pub mod signals;
+pub mod sigv4;
 pub mod sources;
 pub mod ui;

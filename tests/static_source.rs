@@ -20,14 +20,12 @@ async fn static_servers_get_health_from_an_mcp_probe() {
         StaticServer {
             name: "alive".into(),
             url: format!("http://{}/mcp", server.local_addr),
-            headers: Default::default(),
-            bearer_env: None,
+            ..StaticServer::default()
         },
         StaticServer {
             name: "dead".into(),
             url: format!("http://{dead}/mcp"),
-            headers: Default::default(),
-            bearer_env: None,
+            ..StaticServer::default()
         },
     ];
     let mut handle = Box::new(StaticSource::new(servers, "test")).start();
@@ -84,8 +82,7 @@ async fn health_checks_and_probes_leave_at_most_one_session_open() {
     let servers = vec![StaticServer {
         name: "alive".into(),
         url: format!("http://{}/mcp", server.local_addr),
-        headers: Default::default(),
-        bearer_env: None,
+        ..StaticServer::default()
     }];
     let handle = Box::new(StaticSource::new(servers, "test")).start();
     // The console's worker probes the task as soon as it is healthy and keeps its client.

@@ -81,8 +81,7 @@ pub fn open(global: &GlobalArgs) -> Result<Opened, CliError> {
         let server = StaticServer {
             name: "url".into(),
             url: url.clone(),
-            headers: Default::default(),
-            bearer_env: None,
+            ..StaticServer::default()
         };
         let handle = Box::new(StaticSource::direct(server)).start();
         return Ok(Opened { handle, config });
@@ -101,6 +100,11 @@ pub fn open(global: &GlobalArgs) -> Result<Opened, CliError> {
                 .map_err(|error| CliError::new(exit::CONFIG, error.to_string()))?;
             for warning in warnings {
                 eprintln!("warning: {warning}");
+            }
+            for server in &servers {
+                server
+                    .sigv4()
+                    .map_err(|message| CliError::new(exit::CONFIG, message))?;
             }
             if servers.is_empty() {
                 return Err(CliError::new(

@@ -44,11 +44,21 @@ impl From<&str> for Secret {
     }
 }
 
+/// Where SigV4 signatures for an endpoint are scoped: the service's signing name
+/// (`execute-api`, `lambda`, `vpc-lattice-svcs`, `bedrock-agentcore`) and the region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SigV4 {
+    pub service: String,
+    pub region: String,
+}
+
 /// Extra headers and an optional bearer token sent with every request to an endpoint (e.g. a gateway key header, or the token `mcpfleet-server --auth-token` expects).
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct EndpointAuth {
     pub headers: Vec<(String, String)>,
     pub bearer: Option<Secret>,
+    /// Sign every request with SigV4 for this target, with the aws-config credential chain.
+    pub sigv4: Option<SigV4>,
 }
 
 /// Header values are often keys too (`x-api-key`), so only their names are printed.
@@ -58,6 +68,7 @@ impl fmt::Debug for EndpointAuth {
         f.debug_struct("EndpointAuth")
             .field("headers", &names)
             .field("bearer", &self.bearer)
+            .field("sigv4", &self.sigv4)
             .finish()
     }
 }
@@ -65,8 +76,8 @@ impl fmt::Debug for EndpointAuth {
 impl EndpointAuth {
     pub fn bearer(token: impl Into<Secret>) -> Self {
         Self {
-            headers: Vec::new(),
             bearer: Some(token.into()),
+            ..Self::default()
         }
     }
 

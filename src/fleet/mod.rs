@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-pub use auth::{EndpointAuth, Secret};
+pub use auth::{EndpointAuth, Secret, SigV4};
 pub use command::{Command, CommandError, CommandRequest, RevisionChange};
 pub use logs::{Level, LogLine, LogReceiver, LogSender, log_channel};
 pub use model::*;

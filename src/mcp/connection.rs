@@ -26,8 +26,21 @@ use super::{
     McpError,
     config::{Era, PoolConfig},
     error::{Failure, from_init_error, from_service_error},
+    signing::SigningClient,
     validate::Catalog,
 };
+
+/// The handshake of either kind of HTTP client, as one type.
+type HandshakeFuture = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = Result<
+                    RunningService<RoleClient, Listener>,
+                    rmcp::service::ClientInitializeError,
+                >,
+            > + Send,
+    >,
+>;
 use crate::fleet::EndpointAuth;
 
 /// Progress that arrives before its call registered (the server can answer faster than the
@@ -247,10 +260,21 @@ pub(crate) async fn connect(
         info,
     };
     let started = Instant::now();
-    let handshake = listener.serve_with_lifecycle(
-        StreamableHttpClientTransport::with_client(http, transport),
-        mode,
-    );
+    // An endpoint behind IAM gets every request signed; the rest is the same client.
+    let handshake = match &auth.sigv4 {
+        Some(target) => {
+            let signing = SigningClient {
+                http,
+                target: target.clone(),
+            };
+            let transport = StreamableHttpClientTransport::with_client(signing, transport);
+            Box::pin(listener.serve_with_lifecycle(transport, mode)) as HandshakeFuture
+        }
+        None => {
+            let transport = StreamableHttpClientTransport::with_client(http, transport);
+            Box::pin(listener.serve_with_lifecycle(transport, mode))
+        }
+    };
     let client = match tokio::time::timeout(config.handshake_timeout, handshake).await {
         Ok(Ok(client)) => client,
         Ok(Err(error)) => return Err(from_init_error(url, &error)),

@@ -17,6 +17,7 @@ mod probe;
 mod request;
 mod route;
 pub mod schema;
+mod signing;
 mod validate;
 pub mod worker;
 

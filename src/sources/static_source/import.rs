@@ -82,7 +82,7 @@ pub fn import_value(json: &Value) -> Option<Imported> {
                     name: name.clone(),
                     url,
                     headers: entry.headers,
-                    bearer_env: None,
+                    ..StaticServer::default()
                 });
             }
             ("sse", _) => imported.skipped.push(format!(

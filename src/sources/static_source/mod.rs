@@ -13,14 +13,14 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::fleet::{
-    CommandError, Endpoint, EndpointAuth, FleetSnapshot, Health, Service, Source, SourceHandle,
-    SourceKind, Task, TaskStatus, log_channel,
+    CommandError, Endpoint, EndpointAuth, FleetSnapshot, Health, Service, SigV4, Source,
+    SourceHandle, SourceKind, Task, TaskStatus, log_channel,
 };
 
 const PROBE_INTERVAL: Duration = Duration::from_secs(5);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaticServer {
     pub name: String,
@@ -29,6 +29,17 @@ pub struct StaticServer {
     pub headers: BTreeMap<String, String>,
     /// Environment variable holding a bearer token; the token itself never goes in a file.
     pub bearer_env: Option<String>,
+    /// `sigv4`: sign every request with the aws-config credential chain.
+    pub auth: Option<StaticAuth>,
+    /// SigV4 signing name and region; by default what the endpoint's host says.
+    pub signing_name: Option<String>,
+    pub signing_region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StaticAuth {
+    Sigv4,
 }
 
 pub struct StaticSource {
@@ -66,6 +77,32 @@ fn address_of(url: &str) -> String {
 }
 
 impl StaticServer {
+    /// Where this server's SigV4 signatures are scoped, when it wants them; an error names
+    /// what is missing.
+    pub fn sigv4(&self) -> Result<Option<SigV4>, String> {
+        if self.auth != Some(StaticAuth::Sigv4) {
+            return Ok(None);
+        }
+        let host = reqwest::Url::parse(&self.url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_string))
+            .unwrap_or_default();
+        let implied = crate::sigv4::target_from_host(&host);
+        let service = self
+            .signing_name
+            .clone()
+            .or(implied.clone().map(|t| t.service));
+        let region = self.signing_region.clone().or(implied.map(|t| t.region));
+        match (service, region) {
+            (Some(service), Some(region)) => Ok(Some(SigV4 { service, region })),
+            _ => Err(format!(
+                "server {}: auth = \"sigv4\" needs signing_name and signing_region \
+                 (the host {host} does not tell them)",
+                self.name
+            )),
+        }
+    }
+
     /// The configured headers and the token from `bearer_env`, read now.
     pub fn auth(&self) -> EndpointAuth {
         let mut auth = EndpointAuth::default();
@@ -77,6 +114,8 @@ impl StaticServer {
             .as_ref()
             .and_then(|var| std::env::var(var).ok())
             .map(Into::into);
+        // Checked when the config is loaded; a server that cannot be signed for is refused there.
+        auth.sigv4 = self.sigv4().ok().flatten();
         auth
     }
 }
@@ -121,27 +160,54 @@ fn service_for(server: &StaticServer, checked: &Checked) -> Service {
     }
 }
 
+/// `request` with the server's headers and bearer token, or signed with SigV4 over `body`.
+async fn with_auth(
+    mut request: reqwest::RequestBuilder,
+    auth: &EndpointAuth,
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> Result<reqwest::RequestBuilder, String> {
+    for (name, value) in &auth.headers {
+        request = request.header(name, value);
+    }
+    if let Some(token) = &auth.bearer {
+        request = request.bearer_auth(token.expose());
+    }
+    if let Some(target) = &auth.sigv4 {
+        let headers = crate::sigv4::sign_request(target, method, url, body)
+            .await
+            .map_err(|error| error.to_string())?;
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+    }
+    Ok(request)
+}
+
 /// An `initialize` with the server's credentials. A server that refuses them is up (its
 /// calls will say why they fail); the session a 2xx opens is ended with DELETE, as the
 /// Streamable HTTP transport asks of a client done with it, so checks leave none behind.
 async fn check(client: &reqwest::Client, server: &StaticServer) -> Checked {
     let auth = server.auth();
-    let with_auth = |mut request: reqwest::RequestBuilder| {
-        for (name, value) in &auth.headers {
-            request = request.header(name, value);
-        }
-        match &auth.bearer {
-            Some(token) => request.bearer_auth(token.expose()),
-            None => request,
+    let initialize = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "mcpfleet-health", "version": env!("CARGO_PKG_VERSION")}}});
+    let body = serde_json::to_vec(&initialize).expect("JSON values serialise");
+    let request = client
+        .post(&server.url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .body(body.clone());
+    let request = match with_auth(request, &auth, "POST", &server.url, &body).await {
+        Ok(request) => request,
+        Err(reason) => {
+            return Checked {
+                health: Health::Unhealthy,
+                note: Some(reason),
+            };
         }
     };
-    let request = with_auth(client.post(&server.url))
-        .header("accept", "application/json, text/event-stream")
-        .json(
-            &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "mcpfleet-health", "version": env!("CARGO_PKG_VERSION")}}}),
-        );
     let response = match request.send().await {
         Ok(response) => response,
         Err(error) => {
@@ -160,10 +226,10 @@ async fn check(client: &reqwest::Client, server: &StaticServer) -> Checked {
     if status.is_success() {
         if let Some(session) = response.headers().get("mcp-session-id").cloned() {
             drop(response);
-            let _ = with_auth(client.delete(&server.url))
-                .header("mcp-session-id", session)
-                .send()
-                .await;
+            let delete = client.delete(&server.url).header("mcp-session-id", session);
+            if let Ok(delete) = with_auth(delete, &auth, "DELETE", &server.url, &[]).await {
+                let _ = delete.send().await;
+            }
         }
         return Checked {
             health: Health::Healthy,
