@@ -24,6 +24,7 @@ use super::{
     command_line,
     keys::{self, KeyId},
     log_buffer::LogBuffer,
+    prompt::{self, Edit},
     theme::Theme,
     views::{self, Context, View, chrome, confirm::ConfirmDialog},
 };
@@ -382,55 +383,40 @@ impl App {
                 return;
             }
             Mode::Command { text, completions } => {
-                match key.code {
-                    KeyCode::Esc => self.mode = Mode::Normal,
-                    KeyCode::Enter => {
-                        let line = text.clone();
+                match prompt::edit(text, &key, completions.first().map(String::as_str)) {
+                    Edit::Cancelled => self.mode = Mode::Normal,
+                    Edit::Submitted => {
+                        let line = std::mem::take(text);
                         self.mode = Mode::Normal;
                         match command_line::parse(&line, self.top().scope(), self.data.read_only) {
                             Ok(action) => self.apply(action),
                             Err(error) => self.say(error, true),
                         }
                     }
-                    KeyCode::Tab => {
-                        if let Some(first) = completions.first() {
-                            *text = first.clone();
-                        }
+                    Edit::Typed => {
+                        let services: Vec<String> = self
+                            .data
+                            .snapshot
+                            .services
+                            .iter()
+                            .map(|s| s.name.clone())
+                            .collect();
+                        *completions = command_line::complete(text, &services, self.data.read_only);
                     }
-                    KeyCode::Backspace => {
-                        text.pop();
-                    }
-                    KeyCode::Char(c) => text.push(c),
-                    _ => {}
-                }
-                if let Mode::Command { text, completions } = &mut self.mode {
-                    let services: Vec<String> = self
-                        .data
-                        .snapshot
-                        .services
-                        .iter()
-                        .map(|s| s.name.clone())
-                        .collect();
-                    *completions = command_line::complete(text, &services, self.data.read_only);
                 }
                 return;
             }
             Mode::Filter { text } => {
-                match key.code {
-                    KeyCode::Esc => {
+                match prompt::edit(text, &key, None) {
+                    Edit::Cancelled => {
                         self.mode = Mode::Normal;
                         self.top_mut().set_filter(String::new());
                     }
-                    KeyCode::Enter => self.mode = Mode::Normal,
-                    KeyCode::Backspace => {
-                        text.pop();
+                    Edit::Submitted => self.mode = Mode::Normal,
+                    Edit::Typed => {
+                        let filter = text.clone();
+                        self.top_mut().set_filter(filter);
                     }
-                    KeyCode::Char(c) => text.push(c),
-                    _ => {}
-                }
-                if let Mode::Filter { text } = &self.mode {
-                    let text = text.clone();
-                    self.top_mut().set_filter(text);
                 }
                 return;
             }
@@ -600,53 +586,5 @@ impl App {
 }
 
 #[cfg(test)]
-mod tests {
-    use ratatui::{Terminal, backend::TestBackend};
-
-    use super::*;
-    use crate::ui::views::fixtures;
-
-    fn screen(app: &mut App) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(100, 20)).expect("test backend");
-        terminal
-            .draw(|frame| app.render(frame, fixtures::now()))
-            .expect("draw");
-        let buffer = terminal.backend().buffer();
-        (0..20)
-            .map(|y| {
-                (0..100)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    #[test]
-    fn trends_keep_sampling_while_another_view_is_on_top() {
-        let fleet = fixtures::fleet();
-        let mut app = App::for_snapshot(Arc::new(fleet.clone()), 100, Theme::plain());
-        app.apply(Action::Open(ViewKind::Logs, Scope::fleet()));
-        for in_flight in [0, 4, 8, 2, 6] {
-            let mut snapshot = fleet.clone();
-            for task in &mut snapshot.services[0].tasks {
-                if let Some(metrics) = &mut task.metrics {
-                    metrics.in_flight = in_flight;
-                }
-            }
-            app.set_snapshot(Arc::new(snapshot));
-            assert!(app.sample_trends(), "a new in-flight figure is news");
-            screen(&mut app);
-        }
-        app.apply(Action::Back);
-        let text = screen(&mut app);
-        let row = text
-            .lines()
-            .find(|l| l.starts_with("mcpfleet-server"))
-            .expect("the service's row");
-        assert!(
-            row.contains("▁▅█▃▆"),
-            "five points, one per sample taken under the logs view: {row}"
-        );
-    }
-}
+#[path = "app_tests.rs"]
+mod tests;

@@ -8,6 +8,7 @@ pub mod clipboard;
 pub mod command_line;
 pub mod keys;
 pub mod log_buffer;
+pub mod prompt;
 pub mod terminal;
 pub mod theme;
 pub mod views;
