@@ -28,16 +28,20 @@ pub struct Opened {
 /// when there is one (so task ids are the console's), else a fleet of its own. It says on
 /// stderr which.
 pub async fn open_for_command(global: &GlobalArgs) -> Result<Opened, CliError> {
-    let local = global.url.is_none() && choice(global)?.1 == SourceChoice::Local;
-    if local && let Some(path) = share::socket_path() {
+    if global.url.is_some() {
+        return open(global);
+    }
+    let (config, choice) = choice(global)?;
+    if choice == SourceChoice::Local
+        && let Some(path) = share::socket_path()
+    {
         if let Some((handle, pid)) = share::attach(&path).await {
             eprintln!("mcpfleet: on the local fleet of the console running as pid {pid}");
-            let (config, _) = load(global)?;
             return Ok(Opened { handle, config });
         }
         eprintln!("mcpfleet: no console is running; starting a local fleet for this command");
     }
-    open(global)
+    open_chosen(global, config, choice)
 }
 
 /// The console's source. A local fleet is shared with other processes (unless another console
@@ -87,6 +91,15 @@ pub fn open(global: &GlobalArgs) -> Result<Opened, CliError> {
         return Ok(Opened { handle, config });
     }
     let (config, choice) = choice(global)?;
+    open_chosen(global, config, choice)
+}
+
+/// Starts the source `choice` names, as `config` describes it.
+fn open_chosen(
+    global: &GlobalArgs,
+    config: Config,
+    choice: SourceChoice,
+) -> Result<Opened, CliError> {
     let source: Box<dyn Source> = match choice {
         SourceChoice::Local => {
             let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("mcpfleet"));

@@ -7,7 +7,7 @@ use std::{
     sync::{Mutex, PoisonError},
 };
 
-use crate::fleet::{Endpoint, FleetSnapshot, Task};
+use crate::fleet::{Endpoint, FleetSnapshot, Service, Task};
 
 use super::McpError;
 
@@ -42,6 +42,36 @@ impl Candidate {
     }
 }
 
+/// The task `id` (or a unique prefix) names, ready or not: a person debugging one replica
+/// wants that replica.
+fn named(service: &Service, id: &str) -> Result<Candidate, McpError> {
+    let unknown = || McpError::UnknownTask {
+        service: service.name.clone(),
+        task: id.to_string(),
+    };
+    Candidate::of(service.task(id).ok_or_else(unknown)?).ok_or_else(unknown)
+}
+
+/// The task a probe of `service` goes to: the one named, else its first ready task.
+pub(crate) fn probe_target(
+    fleet: &FleetSnapshot,
+    service: &str,
+    task: Option<&str>,
+) -> Result<Candidate, McpError> {
+    let found = fleet
+        .service(service)
+        .ok_or_else(|| McpError::UnknownService(service.to_string()))?;
+    match task {
+        Some(id) => named(found, id),
+        None => found
+            .ready_tasks()
+            .find_map(Candidate::of)
+            .ok_or_else(|| McpError::NoReadyTask {
+                service: service.to_string(),
+            }),
+    }
+}
+
 /// Per-service round-robin positions.
 #[derive(Default)]
 pub(crate) struct RoundRobin {
@@ -68,14 +98,7 @@ impl RoundRobin {
             .service(service)
             .ok_or_else(|| McpError::UnknownService(service.to_string()))?;
         match target {
-            Target::Task(id) => {
-                let unknown = || McpError::UnknownTask {
-                    service: service.to_string(),
-                    task: id.clone(),
-                };
-                let task = found.task(id).ok_or_else(unknown)?;
-                Ok(vec![Candidate::of(task).ok_or_else(unknown)?])
-            }
+            Target::Task(id) => Ok(vec![named(found, id)?]),
             Target::AnyReady => {
                 // Sorted so the rotation is stable however the source orders its tasks.
                 let mut ready: Vec<Candidate> =

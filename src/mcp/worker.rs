@@ -20,7 +20,7 @@ use crate::fleet::{Endpoint, FleetSnapshot};
 
 use super::{
     CallControl, CallEvent, CallOutcome, CallRequest, History, McpError, Pool, PoolConfig, Probe,
-    Target, TaskOutcome,
+    Target, TaskOutcome, route,
 };
 
 /// Names one call (or fan-out) for its caller; unique per worker.
@@ -305,10 +305,8 @@ impl Worker {
                 service,
                 task,
                 reply,
-            } => match probe_target(snapshot, &service, task.as_deref()) {
-                Ok((task_id, endpoint)) => {
-                    self.spawn_probe(task_id, endpoint, Some(reply));
-                }
+            } => match route::probe_target(snapshot, &service, task.as_deref()) {
+                Ok(chosen) => self.spawn_probe(chosen.task_id, chosen.endpoint, Some(reply)),
                 Err(error) => {
                     let _ = reply.send(Err(error));
                 }
@@ -486,35 +484,4 @@ async fn relay_events<T>(
         forward(event);
     }
     output
-}
-
-/// The task a probe request means: the one named (ready or not), else the first ready one.
-fn probe_target(
-    snapshot: &FleetSnapshot,
-    service: &str,
-    task: Option<&str>,
-) -> Result<(String, Endpoint), McpError> {
-    let found = snapshot
-        .service(service)
-        .ok_or_else(|| McpError::UnknownService(service.to_string()))?;
-    let chosen = match task {
-        Some(id) => found.task(id).ok_or_else(|| McpError::UnknownTask {
-            service: service.to_string(),
-            task: id.to_string(),
-        })?,
-        None => found
-            .ready_tasks()
-            .next()
-            .ok_or_else(|| McpError::NoReadyTask {
-                service: service.to_string(),
-            })?,
-    };
-    let endpoint = chosen
-        .endpoint
-        .clone()
-        .ok_or_else(|| McpError::UnknownTask {
-            service: service.to_string(),
-            task: chosen.short_id().to_string(),
-        })?;
-    Ok((chosen.id.clone(), endpoint))
 }

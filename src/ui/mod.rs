@@ -103,7 +103,9 @@ pub async fn run(
     let mut w = wire(handle, &options);
     let mut input = EventStream::new();
     let mut clock = tokio::time::interval(CLOCK);
-    let mut trend = tokio::time::interval(TREND_EVERY);
+    // The app takes the first point when it is made; the next comes one period later.
+    let mut trend =
+        tokio::time::interval_at(tokio::time::Instant::now() + TREND_EVERY, TREND_EVERY);
     let mut animation = tokio::time::interval(ANIMATION);
     let stop = crate::signals::interrupted();
     tokio::pin!(stop);
