@@ -73,6 +73,58 @@ impl Default for UiSection {
     }
 }
 
+/// How the console signs in to servers that ask for OAuth. Secrets stay in environment
+/// variables: a `client_secret` key is refused.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuthSection {
+    /// HTTPS URL of a client ID metadata document describing this console, used as its client
+    /// ID where the authorization server accepts one.
+    pub client_metadata_url: Option<String>,
+    /// Loopback port of the sign-in redirect (default: any free port).
+    pub callback_port: Option<u16>,
+    /// Seconds a sign-in waits for the browser (default 300).
+    pub login_timeout_secs: Option<u64>,
+    /// Pre-registered clients, by service name.
+    pub services: std::collections::BTreeMap<String, OAuthClientSection>,
+}
+
+impl OAuthSection {
+    /// Who the console is when it signs in to `service` (empty: a bare URL), and how long
+    /// it waits for the browser.
+    pub fn client(&self, service: &str) -> (crate::oauth::ClientSettings, std::time::Duration) {
+        let section = self.services.get(service).cloned().unwrap_or_default();
+        let settings = crate::oauth::ClientSettings {
+            grant: section.grant,
+            client_id: section.client_id,
+            client_secret_env: section.client_secret_env,
+            client_metadata_url: self.client_metadata_url.clone(),
+            redirect_port: section.callback_port.or(self.callback_port).unwrap_or(0),
+            scopes: section.scopes,
+        };
+        let timeout = self
+            .login_timeout_secs
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(crate::oauth::signin::DEFAULT_TIMEOUT);
+        (settings, timeout)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuthClientSection {
+    /// `authorization_code` (a person signs in, the default) or `client_credentials` (a
+    /// machine client with its own secret; nobody is asked).
+    pub grant: crate::oauth::Grant,
+    pub client_id: Option<String>,
+    /// Environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    /// Scopes to ask for beyond what the server says it needs.
+    pub scopes: Vec<String>,
+    /// Loopback port of the redirect URI registered for this client.
+    pub callback_port: Option<u16>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -82,6 +134,7 @@ pub struct Config {
     pub static_servers: StaticSection,
     pub aws: AwsSettings,
     pub ui: UiSection,
+    pub oauth: OAuthSection,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod fleet;
 pub mod mcp;
+pub mod oauth;
 pub mod signals;
 pub mod sigv4;
 pub mod sources;

@@ -18,6 +18,17 @@ use crate::fleet::SigV4;
 static CHAIN: OnceCell<Option<aws_credential_types::provider::SharedCredentialsProvider>> =
     OnceCell::const_new();
 
+/// The AWS profile SigV4 credentials come from (`--profile` or `[aws] profile`), set before
+/// the first signature; without one, the default chain decides (`AWS_PROFILE`, environment…).
+static PROFILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the profile to sign with. Only the first call counts: the chain is resolved once.
+pub fn use_profile(profile: Option<&str>) {
+    if let Some(profile) = profile {
+        let _ = PROFILE.set(profile.to_string());
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     #[error("no AWS credentials for SigV4 (set AWS_PROFILE or AWS_ACCESS_KEY_ID): {0}")]
@@ -29,10 +40,11 @@ pub enum SignError {
 async fn credentials() -> Result<Credentials, SignError> {
     let provider = CHAIN
         .get_or_init(|| async {
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .load()
-                .await
-                .credentials_provider()
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+            if let Some(profile) = PROFILE.get() {
+                loader = loader.profile_name(profile);
+            }
+            loader.load().await.credentials_provider()
         })
         .await
         .as_ref()

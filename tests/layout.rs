@@ -320,6 +320,17 @@ fn each_layer_imports_only_what_it_may() {
         ),
         ("crate::sources", &["crate::mcp", "crate::ui", "crate::cli"]),
         (
+            "crate::oauth",
+            &[
+                "crate::sources",
+                "crate::mcp",
+                "crate::ui",
+                "crate::cli",
+                "crate::config",
+                "crate::fleet",
+            ],
+        ),
+        (
             "crate::mcp",
             &["crate::sources", "crate::ui", "crate::cli", "crate::config"],
         ),
@@ -344,9 +355,14 @@ fn each_layer_imports_only_what_it_may() {
     // No terminal code below the UI.
     for module in &modules {
         let name = module.path.join("::");
-        let below_ui = ["crate::fleet", "crate::sources", "crate::mcp"]
-            .iter()
-            .any(|layer| name.starts_with(layer));
+        let below_ui = [
+            "crate::fleet",
+            "crate::sources",
+            "crate::mcp",
+            "crate::oauth",
+        ]
+        .iter()
+        .any(|layer| name.starts_with(layer));
         let code = code_of(&module.file);
         if below_ui && (code.contains("ratatui") || code.contains("crossterm")) {
             broken.push(format!("{name} uses terminal code"));

@@ -55,6 +55,7 @@ step "Rust tests (workspace)"
 # The test build also builds the server binary the later stages run; building it again with
 # `cargo build -p` would resolve features differently and compile much of the tree twice.
 server_bin="${CARGO_TARGET_DIR:-$repo/target}/debug/mcpfleet-server"
+console_bin="${CARGO_TARGET_DIR:-$repo/target}/debug/mcpfleet"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else
@@ -71,5 +72,9 @@ tests/aws_emulator/run.sh "$server_bin"
 
 step "MCP conformance suite"
 tests/conformance/run.sh "$server_bin"
+
+step "MCP conformance suite: the console as an OAuth client"
+[ -x "$console_bin" ] || die "the Rust test build did not leave $console_bin"
+tests/conformance/client_auth.sh "$console_bin"
 
 printf '\ntests/run.sh: all stages passed\n'

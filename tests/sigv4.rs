@@ -234,6 +234,49 @@ async fn signed_calls_pass_a_verifier_and_tampered_ones_do_not() {
     assert!(errors[0].contains("403"), "{stdout}");
     assert!(verifier.refused.load(Ordering::SeqCst) >= 1);
 
+    // Credentials from the profile `[aws] profile` names, with none in the environment.
+    verifier.tamper.store(false, Ordering::SeqCst);
+    let credentials = dir.join("credentials");
+    std::fs::write(
+        &credentials,
+        format!("[signer]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    let profiled = dir.join("profiled.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&profiled, format!("{text}\n[aws]\nprofile = \"signer\"\n")).unwrap();
+    let from_profile = |config: std::path::PathBuf| {
+        let credentials = credentials.clone();
+        async move {
+            tokio::process::Command::new(BIN)
+                .args(["call", "iam", "echo", "message=from-profile"])
+                .env("MCPFLEET_CONFIG", config)
+                .env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY")
+                .env_remove("AWS_SESSION_TOKEN")
+                .env_remove("AWS_PROFILE")
+                .env("AWS_CONFIG_FILE", "/nonexistent/mcpfleet-test/config")
+                .env("AWS_SHARED_CREDENTIALS_FILE", credentials)
+                .env("AWS_EC2_METADATA_DISABLED", "true")
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let signed = from_profile(profiled).await;
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&signed.stdout).lines().next(),
+        Some("from-profile")
+    );
+    // The same without the profile named: the default chain finds nothing to sign with.
+    let unsigned = from_profile(config.clone()).await;
+    assert!(!unsigned.status.success());
+
     // A host that does not say where to sign for, and no signing_name: refused at load.
     let unsure = dir.join("unsure.toml");
     std::fs::write(

@@ -9,7 +9,11 @@ use crate::mcp::{
     self, CallOutcome, CallRequest, McpError, OutcomeKind, ToolInfo, WorkerConfig, schema,
 };
 
-use super::{CliError, GlobalArgs, exit, source};
+use super::{
+    CliError, GlobalArgs, exit,
+    login::{self, Attempt},
+    source,
+};
 
 pub struct CallArgs {
     pub service: String,
@@ -120,16 +124,72 @@ pub fn render(outcome: &CallOutcome) -> String {
 pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
     let mut opened = source::open_for_command(global).await?;
     let snapshot = source::settle(&mut opened.handle).await?;
+    let label = if global.url.is_some() {
+        ""
+    } else {
+        args.service.as_str()
+    };
+    let outcomes = login::with_sign_ins(
+        global,
+        args.json,
+        label,
+        login::configured(
+            &snapshot,
+            if global.url.is_some() {
+                "url"
+            } else {
+                args.service.as_str()
+            },
+        ),
+        || attempt(global, &args, &opened.handle.snapshots, &snapshot),
+    )
+    .await?;
+    if args.json {
+        let values: Vec<Value> = outcomes.iter().map(outcome_json).collect();
+        let out = if args.all_tasks {
+            Value::Array(values)
+        } else {
+            values.into_iter().next().unwrap_or_default()
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).expect("JSON values serialise")
+        );
+    } else {
+        for outcome in &outcomes {
+            print!("{}", render(outcome));
+        }
+    }
+    // The worst outcome decides: a connection failure outranks a tool error.
+    Ok(outcomes
+        .iter()
+        .map(exit_code)
+        .max_by_key(|code| match *code {
+            exit::OK => 0,
+            exit::TOOL_ERROR => 1,
+            other => other,
+        })
+        .unwrap_or(exit::OK))
+}
+
+/// One try: probe the target for the tool's schema, check the arguments, call.
+async fn attempt(
+    global: &GlobalArgs,
+    args: &CallArgs,
+    snapshots: &tokio::sync::watch::Receiver<std::sync::Arc<crate::fleet::FleetSnapshot>>,
+    snapshot: &crate::fleet::FleetSnapshot,
+) -> Result<Attempt<Vec<CallOutcome>>, CliError> {
     let service = if global.url.is_some() {
         "url".to_string()
     } else {
         args.service.clone()
     };
-    let worker = mcp::worker::spawn(opened.handle.snapshots.clone(), WorkerConfig::one_shot());
-    let probe = worker
-        .probe(&service, args.task.as_deref())
-        .await
-        .map_err(|error| source::mcp_error(&snapshot, error))?;
+    let worker = mcp::worker::spawn(snapshots.clone(), WorkerConfig::one_shot());
+    let probe = match worker.probe(&service, args.task.as_deref()).await {
+        Ok(probe) => probe,
+        Err(error @ McpError::AuthRequired { .. }) => return Ok(Attempt::NeedsSignIn(error)),
+        Err(error) => return Err(source::mcp_error(snapshot, error)),
+    };
     let tool: Option<&ToolInfo> = probe.tools.iter().find(|t| t.name == args.tool);
     let mut arguments = match &args.args_json {
         Some(text) => match serde_json::from_str::<Value>(text) {
@@ -168,30 +228,12 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
     } else {
         vec![worker.call(request).await]
     };
-    if args.json {
-        let values: Vec<Value> = outcomes.iter().map(outcome_json).collect();
-        let out = if args.all_tasks {
-            Value::Array(values)
-        } else {
-            values.into_iter().next().unwrap_or_default()
-        };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).expect("JSON values serialise")
-        );
-    } else {
-        for outcome in &outcomes {
-            print!("{}", render(outcome));
-        }
-    }
-    // The worst outcome decides: a connection failure outranks a tool error.
-    Ok(outcomes
-        .iter()
-        .map(exit_code)
-        .max_by_key(|code| match *code {
-            exit::OK => 0,
-            exit::TOOL_ERROR => 1,
-            other => other,
-        })
-        .unwrap_or(exit::OK))
+    let refused = outcomes.iter().find_map(|outcome| match &outcome.result {
+        Err(error @ McpError::AuthRequired { .. }) => Some(error.clone()),
+        _ => None,
+    });
+    Ok(match refused {
+        Some(error) => Attempt::NeedsSignIn(error),
+        None => Attempt::Done(outcomes),
+    })
 }

@@ -17,6 +17,10 @@ pub const CONFIG: u8 = 4;
 pub const NOT_FOUND: u8 = 5;
 /// The call timed out or was cancelled.
 pub const TIMEOUT: u8 = 6;
+/// The server wants an OAuth sign-in that this command may not start (no terminal, or
+/// `--json`, without `--login` or `$BROWSER`), or the sign-in failed: denied, timed out,
+/// unusable metadata, an authorization server that is not who it says, no PKCE.
+pub const AUTH: u8 = 7;
 /// A signal ended the command: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

@@ -4,6 +4,7 @@
 
 pub mod call;
 pub mod exit;
+pub mod login;
 pub mod logs;
 pub mod ls;
 pub mod source;
@@ -49,6 +50,40 @@ pub struct GlobalArgs {
     pub read_only: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
+}
+
+/// How the console signs in to servers that ask for OAuth.
+#[derive(Args, Clone, Default)]
+pub struct OAuthArgs {
+    /// Sign in when a server asks, even without a terminal or with --json (the browser opens
+    /// through $BROWSER or the platform's opener).
+    #[arg(long, global = true, help_heading = "OAuth")]
+    pub login: bool,
+    /// A client ID registered with the authorization server beforehand.
+    #[arg(long, global = true, help_heading = "OAuth")]
+    pub client_id: Option<String>,
+    /// Get tokens with the client credentials grant (machine use: --client-id and
+    /// --client-secret-env, no browser).
+    #[arg(long, global = true, help_heading = "OAuth")]
+    pub client_credentials: bool,
+    /// Environment variable holding that client's secret.
+    #[arg(long, global = true, value_name = "VAR", help_heading = "OAuth")]
+    pub client_secret_env: Option<String>,
+    /// HTTPS URL of a client ID metadata document to use as the client ID where the
+    /// authorization server accepts one.
+    #[arg(long, global = true, value_name = "URL", help_heading = "OAuth")]
+    pub client_metadata_url: Option<String>,
+    /// Loopback port for the sign-in redirect (default: any free port).
+    #[arg(long, global = true, value_name = "PORT", help_heading = "OAuth")]
+    pub callback_port: Option<u16>,
+    /// A scope to ask for beyond what the server says it needs; repeat for several.
+    #[arg(long, global = true, help_heading = "OAuth")]
+    pub scope: Vec<String>,
+    /// Seconds to wait for the browser to come back (default 300).
+    #[arg(long, global = true, value_name = "SECS", help_heading = "OAuth")]
+    pub login_timeout: Option<f64>,
 }
 
 /// Where the AWS source looks; each overrides the config file's `[aws]` section.
@@ -124,6 +159,27 @@ pub enum Command {
         #[arg(long)]
         grep: Option<String>,
     },
+    /// Sign in to an OAuth-protected service (or --url) through the browser.
+    Login {
+        service: Option<String>,
+        /// Forget the stored credentials first and sign in afresh.
+        #[arg(long)]
+        relogin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign out: revoke the grant where the authorization server offers it, and forget it.
+    Logout {
+        service: Option<String>,
+        /// Every stored sign-in.
+        #[arg(long, conflicts_with = "service")]
+        all: bool,
+    },
+    /// Stored sign-ins.
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
     /// Run one MCP server replica in this process (what the local fleet runs).
@@ -131,6 +187,15 @@ pub enum Command {
     /// Runs a configured command of the local fleet and ties its life to the console's.
     #[command(name = "__child", hide = true)]
     Child(child::ChildArgs),
+}
+
+#[derive(Subcommand)]
+pub enum AuthCommand {
+    /// Which servers have credentials, from which issuer, with which scopes, until when.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A failure of a command: what to print and which exit code to leave with.
@@ -229,6 +294,15 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             };
             logs::run(&global, filter, follow).await.map(|()| exit::OK)
         }
+        Command::Login {
+            service,
+            relogin,
+            json,
+        } => login::login(&global, service.as_deref(), relogin, json).await,
+        Command::Logout { service, all } => login::logout(&global, service.as_deref(), all).await,
+        Command::Auth {
+            command: AuthCommand::Status { json },
+        } => login::status(json),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

@@ -64,7 +64,7 @@ pub fn open_for_console(global: &GlobalArgs) -> Result<Opened, CliError> {
     Ok(opened)
 }
 
-fn load(global: &GlobalArgs) -> Result<(Config, Option<PathBuf>), CliError> {
+pub fn load(global: &GlobalArgs) -> Result<(Config, Option<PathBuf>), CliError> {
     Config::load(global.config.as_deref())
         .map_err(|error| CliError::new(exit::CONFIG, error.to_string()))
 }
@@ -100,6 +100,8 @@ fn open_chosen(
     config: Config,
     choice: SourceChoice,
 ) -> Result<Opened, CliError> {
+    // Endpoints behind IAM are signed with the same profile the AWS source reads with.
+    crate::sigv4::use_profile(aws_settings(&config, global).profile.as_deref());
     let source: Box<dyn Source> = match choice {
         SourceChoice::Local => {
             let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("mcpfleet"));

@@ -2,9 +2,13 @@
 
 use serde_json::json;
 
-use crate::mcp::{self, Probe, WorkerConfig};
+use crate::mcp::{self, McpError, Probe, WorkerConfig};
 
-use super::{CliError, GlobalArgs, source, table};
+use super::{
+    CliError, GlobalArgs,
+    login::{self, Attempt},
+    source, table,
+};
 
 pub const COLUMNS: &[&str] = &["TOOL", "HINTS", "TITLE", "DESCRIPTION"];
 
@@ -43,11 +47,26 @@ pub async fn run(
     let mut opened = source::open_for_command(global).await?;
     let snapshot = source::settle(&mut opened.handle).await?;
     let service = global.url.as_ref().map_or(service, |_| "url");
-    let worker = mcp::worker::spawn(opened.handle.snapshots.clone(), WorkerConfig::one_shot());
-    let probe = worker
-        .probe(service, task)
-        .await
-        .map_err(|error| source::mcp_error(&snapshot, error))?;
+    let label = if global.url.is_some() { "" } else { service };
+    let probe = login::with_sign_ins(
+        global,
+        json,
+        label,
+        login::configured(
+            &snapshot,
+            if global.url.is_some() { "url" } else { service },
+        ),
+        || async {
+            let worker =
+                mcp::worker::spawn(opened.handle.snapshots.clone(), WorkerConfig::one_shot());
+            match worker.probe(service, task).await {
+                Ok(probe) => Ok(Attempt::Done(probe)),
+                Err(error @ McpError::AuthRequired { .. }) => Ok(Attempt::NeedsSignIn(error)),
+                Err(error) => Err(source::mcp_error(&snapshot, error)),
+            }
+        },
+    )
+    .await?;
     if json {
         let out = json!({
             "server": {"name": probe.server_name, "version": probe.server_version},

@@ -65,6 +65,7 @@ pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
         read_only: global.read_only,
         log_capacity: opened.config.ui.log_buffer_lines,
         log_file: log_file.clone(),
+        oauth: opened.config.oauth.clone(),
     };
     // `:ctx` opens another source with the same flags; it never ends the console.
     let open = |choice: SourceChoice| {

@@ -81,6 +81,12 @@ impl EndpointAuth {
         }
     }
 
+    /// Credentials come from config (a token, headers, SigV4): a server that refuses them
+    /// wants them fixed, not an OAuth sign-in.
+    pub fn is_configured(&self) -> bool {
+        self.bearer.is_some() || !self.headers.is_empty() || self.sigv4.is_some()
+    }
+
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::oauth::TokenStore;
+
 /// Which MCP lifecycle the client uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Era {
@@ -25,6 +27,9 @@ pub struct PoolConfig {
     pub handshake_timeout: Duration,
     pub client_name: String,
     pub client_version: String,
+    /// Where OAuth sign-ins are kept; an endpoint with stored credentials gets its requests
+    /// authorized (and its token refreshed) from there.
+    pub tokens: Option<TokenStore>,
 }
 
 impl Default for PoolConfig {
@@ -35,6 +40,7 @@ impl Default for PoolConfig {
             handshake_timeout: Duration::from_secs(10),
             client_name: "mcpfleet".into(),
             client_version: env!("CARGO_PKG_VERSION").into(),
+            tokens: TokenStore::open_default().ok(),
         }
     }
 }

@@ -17,7 +17,8 @@ use rmcp::{
     },
     service::{NotificationContext, RunningService},
     transport::{
-        StreamableHttpClientTransport, streamable_http_client::StreamableHttpClientTransportConfig,
+        AuthClient, StreamableHttpClientTransport,
+        streamable_http_client::StreamableHttpClientTransportConfig,
     },
 };
 use tokio::sync::mpsc;
@@ -41,7 +42,7 @@ type HandshakeFuture = std::pin::Pin<
             > + Send,
     >,
 >;
-use crate::fleet::EndpointAuth;
+use crate::{fleet::EndpointAuth, oauth};
 
 /// Progress that arrives before its call registered (the server can answer faster than the
 /// caller gets back from queueing the request) waits here briefly.
@@ -261,8 +262,30 @@ pub(crate) async fn connect(
     };
     let started = Instant::now();
     // An endpoint behind IAM gets every request signed; the rest is the same client.
-    let handshake = match &auth.sigv4 {
-        Some(target) => {
+    let oauth = match (&auth.sigv4, &auth.bearer, &config.tokens) {
+        (None, None, Some(tokens)) => {
+            oauth::session::manager_for(tokens, url)
+                .await
+                .map_err(|reason| {
+                    Failure::fatal(McpError::Refused {
+                        url: url.to_string(),
+                        reason,
+                    })
+                })?
+        }
+        _ => None,
+    };
+    let handshake = match (&auth.sigv4, oauth) {
+        // A signed-in endpoint: rmcp adds the token, refreshes it and retries once when the
+        // server rejects it.
+        (None, Some(manager)) => {
+            let transport = StreamableHttpClientTransport::with_client(
+                AuthClient::new(http, manager),
+                transport,
+            );
+            Box::pin(listener.serve_with_lifecycle(transport, mode)) as HandshakeFuture
+        }
+        (Some(target), _) => {
             let signing = SigningClient {
                 http,
                 target: target.clone(),
@@ -270,7 +293,7 @@ pub(crate) async fn connect(
             let transport = StreamableHttpClientTransport::with_client(signing, transport);
             Box::pin(listener.serve_with_lifecycle(transport, mode)) as HandshakeFuture
         }
-        None => {
+        (None, None) => {
             let transport = StreamableHttpClientTransport::with_client(http, transport);
             Box::pin(listener.serve_with_lifecycle(transport, mode))
         }

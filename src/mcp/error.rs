@@ -19,6 +19,19 @@ pub enum McpError {
     /// rate limited, not authorised).
     #[error("{url} refused the request: {reason}")]
     Refused { url: String, reason: String },
+    /// The server wants an OAuth sign-in (HTTP 401), or more scope than the token carries
+    /// (HTTP 403 `insufficient_scope`). `challenge` is its `WWW-Authenticate` header, where
+    /// the sign-in starts from.
+    #[error("{url} {}", if *.insufficient_scope {
+        "needs more scope than the token has (HTTP 403 insufficient_scope)"
+    } else {
+        "asks for a sign-in (HTTP 401)"
+    })]
+    AuthRequired {
+        url: String,
+        challenge: Option<String>,
+        insufficient_scope: bool,
+    },
     /// A JSON-RPC error or a message the client could not use.
     #[error("protocol error: {0}")]
     Protocol(String),
@@ -187,12 +200,31 @@ fn from_transport(url: &str, error: &DynamicTransportError) -> Failure {
                 code => Failure::new(refused(format!("HTTP {code}")), false, false),
             }
         }
-        StreamableHttpError::AuthRequired(_) => Failure::fatal(refused(
-            "HTTP 401, authorization required (set a bearer token for this service)".into(),
-        )),
-        StreamableHttpError::InsufficientScope(_) => Failure::fatal(refused(
-            "HTTP 403, the token lacks the required scope".into(),
-        )),
+        // The client is dropped so the next one starts from the credentials a sign-in
+        // stores meanwhile.
+        StreamableHttpError::AuthRequired(required) => Failure::new(
+            McpError::AuthRequired {
+                url: url.to_string(),
+                challenge: Some(required.www_authenticate_header.clone()).filter(|c| !c.is_empty()),
+                insufficient_scope: false,
+            },
+            false,
+            true,
+        ),
+        StreamableHttpError::InsufficientScope(insufficient) => Failure::new(
+            McpError::AuthRequired {
+                url: url.to_string(),
+                challenge: Some(insufficient.www_authenticate_header.clone()),
+                insufficient_scope: true,
+            },
+            false,
+            true,
+        ),
+        StreamableHttpError::Auth(error) => Failure::new(
+            refused(format!("OAuth: {}", one_line(&error.to_string()))),
+            false,
+            true,
+        ),
         // A 404 for a stale Mcp-Session-Id: the server ran nothing. rmcp re-initialised once
         // already; if it still fails, report it and start over with a fresh client.
         StreamableHttpError::SessionExpired | StreamableHttpError::ReinitializationFailed(_) => {

@@ -64,6 +64,9 @@ enum McpRequest {
 pub struct Probes {
     pub by_task: HashMap<String, Probe>,
     pub errors: HashMap<String, String>,
+    /// Tasks whose last probe was refused for want of an OAuth sign-in (the `AuthRequired`
+    /// error, with the server's challenge).
+    pub needs_sign_in: HashMap<String, McpError>,
     pub failures: u64,
     pub last_failure: Option<ProbeFailure>,
 }
@@ -220,7 +223,7 @@ pub fn spawn(snapshots: watch::Receiver<Arc<FleetSnapshot>>, config: WorkerConfi
 enum Finished {
     Probe {
         task_id: String,
-        result: Result<Probe, String>,
+        result: Result<Probe, McpError>,
     },
     Call {
         id: CallId,
@@ -360,9 +363,18 @@ impl Worker {
                 match result {
                     Ok(probe) => {
                         self.probes.errors.remove(&task_id);
+                        self.probes.needs_sign_in.remove(&task_id);
                         self.probes.by_task.insert(task_id, probe);
                     }
                     Err(error) => {
+                        if matches!(error, McpError::AuthRequired { .. }) {
+                            self.probes
+                                .needs_sign_in
+                                .insert(task_id.clone(), error.clone());
+                        } else {
+                            self.probes.needs_sign_in.remove(&task_id);
+                        }
+                        let error = error.to_string();
                         self.probes.errors.insert(task_id.clone(), error.clone());
                         self.probes.failures += 1;
                         self.probes.last_failure = Some(ProbeFailure { task_id, error });
@@ -410,6 +422,9 @@ impl Worker {
         let probes = &mut self.probes;
         probes.by_task.retain(|id, _| live.contains(id.as_str()));
         probes.errors.retain(|id, _| live.contains(id.as_str()));
+        probes
+            .needs_sign_in
+            .retain(|id, _| live.contains(id.as_str()));
         if (probes.by_task.len(), probes.errors.len()) != before {
             self.publish_probes();
         }
@@ -450,14 +465,10 @@ impl Worker {
         let (pool, finished) = (self.pool.clone(), self.finished.clone());
         tokio::spawn(async move {
             let result = pool.probe(&endpoint).await;
-            let report = result.clone().map_err(|error| error.to_string());
             if let Some(reply) = reply {
-                let _ = reply.send(result);
+                let _ = reply.send(result.clone());
             }
-            let _ = finished.send(Finished::Probe {
-                task_id,
-                result: report,
-            });
+            let _ = finished.send(Finished::Probe { task_id, result });
         });
     }
 

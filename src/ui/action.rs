@@ -96,4 +96,10 @@ pub enum Action {
     /// Switch source (`:ctx`); the console stays up, and the old source runs until the new
     /// one has opened.
     SwitchSource(SourceChoice),
+    /// Sign in to a service's OAuth authorization server (`:login`).
+    SignIn(String),
+    /// The person accepted the sign-in the dialog offers.
+    SignInAccept,
+    /// Stop waiting for the browser.
+    SignInAbandon,
 }

@@ -26,12 +26,13 @@ use super::{
     log_buffer::LogBuffer,
     prompt::{self, Edit},
     theme::Theme,
-    views::{self, Context, View, chrome, confirm::ConfirmDialog},
+    views::{self, Context, View, chrome, confirm::ConfirmDialog, sign_in::SignInDialog},
 };
 use crate::{
-    config::SourceChoice,
+    config::{OAuthSection, SourceChoice},
     fleet::{Commander, FleetSnapshot, LogLine, trends::Trends},
-    mcp::{CallId, CallRequest, CallUpdate, History, McpClient, Probes, UpdateSink},
+    mcp::{CallId, CallRequest, CallUpdate, History, McpClient, McpError, Probes, UpdateSink},
+    oauth::{self, Prompt, SignIn, SignInError, Signed, TokenStore, signin::Discovered},
 };
 
 /// Below this the console shows a note instead of a squeezed layout.
@@ -42,6 +43,19 @@ const MESSAGE_TTL: Duration = Duration::from_secs(8);
 /// Results of spawned work, delivered to the loop.
 pub enum UiEvent {
     CommandDone(Result<String, String>),
+    /// Discovery for a sign-in to `service` ended.
+    SignInFound {
+        service: String,
+        url: String,
+        insufficient_scope: bool,
+        result: Result<Box<Discovered>, SignInError>,
+    },
+    /// The sign-in page is out: where, and whether a browser took it.
+    SignInPrompt(Prompt),
+    SignInDone {
+        service: String,
+        result: Result<Signed, SignInError>,
+    },
 }
 
 enum Mode {
@@ -54,6 +68,7 @@ enum Mode {
         text: String,
     },
     Confirm(ConfirmDialog),
+    SignIn(SignInDialog),
 }
 
 /// What views read; kept apart from the page stack so a view can borrow it while it changes.
@@ -110,6 +125,19 @@ pub struct App {
     /// Set by `SwitchSource`; the loop opens that source and rewires the console to it.
     pub switch_to: Option<SourceChoice>,
     body: Rect,
+    oauth: OAuth,
+}
+
+/// Sign-ins: who the console is to authorization servers, where tokens go, which endpoints
+/// were already offered one (a declined offer is not repeated by the probes; `:login` and a
+/// refused call ask again), and the one sign-in under way.
+#[derive(Default)]
+struct OAuth {
+    config: Arc<OAuthSection>,
+    tokens: Option<TokenStore>,
+    offered: std::collections::HashSet<String>,
+    busy: bool,
+    running: Option<tokio::task::AbortHandle>,
 }
 
 impl App {
@@ -157,7 +185,16 @@ impl App {
             quit: false,
             switch_to: None,
             body: Rect::default(),
+            oauth: OAuth {
+                tokens: TokenStore::open_default().ok(),
+                ..OAuth::default()
+            },
         }
+    }
+
+    /// Who the console is when it signs in (the config file's `[oauth]`).
+    pub fn set_oauth(&mut self, config: OAuthSection) {
+        self.oauth.config = Arc::new(config);
     }
 
     fn top(&self) -> &dyn View {
@@ -197,7 +234,145 @@ impl App {
             self.say(format!("probe of task {task}: {}", failure.error), true);
         }
         self.probe_failures_seen = probes.failures;
+        let refused: Vec<McpError> = probes.needs_sign_in.values().cloned().collect();
         self.data.probes = probes;
+        for error in refused {
+            self.offer_sign_in(&error, false);
+        }
+    }
+
+    /// The service whose task answers at `url`, and whether its credentials come from
+    /// config (then a refusal is for the person to fix there, not a sign-in).
+    fn endpoint_owner(&self, url: &str) -> Option<(String, bool)> {
+        self.data.snapshot.services.iter().find_map(|service| {
+            service.tasks.iter().find_map(|task| {
+                let endpoint = task.endpoint.as_ref()?;
+                (endpoint.url == url).then(|| (service.name.clone(), endpoint.auth.is_configured()))
+            })
+        })
+    }
+
+    /// A server refused for want of a sign-in: find its authorization server, then ask the
+    /// person. `asked`: the person did something that needs it (a call, `:login`), so a
+    /// declined offer is made again.
+    fn offer_sign_in(&mut self, error: &McpError, asked: bool) {
+        let McpError::AuthRequired {
+            url,
+            challenge,
+            insufficient_scope,
+        } = error
+        else {
+            return;
+        };
+        let Some((service, configured)) = self.endpoint_owner(url) else {
+            return;
+        };
+        if configured || self.oauth.busy || !matches!(self.mode, Mode::Normal) {
+            return;
+        }
+        if !self.oauth.offered.insert(url.clone()) && !asked {
+            return;
+        }
+        let Some(tokens) = self.oauth.tokens.clone() else {
+            return self.say("no state directory to keep sign-ins in".into(), true);
+        };
+        self.oauth.busy = true;
+        let (client, timeout) = self.oauth.config.client(&service);
+        let request = SignIn {
+            url: url.clone(),
+            label: Some(service.clone()),
+            challenge: challenge.clone(),
+            client,
+            timeout,
+        };
+        let (events, url, insufficient_scope) =
+            (self.events.clone(), url.clone(), *insufficient_scope);
+        // A machine client asks nobody: it gets its token and the console says so.
+        if request.client.grant == oauth::Grant::ClientCredentials {
+            tokio::spawn(async move {
+                let result = oauth::sign_in(&tokens, &request, |_| {}).await;
+                let _ = events.send(UiEvent::SignInDone { service, result });
+            });
+            return;
+        }
+        tokio::spawn(async move {
+            let mut request = request;
+            if request.challenge.is_none() {
+                request.challenge = oauth::signin::challenge_of(&request.url).await;
+            }
+            let result = oauth::signin::discover(&tokens, request)
+                .await
+                .map(Box::new);
+            let _ = events.send(UiEvent::SignInFound {
+                service,
+                url,
+                insufficient_scope,
+                result,
+            });
+        });
+    }
+
+    /// `:login SERVICE`: sign in to the service's first task endpoint.
+    fn sign_in_to(&mut self, service: &str) {
+        let url = self.data.snapshot.service(service).and_then(|s| {
+            s.tasks
+                .iter()
+                .find_map(|t| t.endpoint.as_ref().map(|e| e.url.clone()))
+        });
+        match url {
+            Some(url) => self.offer_sign_in(
+                &McpError::AuthRequired {
+                    url,
+                    challenge: None,
+                    insufficient_scope: false,
+                },
+                true,
+            ),
+            None => self.say(
+                format!("{service} has no task endpoint to sign in to"),
+                true,
+            ),
+        }
+    }
+
+    /// The person said yes: register, open the browser, wait for it.
+    fn accept_sign_in(&mut self) {
+        let Mode::SignIn(SignInDialog::Offer {
+            service,
+            discovered,
+            ..
+        }) = &mut self.mode
+        else {
+            return;
+        };
+        let (Some(discovered), Some(tokens)) = (discovered.take(), self.oauth.tokens.clone())
+        else {
+            return;
+        };
+        let service = service.clone();
+        self.mode = Mode::SignIn(SignInDialog::Waiting {
+            service: service.clone(),
+            issuer: discovered.issuer.clone(),
+            prompt: None,
+        });
+        let events = self.events.clone();
+        let task = tokio::spawn(async move {
+            let prompts = events.clone();
+            let result = oauth::signin::authorize(&tokens, *discovered, move |prompt| {
+                let _ = prompts.send(UiEvent::SignInPrompt(prompt.clone()));
+            })
+            .await;
+            let _ = events.send(UiEvent::SignInDone { service, result });
+        });
+        self.oauth.running = Some(task.abort_handle());
+    }
+
+    fn end_sign_in(&mut self) {
+        self.oauth.busy = false;
+        self.oauth.running = None;
+        if matches!(self.mode, Mode::SignIn(_)) {
+            self.mode = Mode::Normal;
+        }
     }
 
     pub fn set_history(&mut self, history: Arc<History>) {
@@ -220,6 +395,11 @@ impl App {
 
     /// Hands a call's update to the page that started it, if that page is still open.
     pub fn on_call_update(&mut self, id: CallId, update: CallUpdate) {
+        if let CallUpdate::Done(outcome) = &update
+            && let Err(error @ McpError::AuthRequired { .. }) = &outcome.result
+        {
+            self.offer_sign_in(&error.clone(), true);
+        }
         let done = matches!(update, CallUpdate::Done(_) | CallUpdate::FannedOut(_));
         let page = if done {
             self.calls.remove(&id)
@@ -235,6 +415,54 @@ impl App {
         match event {
             UiEvent::CommandDone(Ok(message)) => self.say(message, false),
             UiEvent::CommandDone(Err(message)) => self.say(message, true),
+            UiEvent::SignInFound {
+                service,
+                url,
+                insufficient_scope,
+                result,
+            } => match result {
+                Ok(discovered) if matches!(self.mode, Mode::Normal) => {
+                    self.mode = Mode::SignIn(SignInDialog::Offer {
+                        service,
+                        url,
+                        insufficient_scope,
+                        discovered: Some(discovered),
+                    });
+                }
+                // Someone is typing or confirming; the next refusal offers again.
+                Ok(_) => {
+                    self.oauth.busy = false;
+                    self.oauth.offered.remove(&url);
+                }
+                Err(error) => {
+                    self.oauth.busy = false;
+                    self.say(format!("cannot sign in to {service}: {error}"), true);
+                }
+            },
+            UiEvent::SignInPrompt(prompt) => {
+                if let Mode::SignIn(SignInDialog::Waiting { prompt: shown, .. }) = &mut self.mode {
+                    *shown = Some(prompt);
+                }
+            }
+            UiEvent::SignInDone { service, result } => {
+                self.end_sign_in();
+                match result {
+                    Ok(signed) => {
+                        self.say(
+                            format!(
+                                "signed in to {service} at {}",
+                                signed
+                                    .issuer
+                                    .as_deref()
+                                    .unwrap_or("its authorization server")
+                            ),
+                            false,
+                        );
+                        self.reprobe(&service);
+                    }
+                    Err(error) => self.say(format!("sign-in to {service}: {error}"), true),
+                }
+            }
         }
     }
 
@@ -355,6 +583,28 @@ impl App {
             }
             Action::Message(text) => self.say(text, false),
             Action::SwitchSource(source) => self.switch_to = Some(source),
+            Action::SignIn(service) => self.sign_in_to(&service),
+            Action::SignInAccept => self.accept_sign_in(),
+            Action::SignInAbandon => {
+                if let Some(task) = self.oauth.running.take() {
+                    task.abort();
+                }
+                self.end_sign_in();
+                self.say("stopped waiting for the sign-in".into(), false);
+            }
+        }
+    }
+
+    /// Probes the service's ready tasks again after a sign-in, so its tools show at once.
+    fn reprobe(&self, service: &str) {
+        let Some(found) = self.data.snapshot.service(service) else {
+            return;
+        };
+        for task in found.ready_tasks() {
+            let (mcp, service, task) = (self.mcp.clone(), service.to_string(), task.id.clone());
+            tokio::spawn(async move {
+                let _ = mcp.probe(&service, Some(&task)).await;
+            });
         }
     }
 
@@ -379,6 +629,17 @@ impl App {
                 if let Some(action) = dialog.on_key(key) {
                     self.mode = Mode::Normal;
                     self.apply(action);
+                }
+                return;
+            }
+            Mode::SignIn(dialog) => {
+                match dialog.on_key(key) {
+                    Some(Action::Message(text)) => {
+                        self.end_sign_in();
+                        self.say(text, false);
+                    }
+                    Some(action) => self.apply(action),
+                    None => {}
                 }
                 return;
             }
@@ -550,8 +811,12 @@ impl App {
             },
         };
         chrome::render_footer(frame, footer, hints, bottom, self.data.theme);
-        if let Mode::Confirm(dialog) = &self.mode {
-            dialog.render(frame, body, &self.data.snapshot, self.data.theme);
+        match &self.mode {
+            Mode::Confirm(dialog) => {
+                dialog.render(frame, body, &self.data.snapshot, self.data.theme)
+            }
+            Mode::SignIn(dialog) => dialog.render(frame, body, self.data.theme),
+            _ => {}
         }
     }
 }

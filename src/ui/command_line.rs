@@ -26,6 +26,11 @@ pub const COMMANDS: &[(&str, &[&str], &str)] = &[
         &["context", "source"],
         "switch source: ctx local|static|aws",
     ),
+    (
+        "login",
+        &["signin", "sign-in"],
+        "sign in to a service's OAuth server: login [SERVICE]",
+    ),
     ("scale", &[], "scale SERVICE N"),
     ("deploy", &[], "force a new deployment: deploy SERVICE"),
     ("rollback", &[], "roll back: rollback SERVICE"),
@@ -76,6 +81,7 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
         "tools" => scoped(ViewKind::Tools),
         "history" => Ok(Action::Open(ViewKind::History, Scope::fleet())),
         "stats" => Ok(Action::Open(ViewKind::Stats, Scope::fleet())),
+        "login" => Ok(Action::SignIn(service(0)?)),
         "help" => Ok(Action::Help),
         "quit" => Ok(Action::Quit),
         "ctx" => match args.first() {

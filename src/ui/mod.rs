@@ -39,6 +39,8 @@ pub struct UiOptions {
     pub read_only: bool,
     pub log_capacity: usize,
     pub log_file: Option<std::path::PathBuf>,
+    /// The config file's `[oauth]`: who the console is when it signs in.
+    pub oauth: crate::config::OAuthSection,
 }
 
 /// How often the header's "refreshed N s ago" and message expiry are brought up to date.
@@ -76,13 +78,14 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
         call_updates: call_updates_tx,
         events: events_tx,
     };
-    let app = App::new(
+    let mut app = App::new(
         handle.snapshot(),
         options.log_capacity,
         workers,
         options.read_only,
         Theme::from_env(),
     );
+    app.set_oauth(options.oauth.clone());
     Wired {
         handle,
         app,

@@ -108,6 +108,11 @@ impl Console {
         self.dir.join("run")
     }
 
+    /// The console's XDG_STATE_HOME: its log and its token store.
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.join("state")
+    }
+
     /// Where the console writes its log: XDG_STATE_HOME/mcpfleet/mcpfleet.log.
     pub fn log_path(&self) -> PathBuf {
         self.dir.join("state").join("mcpfleet").join("mcpfleet.log")

@@ -11,6 +11,7 @@ pub mod history;
 pub mod logs;
 pub mod rollout;
 pub mod services;
+pub mod sign_in;
 pub mod stats;
 pub mod tasks;
 pub mod tools;
