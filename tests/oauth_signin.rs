@@ -283,6 +283,19 @@ async fn the_console_offers_a_sign_in_and_then_calls() {
         let screen = console.wait_for("served by task", SOON);
         assert!(screen.contains("after-sign-in"), "{screen}");
         console.go_home(SOON);
+        // The stored sign-in, and signing out of it from there.
+        console.command("auth");
+        let screen = console.wait_for("ISSUER", SOON);
+        assert!(
+            screen.contains(&issuer) && screen.contains("yes"),
+            "{screen}"
+        );
+        console.send_keys(&["d"]);
+        console.wait_for(":logout tools", SOON);
+        console.send_keys(&["Enter"]);
+        console.wait_for("signed out of tools; the grant is revoked", SOON);
+        console.wait_for("No stored sign-ins.", SOON);
+        console.go_home(SOON);
         console.send_keys(&["q"]);
         assert_eq!(console.wait_exit(SOON).status, 0);
         // What the console wrote: its log, its token store.
@@ -301,7 +314,56 @@ async fn the_console_offers_a_sign_in_and_then_calls() {
             &String::from_utf8_lossy(&content),
         );
     }
-    assert_eq!(setup.auth.counts().authorizations, 1);
+    let counts = setup.auth.counts();
+    assert_eq!(
+        (counts.authorizations, counts.revocations),
+        (1, 2),
+        "{counts:?}"
+    );
+    let _ = std::fs::remove_dir_all(&setup.dir);
+}
+
+/// A sign-in refused at the authorization server: one line in the console, which carries on,
+/// and the tools view says why it has nothing to list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_sign_in_in_the_console_is_one_line() {
+    let setup = setup(
+        "tui-denied",
+        Options {
+            consent: Consent::Deny,
+            ..Options::default()
+        },
+    )
+    .await;
+    let config = setup.dir.join("config.toml").to_string_lossy().into_owned();
+    let browser = browser();
+    tokio::task::spawn_blocking(move || {
+        let console = Console::start(
+            "oauth-denied",
+            140,
+            40,
+            &[("MCPFLEET_CONFIG", &config), ("BROWSER", &browser)],
+        );
+        console.wait_for("Sign in to tools at", SOON);
+        console.send_keys(&["Enter"]);
+        let screen = console.wait_for(
+            "sign-in to tools: sign-in refused: consent was denied at the authorization server",
+            SOON,
+        );
+        assert!(
+            !screen.contains("Sign in to tools at"),
+            "the dialog closed: {screen}"
+        );
+        // The tools view says why there is nothing to list.
+        console.command("tools tools");
+        console.wait_for("asks for a sign-in (HTTP 401)", SOON);
+        console.go_home(SOON);
+        console.send_keys(&["q"]);
+        assert_eq!(console.wait_exit(SOON).status, 0);
+    })
+    .await
+    .unwrap();
+    assert_eq!(setup.auth.counts().code_grants, 0);
     let _ = std::fs::remove_dir_all(&setup.dir);
 }
 
@@ -418,4 +480,57 @@ async fn a_broken_sign_in_is_one_line_and_exit_7() {
     assert!(said.contains("mcpfleet login --url"), "{said}");
     assert!(setup.auth.counts().refused_refreshes >= 1);
     let _ = std::fs::remove_dir_all(&setup.dir);
+}
+
+/// A refresh token revoked at the server while the console runs: the next call is refused,
+/// kept in history with why, and the sign-in is offered again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_grant_in_the_console_keeps_the_call_in_history_and_asks_again() {
+    let Setup {
+        auth,
+        _server,
+        url: _,
+        dir,
+    } = setup(
+        "tui-revoked",
+        Options {
+            access_ttl: 2,
+            ..Options::default()
+        },
+    )
+    .await;
+    let auth = std::sync::Arc::new(auth);
+    let config = dir.join("config.toml").to_string_lossy().into_owned();
+    let browser = browser();
+    let server_side = auth.clone();
+    tokio::task::spawn_blocking(move || {
+        let console = Console::start(
+            "oauth-revoked",
+            140,
+            40,
+            &[("MCPFLEET_CONFIG", &config), ("BROWSER", &browser)],
+        );
+        console.wait_for("Sign in to tools at", SOON);
+        console.send_keys(&["Enter"]);
+        console.wait_for("signed in to tools", SOON);
+        console.open_call_form("tools", "echo", SOON);
+        console.type_text("refused");
+        server_side.revoke_all();
+        std::thread::sleep(Duration::from_millis(2500));
+        console.send_keys(&["C-s"]);
+        console.wait_for("Sign in to tools at", SOON);
+        console.send_keys(&["Escape"]);
+        console.wait_for("not signed in to tools", SOON);
+        console.go_home(SOON);
+        console.command("history");
+        let screen = console.wait_for("asks for a sign-in (HTTP 401)", SOON);
+        assert!(screen.contains("echo"), "{screen}");
+        console.go_home(SOON);
+        console.send_keys(&["q"]);
+        assert_eq!(console.wait_exit(SOON).status, 0);
+    })
+    .await
+    .unwrap();
+    assert!(auth.counts().refused_refreshes >= 1, "{:?}", auth.counts());
+    let _ = std::fs::remove_dir_all(&dir);
 }

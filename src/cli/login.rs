@@ -89,7 +89,8 @@ pub async fn sign_in_for(
     let (client, timeout) = settings(global, label)?;
     let person = !json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let machine = client.grant == oauth::Grant::ClientCredentials;
-    if !(machine || person || global.oauth.login || browser::configured()) {
+    let allowed = machine || person || global.oauth.login || browser::configured();
+    if global.oauth.stored_auth_only || !allowed {
         return Err(CliError::new(
             exit::AUTH,
             format!("{error}; run `{}` first", login_hint(label, url)),

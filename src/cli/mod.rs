@@ -61,6 +61,10 @@ pub struct OAuthArgs {
     /// through $BROWSER or the platform's opener).
     #[arg(long, global = true, help_heading = "OAuth")]
     pub login: bool,
+    /// Use stored sign-ins only: never start one, even on a terminal (exit 7 when a server
+    /// asks).
+    #[arg(long, global = true, conflicts_with = "login", help_heading = "OAuth")]
+    pub stored_auth_only: bool,
     /// A client ID registered with the authorization server beforehand.
     #[arg(long, global = true, help_heading = "OAuth")]
     pub client_id: Option<String>,

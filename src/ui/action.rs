@@ -19,6 +19,7 @@ pub enum ViewKind {
     Call,
     History,
     Stats,
+    Auth,
     Help,
 }
 
@@ -33,6 +34,7 @@ impl ViewKind {
             ViewKind::Call => "call",
             ViewKind::History => "history",
             ViewKind::Stats => "stats",
+            ViewKind::Auth => "auth",
             ViewKind::Help => "help",
         }
     }
@@ -82,6 +84,8 @@ pub enum Action {
     Help,
     /// Start the `:` command line / the `/` filter of the current view.
     CommandLine,
+    /// The `:` command line with a command typed in, for the person to run or cancel.
+    CommandLineWith(String),
     Filter,
     /// Ask for confirmation of a fleet command; `Confirmed` carries it out.
     Confirm(Command),
@@ -98,6 +102,8 @@ pub enum Action {
     SwitchSource(SourceChoice),
     /// Sign in to a service's OAuth authorization server (`:login`).
     SignIn(String),
+    /// Sign out of a service (or URL): revoke the grant, forget the credentials.
+    SignOut(String),
     /// The person accepted the sign-in the dialog offers.
     SignInAccept,
     /// Stop waiting for the browser.

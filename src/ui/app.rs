@@ -56,6 +56,10 @@ pub enum UiEvent {
         service: String,
         result: Result<Signed, SignInError>,
     },
+    SignedOut {
+        target: String,
+        result: Result<oauth::revoke::SignedOut, String>,
+    },
 }
 
 enum Mode {
@@ -79,6 +83,8 @@ pub struct Data {
     pub probes: Arc<Probes>,
     pub history: Arc<History>,
     pub trends: Trends,
+    /// The stored sign-ins, read when the console starts and after each sign-in or out.
+    pub sign_ins: Vec<oauth::Status>,
     pub theme: Theme,
     pub read_only: bool,
 }
@@ -91,6 +97,7 @@ impl Data {
             probes: &self.probes.by_task,
             probe_errors: &self.probes.errors,
             history: &self.history,
+            sign_ins: &self.sign_ins,
             trends: &self.trends,
             theme: self.theme,
             now,
@@ -166,6 +173,7 @@ impl App {
                 probes,
                 history,
                 trends,
+                sign_ins: Vec::new(),
                 theme,
                 read_only,
             },
@@ -195,6 +203,48 @@ impl App {
     /// Who the console is when it signs in (the config file's `[oauth]`).
     pub fn set_oauth(&mut self, config: OAuthSection) {
         self.oauth.config = Arc::new(config);
+        self.reload_sign_ins();
+    }
+
+    /// Reads the token store's list (small files, read when a sign-in changes).
+    fn reload_sign_ins(&mut self) {
+        self.data.sign_ins = self
+            .oauth
+            .tokens
+            .as_ref()
+            .and_then(|tokens| tokens.list().ok())
+            .unwrap_or_default()
+            .iter()
+            .map(oauth::Entry::status)
+            .collect();
+    }
+
+    /// `:logout SERVICE|URL`: revokes the grant where the server offers it and forgets it.
+    fn sign_out(&mut self, target: &str) {
+        let url = self
+            .data
+            .snapshot
+            .service(target)
+            .and_then(|s| {
+                s.tasks
+                    .iter()
+                    .find_map(|t| t.endpoint.as_ref().map(|e| e.url.clone()))
+            })
+            .or_else(|| {
+                self.data
+                    .sign_ins
+                    .iter()
+                    .find(|s| s.label.as_deref() == Some(target) || s.resource == target)
+                    .map(|s| s.resource.clone())
+            });
+        let (Some(url), Some(tokens)) = (url, self.oauth.tokens.clone()) else {
+            return self.say(format!("no sign-in for {target}"), true);
+        };
+        let (events, target) = (self.events.clone(), target.to_string());
+        tokio::spawn(async move {
+            let result = oauth::revoke::sign_out(&tokens, &url).await;
+            let _ = events.send(UiEvent::SignedOut { target, result });
+        });
     }
 
     fn top(&self) -> &dyn View {
@@ -312,13 +362,19 @@ impl App {
         });
     }
 
-    /// `:login SERVICE`: sign in to the service's first task endpoint.
+    /// `:login SERVICE|URL`: sign in to the service's first task endpoint (or to the
+    /// endpoint at that URL).
     fn sign_in_to(&mut self, service: &str) {
-        let url = self.data.snapshot.service(service).and_then(|s| {
-            s.tasks
-                .iter()
-                .find_map(|t| t.endpoint.as_ref().map(|e| e.url.clone()))
-        });
+        let url = self
+            .data
+            .snapshot
+            .service(service)
+            .and_then(|s| {
+                s.tasks
+                    .iter()
+                    .find_map(|t| t.endpoint.as_ref().map(|e| e.url.clone()))
+            })
+            .or_else(|| self.endpoint_owner(service).map(|_| service.to_string()));
         match url {
             Some(url) => self.offer_sign_in(
                 &McpError::AuthRequired {
@@ -444,8 +500,30 @@ impl App {
                     *shown = Some(prompt);
                 }
             }
+            UiEvent::SignedOut { target, result } => {
+                use oauth::revoke::SignedOut;
+                let (text, error) = match result {
+                    Ok(SignedOut::Revoked) => (
+                        format!("signed out of {target}; the grant is revoked"),
+                        false,
+                    ),
+                    Ok(SignedOut::Forgotten) => (
+                        format!("signed out of {target}; its server offers no revocation"),
+                        false,
+                    ),
+                    Ok(SignedOut::RevocationFailed(reason)) => (
+                        format!("signed out of {target} here; revoking the grant failed: {reason}"),
+                        true,
+                    ),
+                    Ok(SignedOut::NotSignedIn) => (format!("not signed in to {target}"), false),
+                    Err(reason) => (format!("sign-out of {target}: {reason}"), true),
+                };
+                self.reload_sign_ins();
+                self.say(text, error);
+            }
             UiEvent::SignInDone { service, result } => {
                 self.end_sign_in();
+                self.reload_sign_ins();
                 match result {
                     Ok(signed) => {
                         self.say(
@@ -499,6 +577,7 @@ impl App {
             ViewKind::Tools => Box::new(views::tools::ToolsView::new(scope)),
             ViewKind::History => Box::new(views::history::HistoryView::new(scope)),
             ViewKind::Stats => Box::new(views::stats::StatsView::new()),
+            ViewKind::Auth => Box::new(views::auth::AuthView::new()),
             _ => return None,
         })
     }
@@ -584,6 +663,13 @@ impl App {
             Action::Message(text) => self.say(text, false),
             Action::SwitchSource(source) => self.switch_to = Some(source),
             Action::SignIn(service) => self.sign_in_to(&service),
+            Action::SignOut(target) => self.sign_out(&target),
+            Action::CommandLineWith(text) => {
+                self.mode = Mode::Command {
+                    text,
+                    completions: Vec::new(),
+                }
+            }
             Action::SignInAccept => self.accept_sign_in(),
             Action::SignInAbandon => {
                 if let Some(task) = self.oauth.running.take() {

@@ -31,6 +31,12 @@ pub const COMMANDS: &[(&str, &[&str], &str)] = &[
         &["signin", "sign-in"],
         "sign in to a service's OAuth server: login [SERVICE]",
     ),
+    (
+        "logout",
+        &["signout", "sign-out"],
+        "sign out (revoke the grant): logout SERVICE|URL",
+    ),
+    ("auth", &["signins", "sign-ins"], "stored OAuth sign-ins"),
     ("scale", &[], "scale SERVICE N"),
     ("deploy", &[], "force a new deployment: deploy SERVICE"),
     ("rollback", &[], "roll back: rollback SERVICE"),
@@ -82,6 +88,8 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
         "history" => Ok(Action::Open(ViewKind::History, Scope::fleet())),
         "stats" => Ok(Action::Open(ViewKind::Stats, Scope::fleet())),
         "login" => Ok(Action::SignIn(service(0)?)),
+        "logout" => Ok(Action::SignOut(service(0)?)),
+        "auth" => Ok(Action::Open(ViewKind::Auth, Scope::fleet())),
         "help" => Ok(Action::Help),
         "quit" => Ok(Action::Quit),
         "ctx" => match args.first() {

@@ -45,6 +45,7 @@ pub enum KeyId {
     CopyResult,
     CopyCli,
     CopyCurl,
+    SignOut,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +143,8 @@ pub const TABLE: &[Binding] = &[
     bind!(PageUp, [(PageUp, NONE)], "pgup", "page up the result", View(V::Call), false, false),
     bind!(PageDown, [(PageDown, NONE)], "pgdn", "page down the result", View(V::Call), false, false),
     bind!(History, [(Char('h'), NONE)], "h", "history", View(V::Tools), false, true),
+    bind!(Open, [(Enter, NONE)], "enter", "sign in again", View(V::Auth), false, true),
+    bind!(SignOut, [(Char('d'), NONE)], "d", "sign out", View(V::Auth), false, true),
 ];
 
 fn in_scope(binding: &Binding, view: ViewKind, lists: bool) -> bool {

@@ -326,6 +326,7 @@ pub struct Fixture {
     pub probe_errors: HashMap<String, String>,
     pub history: History,
     pub trends: crate::fleet::trends::Trends,
+    pub sign_ins: Vec<crate::oauth::Status>,
 }
 
 impl Default for Fixture {
@@ -346,6 +347,7 @@ impl Fixture {
             probe_errors: HashMap::new(),
             history: History::new(50),
             trends,
+            sign_ins: Vec::new(),
         }
     }
 
@@ -356,6 +358,7 @@ impl Fixture {
             probes: &self.probes,
             probe_errors: &self.probe_errors,
             history: &self.history,
+            sign_ins: &self.sign_ins,
             trends: &self.trends,
             theme: Theme::plain(),
             now: now(),

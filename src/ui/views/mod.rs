@@ -3,6 +3,7 @@
 //! call each other and never touch the network. The list screens draw their rows through one
 //! `widgets::list::ListState`, which the `View` trait reaches (`list`) for filters and clicks.
 
+pub mod auth;
 pub mod call;
 pub mod chrome;
 pub mod confirm;
@@ -43,6 +44,8 @@ pub struct Context<'a> {
     /// Why the last probe of a task failed, by task id.
     pub probe_errors: &'a HashMap<String, String>,
     pub history: &'a History,
+    /// The stored OAuth sign-ins (never their tokens).
+    pub sign_ins: &'a [crate::oauth::Status],
     /// In-flight calls over time, sampled on a fixed cadence whatever screen is on top.
     pub trends: &'a Trends,
     pub theme: Theme,

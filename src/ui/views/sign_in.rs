@@ -117,8 +117,9 @@ impl SignInDialog {
                 lines.push(Line::from(keys));
             }
         }
-        // The address can be long; the box grows to show it whole.
-        let width = area.width.saturating_sub(4).min(100);
+        // As wide as its longest line, up to 100 columns; a long address wraps inside.
+        let longest = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 2;
+        let width = longest.clamp(50, 100).min(area.width.saturating_sub(4));
         let text_width = width.saturating_sub(2).max(1) as usize;
         let height: u16 = lines
             .iter()
