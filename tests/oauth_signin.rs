@@ -216,6 +216,21 @@ async fn the_cli_signs_in_calls_refreshes_and_signs_out() {
     assert!(counts.refresh_grants >= 1, "{counts:?}");
     outputs.push(later);
 
+    // Two commands refreshing at once share the grant: the server rotates refresh tokens, and
+    // the second presents the one the first received, not the spent one.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let call = ["--url", url, "call", "echo", "message=together", "--json"];
+    let (one, two) = tokio::join!(
+        mcpfleet(&state, Some("false"), &call),
+        mcpfleet(&state, Some("false"), &call)
+    );
+    assert!(one.status.success(), "{}", text(&one.stderr));
+    assert!(two.status.success(), "{}", text(&two.stderr));
+    let counts = setup.auth.counts();
+    assert_eq!(counts.refused_refreshes, 0, "{counts:?}");
+    assert_eq!(counts.authorizations, 1, "{counts:?}");
+    outputs.extend([one, two]);
+
     let tools = mcpfleet(&state, None, &["--url", url, "tools", "--json"]).await;
     assert!(tools.status.success(), "{}", text(&tools.stderr));
     outputs.push(tools);
@@ -371,7 +386,7 @@ async fn a_denied_sign_in_in_the_console_is_one_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_sign_in_is_one_line_and_exit_7() {
     let browser = browser();
-    let cases: [(&str, Options, &str); 5] = [
+    let cases: [(&str, Options, &str); 6] = [
         (
             "malformed",
             Options {
@@ -412,13 +427,25 @@ async fn a_broken_sign_in_is_one_line_and_exit_7() {
             },
             "no answer from the browser within 1s",
         ),
+        // A browser that cannot be opened and nobody to open the address by hand: exit 7 at
+        // once rather than a wait for the timeout.
+        (
+            "no-browser",
+            Options::default(),
+            "no browser could be opened",
+        ),
     ];
     for (name, options, expected) in cases {
         let setup = setup(name, options).await;
         let state = setup.dir.join("state");
+        let opener = if name == "no-browser" {
+            "false"
+        } else {
+            &browser
+        };
         let output = mcpfleet(
             &state,
-            Some(&browser),
+            Some(opener),
             &[
                 "--url",
                 &setup.url,

@@ -102,6 +102,7 @@ pub async fn sign_in_for(
         challenge: challenge.clone(),
         client,
         timeout,
+        needs_browser: !person,
     };
     let signed = oauth::sign_in(&store()?, &request, show)
         .await
@@ -239,6 +240,7 @@ pub async fn login(
         challenge,
         client,
         timeout,
+        needs_browser: !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()),
     };
     let signed = oauth::sign_in(&store, &request, show)
         .await

@@ -59,19 +59,31 @@ fn command_line(candidate: &str, url: &str) -> Vec<String> {
     words
 }
 
-/// Starts the opener detached from the console's terminal; the page opens on its own time.
+/// An opener that fails does so at once (not installed, no display); one still running
+/// after this has taken the page.
+const FAILS_WITHIN: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Starts the opener detached from the console's terminal; `None` when it could not start or
+/// failed straight away, so the next candidate is tried.
 fn spawn(argv: &[String]) -> Option<String> {
     let (program, args) = argv.split_first()?;
-    let child = Command::new(program)
+    let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
+    let started = std::time::Instant::now();
+    while started.elapsed() < FAILS_WITHIN {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success().then(|| program.clone()),
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(_) => break,
+        }
+    }
     // Reaped in the background so no zombie is left behind.
     std::thread::spawn(move || {
-        let mut child = child;
         let _ = child.wait();
     });
     Some(program.clone())
@@ -80,6 +92,13 @@ fn spawn(argv: &[String]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_opener_that_fails_at_once_did_not_open_anything() {
+        assert_eq!(spawn(&["false".into()]), None);
+        assert_eq!(spawn(&["true".into()]), Some("true".into()));
+        assert_eq!(spawn(&["/nonexistent/browser".into()]), None);
+    }
 
     #[test]
     fn browser_entries_take_the_url_where_they_say() {

@@ -62,6 +62,9 @@ pub struct SignIn {
     pub challenge: Option<String>,
     pub client: ClientSettings,
     pub timeout: Duration,
+    /// Nobody can open the address by hand (a script): without a browser, give up at once
+    /// instead of waiting for the timeout.
+    pub needs_browser: bool,
 }
 
 /// What the person is asked to do: open `url` and sign in to `issuer`.
@@ -100,6 +103,8 @@ pub enum SignInError {
     Store(String),
     #[error("cannot listen for the sign-in redirect on 127.0.0.1: {0}")]
     Listen(String),
+    #[error("no browser could be opened (set $BROWSER, or sign in from a terminal: {0})")]
+    NoBrowser(String),
 }
 
 /// What discovery found: the authorization server a sign-in goes to, before anyone is asked.
@@ -255,7 +260,20 @@ async fn exchange(
             },
         })?;
     let url = session.get_authorization_url().to_string();
-    let opened = browser::open(&url);
+    let opened = {
+        let url = url.clone();
+        // An opener is given a moment to fail; that wait is not the runtime's.
+        tokio::task::spawn_blocking(move || browser::open(&url))
+            .await
+            .unwrap_or(browser::Opened::NotOpened)
+    };
+    if request.needs_browser && opened == browser::Opened::NotOpened {
+        let hint = match &request.label {
+            Some(label) => format!("mcpfleet login {label}"),
+            None => format!("mcpfleet login --url {}", request.url),
+        };
+        return Err(SignInError::NoBrowser(hint));
+    }
     prompt(&Prompt {
         label: request.label.clone().unwrap_or_else(|| request.url.clone()),
         issuer: issuer.to_string(),

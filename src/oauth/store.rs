@@ -12,9 +12,12 @@ use std::{
     fs,
     io::Write,
     path::{Path, PathBuf},
+    sync::{Arc, Mutex, PoisonError},
 };
 
-use rmcp::transport::auth::{AuthError, CredentialStore, StoredCredentials};
+use rmcp::transport::auth::{
+    AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -191,7 +194,7 @@ impl TokenStore {
             path: path.clone(),
             source,
         };
-        let mut file = private_file(&temporary).map_err(io)?;
+        let mut file = private_file(&temporary, true).map_err(io)?;
         file.write_all(&text).map_err(io)?;
         file.sync_all().map_err(io)?;
         fs::rename(&temporary, &path).map_err(io)
@@ -200,6 +203,7 @@ impl TokenStore {
     /// Forgets a resource's credentials; false when there were none.
     pub fn remove(&self, resource: &str) -> Result<bool, StoreError> {
         let path = self.path_for(resource);
+        let _ = fs::remove_file(path.with_extension("lock"));
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -238,6 +242,7 @@ impl TokenStore {
             store: self.clone(),
             resource: resource.to_string(),
             signing_in: None,
+            cache: Arc::default(),
         }
     }
 
@@ -247,7 +252,8 @@ impl TokenStore {
         FileCredentialStore {
             store: self.clone(),
             resource: entry.resource.clone(),
-            signing_in: Some(std::sync::Arc::new(std::sync::Mutex::new(entry))),
+            signing_in: Some(Arc::new(Mutex::new(entry))),
+            cache: Arc::default(),
         }
     }
 }
@@ -285,7 +291,6 @@ fn read(path: &Path) -> Result<Option<Entry>, StoreError> {
     }
 }
 
-#[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     fs::DirBuilder::new()
@@ -296,25 +301,15 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
 
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir)
-}
-
-#[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
+/// A file only its user can read; `truncate` empties one that exists.
+fn private_file(path: &Path, truncate: bool) -> std::io::Result<fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     fs::OpenOptions::new()
         .write(true)
         .create(true)
-        .truncate(true)
+        .truncate(truncate)
         .mode(0o600)
         .open(path)
-}
-
-#[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
-    fs::File::create(path)
 }
 
 /// rmcp's credential store for one resource, backed by that resource's file.
@@ -323,13 +318,35 @@ pub struct FileCredentialStore {
     store: TokenStore,
     resource: String,
     /// The entry a sign-in in progress will write.
-    signing_in: Option<std::sync::Arc<std::sync::Mutex<Entry>>>,
+    signing_in: Option<Arc<Mutex<Entry>>>,
+    /// rmcp loads the credentials before every request; they are read from the file again
+    /// only when it changed (another process refreshed, signed in or out).
+    cache: Arc<Mutex<Option<Cached>>>,
 }
 
-fn lock(entry: &std::sync::Mutex<Entry>) -> std::sync::MutexGuard<'_, Entry> {
-    entry
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// The credentials as last read, and which version of the file they came from.
+#[derive(Debug)]
+struct Cached {
+    version: (u64, std::time::SystemTime, u64),
+    credentials: Option<StoredCredentials>,
+}
+
+/// Which version of a file this is: a save renames a new file over the old one, so the inode
+/// changes whatever the clock's resolution.
+fn version_of(path: &Path) -> std::io::Result<(u64, std::time::SystemTime, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = fs::metadata(path)?;
+    Ok((metadata.ino(), metadata.modified()?, metadata.len()))
+}
+
+impl FileCredentialStore {
+    fn cached(&self) -> std::sync::MutexGuard<'_, Option<Cached>> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn lock(entry: &Mutex<Entry>) -> std::sync::MutexGuard<'_, Entry> {
+    entry.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn store_error(error: StoreError) -> AuthError {
@@ -342,11 +359,28 @@ impl CredentialStore for FileCredentialStore {
         if let Some(entry) = &self.signing_in {
             return Ok(lock(entry).credentials.clone());
         }
-        Ok(self
-            .store
-            .load(&self.resource)
+        let path = self.store.path_for(&self.resource);
+        let version = match version_of(&path) {
+            Ok(version) => version,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                *self.cached() = None;
+                return Ok(None);
+            }
+            Err(source) => return Err(store_error(StoreError::Io { path, source })),
+        };
+        if let Some(cached) = &*self.cached()
+            && cached.version == version
+        {
+            return Ok(cached.credentials.clone());
+        }
+        let credentials = read(&path)
             .map_err(store_error)?
-            .and_then(|entry| entry.credentials))
+            .and_then(|entry| entry.credentials);
+        *self.cached() = Some(Cached {
+            version,
+            credentials: credentials.clone(),
+        });
+        Ok(credentials)
     }
 
     async fn save(&self, credentials: StoredCredentials) -> Result<(), AuthError> {
@@ -362,6 +396,7 @@ impl CredentialStore for FileCredentialStore {
         }
         entry.credentials = Some(credentials);
         self.store.save(&entry).map_err(store_error)?;
+        *self.cached() = None;
         if let Some(signing_in) = &self.signing_in {
             *lock(signing_in) = entry;
         }
@@ -373,6 +408,26 @@ impl CredentialStore for FileCredentialStore {
             .remove(&self.resource)
             .map(|_| ())
             .map_err(store_error)
+    }
+
+    /// An exclusive lock on the resource's lock file, held from loading the refresh token to
+    /// saving its successor: a console and a command refreshing at once would otherwise
+    /// both present the same refresh token, and a server that rotates them revokes the grant.
+    async fn acquire_refresh_guard(&self) -> Result<Option<CredentialRefreshGuard>, AuthError> {
+        let path = self.store.path_for(&self.resource).with_extension("lock");
+        let dir = self.store.dir.clone();
+        let flock = tokio::task::spawn_blocking(move || {
+            create_private_dir(&dir)?;
+            let file = private_file(&path, false)?;
+            nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+                .map_err(|(_, errno)| std::io::Error::from(errno))
+        })
+        .await
+        .map_err(|e| AuthError::CredentialStoreError(e.to_string()))?
+        .map_err(|e| {
+            AuthError::CredentialStoreError(format!("cannot lock the token store: {e}"))
+        })?;
+        Ok(Some(CredentialRefreshGuard::new(flock)))
     }
 }
 
@@ -407,7 +462,6 @@ mod tests {
         let loaded = store.load("HTTP://127.0.0.1:9/mcp/").unwrap().unwrap();
         assert_eq!(loaded.client.id, "client-1");
         assert_eq!(store.list().unwrap().len(), 1);
-        #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -417,6 +471,50 @@ mod tests {
         assert!(!format!("{loaded:?}").contains("registered-secret"));
         assert!(store.remove("http://127.0.0.1:9/mcp").unwrap());
         assert!(!store.remove("http://127.0.0.1:9/mcp").unwrap());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn credentials_are_read_again_only_when_the_file_changed() {
+        let dir = std::env::temp_dir().join(format!("mcpfleet-cache-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let store = TokenStore::at(&dir);
+        let resource = "http://127.0.0.1:9/mcp";
+        let credentials = store.credential_store(resource);
+        assert!(credentials.load().await.unwrap().is_none());
+        let mut signed = entry(resource);
+        signed.credentials = Some(StoredCredentials::new(
+            "client-1".into(),
+            None,
+            vec!["a".into()],
+            Some(1),
+        ));
+        store.save(&signed).unwrap();
+        let first = credentials.load().await.unwrap().unwrap();
+        assert_eq!(first.granted_scopes, ["a"]);
+        // Another process saves: a new file, so the next load sees it.
+        signed.credentials = Some(StoredCredentials::new(
+            "client-1".into(),
+            None,
+            vec!["b".into()],
+            Some(2),
+        ));
+        TokenStore::at(&dir).save(&signed).unwrap();
+        assert_eq!(
+            credentials.load().await.unwrap().unwrap().granted_scopes,
+            ["b"]
+        );
+        // The refresh guard is exclusive across holders.
+        let guard = credentials.acquire_refresh_guard().await.unwrap();
+        let other = store.credential_store(resource);
+        let waiting =
+            tokio::spawn(async move { other.acquire_refresh_guard().await.map(|g| g.is_some()) });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "a second holder waits");
+        drop(guard);
+        assert!(waiting.await.unwrap().unwrap());
+        assert!(store.remove(resource).unwrap());
+        assert!(credentials.load().await.unwrap().is_none());
         fs::remove_dir_all(&dir).unwrap();
     }
 

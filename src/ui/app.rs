@@ -334,6 +334,7 @@ impl App {
             challenge: challenge.clone(),
             client,
             timeout,
+            needs_browser: false,
         };
         let (events, url, insufficient_scope) =
             (self.events.clone(), url.clone(), *insufficient_scope);
