@@ -73,8 +73,8 @@ tests/aws_emulator/run.sh "$server_bin"
 step "MCP conformance suite"
 tests/conformance/run.sh "$server_bin"
 
-step "MCP conformance suite: the console as an OAuth client"
+step "MCP conformance suite: the console as a client"
 [ -x "$console_bin" ] || die "the Rust test build did not leave $console_bin"
-tests/conformance/client_auth.sh "$console_bin"
+tests/conformance/clients.sh "$console_bin"
 
 printf '\ntests/run.sh: all stages passed\n'

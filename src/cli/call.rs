@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::mcp::{
-    self, CallOutcome, CallRequest, McpError, OutcomeKind, ToolInfo, WorkerConfig, schema,
-};
+use crate::mcp::{self, CallOutcome, CallRequest, McpError, OutcomeKind, ToolInfo, schema};
 
 use super::{
     CliError, GlobalArgs, exit,
@@ -16,6 +14,10 @@ use super::{
 };
 
 pub struct CallArgs {
+    /// Skip the pre-send schema check.
+    pub no_check: bool,
+    /// How to answer a server's questions mid-call.
+    pub elicit: super::elicit::Policy,
     pub service: String,
     pub tool: String,
     pub args_json: Option<String>,
@@ -184,7 +186,9 @@ async fn attempt(
     } else {
         args.service.clone()
     };
-    let worker = mcp::worker::spawn(snapshots.clone(), WorkerConfig::one_shot());
+    let mut config = global.worker_config();
+    config.pool.asks = Some(super::elicit::answer(args.elicit.clone()));
+    let worker = mcp::worker::spawn(snapshots.clone(), config);
     let probe = match worker.probe(&service, args.task.as_deref()).await {
         Ok(probe) => probe,
         Err(error @ McpError::AuthRequired { .. }) => return Ok(Attempt::NeedsSignIn(error)),
@@ -216,6 +220,9 @@ async fn attempt(
         );
     if let Some(task) = &args.task {
         request = request.on_task(task.clone());
+    }
+    if args.no_check {
+        request = request.unchecked();
     }
     let outcomes: Vec<CallOutcome> = if args.all_tasks {
         worker

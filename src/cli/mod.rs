@@ -3,6 +3,7 @@
 //! the stable, documented form.
 
 pub mod call;
+pub mod elicit;
 pub mod exit;
 pub mod login;
 pub mod logs;
@@ -45,6 +46,10 @@ pub struct GlobalArgs {
     /// Talk to this one MCP server URL instead of a fleet.
     #[arg(long, global = true)]
     pub url: Option<String>,
+    /// Which MCP lifecycle to speak: `auto` (2026-07-28 discovery, falling back to the
+    /// 2025-11-25 initialize handshake), `legacy` (initialize only) or `modern` (discovery only).
+    #[arg(long, global = true, value_enum, env = "MCPFLEET_PROTOCOL_ERA")]
+    pub protocol_era: Option<ProtocolEra>,
     /// Console only: hide every action that changes the fleet (scale, deploy, rollback, stop).
     #[arg(long, global = true)]
     pub read_only: bool,
@@ -88,6 +93,26 @@ pub struct OAuthArgs {
     /// Seconds to wait for the browser to come back (default 300).
     #[arg(long, global = true, value_name = "SECS", help_heading = "OAuth")]
     pub login_timeout: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProtocolEra {
+    Auto,
+    Legacy,
+    Modern,
+}
+
+impl GlobalArgs {
+    /// The MCP worker of a one-shot command, speaking the chosen era.
+    pub fn worker_config(&self) -> crate::mcp::WorkerConfig {
+        let mut config = crate::mcp::WorkerConfig::one_shot();
+        config.pool.era = match self.protocol_era {
+            None | Some(ProtocolEra::Auto) => crate::mcp::Era::Auto,
+            Some(ProtocolEra::Legacy) => crate::mcp::Era::Initialize,
+            Some(ProtocolEra::Modern) => crate::mcp::Era::Discover,
+        };
+        config
+    }
 }
 
 /// Where the AWS source looks; each overrides the config file's `[aws]` section.
@@ -147,6 +172,17 @@ pub enum Command {
         /// Seconds without a result or progress before giving up (default 60).
         #[arg(long)]
         timeout: Option<f64>,
+        /// How to answer a server that asks for input mid-call (default: ask on a terminal,
+        /// decline with --json or without one).
+        #[arg(long, value_enum)]
+        on_elicit: Option<elicit::OnElicit>,
+        /// Send the arguments without checking them against the tool's inputSchema (to see
+        /// how the server itself answers bad input).
+        #[arg(long)]
+        no_check: bool,
+        /// Answer the server's questions with this JSON object.
+        #[arg(long, value_name = "FILE", conflicts_with = "on_elicit")]
+        elicit_json: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -254,6 +290,9 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             task,
             all_tasks,
             timeout,
+            on_elicit,
+            elicit_json,
+            no_check,
             json,
         } => {
             let (service, tool, pairs) = match (words.as_slice(), &global.url) {
@@ -266,7 +305,28 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
                     return exit::USAGE;
                 }
             };
+            let answer = match elicit_json.map(|path| {
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("--elicit-json {}: {e}", path.display()))
+                    .and_then(|text| {
+                        serde_json::from_str::<serde_json::Value>(&text)
+                            .map_err(|e| format!("--elicit-json {}: {e}", path.display()))
+                    })
+            }) {
+                None => None,
+                Some(Ok(serde_json::Value::Object(map))) => Some(map),
+                Some(Ok(_)) => {
+                    eprintln!("mcpfleet: --elicit-json must hold a JSON object");
+                    return exit::USAGE;
+                }
+                Some(Err(message)) => {
+                    eprintln!("mcpfleet: {message}");
+                    return exit::USAGE;
+                }
+            };
             let args = call::CallArgs {
+                no_check,
+                elicit: elicit::Policy::from_flags(on_elicit, answer, json),
                 service,
                 tool,
                 args_json,

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::mcp::{self, McpError, Probe, WorkerConfig};
+use crate::mcp::{self, McpError, Probe};
 
 use super::{
     CliError, GlobalArgs,
@@ -58,7 +58,7 @@ pub async fn run(
         ),
         || async {
             let worker =
-                mcp::worker::spawn(opened.handle.snapshots.clone(), WorkerConfig::one_shot());
+                mcp::worker::spawn(opened.handle.snapshots.clone(), global.worker_config());
             match worker.probe(service, task).await {
                 Ok(probe) => Ok(Attempt::Done(probe)),
                 Err(error @ McpError::AuthRequired { .. }) => Ok(Attempt::NeedsSignIn(error)),

@@ -36,6 +36,22 @@ const CANCEL_NOTICE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Stands in for "no timeout" (a year), which tokio's timers cannot take as `Duration::MAX`.
 const FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
+/// Rounds of `input_required` one call may take before the console gives up on a server
+/// that keeps asking.
+pub const MAX_INPUT_ROUNDS: usize = 8;
+
+/// How one request of a call ended: answered (possibly with more questions), or not.
+enum Round {
+    Answered {
+        id: RequestId,
+        result: Box<Result<ServerResult, ServiceError>>,
+    },
+    Ended {
+        result: Result<ToolResult, Failure>,
+        sent: bool,
+    },
+}
+
 /// How one try on one task ended.
 struct Attempt {
     result: Result<ToolResult, Failure>,
@@ -168,7 +184,58 @@ impl Pool {
         if let Value::Object(arguments) = &request.arguments {
             params = params.with_arguments(arguments.clone());
         }
-        let call = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+        // A 2026-07-28 server may answer `input_required`: the questions are put to whoever
+        // answers for this console, and the call is sent again, with a new id, carrying the
+        // answers and the server's `requestState` unchanged (SEP-2322).
+        let mut rounds = 0;
+        loop {
+            let (id, result) = match self
+                .round(&connection, candidate, request, control, exchange, &params)
+                .await
+            {
+                Round::Answered { id, result } => (id, *result),
+                Round::Ended { result, sent } => return done(result, sent),
+            };
+            let Ok(ServerResult::InputRequiredResult(input)) = result else {
+                return done(self.finish(&connection, &id, result, exchange), true);
+            };
+            rounds += 1;
+            exchange.earlier_rounds.push(json!({
+                "request": exchange.request.take(),
+                "notifications": std::mem::take(&mut exchange.notifications),
+                "response": {"jsonrpc": "2.0", "id": id, "result": input},
+            }));
+            if rounds >= MAX_INPUT_ROUNDS {
+                let message =
+                    format!("the server asked for input {rounds} times without a result; gave up");
+                return done(Err(Failure::fatal(McpError::Protocol(message))), true);
+            }
+            let answered =
+                super::ask::answer_input(self.config().asks.as_ref(), &connection.url, input).await;
+            match answered {
+                Ok((responses, state)) => {
+                    params.input_responses = responses;
+                    params.request_state = state;
+                }
+                Err(message) => {
+                    return done(Err(Failure::fatal(McpError::Protocol(message))), true);
+                }
+            }
+        }
+    }
+
+    /// One request of a call and its answer, with progress, cancellation and the idle timeout.
+    async fn round(
+        &self,
+        connection: &Arc<Connection>,
+        candidate: &Candidate,
+        request: &CallRequest,
+        control: &CallControl,
+        exchange: &mut Exchange,
+        params: &CallToolRequestParams,
+    ) -> Round {
+        let idle = request.timeout.unwrap_or(FOREVER);
+        let call = ClientRequest::CallToolRequest(CallToolRequest::new(params.clone()));
         let handle = match connection
             .peer()
             .send_cancellable_request(call, PeerRequestOptions::no_options())
@@ -177,23 +244,24 @@ impl Pool {
             Ok(handle) => handle,
             Err(error) => {
                 // Nothing left the console: the client had stopped.
-                self.evict(&connection);
+                self.evict(connection);
                 let mut failure = from_service_error(&connection.url, &error);
                 failure.retry_elsewhere = true;
-                return done(Err(failure), false);
+                return Round::Ended {
+                    result: Err(failure),
+                    sent: false,
+                };
             }
         };
         let id = handle.id.clone();
         let mut progress = connection.subscribe(handle.progress_token.clone());
+        let mut sent_params = serde_json::to_value(params).unwrap_or_default();
+        sent_params["_meta"] = json!({"progressToken": handle.progress_token});
         exchange.request = Some(json!({
             "jsonrpc": "2.0",
             "id": id,
             "method": "tools/call",
-            "params": {
-                "name": request.tool,
-                "arguments": request.arguments,
-                "_meta": {"progressToken": handle.progress_token},
-            },
+            "params": sent_params,
         }));
         control.notify(CallEvent::Sent {
             task: ServedBy::from(candidate),
@@ -214,12 +282,16 @@ impl Pool {
                 message: update.message,
             });
         };
+        let ended = |error| Round::Ended {
+            result: Err(Failure::fatal(error)),
+            sent: true,
+        };
         let result = loop {
             tokio::select! {
                 biased;
                 _ = control.cancel.cancelled() => {
-                    self.tell_cancelled(&connection, id, "cancelled by the user").await;
-                    return done(Err(Failure::fatal(McpError::Cancelled)), true);
+                    self.tell_cancelled(connection, id, "cancelled by the user").await;
+                    return ended(McpError::Cancelled);
                 }
                 Some(update) = progress.receiver.recv() => {
                     record(exchange, update);
@@ -229,8 +301,8 @@ impl Pool {
                 }
                 result = &mut response => break result,
                 _ = &mut deadline, if request.timeout.is_some() => {
-                    self.tell_cancelled(&connection, id, "timed out").await;
-                    return done(Err(Failure::fatal(McpError::TimedOut(idle))), true);
+                    self.tell_cancelled(connection, id, "timed out").await;
+                    return ended(McpError::TimedOut(idle));
                 }
             }
         };
@@ -238,7 +310,10 @@ impl Pool {
         while let Ok(update) = progress.receiver.try_recv() {
             record(exchange, update);
         }
-        done(self.finish(&connection, &id, result, exchange), true)
+        Round::Answered {
+            id,
+            result: Box::new(result),
+        }
     }
 
     /// Connects (replacing a client that broke since its last use, once) and returns it, once
@@ -259,7 +334,7 @@ impl Pool {
             match connection.catalog().await {
                 Ok(catalog) => {
                     catalog
-                        .check(&request.tool, &request.arguments)
+                        .check(&request.tool, &request.arguments, request.check_schema)
                         .map_err(Failure::fatal)?;
                     return Ok((connection, catalog.repeatable(&request.tool)));
                 }
@@ -313,9 +388,6 @@ impl Pool {
             Ok(other) => {
                 exchange.response = Some(json!({"jsonrpc": "2.0", "id": id, "result": other}));
                 Err(match other {
-                    ServerResult::InputRequiredResult(_) => protocol(
-                        "the tool asked for input (input_required), which these calls cannot give",
-                    ),
                     ServerResult::CreateTaskResult(_) => protocol(
                         "the server turned the call into a task, which calls from here do not poll",
                     ),

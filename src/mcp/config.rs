@@ -30,6 +30,9 @@ pub struct PoolConfig {
     /// Where OAuth sign-ins are kept; an endpoint with stored credentials gets its requests
     /// authorized (and its token refreshed) from there.
     pub tokens: Option<TokenStore>,
+    /// Where a server's questions (elicitation) go; without it they are declined and the
+    /// client does not offer to answer any.
+    pub asks: Option<super::ask::AskSender>,
 }
 
 impl Default for PoolConfig {
@@ -41,6 +44,7 @@ impl Default for PoolConfig {
             client_name: "mcpfleet".into(),
             client_version: env!("CARGO_PKG_VERSION").into(),
             tokens: TokenStore::open_default().ok(),
+            asks: None,
         }
     }
 }

@@ -12,10 +12,11 @@ use reqwest::header::{HeaderName, HeaderValue};
 use rmcp::{
     ClientCacheConfig, ClientHandler, ClientLifecycleMode, ClientServiceExt, Peer, RoleClient,
     model::{
-        ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam, ProgressToken,
-        ProtocolVersion, ServerPeerInfo,
+        ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationCapability,
+        FormElicitationCapability, Implementation, ProgressNotificationParam, ProgressToken,
+        ProtocolVersion, ServerPeerInfo, UrlElicitationCapability,
     },
-    service::{NotificationContext, RunningService},
+    service::{NotificationContext, RequestContext, RunningService},
     transport::{
         AuthClient, StreamableHttpClientTransport,
         streamable_http_client::StreamableHttpClientTransportConfig,
@@ -82,6 +83,8 @@ impl Shared {
 struct Listener {
     shared: Arc<Shared>,
     info: ClientConfig,
+    url: String,
+    asks: Option<super::ask::AskSender>,
 }
 
 impl ClientHandler for Listener {
@@ -95,6 +98,14 @@ impl ClientHandler for Listener {
         _context: NotificationContext<RoleClient>,
     ) {
         self.shared.deliver(params);
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, rmcp::ErrorData> {
+        Ok(super::ask::ask(self.asks.as_ref(), &self.url, request).await)
     }
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
@@ -250,8 +261,17 @@ pub(crate) async fn connect(
         transport = transport.auth_header(token.expose());
     }
     let (mode, legacy) = lifecycle(config.era);
+    // The client offers to answer questions only when someone is there to answer them.
+    let mut capabilities = ClientCapabilities::default();
+    if config.asks.is_some() {
+        capabilities.elicitation = Some(
+            ElicitationCapability::new()
+                .with_form(FormElicitationCapability::default())
+                .with_url(UrlElicitationCapability::default()),
+        );
+    }
     let mut info = ClientConfig::new(
-        ClientCapabilities::default(),
+        capabilities,
         Implementation::new(config.client_name.clone(), config.client_version.clone()),
     );
     info.protocol_version = legacy;
@@ -259,6 +279,8 @@ pub(crate) async fn connect(
     let listener = Listener {
         shared: shared.clone(),
         info,
+        url: url.to_string(),
+        asks: config.asks.clone(),
     };
     let started = Instant::now();
     // An endpoint behind IAM gets every request signed; the rest is the same client.

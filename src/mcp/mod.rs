@@ -5,6 +5,7 @@
 //! The [`worker`] owns the pool: the console and the one-shot commands send it requests and
 //! read what it publishes. No terminal code here.
 
+pub mod ask;
 mod call;
 mod config;
 mod connection;
@@ -21,6 +22,7 @@ mod signing;
 mod validate;
 pub mod worker;
 
+pub use ask::{Ask, AskSender};
 pub use config::{Era, PoolConfig};
 pub use error::McpError;
 pub use fanout::TaskOutcome;

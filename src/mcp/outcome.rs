@@ -64,6 +64,10 @@ impl From<CallToolResult> for ToolResult {
 /// The JSON-RPC messages of the attempt that was sent, rebuilt from rmcp's typed messages.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Exchange {
+    /// The rounds before the last of a call the server answered with `input_required`: each
+    /// `{request, notifications, response}`, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earlier_rounds: Vec<Value>,
     pub request: Option<Value>,
     /// Progress notifications, in arrival order.
     pub notifications: Vec<Value>,

@@ -22,6 +22,9 @@ pub struct CallRequest {
     /// The call fails with `TimedOut` when neither its result nor a progress notification
     /// arrives for this long; `None` waits forever.
     pub timeout: Option<Duration>,
+    /// Check the arguments against the tool's inputSchema before sending (the default). Off,
+    /// they go as they are: to see how the server itself answers bad input.
+    pub check_schema: bool,
 }
 
 impl CallRequest {
@@ -32,7 +35,14 @@ impl CallRequest {
             arguments,
             target: Target::AnyReady,
             timeout: Some(DEFAULT_TIMEOUT),
+            check_schema: true,
         }
+    }
+
+    /// Sends the arguments without checking them against the tool's schema.
+    pub fn unchecked(mut self) -> Self {
+        self.check_schema = false;
+        self
     }
 
     pub fn on_task(mut self, task_id: impl Into<String>) -> Self {

@@ -43,13 +43,17 @@ impl Catalog {
     }
 
     /// `Ok` when `tool` exists and `arguments` fit its inputSchema.
-    pub fn check(&self, tool: &str, arguments: &Value) -> Result<(), McpError> {
+    /// The tool exists and, when `schema` is set, the arguments pass its inputSchema.
+    pub fn check(&self, tool: &str, arguments: &Value, schema: bool) -> Result<(), McpError> {
         let Some(definition) = self.tools.iter().find(|t| t.name == tool) else {
             return Err(McpError::UnknownTool {
                 tool: tool.to_string(),
                 available: self.names(),
             });
         };
+        if !schema {
+            return Ok(());
+        }
         let schema = Value::Object((*definition.input_schema).clone());
         let problems = super::schema::check(&schema, arguments);
         if problems.is_empty() {
@@ -103,11 +107,11 @@ mod tests {
     fn names_each_bad_field() {
         let catalog = catalog();
         assert_eq!(
-            refusal(catalog.check("echo", &json!({"message": 42}))),
+            refusal(catalog.check("echo", &json!({"message": 42}), true)),
             vec!["/message: 42 is not of type \"string\""]
         );
         assert_eq!(
-            refusal(catalog.check("sleep", &json!({"progress_interval_ms": "fast"}))),
+            refusal(catalog.check("sleep", &json!({"progress_interval_ms": "fast"}), true)),
             vec![
                 "\"duration_ms\" is a required property",
                 "/progress_interval_ms: \"fast\" is not of types \"null\", \"integer\"",
@@ -116,21 +120,40 @@ mod tests {
     }
 
     #[test]
+    fn unchecked_arguments_only_need_the_tool_to_exist() {
+        let catalog = catalog();
+        assert_eq!(
+            catalog.check("echo", &json!({"message": 42}), false),
+            Ok(())
+        );
+        assert!(matches!(
+            catalog.check("ech", &json!({}), false),
+            Err(McpError::UnknownTool { .. })
+        ));
+    }
+
+    #[test]
     fn accepts_good_arguments_and_null_for_none() {
         let catalog = catalog();
-        assert_eq!(catalog.check("echo", &json!({"message": "hi"})), Ok(()));
-        assert_eq!(catalog.check("sleep", &json!({"duration_ms": 5})), Ok(()));
-        let missing = refusal(catalog.check("echo", &Value::Null));
+        assert_eq!(
+            catalog.check("echo", &json!({"message": "hi"}), true),
+            Ok(())
+        );
+        assert_eq!(
+            catalog.check("sleep", &json!({"duration_ms": 5}), true),
+            Ok(())
+        );
+        let missing = refusal(catalog.check("echo", &Value::Null, true));
         assert_eq!(missing, vec!["\"message\" is a required property"]);
         assert_eq!(
-            refusal(catalog.check("echo", &json!([1]))),
+            refusal(catalog.check("echo", &json!([1]), true)),
             vec!["arguments must be a JSON object, not [1]"]
         );
     }
 
     #[test]
     fn unknown_tool_lists_the_tools_there_are() {
-        match catalog().check("ech", &json!({})) {
+        match catalog().check("ech", &json!({}), true) {
             Err(McpError::UnknownTool { tool, available }) => {
                 assert_eq!(tool, "ech");
                 assert_eq!(available, vec!["echo", "sleep"]);

@@ -42,6 +42,14 @@ case "${MCP_CONFORMANCE_SCENARIO:-}" in
         ;;
 esac
 
+# Scenarios about anything but signing in: list the tools and call them, as a person would,
+# speaking the protocol revision under test and accepting the defaults a server asks to confirm.
+if [[ "${MCP_CONFORMANCE_SCENARIO:-}" != auth/* ]]; then
+    era=modern
+    [[ "${MCP_CONFORMANCE_PROTOCOL_VERSION:-}" == 2025-* ]] && era=legacy
+    exec "$HERE/person.py" "$BIN" "$url" --protocol-era "$era" -- --on-elicit accept-defaults
+fi
+
 # Three calls in one run: a server that changes its authorization server between them sees
 # the client sign in again with the new one.
 rounds=1

@@ -80,6 +80,7 @@ pub fn outcome(is_error: bool) -> CallOutcome {
     });
     CallOutcome {
         exchange: Exchange {
+            earlier_rounds: Vec::new(),
             request: Some(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
                 "params": {"name": "search_logs", "arguments": {"query": "deadline|echo"},
                            "_meta": {"progressToken": 3}}})),
