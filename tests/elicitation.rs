@@ -122,3 +122,58 @@ async fn an_input_required_call_is_sent_again_with_the_answer() {
     assert!(text(&refused.stderr).contains("must hold a JSON object"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+mod tmux;
+
+/// The console answers in a dialog: the form has the server's defaults filled in; ctrl-s
+/// accepts them, and a second call is declined with ctrl-d.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_answers_in_a_dialog() {
+    let server = server(Mode::Session).await;
+    let url = format!("http://{}/mcp", server.local_addr);
+    let dir = std::env::temp_dir().join(format!("mcpfleet-elicit-tui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "source = \"static\"\n[static]\nservers = [{{ name = \"asker\", url = \"{url}\" }}]\n"
+        ),
+    )
+    .unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let soon = Duration::from_secs(20);
+    tokio::task::spawn_blocking(move || {
+        let console = tmux::Console::start(
+            "elicit",
+            140,
+            45,
+            &[
+                ("MCPFLEET_CONFIG", &config),
+                ("MCPFLEET_PROTOCOL_ERA", "legacy"),
+            ],
+        );
+        console.wait_for("asker", soon);
+        console.open_call_form("asker", "test_elicitation_sep1034_defaults", soon);
+        console.send_keys(&["C-s"]);
+        let screen = console.wait_for("asker asks", soon);
+        assert!(screen.contains("Review the prefilled profile"), "{screen}");
+        assert!(
+            screen.contains("John Doe"),
+            "defaults are filled in: {screen}"
+        );
+        console.send_keys(&["C-s"]);
+        let screen = console.wait_for("action=accept", soon);
+        assert!(screen.contains("John Doe"), "{screen}");
+        console.send_keys(&["C-s"]);
+        console.wait_for("asker asks", soon);
+        console.send_keys(&["C-d"]);
+        console.wait_for("action=decline", soon);
+        console.go_home(soon);
+        console.send_keys(&["q"]);
+        assert_eq!(console.wait_exit(soon).status, 0);
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

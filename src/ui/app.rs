@@ -26,12 +26,15 @@ use super::{
     log_buffer::LogBuffer,
     prompt::{self, Edit},
     theme::Theme,
-    views::{self, Context, View, chrome, confirm::ConfirmDialog, sign_in::SignInDialog},
+    views::{
+        self, Context, View, chrome, confirm::ConfirmDialog, elicit::ElicitDialog,
+        sign_in::SignInDialog,
+    },
 };
 use crate::{
     config::{OAuthSection, SourceChoice},
     fleet::{Commander, FleetSnapshot, LogLine, trends::Trends},
-    mcp::{CallId, CallRequest, CallUpdate, History, McpClient, McpError, Probes, UpdateSink},
+    mcp::{Ask, CallId, CallRequest, CallUpdate, History, McpClient, McpError, Probes, UpdateSink},
     oauth::{self, Prompt, SignIn, SignInError, Signed, TokenStore, signin::Discovered},
 };
 
@@ -73,6 +76,8 @@ enum Mode {
     },
     Confirm(ConfirmDialog),
     SignIn(SignInDialog),
+    /// A server's question mid-call.
+    Elicit(Box<ElicitDialog>),
 }
 
 /// What views read; kept apart from the page stack so a view can borrow it while it changes.
@@ -133,6 +138,8 @@ pub struct App {
     pub switch_to: Option<SourceChoice>,
     body: Rect,
     oauth: OAuth,
+    /// Servers' questions waiting for the dialog to be free, oldest first.
+    asks: std::collections::VecDeque<Ask>,
 }
 
 /// Sign-ins: who the console is to authorization servers, where tokens go, which endpoints
@@ -197,6 +204,25 @@ impl App {
                 tokens: TokenStore::open_default().ok(),
                 ..OAuth::default()
             },
+            asks: Default::default(),
+        }
+    }
+
+    /// A server asks a question mid-call: the dialog opens now, or when the one open closes.
+    pub fn on_ask(&mut self, ask: Ask) {
+        self.asks.push_back(ask);
+        self.next_ask();
+    }
+
+    fn next_ask(&mut self) {
+        if !matches!(self.mode, Mode::Normal) {
+            return;
+        }
+        if let Some(ask) = self.asks.pop_front() {
+            let asker = self
+                .endpoint_owner(&ask.url)
+                .map_or_else(|| ask.url.clone(), |(service, _)| service);
+            self.mode = Mode::Elicit(Box::new(ElicitDialog::new(asker, ask)));
         }
     }
 
@@ -469,6 +495,12 @@ impl App {
     }
 
     pub fn on_ui_event(&mut self, event: UiEvent) {
+        self.handle_ui_event(event);
+        // A dialog that just closed frees the screen for a waiting question.
+        self.next_ask();
+    }
+
+    fn handle_ui_event(&mut self, event: UiEvent) {
         match event {
             UiEvent::CommandDone(Ok(message)) => self.say(message, false),
             UiEvent::CommandDone(Err(message)) => self.say(message, true),
@@ -719,6 +751,14 @@ impl App {
                 }
                 return;
             }
+            Mode::Elicit(dialog) => {
+                if let Some(action) = dialog.on_key(key) {
+                    self.mode = Mode::Normal;
+                    self.apply(action);
+                    self.next_ask();
+                }
+                return;
+            }
             Mode::SignIn(dialog) => {
                 match dialog.on_key(key) {
                     Some(Action::Message(text)) => {
@@ -898,11 +938,12 @@ impl App {
             },
         };
         chrome::render_footer(frame, footer, hints, bottom, self.data.theme);
-        match &self.mode {
+        match &mut self.mode {
             Mode::Confirm(dialog) => {
                 dialog.render(frame, body, &self.data.snapshot, self.data.theme)
             }
             Mode::SignIn(dialog) => dialog.render(frame, body, self.data.theme),
+            Mode::Elicit(dialog) => dialog.render(frame, body, self.data.theme),
             _ => {}
         }
     }

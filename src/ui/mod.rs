@@ -41,6 +41,8 @@ pub struct UiOptions {
     pub log_file: Option<std::path::PathBuf>,
     /// The config file's `[oauth]`: who the console is when it signs in.
     pub oauth: crate::config::OAuthSection,
+    /// The MCP lifecycle the console speaks (`--protocol-era`).
+    pub era: mcp::Era,
 }
 
 /// How often the header's "refreshed N s ago" and message expiry are brought up to date.
@@ -65,12 +67,18 @@ struct Wired {
     call_updates: mpsc::UnboundedReceiver<(CallId, CallUpdate)>,
     probes: watch::Receiver<Arc<Probes>>,
     history: watch::Receiver<Arc<History>>,
+    /// Servers' questions mid-call (elicitation), answered in a dialog.
+    asks: mpsc::UnboundedReceiver<mcp::Ask>,
 }
 
 fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
     let (events_tx, events) = mpsc::unbounded_channel();
     let (call_updates_tx, call_updates) = mpsc::unbounded_channel();
-    let mcp = mcp::worker::spawn(handle.snapshots.clone(), WorkerConfig::console());
+    let (asks_tx, asks) = mpsc::unbounded_channel();
+    let mut config = WorkerConfig::console();
+    config.pool.era = options.era;
+    config.pool.asks = Some(asks_tx);
+    let mcp = mcp::worker::spawn(handle.snapshots.clone(), config);
     let (probes, history) = (mcp.probes.clone(), mcp.history.clone());
     let workers = Workers {
         commander: handle.commander(),
@@ -93,6 +101,7 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
         call_updates,
         probes,
         history,
+        asks,
     }
 }
 
@@ -169,6 +178,10 @@ pub async fn run(
             }
             Ok(()) = w.probes.changed() => {
                 w.app.set_probes(w.probes.borrow_and_update().clone());
+                dirty = true;
+            }
+            Some(ask) = w.asks.recv() => {
+                w.app.on_ask(ask);
                 dirty = true;
             }
             Ok(()) = w.history.changed() => {

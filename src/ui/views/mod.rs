@@ -7,6 +7,7 @@ pub mod auth;
 pub mod call;
 pub mod chrome;
 pub mod confirm;
+pub mod elicit;
 pub mod help;
 pub mod history;
 pub mod logs;

@@ -23,7 +23,7 @@ use crate::{
 
 /// (header, widest it grows to); DESCRIPTION takes the rest.
 pub const COLUMNS: &[(&str, u16)] = &[
-    ("NAME", 24),
+    ("NAME", 40),
     ("TITLE", 20),
     ("HINTS", 22),
     ("DESCRIPTION", 0),

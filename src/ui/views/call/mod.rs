@@ -18,7 +18,7 @@ mod field;
 pub(crate) mod fixtures;
 mod form;
 mod form_draw;
-mod form_pane;
+pub(crate) mod form_pane;
 pub(crate) mod result;
 mod result_pane;
 pub(crate) mod schema;
