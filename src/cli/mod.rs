@@ -2,6 +2,7 @@
 //! definitions and documented exit codes. Human output is aligned tables; `--json` output is
 //! the stable, documented form.
 
+pub mod browse;
 pub mod call;
 pub mod elicit;
 pub mod exit;
@@ -186,6 +187,52 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List a service's resources and resource templates.
+    Resources {
+        /// Service name (not needed with --url).
+        service: Option<String>,
+        /// Task id or prefix.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read a resource: `mcpfleet read SERVICE URI` (with --url: URI).
+    Read {
+        #[arg(required = true, value_name = "SERVICE URI")]
+        words: Vec<String>,
+        /// Task id or prefix.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Write the contents to this file instead of printing them.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// `json`: the whole result; `raw`: the decoded bytes of its one blob or text.
+        #[arg(long, value_enum, default_value = "json", requires = "output")]
+        output_format: browse::OutputFormat,
+    },
+    /// List a service's prompts.
+    Prompts {
+        /// Service name (not needed with --url).
+        service: Option<String>,
+        /// Task id or prefix.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Get a prompt: `mcpfleet prompt SERVICE NAME key=value …` (with --url: NAME …).
+    Prompt {
+        #[arg(required = true, value_name = "SERVICE NAME [KEY=VALUE]")]
+        words: Vec<String>,
+        /// Task id or prefix.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the tasks' log lines.
     Logs {
         service: Option<String>,
@@ -337,6 +384,80 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
                 json,
             };
             call::run(&global, args).await
+        }
+        Command::Resources {
+            service,
+            task,
+            json,
+        } => match (service, &global.url) {
+            (None, None) => Err(CliError::new(
+                exit::USAGE,
+                "resources needs SERVICE (or --url URL)",
+            )),
+            (service, _) => {
+                let service = service.unwrap_or_default();
+                browse::resources(&global, &service, task.as_deref(), json).await
+            }
+        },
+        Command::Prompts {
+            service,
+            task,
+            json,
+        } => match (service, &global.url) {
+            (None, None) => Err(CliError::new(
+                exit::USAGE,
+                "prompts needs SERVICE (or --url URL)",
+            )),
+            (service, _) => {
+                let service = service.unwrap_or_default();
+                browse::prompts(&global, &service, task.as_deref(), json).await
+            }
+        },
+        Command::Read {
+            words,
+            task,
+            json,
+            output,
+            output_format,
+        } => match (words.as_slice(), &global.url) {
+            ([uri], Some(_)) => {
+                let output = browse::Output {
+                    file: output,
+                    format: output_format,
+                };
+                browse::read(&global, "", uri, task.as_deref(), json, output).await
+            }
+            ([service, uri], None) => {
+                let output = browse::Output {
+                    file: output,
+                    format: output_format,
+                };
+                browse::read(&global, service, uri, task.as_deref(), json, output).await
+            }
+            _ => Err(CliError::new(
+                exit::USAGE,
+                "read needs SERVICE and URI (or --url URL and URI)",
+            )),
+        },
+        Command::Prompt { words, task, json } => {
+            let split = match (words.as_slice(), &global.url) {
+                ([name, pairs @ ..], Some(_)) => {
+                    Some((String::new(), name.clone(), pairs.to_vec()))
+                }
+                ([service, name, pairs @ ..], None) => {
+                    Some((service.clone(), name.clone(), pairs.to_vec()))
+                }
+                _ => None,
+            };
+            match split {
+                Some((service, name, pairs)) => {
+                    browse::prompt(&global, &service, &name, &pairs, task.as_deref(), json).await
+                }
+                None => Err(CliError::new(
+                    exit::USAGE,
+                    "prompt needs SERVICE and NAME (or --url URL and NAME)",
+                )),
+            }
         }
         Command::Logs {
             service,

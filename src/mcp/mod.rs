@@ -6,6 +6,7 @@
 //! read what it publishes. No terminal code here.
 
 pub mod ask;
+pub mod browse;
 mod call;
 mod config;
 mod connection;
@@ -23,6 +24,7 @@ mod validate;
 pub mod worker;
 
 pub use ask::{Ask, AskSender};
+pub use browse::{Browse, Browsed};
 pub use config::{Era, PoolConfig};
 pub use error::McpError;
 pub use fanout::TaskOutcome;

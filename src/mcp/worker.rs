@@ -19,8 +19,8 @@ use tokio_util::sync::CancellationToken;
 use crate::fleet::{Endpoint, FleetSnapshot};
 
 use super::{
-    CallControl, CallEvent, CallOutcome, CallRequest, History, McpError, Pool, PoolConfig, Probe,
-    Target, TaskOutcome, route,
+    Browse, Browsed, CallControl, CallEvent, CallOutcome, CallRequest, History, McpError, Pool,
+    PoolConfig, Probe, Target, TaskOutcome, route,
 };
 
 /// Names one call (or fan-out) for its caller; unique per worker.
@@ -54,6 +54,12 @@ enum McpRequest {
         service: String,
         task: Option<String>,
         reply: oneshot::Sender<Result<Probe, McpError>>,
+    },
+    Browse {
+        service: String,
+        task: Option<String>,
+        what: Browse,
+        reply: oneshot::Sender<Result<Browsed, McpError>>,
     },
 }
 
@@ -173,6 +179,26 @@ impl McpClient {
         let _ = self.requests.send(McpRequest::Probe {
             service: service.to_string(),
             task: task.map(str::to_string),
+            reply,
+        });
+        answer
+            .await
+            .unwrap_or_else(|_| Err(McpError::Protocol("the MCP worker stopped".into())))
+    }
+
+    /// Resources, a resource's contents, prompts or a prompt, from the task `probe` would
+    /// choose.
+    pub async fn browse(
+        &self,
+        service: &str,
+        task: Option<&str>,
+        what: Browse,
+    ) -> Result<Browsed, McpError> {
+        let (reply, answer) = oneshot::channel();
+        let _ = self.requests.send(McpRequest::Browse {
+            service: service.to_string(),
+            task: task.map(str::to_string),
+            what,
             reply,
         });
         answer
@@ -310,6 +336,22 @@ impl Worker {
                 reply,
             } => match route::probe_target(snapshot, &service, task.as_deref()) {
                 Ok(chosen) => self.spawn_probe(chosen.task_id, chosen.endpoint, Some(reply)),
+                Err(error) => {
+                    let _ = reply.send(Err(error));
+                }
+            },
+            McpRequest::Browse {
+                service,
+                task,
+                what,
+                reply,
+            } => match route::probe_target(snapshot, &service, task.as_deref()) {
+                Ok(chosen) => {
+                    let pool = self.pool.clone();
+                    tokio::spawn(async move {
+                        let _ = reply.send(pool.browse(&chosen.endpoint, &what).await);
+                    });
+                }
                 Err(error) => {
                     let _ = reply.send(Err(error));
                 }

@@ -1,0 +1,151 @@
+//! Everything a server offers besides tools: its resources and resource templates, reading a
+//! resource, its prompts, and getting a prompt with arguments. One request on one task's
+//! pooled client, with the handshake's bounds; a `resources/read` or `prompts/get` that the
+//! server answers with `input_required` is put to whoever answers for the console and sent
+//! again, as calls are.
+
+use rmcp::model::{
+    GetPromptRequestParams, GetPromptResponse, GetPromptResult, Prompt, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Resource, ResourceTemplate,
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::fleet::Endpoint;
+
+use super::{McpError, Pool, call::MAX_INPUT_ROUNDS, error::from_service_error};
+
+/// What to ask a server for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Browse {
+    Resources,
+    Read {
+        uri: String,
+    },
+    Prompts,
+    Prompt {
+        name: String,
+        arguments: Map<String, Value>,
+    },
+}
+
+/// What it answered.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Browsed {
+    Resources {
+        resources: Vec<Resource>,
+        templates: Vec<ResourceTemplate>,
+    },
+    Contents(ReadResourceResult),
+    Prompts {
+        prompts: Vec<Prompt>,
+    },
+    Prompt(GetPromptResult),
+}
+
+impl Pool {
+    pub async fn browse(&self, endpoint: &Endpoint, what: &Browse) -> Result<Browsed, McpError> {
+        let (connection, _) = self.connection(endpoint).await.map_err(|f| f.error)?;
+        let url = &connection.url;
+        let failed = |error| from_service_error(url, &error).error;
+        let peer = connection.peer();
+        let bound = self.config().handshake_timeout;
+        let work = async {
+            match what {
+                Browse::Resources => {
+                    let offers = connection
+                        .server()
+                        .and_then(|info| info.capabilities.resources.clone())
+                        .is_some();
+                    if !offers {
+                        return Ok(Browsed::Resources {
+                            resources: Vec::new(),
+                            templates: Vec::new(),
+                        });
+                    }
+                    let resources = peer.list_all_resources().await.map_err(failed)?;
+                    // Templates are optional even where resources are offered.
+                    let templates = peer.list_all_resource_templates().await.unwrap_or_default();
+                    Ok(Browsed::Resources {
+                        resources,
+                        templates,
+                    })
+                }
+                Browse::Prompts => Ok(Browsed::Prompts {
+                    prompts: peer.list_all_prompts().await.map_err(failed)?,
+                }),
+                Browse::Read { uri } => {
+                    let mut params = ReadResourceRequestParams::new(uri.clone());
+                    for _ in 0..MAX_INPUT_ROUNDS {
+                        match peer
+                            .read_resource_once(params.clone())
+                            .await
+                            .map_err(failed)?
+                        {
+                            ReadResourceResponse::Complete(result) => {
+                                return Ok(Browsed::Contents(result));
+                            }
+                            ReadResourceResponse::InputRequired(input) => {
+                                let (responses, state) = self.answer(url, input).await?;
+                                params.input_responses = responses;
+                                params.request_state = state;
+                            }
+                            _ => {
+                                return Err(McpError::Protocol(
+                                    "unexpected reply to resources/read".into(),
+                                ));
+                            }
+                        }
+                    }
+                    Err(gave_up())
+                }
+                Browse::Prompt { name, arguments } => {
+                    let mut params = GetPromptRequestParams::new(name.clone());
+                    if !arguments.is_empty() {
+                        params.arguments = Some(arguments.clone());
+                    }
+                    for _ in 0..MAX_INPUT_ROUNDS {
+                        match peer.get_prompt_once(params.clone()).await.map_err(failed)? {
+                            GetPromptResponse::Complete(result) => {
+                                return Ok(Browsed::Prompt(result));
+                            }
+                            GetPromptResponse::InputRequired(input) => {
+                                let (responses, state) = self.answer(url, input).await?;
+                                params.input_responses = responses;
+                                params.request_state = state;
+                            }
+                            _ => {
+                                return Err(McpError::Protocol(
+                                    "unexpected reply to prompts/get".into(),
+                                ));
+                            }
+                        }
+                    }
+                    Err(gave_up())
+                }
+            }
+        };
+        // Bounded like a handshake: a server that never answers a listing is an error.
+        match tokio::time::timeout(bound * 3, work).await {
+            Ok(result) => result,
+            Err(_) => Err(McpError::TimedOut(bound * 3)),
+        }
+    }
+
+    async fn answer(
+        &self,
+        url: &str,
+        input: rmcp::model::InputRequiredResult,
+    ) -> Result<(Option<rmcp::model::InputResponses>, Option<String>), McpError> {
+        super::ask::answer_input(self.config().asks.as_ref(), url, input)
+            .await
+            .map_err(McpError::Protocol)
+    }
+}
+
+fn gave_up() -> McpError {
+    McpError::Protocol(format!(
+        "the server asked for input {MAX_INPUT_ROUNDS} times without a result; gave up"
+    ))
+}
