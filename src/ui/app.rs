@@ -9,39 +9,34 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
-use ratatui::{
-    Frame,
-    layout::{Constraint, Layout, Rect},
-    text::Line,
-    widgets::Paragraph,
-};
+use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{
     action::{Action, Scope, ViewKind},
-    command_line,
-    keys::{self, KeyId},
     log_buffer::LogBuffer,
-    prompt::{self, Edit},
     theme::Theme,
     views::{
-        self, Context, View, chrome, confirm::ConfirmDialog, elicit::ElicitDialog,
-        sign_in::SignInDialog,
+        self, Context, View, confirm::ConfirmDialog, elicit::ElicitDialog, sign_in::SignInDialog,
     },
 };
 use crate::{
-    config::{OAuthSection, SourceChoice},
+    config::SourceChoice,
     fleet::{Commander, FleetSnapshot, LogLine, trends::Trends},
     mcp::{Ask, CallId, CallRequest, CallUpdate, History, McpClient, McpError, Probes, UpdateSink},
-    oauth::{self, Prompt, SignIn, SignInError, Signed, TokenStore, signin::Discovered},
+    oauth::{self, Prompt, SignInError, Signed, TokenStore, signin::Discovered},
 };
 
 /// Below this the console shows a note instead of a squeezed layout.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
 const MESSAGE_TTL: Duration = Duration::from_secs(8);
+
+mod draw;
+mod input;
+mod sign_in;
+use sign_in::OAuth;
 
 /// Results of spawned work, delivered to the loop.
 pub enum UiEvent {
@@ -142,18 +137,6 @@ pub struct App {
     asks: std::collections::VecDeque<Ask>,
 }
 
-/// Sign-ins: who the console is to authorization servers, where tokens go, which endpoints
-/// were already offered one (a declined offer is not repeated by the probes; `:login` and a
-/// refused call ask again), and the one sign-in under way.
-#[derive(Default)]
-struct OAuth {
-    config: Arc<OAuthSection>,
-    tokens: Option<TokenStore>,
-    offered: std::collections::HashSet<String>,
-    busy: bool,
-    running: Option<tokio::task::AbortHandle>,
-}
-
 impl App {
     pub fn new(
         snapshot: Arc<FleetSnapshot>,
@@ -226,53 +209,6 @@ impl App {
         }
     }
 
-    /// Who the console is when it signs in (the config file's `[oauth]`).
-    pub fn set_oauth(&mut self, config: OAuthSection) {
-        self.oauth.config = Arc::new(config);
-        self.reload_sign_ins();
-    }
-
-    /// Reads the token store's list (small files, read when a sign-in changes).
-    fn reload_sign_ins(&mut self) {
-        self.data.sign_ins = self
-            .oauth
-            .tokens
-            .as_ref()
-            .and_then(|tokens| tokens.list().ok())
-            .unwrap_or_default()
-            .iter()
-            .map(oauth::Entry::status)
-            .collect();
-    }
-
-    /// `:logout SERVICE|URL`: revokes the grant where the server offers it and forgets it.
-    fn sign_out(&mut self, target: &str) {
-        let url = self
-            .data
-            .snapshot
-            .service(target)
-            .and_then(|s| {
-                s.tasks
-                    .iter()
-                    .find_map(|t| t.endpoint.as_ref().map(|e| e.url.clone()))
-            })
-            .or_else(|| {
-                self.data
-                    .sign_ins
-                    .iter()
-                    .find(|s| s.label.as_deref() == Some(target) || s.resource == target)
-                    .map(|s| s.resource.clone())
-            });
-        let (Some(url), Some(tokens)) = (url, self.oauth.tokens.clone()) else {
-            return self.say(format!("no sign-in for {target}"), true);
-        };
-        let (events, target) = (self.events.clone(), target.to_string());
-        tokio::spawn(async move {
-            let result = oauth::revoke::sign_out(&tokens, &url).await;
-            let _ = events.send(UiEvent::SignedOut { target, result });
-        });
-    }
-
     fn top(&self) -> &dyn View {
         self.stack
             .last()
@@ -314,147 +250,6 @@ impl App {
         self.data.probes = probes;
         for error in refused {
             self.offer_sign_in(&error, false);
-        }
-    }
-
-    /// The service whose task answers at `url`, and whether its credentials come from
-    /// config (then a refusal is for the person to fix there, not a sign-in).
-    fn endpoint_owner(&self, url: &str) -> Option<(String, bool)> {
-        self.data.snapshot.services.iter().find_map(|service| {
-            service.tasks.iter().find_map(|task| {
-                let endpoint = task.endpoint.as_ref()?;
-                (endpoint.url == url).then(|| (service.name.clone(), endpoint.auth.is_configured()))
-            })
-        })
-    }
-
-    /// A server refused for want of a sign-in: find its authorization server, then ask the
-    /// person. `asked`: the person did something that needs it (a call, `:login`), so a
-    /// declined offer is made again.
-    fn offer_sign_in(&mut self, error: &McpError, asked: bool) {
-        let McpError::AuthRequired {
-            url,
-            challenge,
-            insufficient_scope,
-        } = error
-        else {
-            return;
-        };
-        let Some((service, configured)) = self.endpoint_owner(url) else {
-            return;
-        };
-        if configured || self.oauth.busy || !matches!(self.mode, Mode::Normal) {
-            return;
-        }
-        if !self.oauth.offered.insert(url.clone()) && !asked {
-            return;
-        }
-        let Some(tokens) = self.oauth.tokens.clone() else {
-            return self.say("no state directory to keep sign-ins in".into(), true);
-        };
-        self.oauth.busy = true;
-        let (client, timeout) = self.oauth.config.client(&service);
-        let request = SignIn {
-            url: url.clone(),
-            label: Some(service.clone()),
-            challenge: challenge.clone(),
-            client,
-            timeout,
-            needs_browser: false,
-        };
-        let (events, url, insufficient_scope) =
-            (self.events.clone(), url.clone(), *insufficient_scope);
-        // A machine client asks nobody: it gets its token and the console says so.
-        if request.client.grant == oauth::Grant::ClientCredentials {
-            tokio::spawn(async move {
-                let result = oauth::sign_in(&tokens, &request, |_| {}).await;
-                let _ = events.send(UiEvent::SignInDone { service, result });
-            });
-            return;
-        }
-        tokio::spawn(async move {
-            let mut request = request;
-            if request.challenge.is_none() {
-                request.challenge = oauth::signin::challenge_of(&request.url).await;
-            }
-            let result = oauth::signin::discover(&tokens, request)
-                .await
-                .map(Box::new);
-            let _ = events.send(UiEvent::SignInFound {
-                service,
-                url,
-                insufficient_scope,
-                result,
-            });
-        });
-    }
-
-    /// `:login SERVICE|URL`: sign in to the service's first task endpoint (or to the
-    /// endpoint at that URL).
-    fn sign_in_to(&mut self, service: &str) {
-        let url = self
-            .data
-            .snapshot
-            .service(service)
-            .and_then(|s| {
-                s.tasks
-                    .iter()
-                    .find_map(|t| t.endpoint.as_ref().map(|e| e.url.clone()))
-            })
-            .or_else(|| self.endpoint_owner(service).map(|_| service.to_string()));
-        match url {
-            Some(url) => self.offer_sign_in(
-                &McpError::AuthRequired {
-                    url,
-                    challenge: None,
-                    insufficient_scope: false,
-                },
-                true,
-            ),
-            None => self.say(
-                format!("{service} has no task endpoint to sign in to"),
-                true,
-            ),
-        }
-    }
-
-    /// The person said yes: register, open the browser, wait for it.
-    fn accept_sign_in(&mut self) {
-        let Mode::SignIn(SignInDialog::Offer {
-            service,
-            discovered,
-            ..
-        }) = &mut self.mode
-        else {
-            return;
-        };
-        let (Some(discovered), Some(tokens)) = (discovered.take(), self.oauth.tokens.clone())
-        else {
-            return;
-        };
-        let service = service.clone();
-        self.mode = Mode::SignIn(SignInDialog::Waiting {
-            service: service.clone(),
-            issuer: discovered.issuer.clone(),
-            prompt: None,
-        });
-        let events = self.events.clone();
-        let task = tokio::spawn(async move {
-            let prompts = events.clone();
-            let result = oauth::signin::authorize(&tokens, *discovered, move |prompt| {
-                let _ = prompts.send(UiEvent::SignInPrompt(prompt.clone()));
-            })
-            .await;
-            let _ = events.send(UiEvent::SignInDone { service, result });
-        });
-        self.oauth.running = Some(task.abort_handle());
-    }
-
-    fn end_sign_in(&mut self) {
-        self.oauth.busy = false;
-        self.oauth.running = None;
-        if matches!(self.mode, Mode::SignIn(_)) {
-            self.mode = Mode::Normal;
         }
     }
 
@@ -504,76 +299,7 @@ impl App {
         match event {
             UiEvent::CommandDone(Ok(message)) => self.say(message, false),
             UiEvent::CommandDone(Err(message)) => self.say(message, true),
-            UiEvent::SignInFound {
-                service,
-                url,
-                insufficient_scope,
-                result,
-            } => match result {
-                Ok(discovered) if matches!(self.mode, Mode::Normal) => {
-                    self.mode = Mode::SignIn(SignInDialog::Offer {
-                        service,
-                        url,
-                        insufficient_scope,
-                        discovered: Some(discovered),
-                    });
-                }
-                // Someone is typing or confirming; the next refusal offers again.
-                Ok(_) => {
-                    self.oauth.busy = false;
-                    self.oauth.offered.remove(&url);
-                }
-                Err(error) => {
-                    self.oauth.busy = false;
-                    self.say(format!("cannot sign in to {service}: {error}"), true);
-                }
-            },
-            UiEvent::SignInPrompt(prompt) => {
-                if let Mode::SignIn(SignInDialog::Waiting { prompt: shown, .. }) = &mut self.mode {
-                    *shown = Some(prompt);
-                }
-            }
-            UiEvent::SignedOut { target, result } => {
-                use oauth::revoke::SignedOut;
-                let (text, error) = match result {
-                    Ok(SignedOut::Revoked) => (
-                        format!("signed out of {target}; the grant is revoked"),
-                        false,
-                    ),
-                    Ok(SignedOut::Forgotten) => (
-                        format!("signed out of {target}; its server offers no revocation"),
-                        false,
-                    ),
-                    Ok(SignedOut::RevocationFailed(reason)) => (
-                        format!("signed out of {target} here; revoking the grant failed: {reason}"),
-                        true,
-                    ),
-                    Ok(SignedOut::NotSignedIn) => (format!("not signed in to {target}"), false),
-                    Err(reason) => (format!("sign-out of {target}: {reason}"), true),
-                };
-                self.reload_sign_ins();
-                self.say(text, error);
-            }
-            UiEvent::SignInDone { service, result } => {
-                self.end_sign_in();
-                self.reload_sign_ins();
-                match result {
-                    Ok(signed) => {
-                        self.say(
-                            format!(
-                                "signed in to {service} at {}",
-                                signed
-                                    .issuer
-                                    .as_deref()
-                                    .unwrap_or("its authorization server")
-                            ),
-                            false,
-                        );
-                        self.reprobe(&service);
-                    }
-                    Err(error) => self.say(format!("sign-in to {service}: {error}"), true),
-                }
-            }
+            other => self.on_sign_in_event(other),
         }
     }
 
@@ -714,19 +440,6 @@ impl App {
         }
     }
 
-    /// Probes the service's ready tasks again after a sign-in, so its tools show at once.
-    fn reprobe(&self, service: &str) {
-        let Some(found) = self.data.snapshot.service(service) else {
-            return;
-        };
-        for task in found.ready_tasks() {
-            let (mcp, service, task) = (self.mcp.clone(), service.to_string(), task.id.clone());
-            tokio::spawn(async move {
-                let _ = mcp.probe(&service, Some(&task)).await;
-            });
-        }
-    }
-
     /// Sends the call to the worker and tells the page that asked which call is its own.
     fn start_call(&mut self, request: CallRequest) {
         let id = self.mcp.invoke(request, self.call_updates.clone());
@@ -736,216 +449,6 @@ impl App {
             .expect("the services view is never popped");
         self.calls.insert(id, page.id);
         page.view.on_call_started(id, SystemTime::now());
-    }
-
-    pub fn on_key(&mut self, key: KeyEvent) {
-        if key.code == KeyCode::Char('c') && key.modifiers == KeyModifiers::CONTROL {
-            self.quit = true;
-            return;
-        }
-        match &mut self.mode {
-            Mode::Confirm(dialog) => {
-                if let Some(action) = dialog.on_key(key) {
-                    self.mode = Mode::Normal;
-                    self.apply(action);
-                }
-                return;
-            }
-            Mode::Elicit(dialog) => {
-                if let Some(action) = dialog.on_key(key) {
-                    self.mode = Mode::Normal;
-                    self.apply(action);
-                    self.next_ask();
-                }
-                return;
-            }
-            Mode::SignIn(dialog) => {
-                match dialog.on_key(key) {
-                    Some(Action::Message(text)) => {
-                        self.end_sign_in();
-                        self.say(text, false);
-                    }
-                    Some(action) => self.apply(action),
-                    None => {}
-                }
-                return;
-            }
-            Mode::Command { text, completions } => {
-                match prompt::edit(text, &key, completions.first().map(String::as_str)) {
-                    Edit::Cancelled => self.mode = Mode::Normal,
-                    Edit::Submitted => {
-                        let line = std::mem::take(text);
-                        self.mode = Mode::Normal;
-                        match command_line::parse(&line, self.top().scope(), self.data.read_only) {
-                            Ok(action) => self.apply(action),
-                            Err(error) => self.say(error, true),
-                        }
-                    }
-                    Edit::Typed => {
-                        let services: Vec<String> = self
-                            .data
-                            .snapshot
-                            .services
-                            .iter()
-                            .map(|s| s.name.clone())
-                            .collect();
-                        *completions = command_line::complete(text, &services, self.data.read_only);
-                    }
-                }
-                return;
-            }
-            Mode::Filter { text } => {
-                match prompt::edit(text, &key, None) {
-                    Edit::Cancelled => {
-                        self.mode = Mode::Normal;
-                        self.top_mut().set_filter(String::new());
-                    }
-                    Edit::Submitted => self.mode = Mode::Normal,
-                    Edit::Typed => {
-                        let filter = text.clone();
-                        self.top_mut().set_filter(filter);
-                    }
-                }
-                return;
-            }
-            Mode::Normal => {}
-        }
-        let now = SystemTime::now();
-        let top = self.stack.len() - 1;
-        if self.stack[top].view.captures_input() {
-            if key.code == KeyCode::Esc && self.stack[top].view.on_escape() {
-                return;
-            }
-            let ctx = self.data.context(now);
-            if key.code != KeyCode::Esc {
-                if let Some(action) = self.stack[top].view.on_raw_key(key, &ctx) {
-                    self.apply(action);
-                }
-                return;
-            }
-        }
-        let (kind, lists) = (self.stack[top].view.kind(), self.stack[top].view.is_list());
-        let Some(id) = keys::lookup(&key, kind, lists, self.data.read_only) else {
-            let action = self.stack[top]
-                .view
-                .on_raw_key(key, &self.data.context(now));
-            if let Some(action) = action {
-                self.apply(action);
-            }
-            return;
-        };
-        let action = match id {
-            KeyId::Quit => Some(Action::Quit),
-            KeyId::Back => Some(Action::Back),
-            KeyId::Help => Some(Action::Help),
-            KeyId::CommandLine => Some(Action::CommandLine),
-            KeyId::Filter => Some(Action::Filter),
-            other => {
-                let ctx = self.data.context(now);
-                self.stack[top].view.on_key(other, &ctx)
-            }
-        };
-        if let Some(action) = action {
-            self.apply(action);
-        }
-    }
-
-    pub fn on_mouse(&mut self, mouse: MouseEvent) {
-        let top = self.stack.len() - 1;
-        let ctx = self.data.context(SystemTime::now());
-        let action = match mouse.kind {
-            MouseEventKind::ScrollDown => self.stack[top].view.on_key(KeyId::Down, &ctx),
-            MouseEventKind::ScrollUp => self.stack[top].view.on_key(KeyId::Up, &ctx),
-            MouseEventKind::Down(_)
-                if mouse.row >= self.body.y && mouse.row < self.body.bottom() =>
-            {
-                self.stack[top].view.on_click(mouse.row, &ctx)
-            }
-            _ => None,
-        };
-        if let Some(action) = action {
-            self.apply(action);
-        }
-    }
-
-    pub fn render(&mut self, frame: &mut Frame, now: SystemTime) {
-        let area = frame.area();
-        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-            let note = format!(
-                "mcpfleet needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}.",
-                area.width, area.height
-            );
-            frame.render_widget(
-                Paragraph::new(vec![
-                    Line::from(note),
-                    Line::from("Enlarge it, or q to quit."),
-                ]),
-                area,
-            );
-            return;
-        }
-        let [header, body, footer] = Layout::vertical([
-            Constraint::Length(2),
-            Constraint::Min(1),
-            Constraint::Length(2),
-        ])
-        .areas(area);
-        self.body = body;
-        let crumbs: Vec<String> = self.stack.iter().map(|p| p.view.title()).collect();
-        let top = self.stack.len() - 1;
-        let filter = match &self.mode {
-            Mode::Filter { text } => text.clone(),
-            _ => self.stack[top].view.filter().to_string(),
-        };
-        let info = chrome::HeaderInfo {
-            snapshot: &self.data.snapshot,
-            now,
-            read_only: self.data.read_only,
-            crumbs,
-            filter: &filter,
-            dropped_logs: self.data.logs.dropped_upstream(),
-        };
-        chrome::render_header(frame, header, &info, self.data.theme);
-        {
-            let ctx = self.data.context(now);
-            self.stack[top].view.render(frame, body, &ctx);
-        }
-        let view = &self.stack[top].view;
-        let hints = chrome::hints(
-            view.kind(),
-            view.is_list(),
-            self.data.read_only,
-            footer.width,
-            self.data.theme,
-        );
-        let bottom = match &self.mode {
-            Mode::Command { text, completions } => chrome::BottomLine::Prompt {
-                sigil: ':',
-                text,
-                completions,
-            },
-            Mode::Filter { text } => chrome::BottomLine::Prompt {
-                sigil: '/',
-                text,
-                completions: &[],
-            },
-            _ => match &self.message {
-                Some((text, error, _)) => chrome::BottomLine::Message {
-                    text,
-                    error: *error,
-                },
-                None => chrome::BottomLine::Empty,
-            },
-        };
-        chrome::render_footer(frame, footer, hints, bottom, self.data.theme);
-        match &mut self.mode {
-            Mode::Confirm(dialog) => {
-                dialog.render(frame, body, &self.data.snapshot, self.data.theme)
-            }
-            Mode::SignIn(dialog) => dialog.render(frame, body, self.data.theme),
-            Mode::Elicit(dialog) => dialog.render(frame, body, self.data.theme),
-            _ => {}
-        }
     }
 }
 
