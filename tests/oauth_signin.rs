@@ -475,6 +475,18 @@ async fn a_broken_sign_in_is_one_line_and_exit_7() {
         let _ = std::fs::remove_dir_all(&setup.dir);
     }
 
+    // A server that does not use OAuth: signing in to it says so instead of guessing endpoints.
+    let open = mcpfleet_server::start(ServerConfig::loopback())
+        .await
+        .unwrap();
+    let open_url = format!("http://{}/mcp", open.local_addr);
+    let state = std::env::temp_dir().join(format!("mcpfleet-oauth-open-{}", std::process::id()));
+    let output = mcpfleet(&state, Some(&browser), &["--url", &open_url, "login"]).await;
+    let said = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(7), "{said}");
+    assert!(said.contains("does not use OAuth"), "{said}");
+    let _ = std::fs::remove_dir_all(&state);
+
     // A refresh token revoked at the server: the next call, with no way to sign in, says so.
     let setup = setup(
         "revoked",

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use rmcp::transport::auth::{
     AuthError, AuthorizationCallback, AuthorizationManager, AuthorizationMetadata,
-    AuthorizationRequest, AuthorizationSession, ClientCredentialsConfig,
+    AuthorizationMetadataSource, AuthorizationRequest, AuthorizationSession,
+    ClientCredentialsConfig,
 };
 
 use super::{
@@ -87,6 +88,8 @@ pub struct Signed {
 pub enum SignInError {
     #[error("cannot discover how to sign in to {url}: {reason}")]
     Discovery { url: String, reason: String },
+    #[error("{0} does not use OAuth: it publishes no authorization metadata")]
+    NotProtected(String),
     #[error("the authorization server {issuer} does not offer PKCE with S256; refusing to sign in")]
     NoPkce { issuer: String },
     #[error("the authorization server is not who its metadata says: {0}")]
@@ -154,6 +157,11 @@ pub async fn discover(store: &TokenStore, request: SignIn) -> Result<Discovered,
             }
             other => discovery(one_line(&other)),
         })?;
+    // rmcp falls back to /authorize and /token at the server's root (the 2025-03-26 way); a
+    // server that published nothing does not ask for a sign-in.
+    if resolution.source == AuthorizationMetadataSource::LegacyEndpointFallback {
+        return Err(SignInError::NotProtected(request.url.clone()));
+    }
     let metadata = resolution.metadata;
     let issuer = metadata
         .issuer
