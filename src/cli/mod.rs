@@ -301,6 +301,19 @@ impl CliError {
     }
 }
 
+/// The SERVICE a command names, or none with `--url` (checked here rather than by clap: a
+/// global `--url` given before the subcommand is not visible to its own argument rules).
+fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<String, CliError> {
+    match (service, &global.url) {
+        (Some(service), _) => Ok(service),
+        (None, Some(_)) => Ok(String::new()),
+        (None, None) => Err(CliError::new(
+            exit::USAGE,
+            format!("{command} needs SERVICE (or --url URL)"),
+        )),
+    }
+}
+
 /// Runs a one-shot command to completion, or until a signal ends it; returns the exit code.
 pub async fn run(global: GlobalArgs, command: Command) -> u8 {
     tokio::select! {
@@ -316,21 +329,12 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             service,
             task,
             json,
-        } => {
-            // Checked here rather than by clap: a global --url given before the subcommand
-            // is not visible to the subcommand's own argument rules.
-            let service = match (service, &global.url) {
-                (Some(service), _) => service,
-                (None, Some(_)) => String::new(),
-                (None, None) => {
-                    eprintln!("mcpfleet: tools needs SERVICE (or --url URL)");
-                    return exit::USAGE;
-                }
-            };
-            tools::run(&global, &service, task.as_deref(), json)
+        } => match named(service, &global, "tools") {
+            Ok(service) => tools::run(&global, &service, task.as_deref(), json)
                 .await
-                .map(|()| exit::OK)
-        }
+                .map(|()| exit::OK),
+            Err(error) => Err(error),
+        },
         Command::Call {
             words,
             args_json,
@@ -389,29 +393,17 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             service,
             task,
             json,
-        } => match (service, &global.url) {
-            (None, None) => Err(CliError::new(
-                exit::USAGE,
-                "resources needs SERVICE (or --url URL)",
-            )),
-            (service, _) => {
-                let service = service.unwrap_or_default();
-                browse::resources(&global, &service, task.as_deref(), json).await
-            }
+        } => match named(service, &global, "resources") {
+            Ok(service) => browse::resources(&global, &service, task.as_deref(), json).await,
+            Err(error) => Err(error),
         },
         Command::Prompts {
             service,
             task,
             json,
-        } => match (service, &global.url) {
-            (None, None) => Err(CliError::new(
-                exit::USAGE,
-                "prompts needs SERVICE (or --url URL)",
-            )),
-            (service, _) => {
-                let service = service.unwrap_or_default();
-                browse::prompts(&global, &service, task.as_deref(), json).await
-            }
+        } => match named(service, &global, "prompts") {
+            Ok(service) => browse::prompts(&global, &service, task.as_deref(), json).await,
+            Err(error) => Err(error),
         },
         Command::Read {
             words,

@@ -258,15 +258,7 @@ async fn exchange(
 ) -> Result<Signed, SignInError> {
     let session = AuthorizationSession::new(manager, authorization)
         .await
-        .map_err(|(_, error)| match error {
-            AuthError::PkceUnsupported => SignInError::NoPkce {
-                issuer: issuer.to_string(),
-            },
-            other => SignInError::Registration {
-                issuer: issuer.to_string(),
-                reason: one_line(&other),
-            },
-        })?;
+        .map_err(|(_, error)| registration_failed(issuer, error))?;
     let url = session.get_authorization_url().to_string();
     let opened = {
         let url = url.clone();
@@ -464,15 +456,7 @@ async fn client_identity(
     let config = manager
         .register_client("mcpfleet", redirect_uri, &scope_refs)
         .await
-        .map_err(|error| match error {
-            AuthError::PkceUnsupported => SignInError::NoPkce {
-                issuer: issuer.to_string(),
-            },
-            other => SignInError::Registration {
-                issuer: issuer.to_string(),
-                reason: one_line(&other),
-            },
-        })?;
+        .map_err(|error| registration_failed(issuer, error))?;
     let mut request = request.with_preregistered_client(config.client_id.clone());
     if let Some(secret) = &config.client_secret {
         request = request.with_client_secret(secret.clone());
@@ -514,6 +498,19 @@ pub async fn challenge_of(url: &str) -> Option<String> {
         .get("www-authenticate")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
+}
+
+/// Setting the client up failed: no PKCE, or the registration itself.
+fn registration_failed(issuer: &str, error: AuthError) -> SignInError {
+    match error {
+        AuthError::PkceUnsupported => SignInError::NoPkce {
+            issuer: issuer.to_string(),
+        },
+        other => SignInError::Registration {
+            issuer: issuer.to_string(),
+            reason: one_line(&other),
+        },
+    }
 }
 
 /// The `error` (and its description) of a redirect that carries one instead of a code.

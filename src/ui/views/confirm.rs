@@ -5,13 +5,14 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::{
     Frame,
-    layout::{Constraint, Flex, Layout, Rect},
+    layout::Rect,
     text::{Line, Span},
-    widgets::{Block, Borders, Clear, Paragraph, Wrap},
+    widgets::{Block, Borders, Paragraph, Wrap},
 };
 
 use crate::{
     fleet::{Command, FleetSnapshot},
+    ui::widgets::dialog_area,
     ui::{action::Action, theme::Theme},
 };
 
@@ -152,12 +153,7 @@ impl ConfirmDialog {
     }
 
     pub fn render(&self, frame: &mut Frame, area: Rect, snapshot: &FleetSnapshot, theme: Theme) {
-        let [row] = Layout::vertical([Constraint::Length(8)])
-            .flex(Flex::Center)
-            .areas(area);
-        let [dialog] = Layout::horizontal([Constraint::Max(72)])
-            .flex(Flex::Center)
-            .areas(row);
+        let dialog = dialog_area(frame, area, 72, 8);
         let mut lines = vec![
             Line::from(describe(&self.command, snapshot)),
             Line::from(""),
@@ -174,7 +170,6 @@ impl ConfirmDialog {
             Span::styled("esc/n", theme.key()),
             Span::raw(" cancel"),
         ]));
-        frame.render_widget(Clear, dialog);
         let block = Block::default()
             .borders(Borders::ALL)
             .title(Span::styled(" Confirm ", theme.dangerous()));

@@ -6,9 +6,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::{
     Frame,
-    layout::{Constraint, Flex, Layout, Rect},
+    layout::{Constraint, Layout, Rect},
     text::{Line, Span},
-    widgets::{Block, Borders, Clear, Paragraph, Wrap},
+    widgets::{Block, Borders, Paragraph, Wrap},
 };
 use rmcp::model::{ElicitRequestParams, ElicitResult, ElicitationAction};
 use serde_json::Value;
@@ -20,6 +20,7 @@ use crate::{
         Ask,
         ask::{message_of, schema_of},
     },
+    ui::widgets::dialog_area,
     ui::{action::Action, theme::Theme},
 };
 
@@ -128,14 +129,7 @@ impl ElicitDialog {
             None => 2,
         };
         let message = (self.message.chars().count() as u16 / width.saturating_sub(2).max(1)) + 1;
-        let height = (message + 2 + fields + 2 + 2).min(area.height);
-        let [row] = Layout::vertical([Constraint::Length(height)])
-            .flex(Flex::Center)
-            .areas(area);
-        let [dialog] = Layout::horizontal([Constraint::Length(width)])
-            .flex(Flex::Center)
-            .areas(row);
-        frame.render_widget(Clear, dialog);
+        let dialog = dialog_area(frame, area, width, message + 2 + fields + 2 + 2);
         let block = Block::default()
             .borders(Borders::ALL)
             .title(Span::styled(format!(" {} asks ", self.asker), theme.key()));

@@ -6,13 +6,14 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::{
     Frame,
-    layout::{Constraint, Flex, Layout, Rect},
+    layout::Rect,
     text::{Line, Span},
-    widgets::{Block, Borders, Clear, Paragraph, Wrap},
+    widgets::{Block, Borders, Paragraph, Wrap},
 };
 
 use crate::{
     oauth::{Prompt, browser::Opened, signin::Discovered},
+    ui::widgets::dialog_area,
     ui::{action::Action, theme::Theme},
 };
 
@@ -126,13 +127,7 @@ impl SignInDialog {
             .map(|line| (line.width().max(1)).div_ceil(text_width) as u16)
             .sum::<u16>()
             + 2;
-        let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
-            .flex(Flex::Center)
-            .areas(area);
-        let [dialog] = Layout::horizontal([Constraint::Length(width)])
-            .flex(Flex::Center)
-            .areas(row);
-        frame.render_widget(Clear, dialog);
+        let dialog = dialog_area(frame, area, width, height);
         let block = Block::default()
             .borders(Borders::ALL)
             .title(Span::styled(" Sign in ", theme.key()));

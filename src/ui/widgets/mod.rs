@@ -1,14 +1,29 @@
 //! Drawing pieces shared by views: the list component the list screens are built on (`list`),
-//! the pane that spells out a list's selected row, and small text helpers.
+//! the pane that spells out a list's selected row, the box of a dialog, and small text helpers.
 
 pub mod list;
 
 use ratatui::{
+    Frame,
+    layout::{Constraint, Flex, Layout, Rect},
     text::Line,
-    widgets::{Block, Borders, Paragraph, Wrap},
+    widgets::{Block, Borders, Clear, Paragraph, Wrap},
 };
 
 use super::theme::Theme;
+
+/// A dialog's box, `width` × `height` in the middle of `area` (as much as fits), cleared of
+/// what was drawn under it.
+pub fn dialog_area(frame: &mut Frame, area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [dialog] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    frame.render_widget(Clear, dialog);
+    dialog
+}
 
 /// The selected row of a list spelled out under it: a rule naming the row, with what enter does
 /// with it at the right, over `lines` wrapped to the width.
