@@ -66,6 +66,9 @@ pub fn outcome_json(outcome: &CallOutcome) -> Value {
         "served_by": outcome.served_by,
         "duration_ms": (outcome.duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
         "retries": outcome.retries,
+        // What crossed the wire, per request of the call: the same record the console's
+        // protocol pane shows.
+        "wire": outcome.exchange.rounds,
     })
 }
 

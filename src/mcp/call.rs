@@ -1,7 +1,8 @@
 //! Calling a tool: route to a task, check the arguments against the tool's inputSchema, send,
-//! stream progress, honour cancellation and an idle timeout that progress resets, and record
-//! the JSON-RPC exchange for the protocol pane. A task that refuses a call before running it
-//! (connection refused, 503 while draining) hands the call to the next ready task. A call that
+//! stream progress, honour cancellation and an idle timeout that progress resets, and keep
+//! the call's HTTP exchanges as they crossed the wire, for the protocol pane. A task that
+//! refuses a call before running it (connection refused, 503 while draining) hands the call
+//! to the next ready task. A call that
 //! may have run is sent again only when its tool declares itself read-only or idempotent and
 //! the connection ended before any answer (a replica closing a keep-alive connection as it
 //! stops); timeouts, server errors and tool errors are never retried.
@@ -19,7 +20,7 @@ use rmcp::{
     },
     service::PeerRequestOptions,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::fleet::FleetSnapshot;
 
@@ -43,7 +44,6 @@ pub const MAX_INPUT_ROUNDS: usize = 8;
 /// How one request of a call ended: answered (possibly with more questions), or not.
 enum Round {
     Answered {
-        id: RequestId,
         result: Box<Result<ServerResult, ServiceError>>,
     },
     Ended {
@@ -175,11 +175,28 @@ impl Pool {
                 };
             }
         };
-        let done = |result, sent| Attempt {
+        let mut ids = Vec::new();
+        let (result, sent) = self
+            .rounds(&connection, candidate, request, control, &mut ids)
+            .await;
+        exchange.rounds = connection.wire(&ids);
+        Attempt {
             result,
             sent,
             repeatable,
-        };
+        }
+    }
+
+    /// The requests of one call on one connection: one, or one per `input_required` round.
+    /// Each request's JSON-RPC id is added to `ids` as it is sent.
+    async fn rounds(
+        &self,
+        connection: &Arc<Connection>,
+        candidate: &Candidate,
+        request: &CallRequest,
+        control: &CallControl,
+        ids: &mut Vec<Value>,
+    ) -> (Result<ToolResult, Failure>, bool) {
         let mut params = CallToolRequestParams::new(request.tool.clone());
         if let Value::Object(arguments) = &request.arguments {
             params = params.with_arguments(arguments.clone());
@@ -188,27 +205,23 @@ impl Pool {
         // answers for this console, and the call is sent again, with a new id, carrying the
         // answers and the server's `requestState` unchanged (SEP-2322).
         let mut rounds = 0;
+        let fatal = |message: String| (Err(Failure::fatal(McpError::Protocol(message))), true);
         loop {
-            let (id, result) = match self
-                .round(&connection, candidate, request, control, exchange, &params)
+            let result = match self
+                .round(connection, candidate, request, control, ids, &params)
                 .await
             {
-                Round::Answered { id, result } => (id, *result),
-                Round::Ended { result, sent } => return done(result, sent),
+                Round::Answered { result } => *result,
+                Round::Ended { result, sent } => return (result, sent),
             };
             let Ok(ServerResult::InputRequiredResult(input)) = result else {
-                return done(self.finish(&connection, &id, result, exchange), true);
+                return (self.finish(connection, result), true);
             };
             rounds += 1;
-            exchange.earlier_rounds.push(json!({
-                "request": exchange.request.take(),
-                "notifications": std::mem::take(&mut exchange.notifications),
-                "response": {"jsonrpc": "2.0", "id": id, "result": input},
-            }));
             if rounds >= MAX_INPUT_ROUNDS {
-                let message =
-                    format!("the server asked for input {rounds} times without a result; gave up");
-                return done(Err(Failure::fatal(McpError::Protocol(message))), true);
+                return fatal(format!(
+                    "the server asked for input {rounds} times without a result; gave up"
+                ));
             }
             let answered =
                 super::ask::answer_input(self.config().asks.as_ref(), &connection.url, input).await;
@@ -217,9 +230,7 @@ impl Pool {
                     params.input_responses = responses;
                     params.request_state = state;
                 }
-                Err(message) => {
-                    return done(Err(Failure::fatal(McpError::Protocol(message))), true);
-                }
+                Err(message) => return fatal(message),
             }
         }
     }
@@ -231,7 +242,7 @@ impl Pool {
         candidate: &Candidate,
         request: &CallRequest,
         control: &CallControl,
-        exchange: &mut Exchange,
+        ids: &mut Vec<Value>,
         params: &CallToolRequestParams,
     ) -> Round {
         let idle = request.timeout.unwrap_or(FOREVER);
@@ -254,15 +265,8 @@ impl Pool {
             }
         };
         let id = handle.id.clone();
+        ids.push(serde_json::to_value(&id).unwrap_or_default());
         let mut progress = connection.subscribe(handle.progress_token.clone());
-        let mut sent_params = serde_json::to_value(params).unwrap_or_default();
-        sent_params["_meta"] = json!({"progressToken": handle.progress_token});
-        exchange.request = Some(json!({
-            "jsonrpc": "2.0",
-            "id": id,
-            "method": "tools/call",
-            "params": sent_params,
-        }));
         control.notify(CallEvent::Sent {
             task: ServedBy::from(candidate),
         });
@@ -271,10 +275,7 @@ impl Pool {
         tokio::pin!(response);
         let deadline = tokio::time::sleep(idle);
         tokio::pin!(deadline);
-        let record = |exchange: &mut Exchange, update: ProgressNotificationParam| {
-            exchange.notifications.push(json!({
-                "jsonrpc": "2.0", "method": "notifications/progress", "params": update,
-            }));
+        let record = |update: ProgressNotificationParam| {
             control.notify(CallEvent::Progress {
                 task_id: candidate.task_id.clone(),
                 progress: update.progress,
@@ -294,7 +295,7 @@ impl Pool {
                     return ended(McpError::Cancelled);
                 }
                 Some(update) = progress.receiver.recv() => {
-                    record(exchange, update);
+                    record(update);
                     if let Some(idle) = request.timeout {
                         deadline.as_mut().reset(tokio::time::Instant::now() + idle);
                     }
@@ -306,12 +307,11 @@ impl Pool {
                 }
             }
         };
-        // Progress sent before the result is already queued; keep it in the transcript.
+        // Progress sent before the result is already queued; report it.
         while let Ok(update) = progress.receiver.try_recv() {
-            record(exchange, update);
+            record(update);
         }
         Round::Answered {
-            id,
             result: Box::new(result),
         }
     }
@@ -370,37 +370,21 @@ impl Pool {
     fn finish(
         &self,
         connection: &Arc<Connection>,
-        id: &RequestId,
         result: Result<ServerResult, ServiceError>,
-        exchange: &mut Exchange,
     ) -> Result<ToolResult, Failure> {
         let protocol = |message: &str| Failure::fatal(McpError::Protocol(message.to_string()));
         match result {
-            Ok(ServerResult::CallToolResult(result)) => {
-                exchange.response = Some(json!({"jsonrpc": "2.0", "id": id, "result": result}));
-                Ok(ToolResult::from(result))
-            }
+            Ok(ServerResult::CallToolResult(result)) => Ok(ToolResult::from(result)),
             // A result without content decodes as the empty result.
-            Ok(ServerResult::EmptyResult(_)) => {
-                exchange.response = Some(json!({"jsonrpc": "2.0", "id": id, "result": {}}));
-                Ok(ToolResult::from(CallToolResult::default()))
-            }
-            Ok(other) => {
-                exchange.response = Some(json!({"jsonrpc": "2.0", "id": id, "result": other}));
-                Err(match other {
-                    ServerResult::CreateTaskResult(_) => protocol(
-                        "the server turned the call into a task, which calls from here do not poll",
-                    ),
-                    _ => protocol("unexpected reply to tools/call"),
-                })
-            }
-            Err(ServiceError::McpError(error)) => {
-                exchange.response = Some(json!({"jsonrpc": "2.0", "id": id, "error": error}));
-                Err(from_service_error(
-                    &connection.url,
-                    &ServiceError::McpError(error),
-                ))
-            }
+            Ok(ServerResult::EmptyResult(_)) => Ok(ToolResult::from(CallToolResult::default())),
+            Ok(ServerResult::CreateTaskResult(_)) => Err(protocol(
+                "the server turned the call into a task, which calls from here do not poll",
+            )),
+            Ok(_) => Err(protocol("unexpected reply to tools/call")),
+            Err(ServiceError::McpError(error)) => Err(from_service_error(
+                &connection.url,
+                &ServiceError::McpError(error),
+            )),
             Err(error) => {
                 let failure = from_service_error(&connection.url, &error);
                 if failure.evict {

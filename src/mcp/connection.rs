@@ -30,6 +30,7 @@ use super::{
     error::{Failure, from_init_error, from_service_error},
     signing::SigningClient,
     validate::Catalog,
+    wire::{Round, WireLog, client::WireClient},
 };
 
 /// The handshake of either kind of HTTP client, as one type.
@@ -145,11 +146,18 @@ pub(crate) struct Connection {
     shared: Arc<Shared>,
     /// Serialises tool-list fetches so a burst of first calls lists the tools once.
     listing: tokio::sync::Mutex<()>,
+    /// Every HTTP exchange of this client, as it crossed the wire.
+    wire: Arc<WireLog>,
 }
 
 impl Connection {
     pub fn peer(&self) -> &Peer<RoleClient> {
         self.client.peer()
+    }
+
+    /// The HTTP exchanges of the requests with `ids` (the rounds of one call), as sent.
+    pub fn wire(&self, ids: &[serde_json::Value]) -> Vec<Round> {
+        self.wire.rounds(ids)
     }
 
     pub fn server(&self) -> Option<Arc<ServerPeerInfo>> {
@@ -283,6 +291,11 @@ pub(crate) async fn connect(
         asks: config.asks.clone(),
     };
     let started = Instant::now();
+    let wire = Arc::new(WireLog::default());
+    let http = WireClient {
+        http,
+        log: wire.clone(),
+    };
     // An endpoint behind IAM gets every request signed; the rest is the same client.
     let oauth = match (&auth.sigv4, &auth.bearer, &config.tokens) {
         (None, None, Some(tokens)) => {
@@ -356,5 +369,6 @@ pub(crate) async fn connect(
         client,
         shared,
         listing: tokio::sync::Mutex::new(()),
+        wire,
     })
 }

@@ -269,7 +269,7 @@ fn connect_reason(error: &reqwest::Error) -> String {
 }
 
 /// The innermost cause names the real problem; the outer layers repeat the URL.
-fn deepest(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn deepest(error: &(dyn std::error::Error + 'static)) -> String {
     let mut current = error;
     while let Some(next) = current.source() {
         current = next;

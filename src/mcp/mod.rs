@@ -21,6 +21,7 @@ mod route;
 pub mod schema;
 mod signing;
 mod validate;
+pub mod wire;
 pub mod worker;
 
 pub use ask::{Ask, AskSender};
@@ -35,4 +36,5 @@ pub use probe::{Probe, ToolInfo, tools_hash};
 pub use request::{CallControl, CallEvent, CallRequest, DEFAULT_TIMEOUT};
 pub use rmcp::model::ContentBlock;
 pub use route::{MAX_RETRIES, Target};
+pub use wire::{HttpExchange, Round as WireRound};
 pub use worker::{CallId, CallUpdate, McpClient, Probes, UpdateSink, WorkerConfig};

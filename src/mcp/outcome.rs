@@ -1,5 +1,5 @@
-//! How a call ended: the tool's result or the error, which task served it, retries, and the
-//! JSON-RPC exchange for the protocol pane.
+//! How a call ended: the tool's result or the error, which task served it, retries, and its
+//! HTTP exchanges for the protocol pane.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +7,7 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{McpError, route::Candidate};
+use super::{McpError, route::Candidate, wire::Round};
 
 /// The task a call was sent to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,17 +61,27 @@ impl From<CallToolResult> for ToolResult {
     }
 }
 
-/// The JSON-RPC messages of the attempt that was sent, rebuilt from rmcp's typed messages.
+/// What went over the wire for the attempt that was sent: per request of the call (one, or
+/// one per `input_required` round), its HTTP exchanges as recorded by the connection.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Exchange {
-    /// The rounds before the last of a call the server answered with `input_required`: each
-    /// `{request, notifications, response}`, oldest first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub earlier_rounds: Vec<Value>,
-    pub request: Option<Value>,
-    /// Progress notifications, in arrival order.
-    pub notifications: Vec<Value>,
-    pub response: Option<Value>,
+    pub rounds: Vec<Round>,
+}
+
+impl Exchange {
+    /// The JSON-RPC messages that crossed the wire, parsed, in order: each request's body,
+    /// then what came back for it (a JSON body or the events of its stream).
+    pub fn messages(&self) -> Vec<Value> {
+        let http = self.rounds.iter().flat_map(|round| &round.http);
+        http.flat_map(|http| {
+            let sent = http.request_body.iter();
+            let received = http.response_body.iter();
+            let events = http.events.iter().filter_map(|event| event.data.as_ref());
+            sent.chain(received).chain(events)
+        })
+        .filter_map(|body| serde_json::from_str(&body.text).ok())
+        .collect()
+    }
 }
 
 /// A task that refused the call before running it.

@@ -1,6 +1,6 @@
 //! The HTTP client of an endpoint behind IAM: every request rmcp sends (each POST, the SSE GET
 //! and its reconnects, the session DELETE) is signed with SigV4 over exactly the bytes that go
-//! out, then handed to the plain reqwest client, which does the rest as for any endpoint.
+//! out, then handed to the wire client, which does the rest as for any endpoint.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -16,11 +16,12 @@ use rmcp::{
 };
 use sse_stream::Sse;
 
+use super::wire::client::WireClient;
 use crate::fleet::SigV4;
 
 #[derive(Clone)]
 pub(crate) struct SigningClient {
-    pub http: reqwest::Client,
+    pub http: WireClient,
     pub target: SigV4,
 }
 
@@ -84,7 +85,7 @@ impl StreamableHttpClient for SigningClient {
         custom_headers: Headers,
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
-        // The bytes reqwest's `json` sends: serde_json's, of the same message.
+        // The bytes the wire client sends: serde_json's, of the same message.
         let body = serde_json::to_vec(&message).map_err(StreamableHttpError::Deserialize)?;
         let headers = self.signed("POST", &uri, &body, custom_headers).await?;
         self.http

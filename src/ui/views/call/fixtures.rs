@@ -1,17 +1,20 @@
 //! The call view's test data: a tool with an input of every kind, and finished calls built by
-//! hand (a result with structuredContent, a tool error) with their JSON-RPC exchange, and
+//! hand (a result with structuredContent, a tool error) with their recorded HTTP exchange, and
 //! helpers that drive a call view the way keys do.
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::CallView;
 use crate::ui::views::{Context, View};
 use crate::{
-    mcp::{CallOutcome, ContentBlock, Exchange, McpError, ServedBy, ToolInfo, ToolResult},
+    mcp::{
+        CallOutcome, ContentBlock, Exchange, McpError, ServedBy, ToolInfo, ToolResult,
+        wire::WireLog,
+    },
     ui::{
         action::{Action, Scope},
         keys::KeyId,
@@ -73,23 +76,58 @@ pub fn outcome(is_error: bool) -> CallOutcome {
     let response = json!({"jsonrpc": "2.0", "id": 3, "result": {
         "content": [{"type": "text", "text": text}], "structuredContent": structured,
         "isError": is_error}});
+    let request = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "search_logs", "arguments": {"query": "deadline|echo"},
+                   "_meta": {"progressToken": 3}}});
+    let progress = json!({"jsonrpc": "2.0", "method": "notifications/progress",
+        "params": {"progressToken": 3, "progress": 1, "total": 2}});
     let result = Ok(ToolResult {
         content: vec![ContentBlock::text(text)],
         structured_content: structured,
         is_error,
     });
     CallOutcome {
-        exchange: Exchange {
-            earlier_rounds: Vec::new(),
-            request: Some(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-                "params": {"name": "search_logs", "arguments": {"query": "deadline|echo"},
-                           "_meta": {"progressToken": 3}}})),
-            notifications: vec![json!({"jsonrpc": "2.0", "method": "notifications/progress",
-                "params": {"progressToken": 3, "progress": 1, "total": 2}})],
-            response: Some(response),
-        },
+        exchange: recorded(&request, &[progress, response]),
         ..served_outcome(result, Duration::from_micros(12_345))
     }
+}
+
+/// `request` POSTed and answered with `events` on an SSE stream, recorded as the wire client
+/// records them, with fixed timings.
+pub fn recorded(request: &Value, events: &[Value]) -> Exchange {
+    let log = WireLog::default();
+    let headers = vec![
+        (
+            "accept".to_string(),
+            "text/event-stream, application/json".to_string(),
+        ),
+        ("mcp-protocol-version".to_string(), "2025-11-25".to_string()),
+        ("mcp-session-id".to_string(), "4f1c".to_string()),
+    ];
+    let body = request.to_string();
+    let seq = log.begin(
+        "POST",
+        "http://10.0.1.17:8080/mcp",
+        headers,
+        Some(body.as_bytes()),
+    );
+    log.responded(
+        seq,
+        200,
+        vec![("content-type".into(), "text/event-stream".into())],
+    );
+    for event in events {
+        log.event(seq, &sse_stream::Sse::default().data(event.to_string()));
+    }
+    let mut rounds = log.rounds(&[request["id"].clone()]);
+    for http in rounds.iter_mut().flat_map(|round| &mut round.http) {
+        http.time = "2026-12-07T08:09:40.000Z".into();
+        http.elapsed_ms = Some(1.2);
+        for (n, event) in http.events.iter_mut().enumerate() {
+            event.after_ms = 2.0 + n as f64;
+        }
+    }
+    Exchange { rounds }
 }
 
 pub fn view() -> CallView {

@@ -11,7 +11,7 @@ use ratatui::{
 use serde_json::Value;
 
 use crate::{
-    mcp::{CallOutcome, ContentBlock, Exchange, McpError, OutcomeKind},
+    mcp::{CallOutcome, ContentBlock, McpError, OutcomeKind},
     ui::theme::Theme,
 };
 
@@ -42,9 +42,13 @@ fn base64_size(data: &str) -> usize {
 
 /// Pretty JSON, keys and values coloured.
 pub fn json_lines(value: &Value, theme: Theme) -> Vec<Line<'static>> {
+    styled_json_lines(&pretty(value), theme)
+}
+
+/// Lines of indented JSON text, keys and values styled apart.
+pub fn styled_json_lines(text: &str, theme: Theme) -> Vec<Line<'static>> {
     let key = theme.title().remove_modifier(Modifier::BOLD);
-    pretty(value)
-        .lines()
+    text.lines()
         .map(|line| {
             let body = line.trim_start();
             let mut spans = vec![Span::raw(line[..line.len() - body.len()].to_string())];
@@ -239,32 +243,6 @@ pub fn status(outcome: &CallOutcome, theme: Theme) -> Span<'static> {
         OutcomeKind::Cancelled => ("cancelled", theme.warn()),
     };
     Span::styled(word, style)
-}
-
-/// The JSON-RPC messages of the call, in the order they crossed the wire.
-pub fn protocol_lines(exchange: &Exchange, theme: Theme) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    let mut section = |title: String, value: &Value| {
-        lines.push(Line::from(Span::styled(title, theme.header())));
-        lines.extend(json_lines(value, theme));
-    };
-    if let Some(request) = &exchange.request {
-        section("→ request".into(), request);
-    }
-    let count = exchange.notifications.len();
-    for (i, notification) in exchange.notifications.iter().enumerate() {
-        section(format!("← notification {}/{count}", i + 1), notification);
-    }
-    if let Some(response) = &exchange.response {
-        section("← response".into(), response);
-    }
-    if lines.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "(no JSON-RPC exchange: the call did not reach a server)",
-            theme.dim(),
-        )));
-    }
-    lines
 }
 
 /// Breaks lines longer than `width` characters, keeping styles.

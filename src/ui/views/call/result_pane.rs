@@ -11,7 +11,10 @@ use ratatui::{
     widgets::{Block, Borders, Paragraph},
 };
 
-use super::result::{millis, protocol_lines, result_lines, served_line, status, wrap};
+use super::{
+    protocol::protocol_lines,
+    result::{millis, result_lines, served_line, status, wrap},
+};
 use crate::mcp::CallUpdate;
 use crate::{
     mcp::{CallEvent, CallOutcome, ServedBy},
