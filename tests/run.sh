@@ -2,7 +2,8 @@
 # The one test command. Installs what the tests need from the package registries into
 # git-ignored folders of this repository, then runs every test: the workspace's Rust tests,
 # the deploy-asset checks against moto, the AWS emulator's own checks, and the official MCP
-# conformance suite.
+# conformance suite. The Rust tests include tests/everything.rs, which runs the reference
+# server @modelcontextprotocol/server-everything (installed here with Node 22).
 # Idempotent: a second run reuses the installs. Any missing piece fails the run loudly.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 conformance_version=0.2.0-alpha.12
+# The reference server tests/everything.rs runs; its tests read this version's tool outputs.
+everything_version=2026.8.31
 venv="$repo/.venv"
 npm_prefix="$repo/.tools/npm"
 
@@ -37,19 +40,25 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
 fi
 "$venv/bin/python" -c 'import moto, boto3, pytest, yaml' || die "the venv lacks moto/boto3/pytest/yaml"
 
-step "Node 22 and @modelcontextprotocol/conformance@$conformance_version ($npm_prefix)"
+step "Node 22, @modelcontextprotocol/conformance@$conformance_version and server-everything@$everything_version ($npm_prefix)"
 node="$npm_prefix/node_modules/.bin/node"
 suite="$npm_prefix/node_modules/@modelcontextprotocol/conformance/dist/index.js"
-if [ ! -x "$node" ] || [ ! -f "$suite" ] \
-   || ! grep -q "\"version\": \"$conformance_version\"" "$npm_prefix/node_modules/@modelcontextprotocol/conformance/package.json"; then
+everything_dir="$npm_prefix/node_modules/@modelcontextprotocol/server-everything"
+everything="$everything_dir/dist/index.js"
+if [ ! -x "$node" ] || [ ! -f "$suite" ] || [ ! -f "$everything" ] \
+   || ! grep -q "\"version\": \"$conformance_version\"" "$npm_prefix/node_modules/@modelcontextprotocol/conformance/package.json" \
+   || ! grep -q "\"version\": \"$everything_version\"" "$everything_dir/package.json"; then
   mkdir -p "$npm_prefix"
   npm install --prefix "$npm_prefix" --no-audit --no-fund --loglevel=error \
     node@22 "@modelcontextprotocol/conformance@$conformance_version" \
-    || die "npm could not install Node 22 and the conformance suite"
+    "@modelcontextprotocol/server-everything@$everything_version" \
+    || die "npm could not install Node 22, the conformance suite and server-everything"
 fi
 "$node" --version | grep -q '^v22\.' || die "$node is not Node 22"
 [ -f "$suite" ] || die "conformance suite missing at $suite"
-export MCPFLEET_NODE="$node" MCPFLEET_CONFORMANCE="$suite" MCPFLEET_VENV="$venv"
+[ -f "$everything" ] || die "server-everything missing at $everything"
+export MCPFLEET_NODE="$node" MCPFLEET_CONFORMANCE="$suite" MCPFLEET_VENV="$venv" \
+  MCPFLEET_EVERYTHING="$everything"
 
 step "Rust tests (workspace)"
 # The test build also builds the server binary the later stages run; building it again with

@@ -1,0 +1,538 @@
+//! End to end against a server we did not write: `@modelcontextprotocol/server-everything`
+//! (the MCP project's reference server, Node, in its `streamableHttp` mode — sessions only, it
+//! has no stateless mode), driven through the real `mcpfleet` binary from the command line and
+//! from the console under tmux.
+//!
+//! Each test starts its own server on a free loopback port (nextest runs each test in its own
+//! process, so there is nothing to share) and kills it when the test ends, panics included.
+//! Node 22 and the server come from `tests/run.sh` (`MCPFLEET_NODE`, `MCPFLEET_EVERYTHING`, else
+//! the repository's `.tools/npm`); without them these tests fail and say how to get them.
+//! `tests/everything/loopback.js`, preloaded with `node -r`, holds the server to 127.0.0.1.
+//!
+//! The assertions read this version's tool outputs; the version is pinned here and in
+//! tests/run.sh.
+
+use std::{
+    io::Write,
+    net::TcpStream,
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
+const EVERYTHING_VERSION: &str = "2026.8.31";
+const INSTALL_HINT: &str = "run tests/run.sh, or: npm install --prefix .tools/npm node@22 \
+                            @modelcontextprotocol/server-everything@2026.8.31";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `$VAR` when set, else `<repo>/.tools/npm/<default>`; it must exist.
+fn installed(var: &str, default: &str, what: &str) -> PathBuf {
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/npm").join(default));
+    assert!(
+        path.is_file(),
+        "{what} is not at {} (${var}): {INSTALL_HINT}",
+        path.display()
+    );
+    path
+}
+
+/// A running server-everything. Dropping it kills the process; its scratch directory (the
+/// server's output, answer files) goes too unless the test panicked, and a panic prints where.
+struct Everything {
+    url: String,
+    dir: PathBuf,
+    child: Child,
+}
+
+impl Everything {
+    fn start(name: &str) -> Self {
+        let node = installed("MCPFLEET_NODE", "node_modules/.bin/node", "Node 22");
+        let server = installed(
+            "MCPFLEET_EVERYTHING",
+            "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+            "@modelcontextprotocol/server-everything",
+        );
+        let manifest = server.parent().and_then(Path::parent).unwrap();
+        let manifest: Value =
+            serde_json::from_str(&std::fs::read_to_string(manifest.join("package.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            manifest["version"], EVERYTHING_VERSION,
+            "these tests read server-everything {EVERYTHING_VERSION}'s outputs: {INSTALL_HINT}"
+        );
+        let dir =
+            std::env::temp_dir().join(format!("mcpfleet-everything-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let log_path = dir.join("server.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let child = Command::new(&node)
+            .arg("-r")
+            .arg(repo().join("tests/everything/loopback.js"))
+            .arg(&server)
+            .arg("streamableHttp")
+            // PORT=0: the system picks a free port, which the preload reports.
+            .env("PORT", "0")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} does not run ({e}): {INSTALL_HINT}", node.display()));
+        let mut everything = Self {
+            url: String::new(),
+            dir,
+            child,
+        };
+        let address = everything.wait_for_address(&log_path);
+        everything.url = format!("http://{address}/mcp");
+        everything
+    }
+
+    /// The address from the preload's `loopback: listening on ADDRESS` line, once the server
+    /// accepts connections there.
+    fn wait_for_address(&mut self, log_path: &Path) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let log = std::fs::read_to_string(log_path).unwrap_or_default();
+            let address = log
+                .lines()
+                .find_map(|line| line.strip_prefix("loopback: listening on "));
+            if let Some(address) = address
+                && TcpStream::connect(address).is_ok()
+            {
+                return address.to_string();
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("server-everything exited ({status}) before listening:\n{log}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server-everything did not listen within 20 s:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A file in the scratch directory with `contents`; its path.
+    fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::File::create(&path)
+            .and_then(|mut file| file.write_all(contents.as_bytes()))
+            .unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Everything {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "server-everything's output: {}",
+                self.dir.join("server.log").display()
+            );
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// `mcpfleet --url URL ARGS…`, with no config file, stdin closed.
+async fn mcpfleet(url: &str, args: &[&str]) -> Output {
+    let command = tokio::process::Command::new(BIN)
+        .arg("--url")
+        .arg(url)
+        .args(args)
+        .env("MCPFLEET_CONFIG", "/dev/null")
+        .env_remove("MCPFLEET_PROTOCOL_ERA")
+        .env_remove("BROWSER")
+        .stdin(Stdio::null())
+        .output();
+    tokio::time::timeout(Duration::from_secs(60), command)
+        .await
+        .expect("the command ends by itself")
+        .expect("mcpfleet runs")
+}
+
+/// Runs, expecting success; its stdout.
+async fn ok(url: &str, args: &[&str]) -> String {
+    let output = mcpfleet(url, args).await;
+    assert!(
+        output.status.success(),
+        "{args:?} exited {}: {}{}",
+        output.status,
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+/// Runs with `--json`, expecting success; its stdout parsed.
+async fn ok_json(url: &str, args: &[&str]) -> Value {
+    let mut args = args.to_vec();
+    args.push("--json");
+    let stdout = ok(url, &args).await;
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
+}
+
+/// Runs, expecting exit `code`; stdout and stderr together.
+async fn fails(url: &str, args: &[&str], code: i32) -> String {
+    let output = mcpfleet(url, args).await;
+    let said = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {said}");
+    said
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_are_listed_and_called_from_the_command_line() {
+    let server = Everything::start("tools");
+    let url = server.url.as_str();
+
+    let listed = ok(url, &["tools"]).await;
+    assert!(
+        listed.starts_with("mcp-servers/everything 2.0.0 · protocol 2025-11-25"),
+        "{listed}"
+    );
+    for tool in [
+        "echo",
+        "get-sum",
+        "get-structured-content",
+        "get-tiny-image",
+        "trigger-long-running-operation",
+    ] {
+        assert!(
+            listed
+                .lines()
+                .any(|line| line.starts_with(&format!("{tool} "))),
+            "{tool}: {listed}"
+        );
+    }
+    let tools = ok_json(url, &["tools"]).await;
+    let get_sum = tools["tools"]
+        .as_array()
+        .and_then(|tools| tools.iter().find(|tool| tool["name"] == "get-sum"))
+        .unwrap_or_else(|| panic!("{tools}"));
+    assert_eq!(get_sum["input_schema"]["properties"]["a"]["type"], "number");
+    assert_eq!(get_sum["read_only"], true, "{get_sum}");
+
+    let echoed = ok(url, &["call", "echo", "message=hello everything"]).await;
+    assert!(
+        echoed.starts_with("Echo: hello everything\n── ok in "),
+        "{echoed}"
+    );
+
+    // Numbers by the tool's schema; refused before sending when they do not fit it.
+    let sum = ok(url, &["call", "get-sum", "a=2", "b=3.5"]).await;
+    assert!(sum.starts_with("The sum of 2 and 3.5 is 5.5.\n"), "{sum}");
+    let refused = fails(url, &["call", "get-sum", "a=2", "b=x"], 2).await;
+    assert!(
+        refused.contains(r#"invalid arguments: /b: "x" is not of type "number""#),
+        "{refused}"
+    );
+    let missing = fails(url, &["call", "get-sum", "a=2"], 2).await;
+    assert!(
+        missing.contains(r#""b" is a required property"#),
+        "{missing}"
+    );
+    // Sent anyway, the server's own answer is a tool error (exit 1).
+    let unchecked = fails(url, &["call", "get-sum", "a=2", "b=x", "--no-check"], 1).await;
+    assert!(
+        unchecked.contains("Input validation error") && unchecked.contains("── tool error in"),
+        "{unchecked}"
+    );
+    let city = fails(
+        url,
+        &["call", "get-structured-content", "location=Paris"],
+        2,
+    )
+    .await;
+    assert!(city.contains("is not one of"), "{city}");
+
+    // Structured output: in --json as the server sent it.
+    let weather = ok_json(url, &["call", "get-structured-content", "location=Chicago"]).await;
+    assert_eq!(weather["outcome"], "ok", "{weather}");
+    assert_eq!(
+        weather["result"]["structuredContent"],
+        json!({"temperature": 36, "conditions": "Light rain / drizzle", "humidity": 82})
+    );
+    let weather = ok(url, &["call", "get-structured-content", "location=Chicago"]).await;
+    assert!(
+        weather.starts_with(r#"{"temperature":36,"conditions":"Light rain / drizzle""#),
+        "{weather}"
+    );
+
+    // An image block: named in text, whole in --json, where it decodes to a PNG.
+    let image = ok(url, &["call", "get-tiny-image"]).await;
+    assert!(
+        image.contains("Here's the image you requested:") && image.contains("[image block]"),
+        "{image}"
+    );
+    let image = ok_json(url, &["call", "get-tiny-image"]).await;
+    let block = image["result"]["content"]
+        .as_array()
+        .and_then(|blocks| blocks.iter().find(|block| block["type"] == "image"))
+        .unwrap_or_else(|| panic!("{image}"));
+    assert_eq!(block["mimeType"], "image/png");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(block["data"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "the decoded PNG");
+}
+
+/// The CLI shows no progress, but progress is what keeps a call alive: `--timeout` counts
+/// from the last progress notification, so a 2 s operation reporting every 0.5 s outlives a
+/// 1 s timeout, and one that reports only at its end does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_running_call_lives_on_its_progress() {
+    let server = Everything::start("progress");
+    let url = server.url.as_str();
+    let tool = "trigger-long-running-operation";
+    let done = ok(
+        url,
+        &["call", tool, "duration=2", "steps=4", "--timeout", "1"],
+    )
+    .await;
+    assert!(
+        done.starts_with("Long running operation completed. Duration: 2 seconds, Steps: 4.\n"),
+        "{done}"
+    );
+    let silent = fails(
+        url,
+        &["call", tool, "duration=2", "steps=1", "--timeout", "1"],
+        6,
+    )
+    .await;
+    assert!(
+        silent.contains("timed out: no result or progress for 1s"),
+        "{silent}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_and_prompts_are_listed_read_and_got_from_the_command_line() {
+    let server = Everything::start("browse");
+    let url = server.url.as_str();
+
+    let listed = ok(url, &["resources"]).await;
+    assert!(
+        listed.contains("demo://resource/static/document/features.md")
+            && listed.contains("text/markdown"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("demo://resource/dynamic/text/{resourceId}")
+            && listed.contains("demo://resource/dynamic/blob/{resourceId}"),
+        "templates too: {listed}"
+    );
+    let json = ok_json(url, &["resources"]).await;
+    assert_eq!(
+        json["resources"].as_array().map(Vec::len),
+        Some(7),
+        "{json}"
+    );
+    assert_eq!(
+        json["templates"].as_array().map(Vec::len),
+        Some(2),
+        "{json}"
+    );
+
+    let document = ok(
+        url,
+        &["read", "demo://resource/static/document/features.md"],
+    )
+    .await;
+    assert!(
+        document.starts_with("# Everything Server - Features\n"),
+        "{document}"
+    );
+    let dynamic = ok(url, &["read", "demo://resource/dynamic/text/3"]).await;
+    assert!(
+        dynamic.starts_with("Resource 3: This is a plaintext resource created at "),
+        "{dynamic}"
+    );
+    // A blob is named, not printed; --output-format raw writes its decoded bytes.
+    let blob = ok(url, &["read", "demo://resource/dynamic/blob/7"]).await;
+    assert!(
+        blob.starts_with("[blob, ") && blob.contains("text/plain] (--output FILE"),
+        "{blob}"
+    );
+    let path = server.dir.join("blob.bin");
+    let path_arg = path.to_string_lossy().into_owned();
+    let args = [
+        "read",
+        "demo://resource/dynamic/blob/7",
+        "--output",
+        &path_arg,
+        "--output-format",
+        "raw",
+    ];
+    ok(url, &args).await;
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        bytes.starts_with(b"Resource 7: This is a base64 blob created at "),
+        "{}",
+        text(&bytes)
+    );
+    // The server refuses an id its template does not allow: its error, exit 3.
+    let unknown = fails(url, &["read", "demo://resource/dynamic/text/0"], 3).await;
+    assert!(
+        unknown.contains("Unknown resource: demo://resource/dynamic/text/0"),
+        "{unknown}"
+    );
+
+    let prompts = ok(url, &["prompts"]).await;
+    for (prompt, arguments) in [
+        ("simple-prompt", ""),
+        ("args-prompt", "city* state"),
+        ("resource-prompt", "resourceType* resourceId*"),
+    ] {
+        assert!(
+            prompts
+                .lines()
+                .any(|line| line.starts_with(prompt) && line.contains(arguments)),
+            "{prompt}: {prompts}"
+        );
+    }
+    let simple = ok(url, &["prompt", "simple-prompt"]).await;
+    assert_eq!(simple, "user: This is a simple prompt without arguments.\n");
+    let weather = ok(url, &["prompt", "args-prompt", "city=Paris", "state=TX"]).await;
+    assert_eq!(weather, "user: What's weather in Paris, TX?\n");
+    let embedded = ok_json(
+        url,
+        &[
+            "prompt",
+            "resource-prompt",
+            "resourceType=Blob",
+            "resourceId=2",
+        ],
+    )
+    .await;
+    assert_eq!(
+        embedded["messages"][1]["content"]["resource"]["uri"], "demo://resource/dynamic/blob/2",
+        "{embedded}"
+    );
+}
+
+/// `trigger-elicitation-request` asks for a form of thirteen fields (`name` required, several
+/// with defaults) and reports what it got back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_question_is_answered_as_the_command_says() {
+    let server = Everything::start("elicit");
+    let url = server.url.as_str();
+    let tool = "trigger-elicitation-request";
+
+    let defaults = ok_json(url, &["call", tool, "--on-elicit", "accept-defaults"]).await;
+    let said = defaults["result"]["content"].to_string();
+    assert!(
+        said.contains("User provided the requested information!")
+            && said.contains(r#"\"firstLine\": \"It was a dark and stormy night.\""#)
+            && said.contains(r#"\"integer\": 42"#)
+            && said.contains(r#"\"untitledSingleSelectEnum\": \"Monica\""#),
+        "{defaults}"
+    );
+
+    let answer = server.file(
+        "answer.json",
+        r#"{"name": "Ada Lovelace", "check": true, "integer": 7}"#,
+    );
+    let answered = ok(url, &["call", tool, "--elicit-json", &answer]).await;
+    assert!(
+        answered.contains("- Name: Ada Lovelace\n- Agreed to terms: true\n- Favorite Integer: 7\n"),
+        "{answered}"
+    );
+
+    let declined = mcpfleet(url, &["call", tool, "--on-elicit", "decline"]).await;
+    assert!(declined.status.success(), "{}", text(&declined.stderr));
+    assert!(
+        text(&declined.stdout).contains("User declined to provide the requested information."),
+        "{}",
+        text(&declined.stdout)
+    );
+    assert!(
+        text(&declined.stderr)
+            .contains(r#"asked "Please provide inputs for the following fields:"; declined"#),
+        "{}",
+        text(&declined.stderr)
+    );
+    // A script (--json) that chose nothing declines: nobody is there to ask.
+    let scripted = ok_json(url, &["call", tool]).await;
+    assert!(
+        scripted["result"]["content"]
+            .to_string()
+            .contains("User declined"),
+        "{scripted}"
+    );
+}
+
+mod tmux;
+
+/// The console on a static config naming the server: the tool list, the call form of `echo`
+/// and its result, then `trigger-elicitation-request` answered in the dialog — which refuses
+/// to accept until the required name is filled in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_calls_echo_and_answers_a_question() {
+    let server = Everything::start("tui");
+    let config = server.file(
+        "config.toml",
+        &format!(
+            "source = \"static\"\n[static]\nservers = [{{ name = \"everything\", url = \"{}\" }}]\n",
+            server.url
+        ),
+    );
+    let soon = Duration::from_secs(20);
+    tokio::task::spawn_blocking(move || {
+        let console = tmux::Console::start("everything", 140, 45, &[("MCPFLEET_CONFIG", &config)]);
+        console.wait_until("the service ready", soon, |screen| {
+            screen
+                .lines()
+                .any(|line| line.starts_with("everything ") && line.contains("1/1 ready"))
+        });
+
+        console.command("tools everything");
+        let screen = console.wait_for("trigger-elicitation-request", soon);
+        assert!(
+            screen.contains("mcp-servers/everything 2.0.0 · protocol 2025-11-25"),
+            "{screen}"
+        );
+        console.open_call_form("everything", "echo", soon);
+        console.type_text("hello from tmux");
+        console.send_keys(&["C-s"]);
+        console.wait_for("Echo: hello from tmux", soon);
+        console.go_home(soon);
+
+        console.open_call_form("everything", "trigger-elicitation-request", soon);
+        console.send_keys(&["C-s"]);
+        let screen = console.wait_for("everything asks", soon);
+        assert!(
+            screen.contains("Please provide inputs for the following fields:")
+                && screen.contains("It was a dark and stormy night."),
+            "defaults are filled in: {screen}"
+        );
+        console.send_keys(&["C-s"]);
+        console.wait_for("1 problem to fix first", soon);
+        console.type_text("Ada Lovelace");
+        console.send_keys(&["C-s"]);
+        let screen = console.wait_for("- Name: Ada Lovelace", soon);
+        assert!(screen.contains("\"integer\": 42"), "{screen}");
+        console.go_home(soon);
+        console.send_keys(&["q"]);
+        assert_eq!(console.wait_exit(soon).status, 0);
+    })
+    .await
+    .unwrap();
+    drop(server);
+}
