@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod fleet;
+pub mod inert;
 pub mod mcp;
 pub mod oauth;
 pub mod signals;

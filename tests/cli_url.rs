@@ -49,3 +49,28 @@ async fn url_goes_before_or_after_the_subcommand() {
         "no service and no --url is a usage error"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_servers_escape_sequences_are_printed_inert() {
+    let server = mcpfleet_server::start(ServerConfig::loopback())
+        .await
+        .unwrap();
+    let url = format!("http://{}/mcp", server.local_addr);
+    let hostile = "\u{1b}[2J\u{1b}]0;owned\u{7}after";
+    let message = format!("message={hostile}");
+    let output = mcpfleet(&["--url", &url, "call", "echo", &message]).await;
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "no control character reaches the terminal: {stdout:?}"
+    );
+    assert!(
+        stdout.starts_with("\\u{1b}[2J\\u{1b}]0;owned\\u{7}after\n"),
+        "{stdout:?}"
+    );
+    // --json keeps the text exact (JSON escapes it).
+    let output = mcpfleet(&["--url", &url, "call", "echo", &message, "--json"]).await;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["result"]["content"][0]["text"], hostile);
+}

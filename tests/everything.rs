@@ -274,13 +274,21 @@ async fn tools_are_listed_and_called_from_the_command_line() {
         weather.starts_with(r#"{"temperature":36,"conditions":"Light rain / drizzle""#),
         "{weather}"
     );
+    assert!(
+        !weather.contains("\"temperature\": 36"),
+        "structuredContent equal to the text is not printed again: {weather}"
+    );
 
     // An image block: named in text, whole in --json, where it decodes to a PNG.
     let image = ok(url, &["call", "get-tiny-image"]).await;
+    // Blocks in the server's order, the image described where it stands.
+    let lines: Vec<&str> = image.lines().collect();
+    assert_eq!(lines[0], "Here's the image you requested:", "{image}");
     assert!(
-        image.contains("Here's the image you requested:") && image.contains("[image block]"),
+        lines[1].starts_with("[image image/png, ") && lines[1].ends_with(" bytes]"),
         "{image}"
     );
+    assert_eq!(lines[2], "The image above is the MCP logo.", "{image}");
     let image = ok_json(url, &["call", "get-tiny-image"]).await;
     let block = image["result"]["content"]
         .as_array()
@@ -411,6 +419,17 @@ async fn resources_and_prompts_are_listed_read_and_got_from_the_command_line() {
     assert_eq!(simple, "user: This is a simple prompt without arguments.\n");
     let weather = ok(url, &["prompt", "args-prompt", "city=Paris", "state=TX"]).await;
     assert_eq!(weather, "user: What's weather in Paris, TX?\n");
+    // Checked before sending, as tool arguments are: a usage error, a not-found.
+    let missing = fails(url, &["prompt", "args-prompt", "state=TX"], 2).await;
+    assert!(
+        missing.contains("missing required argument `city`"),
+        "{missing}"
+    );
+    let unknown = fails(url, &["prompt", "no-such-prompt"], 5).await;
+    assert!(
+        unknown.contains("no prompt `no-such-prompt` here; available: simple-prompt"),
+        "{unknown}"
+    );
     let embedded = ok_json(
         url,
         &[

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use rmcp::model::ResourceContents;
 use serde_json::{Map, Value};
 
-use crate::mcp::{Browse, Browsed, McpError};
+use crate::{
+    inert::inert,
+    mcp::{Browse, Browsed, McpError},
+};
 
 use super::{
     CliError, GlobalArgs, exit,
@@ -203,18 +206,6 @@ fn raw_bytes(contents: &[ResourceContents]) -> Result<Vec<u8>, CliError> {
     }
 }
 
-/// Control characters of a server's text shown as escapes, so nothing it sends can move the
-/// cursor or retitle the terminal.
-fn inert(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\t' => c.to_string(),
-            c if c.is_control() => c.escape_default().to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
 pub async fn prompts(
     global: &GlobalArgs,
     service: &str,
@@ -294,7 +285,7 @@ pub async fn prompt(
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         let text = match message.content.as_text() {
-            Some(text) => inert(&text.text),
+            Some(text) => inert(&text.text).into_owned(),
             None => {
                 let kind = serde_json::to_value(&message.content).ok();
                 let kind = kind

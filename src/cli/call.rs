@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::mcp::{self, CallOutcome, CallRequest, McpError, OutcomeKind, ToolInfo, schema};
+use crate::{
+    inert::{inert, inert_line},
+    mcp::{self, CallOutcome, CallRequest, ContentBlock, McpError, OutcomeKind, ToolInfo, schema},
+};
 
 use super::{
     CliError, GlobalArgs, exit,
@@ -72,33 +75,61 @@ pub fn outcome_json(outcome: &CallOutcome) -> Value {
     })
 }
 
+/// A content block as a line of text: the text itself, or what the block holds.
+fn block_text(block: &ContentBlock) -> String {
+    let size = |base64: &str| format!("{} bytes", base64.len() / 4 * 3);
+    match block {
+        ContentBlock::Text(text) => text.text.clone(),
+        ContentBlock::Image(image) => format!("[image {}, {}]", image.mime_type, size(&image.data)),
+        ContentBlock::Audio(audio) => format!("[audio {}, {}]", audio.mime_type, size(&audio.data)),
+        ContentBlock::ResourceLink(link) => {
+            let mime = link.mime_type.as_deref().unwrap_or("no mime type");
+            inert_line(&format!(
+                "[resource link {} · {} · {mime}]",
+                link.uri, link.name
+            ))
+            .into_owned()
+        }
+        ContentBlock::Resource(embedded) => {
+            let value = serde_json::to_value(&embedded.resource).unwrap_or_default();
+            let uri = value["uri"].as_str().unwrap_or("");
+            let mut line = inert_line(&format!("[resource {uri}]")).into_owned();
+            if let Some(text) = value["text"].as_str() {
+                line.push('\n');
+                line.push_str(text);
+            }
+            line
+        }
+        other => {
+            let kind = serde_json::to_value(other).unwrap_or_default();
+            format!("[{} block]", kind["type"].as_str().unwrap_or("content"))
+        }
+    }
+}
+
 pub fn render(outcome: &CallOutcome) -> String {
     let mut out = String::new();
     match &outcome.result {
         Ok(result) => {
-            let text = result.text();
-            if !text.is_empty() {
-                out.push_str(&text);
+            // Blocks in the order the server sent them; a server's text is shown inert.
+            for block in &result.content {
+                out.push_str(&inert(&block_text(block)));
                 out.push('\n');
             }
+            // structuredContent repeats the text when a tool serialises it there too (the
+            // spec asks servers to); it is shown only when it says something else.
+            let text = result.text();
+            let repeated = |structured: &Value| {
+                serde_json::from_str::<Value>(text.trim()).is_ok_and(|parsed| parsed == *structured)
+            };
             if let Some(structured) = &result.structured_content
-                && serde_json::to_string(structured).ok().as_deref() != Some(text.trim())
+                && !repeated(structured)
             {
                 out.push_str(&serde_json::to_string_pretty(structured).unwrap_or_default());
                 out.push('\n');
             }
-            for block in &result.content {
-                if block.as_text().is_none() {
-                    let kind = serde_json::to_value(block).ok();
-                    let kind = kind
-                        .as_ref()
-                        .and_then(|v| v["type"].as_str())
-                        .unwrap_or("content");
-                    out.push_str(&format!("[{kind} block]\n"));
-                }
-            }
         }
-        Err(error) => out.push_str(&format!("error: {error}\n")),
+        Err(error) => out.push_str(&format!("error: {}\n", inert(&error.to_string()))),
     }
     let status = match outcome.kind() {
         OutcomeKind::Ok => "ok",

@@ -179,9 +179,11 @@ pub fn mcp_error(snapshot: &FleetSnapshot, error: McpError) -> CliError {
                 format!("no service {service} (services: {})", known.join(", ")),
             )
         }
-        error @ (McpError::UnknownTask { .. } | McpError::NoReadyTask { .. }) => {
-            CliError::new(exit::NOT_FOUND, error.to_string())
-        }
+        error @ (McpError::UnknownTask { .. }
+        | McpError::NoReadyTask { .. }
+        | McpError::UnknownTool { .. }
+        | McpError::UnknownPrompt { .. }) => CliError::new(exit::NOT_FOUND, error.to_string()),
+        error @ McpError::InvalidArguments(_) => CliError::new(exit::USAGE, error.to_string()),
         error => CliError::new(exit::CONNECTION, error.to_string()),
     }
 }

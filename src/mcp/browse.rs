@@ -101,6 +101,10 @@ impl Pool {
                     Err(gave_up())
                 }
                 Browse::Prompt { name, arguments } => {
+                    // Checked first, as a tool's arguments are: a missing required argument
+                    // is the person's to fix, not a round trip to the server's error.
+                    let prompts = peer.list_all_prompts().await.map_err(failed)?;
+                    check_prompt(&prompts, name, arguments)?;
                     let mut params = GetPromptRequestParams::new(name.clone());
                     if !arguments.is_empty() {
                         params.arguments = Some(arguments.clone());
@@ -141,6 +145,32 @@ impl Pool {
         super::ask::answer_input(self.config().asks.as_ref(), url, input)
             .await
             .map_err(McpError::Protocol)
+    }
+}
+
+fn check_prompt(
+    prompts: &[Prompt],
+    name: &str,
+    arguments: &Map<String, Value>,
+) -> Result<(), McpError> {
+    let Some(prompt) = prompts.iter().find(|p| p.name == name) else {
+        return Err(McpError::UnknownPrompt {
+            prompt: name.to_string(),
+            available: prompts.iter().map(|p| p.name.to_string()).collect(),
+        });
+    };
+    let missing: Vec<String> = prompt
+        .arguments
+        .iter()
+        .flatten()
+        .filter(|argument| argument.required == Some(true))
+        .filter(|argument| !arguments.contains_key(&argument.name))
+        .map(|argument| format!("missing required argument `{}`", argument.name))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(McpError::InvalidArguments(missing))
     }
 }
 

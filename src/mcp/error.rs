@@ -43,6 +43,11 @@ pub enum McpError {
         tool: String,
         available: Vec<String>,
     },
+    #[error("no prompt `{prompt}` here; available: {}", list_or_none(available))]
+    UnknownPrompt {
+        prompt: String,
+        available: Vec<String>,
+    },
     #[error("service {service} has no ready task to take the call")]
     NoReadyTask { service: String },
     #[error("no service named {0}")]

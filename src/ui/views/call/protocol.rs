@@ -6,6 +6,7 @@
 use ratatui::text::{Line, Span};
 
 use crate::{
+    inert::{inert, inert_line},
     mcp::{Exchange, HttpExchange, wire::Body},
     ui::theme::Theme,
 };
@@ -42,7 +43,7 @@ pub fn protocol_lines(exchange: &Exchange, theme: Theme) -> Vec<Line<'static>> {
 fn http_lines(http: &HttpExchange, theme: Theme, lines: &mut Vec<Line<'static>>) {
     let answer = match (http.status, &http.error) {
         (Some(status), _) => format!("{status}"),
-        (None, Some(error)) => format!("no answer: {}", inert(error)),
+        (None, Some(error)) => format!("no answer: {}", inert_line(error)),
         (None, None) => "waiting".to_string(),
     };
     let elapsed = http
@@ -52,14 +53,18 @@ fn http_lines(http: &HttpExchange, theme: Theme, lines: &mut Vec<Line<'static>>)
     lines.push(Line::from(vec![
         Span::styled(format!("+{:.1} ms ", http.at_ms), theme.dim()),
         Span::styled(
-            format!("{} {} → {answer}{elapsed}", http.method, inert(&http.url)),
+            format!(
+                "{} {} → {answer}{elapsed}",
+                http.method,
+                inert_line(&http.url)
+            ),
             theme.header(),
         ),
     ]));
     let headers = |arrow: &str, headers: &[(String, String)], lines: &mut Vec<Line<'static>>| {
         for (name, value) in headers {
             lines.push(Line::from(Span::styled(
-                format!("{arrow} {name}: {}", inert(value)),
+                format!("{arrow} {name}: {}", inert_line(value)),
                 theme.dim(),
             )));
         }
@@ -82,7 +87,7 @@ fn http_lines(http: &HttpExchange, theme: Theme, lines: &mut Vec<Line<'static>>)
         let mut title = format!("← event +{:.1} ms", event.after_ms);
         for (name, value) in [("id", &event.id), ("event", &event.event)] {
             if let Some(value) = value {
-                title.push_str(&format!(" · {name} {}", inert(value)));
+                title.push_str(&format!(" · {name} {}", inert_line(value)));
             }
         }
         if let Some(retry) = event.retry {
@@ -95,7 +100,7 @@ fn http_lines(http: &HttpExchange, theme: Theme, lines: &mut Vec<Line<'static>>)
     }
     if let (Some(_), Some(error)) = (http.status, &http.error) {
         lines.push(Line::from(Span::styled(
-            format!("← ended: {}", inert(error)),
+            format!("← ended: {}", inert_line(error)),
             theme.error(),
         )));
     }
@@ -122,7 +127,7 @@ fn body_lines(arrow: &str, body: &Body, theme: Theme, lines: &mut Vec<Line<'stat
 /// as it is. Control characters outside JSON strings are shown escaped.
 pub fn indented(json: &str) -> String {
     if !json.trim_start().starts_with(['{', '[']) {
-        return json.lines().map(inert).collect::<Vec<_>>().join("\n");
+        return inert(json).into_owned();
     }
     let mut out = String::with_capacity(json.len() * 2);
     let mut depth = 0usize;
@@ -180,20 +185,7 @@ pub fn indented(json: &str) -> String {
 }
 
 fn push_inert(out: &mut String, c: char) {
-    if c.is_control() {
-        out.push_str(&c.escape_default().to_string());
-    } else {
-        out.push(c);
-    }
-}
-
-/// A server's text with control characters shown, not obeyed.
-fn inert(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        push_inert(&mut out, c);
-    }
-    out
+    out.push_str(&inert_line(c.encode_utf8(&mut [0; 4])));
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use ratatui::{
 use serde_json::Value;
 
 use crate::{
+    inert::{inert, inert_line},
     mcp::{CallOutcome, ContentBlock, McpError, OutcomeKind},
     ui::theme::Theme,
 };
@@ -89,7 +90,10 @@ fn string_end(text: &str) -> Option<usize> {
 fn text_lines(text: &str, theme: Theme) -> Vec<Line<'static>> {
     match serde_json::from_str::<Value>(text) {
         Ok(value @ (Value::Object(_) | Value::Array(_))) => json_lines(&value, theme),
-        _ => text.lines().map(|l| Line::from(l.to_string())).collect(),
+        _ => inert(text)
+            .lines()
+            .map(|l| Line::from(l.to_string()))
+            .collect(),
     }
 }
 
@@ -98,7 +102,10 @@ fn media(kind: &str, mime: &str, data: &str) -> String {
 }
 
 fn block_lines(block: &ContentBlock, theme: Theme) -> Vec<Line<'static>> {
-    let meta = |text: String| vec![Line::from(Span::styled(text, theme.header()))];
+    let meta = |text: String| {
+        let text = inert_line(&text).into_owned();
+        vec![Line::from(Span::styled(text, theme.header()))]
+    };
     match block {
         ContentBlock::Text(text) => text_lines(&text.text, theme),
         ContentBlock::Image(i) => meta(media("image", &i.mime_type, &i.data)),
@@ -171,7 +178,10 @@ pub fn result_lines(outcome: &CallOutcome, theme: Theme) -> Vec<Line<'static>> {
                 OutcomeKind::Cancelled | OutcomeKind::TimedOut => theme.warn(),
                 _ => theme.error(),
             };
-            return vec![Line::from(Span::styled(error.to_string(), style))];
+            return vec![Line::from(Span::styled(
+                inert_line(&error.to_string()).into_owned(),
+                style,
+            ))];
         }
     };
     let mut lines = Vec::new();
