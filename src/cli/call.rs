@@ -7,7 +7,10 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     inert::{inert, inert_line},
-    mcp::{self, CallOutcome, CallRequest, ContentBlock, McpError, OutcomeKind, ToolInfo, schema},
+    mcp::{
+        self, CallOutcome, CallRequest, Clearance, ContentBlock, McpError, OutcomeKind, ToolInfo,
+        schema,
+    },
 };
 
 use super::{
@@ -179,7 +182,12 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
         ),
         || attempt(global, &args, &opened.handle.snapshots, &snapshot),
     )
-    .await?;
+    .await
+    .inspect_err(|error| {
+        if args.json && error.code == exit::READ_ONLY {
+            println!("{}", json!({"outcome": "refused", "error": error.message}));
+        }
+    })?;
     if args.json {
         let values: Vec<Value> = outcomes.iter().map(outcome_json).collect();
         let out = if args.all_tasks {
@@ -229,6 +237,11 @@ async fn attempt(
         Err(error) => return Err(source::mcp_error(snapshot, error)),
     };
     let tool: Option<&ToolInfo> = probe.tools.iter().find(|t| t.name == args.tool);
+    // The person typed the command out, so a destructive tool is not asked about again; only
+    // --read-only holds it back, before anything is sent.
+    if let Some(Clearance::Refused(why)) = tool.map(|t| t.clearance(global.read_only)) {
+        return Err(CliError::new(exit::READ_ONLY, why));
+    }
     let mut arguments = match &args.args_json {
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(map)) => map,

@@ -21,6 +21,9 @@ pub const TIMEOUT: u8 = 6;
 /// `--json`, without `--login` or `$BROWSER`), or the sign-in failed: denied, timed out,
 /// unusable metadata, an authorization server that is not who it says, no PKCE.
 pub const AUTH: u8 = 7;
+/// `--read-only` refused the call before sending it: the tool is annotated destructive
+/// (`destructiveHint: true`).
+pub const READ_ONLY: u8 = 8;
 /// A signal ended the command: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

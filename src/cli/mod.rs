@@ -51,7 +51,8 @@ pub struct GlobalArgs {
     /// 2025-11-25 initialize handshake), `legacy` (initialize only) or `modern` (discovery only).
     #[arg(long, global = true, value_enum, env = "MCPFLEET_PROTOCOL_ERA")]
     pub protocol_era: Option<ProtocolEra>,
-    /// Console only: hide every action that changes the fleet (scale, deploy, rollback, stop).
+    /// Hide every action that changes the fleet (scale, deploy, rollback, stop), and refuse
+    /// calls of tools annotated destructive (`destructiveHint: true`), in the console and `call`.
     #[arg(long, global = true)]
     pub read_only: bool,
     #[command(flatten)]

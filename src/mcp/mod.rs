@@ -32,7 +32,7 @@ pub use fanout::TaskOutcome;
 pub use history::{History, HistoryEntry};
 pub use outcome::{CallOutcome, Exchange, OutcomeKind, Retry, ServedBy, ToolResult};
 pub use pool::Pool;
-pub use probe::{Probe, ToolInfo, tools_hash};
+pub use probe::{Clearance, Probe, ToolInfo, tools_hash};
 pub use request::{CallControl, CallEvent, CallRequest, DEFAULT_TIMEOUT};
 pub use rmcp::model::ContentBlock;
 pub use route::{MAX_RETRIES, Target};

@@ -65,6 +65,35 @@ impl ToolInfo {
         }
         hints
     }
+
+    /// Whether a call may go out as it is, needs a person's yes first, or is refused under
+    /// `--read-only`: the one rule the console and `mcpfleet call` both follow. Only a tool
+    /// that says `destructiveHint: true` (and is not `readOnlyHint: true`, which the hint
+    /// gives way to) is held back: the spec's default for a tool without annotations is
+    /// "may destroy", but holding back every unannotated tool would ask about, and refuse
+    /// under `--read-only`, nearly every tool of most servers.
+    pub fn clearance(&self, read_only: bool) -> Clearance {
+        let destructive = self.read_only != Some(true) && self.destructive == Some(true);
+        match (destructive, read_only) {
+            (false, _) => Clearance::Send,
+            (true, false) => Clearance::Confirm,
+            (true, true) => Clearance::Refused(format!(
+                "{} is annotated destructive (destructiveHint: true): refused under --read-only",
+                self.name
+            )),
+        }
+    }
+}
+
+/// What has to happen before a call of a tool goes out (`ToolInfo::clearance`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clearance {
+    Send,
+    /// The tool declares itself destructive: the console asks first. A command line has
+    /// already been typed out by the person, so `mcpfleet call` sends.
+    Confirm,
+    /// `--read-only` and a destructive tool: nothing is sent; the text says why.
+    Refused(String),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -280,6 +309,33 @@ mod tests {
             panic!("object")
         };
         Tool::new(name, "d", Arc::new(schema))
+    }
+
+    #[test]
+    fn only_a_declared_destructive_tool_is_held_back() {
+        let info = |read_only, destructive| ToolInfo {
+            read_only,
+            destructive,
+            ..ToolInfo::from(&tool("wipe", json!({"type": "object"})))
+        };
+        assert_eq!(info(None, None).clearance(true), Clearance::Send);
+        assert_eq!(
+            info(Some(false), Some(false)).clearance(true),
+            Clearance::Send
+        );
+        // readOnlyHint wins: destructiveHint means something only for tools that write.
+        assert_eq!(
+            info(Some(true), Some(true)).clearance(true),
+            Clearance::Send
+        );
+        assert_eq!(info(None, Some(true)).clearance(false), Clearance::Confirm);
+        let Clearance::Refused(why) = info(Some(false), Some(true)).clearance(true) else {
+            panic!("--read-only refuses a destructive tool");
+        };
+        assert_eq!(
+            why,
+            "wipe is annotated destructive (destructiveHint: true): refused under --read-only"
+        );
     }
 
     #[test]

@@ -90,8 +90,11 @@ pub enum Action {
     /// Ask for confirmation of a fleet command; `Confirmed` carries it out.
     Confirm(Command),
     Confirmed(Command),
-    /// Start an MCP call; the app tells the view that asked which call id is its own.
+    /// Start an MCP call; the app tells the view that asked which call id is its own. A call
+    /// of a tool annotated destructive is confirmed first (`ConfirmedCall`), and refused under
+    /// --read-only.
     StartCall(Box<CallRequest>),
+    ConfirmedCall(Box<CallRequest>),
     CancelCall(CallId),
     /// Copy text to the clipboard (OSC 52).
     Copy(String),

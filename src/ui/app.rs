@@ -24,7 +24,10 @@ use super::{
 use crate::{
     config::SourceChoice,
     fleet::{Commander, FleetSnapshot, LogLine, trends::Trends},
-    mcp::{Ask, CallId, CallRequest, CallUpdate, History, McpClient, McpError, Probes, UpdateSink},
+    mcp::{
+        Ask, CallId, CallRequest, CallUpdate, Clearance, History, McpClient, McpError, Probes,
+        Target, UpdateSink,
+    },
     oauth::{self, Prompt, SignInError, Signed, TokenStore, signin::Discovered},
 };
 
@@ -413,7 +416,8 @@ impl App {
                     let _ = events.send(UiEvent::CommandDone(result));
                 });
             }
-            Action::StartCall(request) => self.start_call(*request),
+            Action::StartCall(request) => self.start_call(*request, false),
+            Action::ConfirmedCall(request) => self.start_call(*request, true),
             Action::CancelCall(id) => self.mcp.cancel(id),
             Action::Copy(text) => {
                 super::clipboard::copy(&text);
@@ -440,8 +444,20 @@ impl App {
         }
     }
 
-    /// Sends the call to the worker and tells the page that asked which call is its own.
-    fn start_call(&mut self, request: CallRequest) {
+    /// Sends the call to the worker and tells the page that asked which call is its own. Every
+    /// call the console makes passes here, so here the tool's `destructiveHint` is heeded:
+    /// such a call waits for the confirmation dialog (`confirmed` once the person said yes),
+    /// and under --read-only it is refused and nothing is sent. While the dialog is open keys
+    /// go to it, so the page on top is still the one that asked.
+    fn start_call(&mut self, request: CallRequest, confirmed: bool) {
+        match self.clearance(&request) {
+            Clearance::Refused(why) => return self.say(why, true),
+            Clearance::Confirm if !confirmed => {
+                self.mode = Mode::Confirm(ConfirmDialog::call(request));
+                return;
+            }
+            Clearance::Confirm | Clearance::Send => {}
+        }
         let id = self.mcp.invoke(request, self.call_updates.clone());
         let page = self
             .stack
@@ -449,6 +465,26 @@ impl App {
             .expect("the services view is never popped");
         self.calls.insert(id, page.id);
         page.view.on_call_started(id, SystemTime::now());
+    }
+}
+
+impl App {
+    /// The rule for the called tool by its annotations in the probes' catalog, the one the
+    /// call form was opened from. A tool the catalog no longer lists goes out as before: the
+    /// worker then refuses or routes it by what the server says.
+    fn clearance(&self, request: &CallRequest) -> Clearance {
+        let scope = Scope {
+            service: Some(request.service.clone()),
+            task: match &request.target {
+                Target::Task(id) => Some(id.clone()),
+                Target::AnyReady => None,
+            },
+        };
+        let probes = &self.data.probes.by_task;
+        views::tools_catalog::find_tool(&self.data.snapshot, probes, &scope, &request.tool)
+            .map_or(Clearance::Send, |(tool, _)| {
+                tool.clearance(self.data.read_only)
+            })
     }
 }
 

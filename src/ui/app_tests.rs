@@ -48,3 +48,105 @@ fn trends_keep_sampling_while_another_view_is_on_top() {
         "five points, one per sample taken under the logs view: {row}"
     );
 }
+
+/// The console over the fixture fleet, its probes listing `wipe` (annotated destructive)
+/// beside `echo`, with `wipe`'s call form open.
+fn app_calling_wipe(read_only: bool) -> App {
+    let mut app = App::for_snapshot(Arc::new(fixtures::fleet()), 100, Theme::plain());
+    let mut by_task = fixtures::probes();
+    for probe in by_task.values_mut() {
+        let wipe = crate::mcp::ToolInfo {
+            name: "wipe".into(),
+            read_only: Some(false),
+            destructive: Some(true),
+            ..probe.tools[0].clone()
+        };
+        probe.tools.push(wipe);
+    }
+    app.data.probes = Arc::new(Probes {
+        by_task,
+        ..Probes::default()
+    });
+    app.data.read_only = read_only;
+    app.apply(Action::OpenCall {
+        scope: Scope::service("mcpfleet-server"),
+        tool: "wipe".into(),
+        arguments: None,
+    });
+    assert_eq!(app.top().title(), "call(wipe)");
+    app
+}
+
+fn call_of(tool: &str) -> Action {
+    let arguments = serde_json::json!({"message": "x"});
+    Action::StartCall(Box::new(CallRequest::new(
+        "mcpfleet-server",
+        tool,
+        arguments,
+    )))
+}
+
+fn said(app: &App) -> &str {
+    app.message
+        .as_ref()
+        .map_or("", |(text, _, _)| text.as_str())
+}
+
+#[test]
+fn a_destructive_call_waits_for_a_yes() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+    let mut app = app_calling_wipe(false);
+    app.apply(call_of("wipe"));
+    assert!(matches!(app.mode, Mode::Confirm(_)));
+    assert!(app.calls.is_empty(), "nothing is sent before the yes");
+    let text = screen(&mut app);
+    assert!(
+        text.contains("Call wipe of service mcpfleet-server on any ready task?"),
+        "{text}"
+    );
+
+    app.on_key(key(KeyCode::Esc));
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(app.calls.is_empty());
+    assert_eq!(said(&app), "cancelled: wipe was not called");
+    assert_eq!(
+        app.top().title(),
+        "call(wipe)",
+        "esc closes the dialog, not the form"
+    );
+
+    app.apply(call_of("wipe"));
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.calls.len(), 1, "enter sends it");
+    app.apply(call_of("echo"));
+    assert!(matches!(app.mode, Mode::Normal), "echo is not destructive");
+    assert_eq!(app.calls.len(), 2);
+}
+
+#[test]
+fn read_only_refuses_a_destructive_call_and_sends_nothing() {
+    let mut app = app_calling_wipe(true);
+    let refusal =
+        "wipe is annotated destructive (destructiveHint: true): refused under --read-only";
+    for action in [
+        call_of("wipe"),
+        Action::ConfirmedCall(Box::new(CallRequest::new(
+            "mcpfleet-server",
+            "wipe",
+            serde_json::json!({}),
+        ))),
+    ] {
+        app.apply(action);
+        assert!(matches!(app.mode, Mode::Normal), "no dialog to say yes in");
+        assert!(app.calls.is_empty());
+        assert_eq!(said(&app), refusal);
+    }
+    assert!(screen(&mut app).contains(refusal));
+    app.apply(call_of("echo"));
+    assert_eq!(
+        app.calls.len(),
+        1,
+        "a tool that does not destroy is still called"
+    );
+}

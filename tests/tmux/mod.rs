@@ -24,9 +24,10 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// Runs in the pane: saves the terminal state, runs the console (its pid saved by the inner
 /// shell, which `exec`s it), then saves the state again and the exit status, in that order.
-const PANE_SCRIPT: &str = r#"dir=$1 bin=$2
+const PANE_SCRIPT: &str = r#"dir=$1
+shift
 stty -g > "$dir/stty.before"
-sh -c 'echo $$ > "$0/console.pid"; exec "$1"' "$dir" "$bin"
+sh -c 'echo $$ > "$0/console.pid"; exec "$@"' "$dir" "$@"
 status=$?
 stty -g > "$dir/stty.after"
 echo "$status" > "$dir/status.tmp" && mv "$dir/status.tmp" "$dir/status"
@@ -49,6 +50,17 @@ pub struct Console {
 impl Console {
     /// Starts the console in a `width`×`height` pane, with `env` added to its environment.
     pub fn start(name: &str, width: u16, height: u16, env: &[(&str, &str)]) -> Self {
+        Self::start_with_args(name, width, height, env, &[])
+    }
+
+    /// `start`, with `args` on the console's command line (`--read-only`).
+    pub fn start_with_args(
+        name: &str,
+        width: u16,
+        height: u16,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Self {
         require_tmux();
         static SEQUENCE: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -82,6 +94,7 @@ impl Console {
             .args(["sh", "-c", PANE_SCRIPT, "sh"])
             .arg(&console.dir)
             .arg(BIN)
+            .args(args)
             // The tmux server, and so the pane, inherits this environment.
             .env_remove("TMUX")
             .env_remove("RUST_BACKTRACE")

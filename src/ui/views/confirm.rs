@@ -1,6 +1,7 @@
-//! The confirmation dialog every fleet command passes through. It states the exact effect
-//! ("mcpfleet-server: 3 → 5 tasks"), and for scaling lets the count be changed with ←/→ or
-//! digits before confirming with Enter or `y`; Esc or `n` cancels.
+//! The confirmation dialog every fleet command passes through, and every call of a tool that
+//! declares itself destructive. It states the exact effect ("mcpfleet-server: 3 → 5 tasks";
+//! which tool of which service on which task), and for scaling lets the count be changed with
+//! ←/→ or digits before confirming with Enter or `y`; Esc or `n` cancels.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::{
@@ -12,13 +13,41 @@ use ratatui::{
 
 use crate::{
     fleet::{Command, FleetSnapshot},
+    mcp::{CallRequest, Target},
     ui::widgets::dialog_area,
     ui::{action::Action, theme::Theme},
 };
 
+/// What the dialog asks about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    Command(Command),
+    /// A call of a tool annotated `destructiveHint: true`, as the call form built it.
+    Call(Box<CallRequest>),
+}
+
 pub struct ConfirmDialog {
-    pub command: Command,
+    pub subject: Subject,
     typed: String,
+}
+
+/// The call in one sentence: the tool, the service and where it goes.
+pub fn describe_call(request: &CallRequest, snapshot: &FleetSnapshot) -> String {
+    let (tool, service) = (&request.tool, &request.service);
+    let task = match &request.target {
+        Target::AnyReady => "any ready task".to_string(),
+        Target::Task(id) => {
+            let revision = snapshot
+                .service(service)
+                .and_then(|s| s.task(id))
+                .map_or(String::new(), |t| format!(" (rev {})", t.revision));
+            format!("task {}{revision}", &id[..id.len().min(8)])
+        }
+    };
+    format!(
+        "Call {tool} of service {service} on {task}? Its server marks {tool} destructive \
+         (destructiveHint: true)."
+    )
 }
 
 /// The effect of `command` on `snapshot`, in one sentence.
@@ -117,48 +146,66 @@ pub fn in_progress(command: &Command) -> String {
 impl ConfirmDialog {
     pub fn new(command: Command) -> Self {
         Self {
-            command,
+            subject: Subject::Command(command),
             typed: String::new(),
         }
     }
 
-    /// Some(action) ends the dialog: `Confirmed` or a cancellation message.
+    pub fn call(request: CallRequest) -> Self {
+        Self {
+            subject: Subject::Call(Box::new(request)),
+            typed: String::new(),
+        }
+    }
+
+    /// Some(action) ends the dialog: `Confirmed`/`ConfirmedCall` or a cancellation message.
+    /// A cancelled call leaves its form as it was filled in.
     pub fn on_key(&mut self, key: KeyEvent) -> Option<Action> {
-        match key.code {
-            KeyCode::Enter | KeyCode::Char('y') => Some(Action::Confirmed(self.command.clone())),
-            KeyCode::Esc | KeyCode::Char('n') => Some(Action::Message("cancelled".into())),
-            code => {
-                if let Command::Scale { desired, .. } = &mut self.command {
-                    match code {
-                        KeyCode::Right | KeyCode::Char('+') | KeyCode::Up => {
-                            *desired = desired.saturating_add(1).min(64)
-                        }
-                        KeyCode::Left | KeyCode::Char('-') | KeyCode::Down => {
-                            *desired = desired.saturating_sub(1)
-                        }
-                        KeyCode::Char(digit @ '0'..='9') => {
-                            self.typed.push(digit);
-                            *desired = self.typed.parse::<u32>().unwrap_or(0).min(64);
-                        }
-                        KeyCode::Backspace => {
-                            self.typed.pop();
-                            *desired = self.typed.parse().unwrap_or(0);
-                        }
-                        _ => {}
+        match (key.code, &mut self.subject) {
+            (KeyCode::Enter | KeyCode::Char('y'), Subject::Command(command)) => {
+                Some(Action::Confirmed(command.clone()))
+            }
+            (KeyCode::Enter | KeyCode::Char('y'), Subject::Call(request)) => {
+                Some(Action::ConfirmedCall(request.clone()))
+            }
+            (KeyCode::Esc | KeyCode::Char('n'), Subject::Command(_)) => {
+                Some(Action::Message("cancelled".into()))
+            }
+            (KeyCode::Esc | KeyCode::Char('n'), Subject::Call(request)) => Some(Action::Message(
+                format!("cancelled: {} was not called", request.tool),
+            )),
+            (code, Subject::Command(Command::Scale { desired, .. })) => {
+                match code {
+                    KeyCode::Right | KeyCode::Char('+') | KeyCode::Up => {
+                        *desired = desired.saturating_add(1).min(64)
                     }
+                    KeyCode::Left | KeyCode::Char('-') | KeyCode::Down => {
+                        *desired = desired.saturating_sub(1)
+                    }
+                    KeyCode::Char(digit @ '0'..='9') => {
+                        self.typed.push(digit);
+                        *desired = self.typed.parse::<u32>().unwrap_or(0).min(64);
+                    }
+                    KeyCode::Backspace => {
+                        self.typed.pop();
+                        *desired = self.typed.parse().unwrap_or(0);
+                    }
+                    _ => {}
                 }
                 None
             }
+            _ => None,
         }
     }
 
     pub fn render(&self, frame: &mut Frame, area: Rect, snapshot: &FleetSnapshot, theme: Theme) {
         let dialog = dialog_area(frame, area, 72, 8);
-        let mut lines = vec![
-            Line::from(describe(&self.command, snapshot)),
-            Line::from(""),
-        ];
-        if matches!(self.command, Command::Scale { .. }) {
+        let effect = match &self.subject {
+            Subject::Command(command) => describe(command, snapshot),
+            Subject::Call(request) => describe_call(request, snapshot),
+        };
+        let mut lines = vec![Line::from(effect), Line::from("")];
+        if matches!(self.subject, Subject::Command(Command::Scale { .. })) {
             lines.push(Line::from(Span::styled(
                 "←/→ or digits change the count",
                 theme.dim(),
@@ -262,15 +309,44 @@ mod tests {
         dialog.on_key(key(KeyCode::Char('1')));
         dialog.on_key(key(KeyCode::Char('2')));
         assert_eq!(
-            dialog.command,
-            Command::Scale {
+            dialog.subject,
+            Subject::Command(Command::Scale {
                 service: "s".into(),
                 desired: 12
-            }
+            })
         );
         assert_eq!(
             dialog.on_key(key(KeyCode::Esc)),
             Some(Action::Message("cancelled".into()))
+        );
+    }
+
+    #[test]
+    fn a_destructive_call_names_tool_service_and_task() {
+        let fleet = fixtures::fleet();
+        let request = CallRequest::new("mcpfleet-server", "wipe_cache", serde_json::json!({}));
+        assert_eq!(
+            describe_call(&request, &fleet),
+            "Call wipe_cache of service mcpfleet-server on any ready task? Its server marks \
+             wipe_cache destructive (destructiveHint: true)."
+        );
+        let pinned = request.clone().on_task("0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c");
+        assert!(
+            describe_call(&pinned, &fleet).contains("on task 0f2ab1c9 (rev 2)?"),
+            "{}",
+            describe_call(&pinned, &fleet)
+        );
+        let mut dialog = ConfirmDialog::call(request.clone());
+        assert_eq!(dialog.on_key(key(KeyCode::Right)), None);
+        assert_eq!(
+            dialog.on_key(key(KeyCode::Char('y'))),
+            Some(Action::ConfirmedCall(Box::new(request)))
+        );
+        assert_eq!(
+            dialog.on_key(key(KeyCode::Char('n'))),
+            Some(Action::Message(
+                "cancelled: wipe_cache was not called".into()
+            ))
         );
     }
 }

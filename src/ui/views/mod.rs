@@ -17,7 +17,7 @@ pub mod sign_in;
 pub mod stats;
 pub mod tasks;
 pub mod tools;
-mod tools_catalog;
+pub(crate) mod tools_catalog;
 
 use std::{collections::HashMap, time::SystemTime};
 
