@@ -22,6 +22,8 @@ use super::{
 pub struct CallArgs {
     /// Skip the pre-send schema check.
     pub no_check: bool,
+    /// The server's log lines wanted with the call, from this level up.
+    pub log_level: Option<String>,
     /// How to answer a server's questions mid-call.
     pub elicit: super::elicit::Policy,
     pub service: String,
@@ -72,6 +74,7 @@ pub fn outcome_json(outcome: &CallOutcome) -> Value {
         "served_by": outcome.served_by,
         "duration_ms": (outcome.duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
         "retries": outcome.retries,
+        "logs": &outcome.exchange.logs,
         // What crossed the wire, per request of the call: the same record the console's
         // protocol pane shows.
         "wire": outcome.exchange.rounds,
@@ -202,6 +205,10 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
     } else {
         for outcome in &outcomes {
             print!("{}", render(outcome));
+            // The server's log lines go beside the result, not into it.
+            for log in &outcome.exchange.logs {
+                eprintln!("server log {}", inert_line(&log.to_string()));
+            }
         }
     }
     // The worst outcome decides: a connection failure outranks a tool error.
@@ -271,6 +278,7 @@ async fn attempt(
     if args.no_check {
         request = request.unchecked();
     }
+    request.log_level = args.log_level.clone();
     let outcomes: Vec<CallOutcome> = if args.all_tasks {
         worker
             .fan_out_all(request)

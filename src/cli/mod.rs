@@ -182,6 +182,11 @@ pub enum Command {
         /// how the server itself answers bad input).
         #[arg(long)]
         no_check: bool,
+        /// Ask the server for log lines of this level and above with the call; they are
+        /// printed on stderr after the result (and kept in --json's `logs`).
+        #[arg(long, value_name = "LEVEL",
+              value_parser = clap::builder::PossibleValuesParser::new(crate::mcp::LOG_LEVELS))]
+        log_level: Option<String>,
         /// Answer the server's questions with this JSON object.
         #[arg(long, value_name = "FILE", conflicts_with = "on_elicit")]
         elicit_json: Option<PathBuf>,
@@ -345,6 +350,7 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             on_elicit,
             elicit_json,
             no_check,
+            log_level,
             json,
         } => {
             let (service, tool, pairs) = match (words.as_slice(), &global.url) {
@@ -378,6 +384,7 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             };
             let args = call::CallArgs {
                 no_check,
+                log_level,
                 elicit: elicit::Policy::from_flags(on_elicit, answer, json),
                 service,
                 tool,

@@ -16,7 +16,7 @@ use rmcp::{
     ServiceError,
     model::{
         CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
-        ClientRequest, ProgressNotificationParam, RequestId, ServerResult,
+        ClientRequest, ProgressNotificationParam, ProtocolVersion, RequestId, ServerResult,
     },
     service::PeerRequestOptions,
 };
@@ -29,6 +29,7 @@ use super::{
     Target, ToolResult,
     connection::Connection,
     error::{Failure, from_service_error},
+    request::ServerLog,
     route::Candidate,
 };
 
@@ -177,7 +178,14 @@ impl Pool {
         };
         let mut ids = Vec::new();
         let (result, sent) = self
-            .rounds(&connection, candidate, request, control, &mut ids)
+            .rounds(
+                &connection,
+                candidate,
+                request,
+                control,
+                &mut ids,
+                &mut exchange.logs,
+            )
             .await;
         exchange.rounds = connection.wire(&ids);
         Attempt {
@@ -196,10 +204,14 @@ impl Pool {
         request: &CallRequest,
         control: &CallControl,
         ids: &mut Vec<Value>,
+        heard: &mut Vec<ServerLog>,
     ) -> (Result<ToolResult, Failure>, bool) {
         let mut params = CallToolRequestParams::new(request.tool.clone());
         if let Value::Object(arguments) = &request.arguments {
             params = params.with_arguments(arguments.clone());
+        }
+        if let Some(level) = &request.log_level {
+            self.ask_log_level(connection, &mut params, level).await;
         }
         // A 2026-07-28 server may answer `input_required`: the questions are put to whoever
         // answers for this console, and the call is sent again, with a new id, carrying the
@@ -208,7 +220,14 @@ impl Pool {
         let fatal = |message: String| (Err(Failure::fatal(McpError::Protocol(message))), true);
         loop {
             let result = match self
-                .round(connection, candidate, request, control, ids, &params)
+                .round(
+                    connection,
+                    candidate,
+                    request,
+                    control,
+                    (ids, heard),
+                    &params,
+                )
                 .await
             {
                 Round::Answered { result } => *result,
@@ -242,10 +261,12 @@ impl Pool {
         candidate: &Candidate,
         request: &CallRequest,
         control: &CallControl,
-        ids: &mut Vec<Value>,
+        (ids, heard): (&mut Vec<Value>, &mut Vec<ServerLog>),
         params: &CallToolRequestParams,
     ) -> Round {
         let idle = request.timeout.unwrap_or(FOREVER);
+        // Listening before sending, so a line logged at once is not missed.
+        let mut logs = connection.listen_logs();
         let call = ClientRequest::CallToolRequest(CallToolRequest::new(params.clone()));
         let handle = match connection
             .peer()
@@ -300,6 +321,14 @@ impl Pool {
                         deadline.as_mut().reset(tokio::time::Instant::now() + idle);
                     }
                 }
+                Some(log) = logs.receiver.recv() => {
+                    // A server that logs is alive, as one that reports progress is.
+                    control.notify(CallEvent::Log(log.clone()));
+                    heard.push(log);
+                    if let Some(idle) = request.timeout {
+                        deadline.as_mut().reset(tokio::time::Instant::now() + idle);
+                    }
+                }
                 result = &mut response => break result,
                 _ = &mut deadline, if request.timeout.is_some() => {
                     self.tell_cancelled(connection, id, "timed out").await;
@@ -350,6 +379,41 @@ impl Pool {
                     replaced = true;
                 }
                 Err(failure) => return Err(failure),
+            }
+        }
+    }
+
+    /// Asks for log lines of `level` and above: in the request's `_meta` on 2026-07-28, with
+    /// `logging/setLevel` first on an older session (which lasts for the session; there is no
+    /// per-request level before 2026-07-28). A server without logging is not asked.
+    // MCP logging is deprecated (SEP-2577) yet servers of both revisions still send it; the
+    // deprecation is rmcp's note of that, not a reason to stop asking.
+    #[allow(deprecated)]
+    async fn ask_log_level(
+        &self,
+        connection: &Connection,
+        params: &mut CallToolRequestParams,
+        level: &str,
+    ) {
+        use rmcp::model::{LoggingLevel, SetLevelRequestParams};
+        let Ok(level) = serde_json::from_value::<LoggingLevel>(Value::from(level)) else {
+            return;
+        };
+        let server = connection.server();
+        let Some(server) = server.as_deref() else {
+            return;
+        };
+        if server.protocol_version >= ProtocolVersion::V_2026_07_28 {
+            params.meta.get_or_insert_default().set_log_level(level);
+        } else if server.capabilities.logging.is_some() {
+            let set = connection
+                .peer()
+                .set_level(SetLevelRequestParams::new(level));
+            if tokio::time::timeout(CANCEL_NOTICE_TIMEOUT, set)
+                .await
+                .is_err()
+            {
+                tracing::debug!(url = %connection.url, "logging/setLevel got no answer");
             }
         }
     }

@@ -25,7 +25,7 @@ use rmcp::{
 use tokio::sync::mpsc;
 
 use super::{
-    McpError,
+    McpError, ServerLog,
     config::{Era, PoolConfig},
     error::{Failure, from_init_error, from_service_error},
     signing::SigningClient,
@@ -61,6 +61,11 @@ struct ProgressRoutes {
 struct Shared {
     progress: Mutex<ProgressRoutes>,
     catalog: Mutex<Option<Arc<Catalog>>>,
+    /// The calls in flight on this connection, each told every log line the server sends
+    /// meanwhile: a 2025-11-25 server may send them on the session's own stream, where
+    /// nothing says which request they are about.
+    log_listeners: Mutex<Vec<(u64, mpsc::UnboundedSender<ServerLog>)>>,
+    next_listener: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -101,6 +106,29 @@ impl ClientHandler for Listener {
         self.shared.deliver(params);
     }
 
+    // MCP logging is deprecated (SEP-2577) but still sent by servers of both revisions.
+    #[allow(deprecated)]
+    async fn on_logging_message(
+        &self,
+        params: rmcp::model::LoggingMessageNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let level = serde_json::to_value(params.level).unwrap_or_default();
+        let log = ServerLog {
+            level: level.as_str().unwrap_or("info").to_string(),
+            logger: params.logger,
+            data: params.data,
+        };
+        let listeners = self
+            .shared
+            .log_listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (_, listener) in listeners.iter() {
+            let _ = listener.send(log.clone());
+        }
+    }
+
     async fn create_elicitation(
         &self,
         request: ElicitRequestParams,
@@ -115,6 +143,24 @@ impl ClientHandler for Listener {
             .catalog
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+/// The server's log lines while one call runs; unregisters itself when dropped.
+pub(crate) struct LogSubscription {
+    pub receiver: mpsc::UnboundedReceiver<ServerLog>,
+    key: u64,
+    shared: Arc<Shared>,
+}
+
+impl Drop for LogSubscription {
+    fn drop(&mut self) {
+        let mut listeners = self
+            .shared
+            .log_listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        listeners.retain(|(key, _)| *key != self.key);
     }
 }
 
@@ -158,6 +204,25 @@ impl Connection {
     /// The HTTP exchanges of the requests with `ids` (the rounds of one call), as sent.
     pub fn wire(&self, ids: &[serde_json::Value]) -> Vec<Round> {
         self.wire.rounds(ids)
+    }
+
+    /// The server's log lines from now until the subscription is dropped.
+    pub fn listen_logs(&self) -> LogSubscription {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let key = self
+            .shared
+            .next_listener
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.shared
+            .log_listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((key, sender));
+        LogSubscription {
+            receiver,
+            key,
+            shared: self.shared.clone(),
+        }
     }
 
     pub fn server(&self) -> Option<Arc<ServerPeerInfo>> {

@@ -33,7 +33,7 @@ pub use history::{History, HistoryEntry};
 pub use outcome::{CallOutcome, Exchange, OutcomeKind, Retry, ServedBy, ToolResult};
 pub use pool::Pool;
 pub use probe::{Clearance, Probe, ToolInfo, tools_hash};
-pub use request::{CallControl, CallEvent, CallRequest, DEFAULT_TIMEOUT};
+pub use request::{CallControl, CallEvent, CallRequest, DEFAULT_TIMEOUT, LOG_LEVELS, ServerLog};
 pub use rmcp::model::ContentBlock;
 pub use route::{MAX_RETRIES, Target};
 pub use wire::{HttpExchange, Round as WireRound};

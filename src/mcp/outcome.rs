@@ -66,6 +66,10 @@ impl From<CallToolResult> for ToolResult {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Exchange {
     pub rounds: Vec<Round>,
+    /// The server's log lines while the call ran, in arrival order (on the call's own
+    /// stream, or on a 2025-11-25 session's stream while the call was in flight).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<super::ServerLog>,
 }
 
 impl Exchange {

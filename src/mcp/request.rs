@@ -9,6 +9,18 @@ use tokio_util::sync::CancellationToken;
 
 use super::{ServedBy, Target};
 
+/// MCP's log levels (RFC 5424's), least severe first.
+pub const LOG_LEVELS: [&str; 8] = [
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+];
+
 /// Idle timeout of a call unless the request says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -25,6 +37,10 @@ pub struct CallRequest {
     /// Check the arguments against the tool's inputSchema before sending (the default). Off,
     /// they go as they are: to see how the server itself answers bad input.
     pub check_schema: bool,
+    /// The least severe log level the server should send for this call (one of
+    /// [`LOG_LEVELS`]): the request's `_meta` on 2026-07-28, `logging/setLevel` before the
+    /// call on a 2025-11-25 session.
+    pub log_level: Option<String>,
 }
 
 impl CallRequest {
@@ -36,6 +52,7 @@ impl CallRequest {
             target: Target::AnyReady,
             timeout: Some(DEFAULT_TIMEOUT),
             check_schema: true,
+            log_level: None,
         }
     }
 
@@ -95,4 +112,44 @@ pub enum CallEvent {
         total: Option<f64>,
         message: Option<String>,
     },
+    /// A log line the server sent while running the call.
+    Log(ServerLog),
+}
+
+/// A `notifications/message` from a server: a log line about the request it came with.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ServerLog {
+    pub level: String,
+    pub logger: Option<String>,
+    pub data: Value,
+}
+
+impl ServerLog {
+    /// The log line a JSON-RPC message carries, if it is one.
+    pub fn from_message(message: &Value) -> Option<Self> {
+        if message["method"] != "notifications/message" {
+            return None;
+        }
+        let params = &message["params"];
+        Some(Self {
+            level: params["level"].as_str().unwrap_or("info").to_string(),
+            logger: params["logger"].as_str().map(str::to_string),
+            data: params["data"].clone(),
+        })
+    }
+}
+
+/// `[warning] logger: data`, a string's data as it is and other data as compact JSON. The
+/// server's text: show it through `crate::inert`.
+impl std::fmt::Display for ServerLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] ", self.level)?;
+        if let Some(logger) = &self.logger {
+            write!(f, "{logger}: ")?;
+        }
+        match &self.data {
+            Value::String(text) => f.write_str(text),
+            other => write!(f, "{other}"),
+        }
+    }
 }

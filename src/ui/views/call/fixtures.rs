@@ -127,7 +127,10 @@ pub fn recorded(request: &Value, events: &[Value]) -> Exchange {
             event.after_ms = 2.0 + n as f64;
         }
     }
-    Exchange { rounds }
+    Exchange {
+        rounds,
+        logs: Vec::new(),
+    }
 }
 
 pub fn view() -> CallView {

@@ -245,7 +245,10 @@ mod tests {
                 .data(r#"{"jsonrpc":"2.0","id":4,"result":{}}"#),
         );
         let rounds: Vec<WireRound> = log.rounds(&[json!(4)]);
-        let exchange = Exchange { rounds };
+        let exchange = Exchange {
+            rounds,
+            logs: Vec::new(),
+        };
         let text: Vec<String> = protocol_lines(&exchange, Theme::plain())
             .iter()
             .map(|l| l.to_string())

@@ -158,7 +158,32 @@ fn block_lines(block: &ContentBlock, theme: Theme) -> Vec<Line<'static>> {
 }
 
 /// Everything the result pane shows of a finished call, before the footer.
+/// The result (or the error), then the log lines the server sent with the call.
 pub fn result_lines(outcome: &CallOutcome, theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = answer_lines(outcome, theme);
+    let logs = &outcome.exchange.logs;
+    if !logs.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(
+            format!("server log ({})", logs.len()),
+            theme.header(),
+        )));
+        for log in logs {
+            let style = match log.level.as_str() {
+                "debug" | "info" | "notice" => theme.dim(),
+                "warning" => theme.warn(),
+                _ => theme.error(),
+            };
+            lines.push(Line::styled(
+                inert_line(&log.to_string()).into_owned(),
+                style,
+            ));
+        }
+    }
+    lines
+}
+
+fn answer_lines(outcome: &CallOutcome, theme: Theme) -> Vec<Line<'static>> {
     let result = match &outcome.result {
         Ok(result) => result,
         Err(McpError::InvalidArguments(problems)) => {
@@ -304,6 +329,21 @@ mod tests {
 
     fn outcome(result: Result<ToolResult, McpError>) -> CallOutcome {
         served_outcome(result, Duration::from_micros(12_345))
+    }
+
+    #[test]
+    fn the_servers_log_lines_follow_the_answer_inert() {
+        let mut failed = outcome(Err(McpError::TimedOut(Duration::from_secs(5))));
+        failed.exchange.logs.push(crate::mcp::ServerLog {
+            level: "warning".into(),
+            logger: Some("db".into()),
+            data: json!("pool exhausted\u{1b}[2J"),
+        });
+        let shown = text(&result_lines(&failed, Theme::plain()));
+        assert_eq!(
+            shown[shown.len() - 2..],
+            ["server log (1)", "[warning] db: pool exhausted\\u{1b}[2J"]
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::{
     protocol::protocol_lines,
     result::{millis, result_lines, served_line, status, wrap},
 };
-use crate::mcp::CallUpdate;
+use crate::{inert::inert_line, mcp::CallUpdate};
 use crate::{
     mcp::{CallEvent, CallOutcome, ServedBy},
     ui::{keys::KeyId, theme::Theme},
@@ -133,6 +133,9 @@ impl ResultPane {
                     message: message.clone().or(last.message),
                     updates: last.updates + 1,
                 });
+            }
+            CallUpdate::Event(CallEvent::Log(log)) => {
+                notes.push(inert_line(&format!("server log {log}")).into_owned());
             }
             CallUpdate::Done(outcome) => {
                 self.state = CallState::Done(outcome.clone());
