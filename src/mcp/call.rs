@@ -35,6 +35,9 @@ use super::{
 
 /// How long telling the server about a cancellation may delay the caller.
 const CANCEL_NOTICE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a call that heard log lines waits, after its result, for lines still on their
+/// way on another stream.
+const LOG_STRAGGLERS: Duration = Duration::from_millis(50);
 /// Stands in for "no timeout" (a year), which tokio's timers cannot take as `Duration::MAX`.
 const FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -188,6 +191,21 @@ impl Pool {
             )
             .await;
         exchange.rounds = connection.wire(&ids);
+        // The lines on the call's own streams, in wire order (rmcp hands notifications to the
+        // listener concurrently, so the last may not have reached it yet), then those heard
+        // elsewhere meanwhile.
+        let mut elsewhere = std::mem::take(&mut exchange.logs);
+        let on_stream: Vec<ServerLog> = exchange
+            .messages()
+            .iter()
+            .filter_map(ServerLog::from_message)
+            .collect();
+        for log in &on_stream {
+            if let Some(seen) = elsewhere.iter().position(|heard| heard == log) {
+                elsewhere.remove(seen);
+            }
+        }
+        exchange.logs = on_stream.into_iter().chain(elsewhere).collect();
         Attempt {
             result,
             sent,
@@ -339,6 +357,16 @@ impl Pool {
         // Progress sent before the result is already queued; report it.
         while let Ok(update) = progress.receiver.try_recv() {
             record(update);
+        }
+        // A session's log lines travel on another stream than the result, so the last ones
+        // may land just after it: a server that logs gets a moment for its stragglers.
+        if !heard.is_empty() {
+            while let Ok(Some(log)) =
+                tokio::time::timeout(LOG_STRAGGLERS, logs.receiver.recv()).await
+            {
+                control.notify(CallEvent::Log(log.clone()));
+                heard.push(log);
+            }
         }
         Round::Answered {
             result: Box::new(result),
