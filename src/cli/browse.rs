@@ -14,6 +14,7 @@ use super::{
     CliError, GlobalArgs, exit,
     login::{self, Attempt},
     source, table,
+    table::inert,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,8 +49,10 @@ async fn browse(
         let what = what.clone();
         let snapshots = opened.handle.snapshots.clone();
         let snapshot = snapshot.clone();
+        let answerer = super::elicit::answer(super::elicit::Policy::Refuse);
+        let config = global.worker_config(&opened.config, answerer.asks);
         async move {
-            let worker = crate::mcp::worker::spawn(snapshots, global.worker_config());
+            let worker = crate::mcp::worker::spawn(snapshots, config);
             match worker.browse(service, task, what).await {
                 Ok(browsed) => Ok(Attempt::Done(browsed)),
                 Err(error @ McpError::AuthRequired { .. }) => Ok(Attempt::NeedsSignIn(error)),
@@ -201,18 +204,6 @@ fn raw_bytes(contents: &[ResourceContents]) -> Result<Vec<u8>, CliError> {
             ),
         )),
     }
-}
-
-/// Control characters of a server's text shown as escapes, so nothing it sends can move the
-/// cursor or retitle the terminal.
-fn inert(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\t' => c.to_string(),
-            c if c.is_control() => c.escape_default().to_string(),
-            c => c.to_string(),
-        })
-        .collect()
 }
 
 pub async fn prompts(

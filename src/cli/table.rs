@@ -1,5 +1,5 @@
-//! Aligned text tables for human output: columns padded to their widest cell, two spaces apart,
-//! no trailing blanks.
+//! Human output: aligned text tables (columns padded to their widest cell, two spaces apart,
+//! no trailing blanks), and a server's text made inert before it is printed.
 
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -28,6 +28,18 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     out
+}
+
+/// Control characters of a server's text shown as escapes, so nothing it sends can move the
+/// cursor or retitle the terminal.
+pub fn inert(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\t' => c.to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

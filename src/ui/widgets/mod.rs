@@ -12,6 +12,20 @@ use ratatui::{
 
 use super::theme::Theme;
 
+/// A server's text with control characters shown, not obeyed: nothing it sends can move the
+/// cursor or retitle the terminal.
+pub fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A dialog's box, `width` × `height` in the middle of `area` (as much as fits), cleared of
 /// what was drawn under it.
 pub fn dialog_area(frame: &mut Frame, area: Rect, width: u16, height: u16) -> Rect {

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use crate::{
     mcp::{Exchange, HttpExchange, wire::Body},
-    ui::theme::Theme,
+    ui::{theme::Theme, widgets::inert},
 };
 
 use super::result::styled_json_lines;
@@ -185,15 +185,6 @@ fn push_inert(out: &mut String, c: char) {
     } else {
         out.push(c);
     }
-}
-
-/// A server's text with control characters shown, not obeyed.
-fn inert(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        push_inert(&mut out, c);
-    }
-    out
 }
 
 #[cfg(test)]
