@@ -607,8 +607,9 @@ async fn sampling_roots_and_pages_from_the_command_line() {
 mod tmux;
 
 /// The console on a static config naming the server: the tool list, the call form of `echo`
-/// and its result, then `trigger-elicitation-request` answered in the dialog — no accepting
-/// until the required name is filled in and the birthdate is a date — and a page offered when a call needs one opened first.
+/// and its result, then `trigger-elicitation-request` answered in the dialog — choices by
+/// their titles, multiple choices ticked, and no accepting until the required name is filled
+/// in and the birthdate is a date — and a page offered when a call needs one opened first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_calls_echo_and_answers_a_question() {
     let server = Everything::start("tui");
@@ -647,6 +648,15 @@ async fn the_console_calls_echo_and_answers_a_question() {
             screen.contains("Please provide inputs for the following fields:")
                 && screen.contains("It was a dark and stormy night."),
             "defaults are filled in: {screen}"
+        );
+        // Choices read by their titles (a titled oneOf, the legacy enumNames); multiple
+        // choices are ticked, not raw JSON.
+        assert!(
+            screen.contains("‹ Superman ›")
+                && screen.contains("‹ Cats ›")
+                && screen.contains("[x] Tuna")
+                && screen.contains("[x] Guitar  [ ] Piano"),
+            "{screen}"
         );
         console.send_keys(&["C-s"]);
         console.wait_for("1 problem to fix first", soon);
