@@ -125,6 +125,53 @@ pub struct OAuthClientSection {
     pub callback_port: Option<u16>,
 }
 
+/// The roots the console shares with servers that ask (`roots/list`): none by default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RootsSection {
+    /// `file://` URIs, each a string or `{ uri = "file:///…", name = "…" }`.
+    pub uris: Vec<RootEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RootEntry {
+    Uri(String),
+    Named { uri: String, name: Option<String> },
+}
+
+impl RootEntry {
+    fn uri(&self) -> &str {
+        match self {
+            RootEntry::Uri(uri) | RootEntry::Named { uri, .. } => uri,
+        }
+    }
+}
+
+impl RootsSection {
+    /// The roots as the MCP client declares them.
+    pub fn declared(&self) -> Vec<crate::mcp::ClientRoot> {
+        self.uris
+            .iter()
+            .map(|entry| match entry {
+                RootEntry::Uri(uri) => crate::mcp::ask::root(uri, None),
+                RootEntry::Named { uri, name } => crate::mcp::ask::root(uri, name.as_deref()),
+            })
+            .collect()
+    }
+
+    /// Roots are `file://` URIs (MCP 2025-11-25).
+    fn validate(&self) -> Result<(), String> {
+        match self.uris.iter().find(|e| !e.uri().starts_with("file://")) {
+            Some(entry) => Err(format!(
+                "[roots] uris: {:?} is not a file:// URI",
+                entry.uri()
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -135,6 +182,7 @@ pub struct Config {
     pub aws: AwsSettings,
     pub ui: UiSection,
     pub oauth: OAuthSection,
+    pub roots: RootsSection,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +224,13 @@ impl Config {
             path: shown.clone(),
             message,
         })?;
+        config
+            .roots
+            .validate()
+            .map_err(|message| ConfigError::Invalid {
+                path: shown.clone(),
+                message,
+            })?;
         config
             .local_config(std::env::current_exe().unwrap_or_default())
             .validate()

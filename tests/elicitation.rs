@@ -2,7 +2,9 @@
 //! --profile conformance` asks for a form by `elicitation/create` on a 2025-11-25 session and
 //! by an `input_required` result on 2026-07-28 (stateless), and `mcpfleet call` answers with
 //! `--on-elicit accept-defaults|decline` or `--elicit-json FILE`; with `--json` and no choice,
-//! it declines.
+//! it declines. A server may also ask for a model's reply (sampling), which a person writes
+//! (here: `--elicit-json`'s `sampling.reply`) or declines, and for the console's roots, which
+//! come from the config file's `[roots]`.
 
 use std::{path::Path, process::Output, time::Duration};
 
@@ -121,6 +123,179 @@ async fn an_input_required_call_is_sent_again_with_the_answer() {
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
     assert!(text(&refused.stderr).contains("must hold a JSON object"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A scratch directory for one test's files, removed when the test passes.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("mcpfleet-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Sampling in both eras: the reply from the file is sent as the operator's; declined, a
+/// 2025-11-25 session gets the spec's error and a 2026-07-28 call (whose input responses
+/// cannot say no) ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sampling_request_is_answered_by_a_person_or_declined() {
+    let scratch = Scratch::new("sampling");
+    let answers = scratch.file(
+        "answers.json",
+        r#"{"sampling": {"reply": "Paris, typed by a person"}}"#,
+    );
+    let session = server(Mode::Session).await;
+    let url = format!("http://{}/mcp", session.local_addr);
+    let args = |extra: &[&str]| {
+        let mut args = vec![
+            "--url".to_string(),
+            url.clone(),
+            "--protocol-era".into(),
+            "legacy".into(),
+            "call".into(),
+            "test_sampling".into(),
+            "prompt=Capital of France?".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let run = |args: Vec<String>| async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        mcpfleet(&args).await
+    };
+    let answered = run(args(&["--elicit-json", &answers])).await;
+    assert!(answered.status.success(), "{}", text(&answered.stderr));
+    assert!(
+        text(&answered.stdout).starts_with("LLM response: Paris, typed by a person\n"),
+        "{}",
+        text(&answered.stdout)
+    );
+    let declined = run(args(&["--on-elicit", "decline"])).await;
+    assert!(
+        text(&declined.stdout).contains("User rejected sampling request"),
+        "{}",
+        text(&declined.stdout)
+    );
+    assert!(
+        text(&declined.stderr).contains("asked for a model's reply (sampling); declined"),
+        "{}",
+        text(&declined.stderr)
+    );
+    let defaults = run(args(&["--on-elicit", "accept-defaults"])).await;
+    assert!(
+        text(&defaults.stderr).contains("a sampling request has no default reply"),
+        "{}",
+        text(&defaults.stderr)
+    );
+
+    let stateless = server(Mode::Stateless).await;
+    let url = format!("http://{}/mcp", stateless.local_addr);
+    let modern = |extra: &'static [&'static str]| {
+        let url = url.clone();
+        let answers = answers.clone();
+        async move {
+            let mut args = vec![
+                "--url",
+                url.as_str(),
+                "--protocol-era",
+                "modern",
+                "call",
+                "test_input_required_result_sampling",
+            ];
+            if extra.is_empty() {
+                args.extend(["--elicit-json", answers.as_str()]);
+            }
+            args.extend_from_slice(extra);
+            mcpfleet(&args).await
+        }
+    };
+    let answered = modern(&[]).await;
+    assert!(answered.status.success(), "{}", text(&answered.stderr));
+    assert!(
+        text(&answered.stdout).starts_with("Sampling response: Paris, typed by a person\n"),
+        "{}",
+        text(&answered.stdout)
+    );
+    let declined = modern(&["--on-elicit", "decline"]).await;
+    assert_eq!(
+        declined.status.code(),
+        Some(3),
+        "{}",
+        text(&declined.stderr)
+    );
+    assert!(
+        text(&declined.stdout).contains("declined the server's request for a model's reply"),
+        "{}",
+        text(&declined.stdout)
+    );
+}
+
+/// Roots come from the config file: none by default (the capability is not declared and a
+/// roots input request gets an empty list), the configured `file://` URIs when given; a
+/// root that is not `file://` is a config error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roots_are_answered_from_the_config_file() {
+    let scratch = Scratch::new("roots");
+    let server = server(Mode::Stateless).await;
+    let url = format!("http://{}/mcp", server.local_addr);
+    let config = scratch.file(
+        "config.toml",
+        "[roots]\nuris = [\"file:///srv/app\", { uri = \"file:///data\", name = \"data\" }]\n",
+    );
+    let call = |config: String| {
+        let url = url.clone();
+        async move {
+            mcpfleet(&[
+                "--config",
+                &config,
+                "--url",
+                &url,
+                "--protocol-era",
+                "modern",
+                "call",
+                "test_input_required_result_list_roots",
+            ])
+            .await
+        }
+    };
+    let listed = call(config).await;
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    assert!(
+        text(&listed.stdout).starts_with("Client roots: [file:///srv/app, file:///data]\n"),
+        "{}",
+        text(&listed.stdout)
+    );
+    let none = call("/dev/null".into()).await;
+    assert!(
+        text(&none.stdout).starts_with("Client roots: []\n"),
+        "{}",
+        text(&none.stdout)
+    );
+    let bad = scratch.file("bad.toml", "[roots]\nuris = [\"https://example.com/\"]\n");
+    let refused = call(bad).await;
+    assert_eq!(refused.status.code(), Some(4), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("\"https://example.com/\" is not a file:// URI"),
+        "{}",
+        text(&refused.stderr)
+    );
 }
 
 mod tmux;

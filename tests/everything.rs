@@ -221,6 +221,20 @@ async fn tools_are_listed_and_called_from_the_command_line() {
             "{tool}: {listed}"
         );
     }
+    // `tools` declares what the client can answer, as `call` does, so the server shows the
+    // tools that ask back (a command with nobody to ask declines when asked).
+    for tool in [
+        "trigger-elicitation-request",
+        "trigger-url-elicitation",
+        "trigger-sampling-request",
+    ] {
+        assert!(
+            listed
+                .lines()
+                .any(|line| line.starts_with(&format!("{tool} "))),
+            "{tool}: {listed}"
+        );
+    }
     let tools = ok_json(url, &["tools"]).await;
     let get_sum = tools["tools"]
         .as_array()
@@ -454,14 +468,32 @@ async fn the_servers_question_is_answered_as_the_command_says() {
     let url = server.url.as_str();
     let tool = "trigger-elicitation-request";
 
-    let defaults = ok_json(url, &["call", tool, "--on-elicit", "accept-defaults"]).await;
-    let said = defaults["result"]["content"].to_string();
+    // `name` is required and has no default: there is nobody to fill it in, so the question
+    // is declined, and stderr says why.
+    let defaults = mcpfleet(url, &["call", tool, "--on-elicit", "accept-defaults"]).await;
+    assert!(defaults.status.success(), "{}", text(&defaults.stderr));
     assert!(
-        said.contains("User provided the requested information!")
-            && said.contains(r#"\"firstLine\": \"It was a dark and stormy night.\""#)
-            && said.contains(r#"\"integer\": 42"#)
-            && said.contains(r#"\"untitledSingleSelectEnum\": \"Monica\""#),
-        "{defaults}"
+        text(&defaults.stdout).contains("User declined to provide the requested information."),
+        "{}",
+        text(&defaults.stdout)
+    );
+    assert!(
+        text(&defaults.stderr).contains("no default for the required name"),
+        "{}",
+        text(&defaults.stderr)
+    );
+
+    // An answer that breaks the form is not sent: exit 2, each problem named.
+    let bad = server.file(
+        "bad.json",
+        r#"{"name": "Ada", "integer": 500, "email": "not-an-email"}"#,
+    );
+    let refused = fails(url, &["call", tool, "--elicit-json", &bad], 2).await;
+    assert!(
+        refused.contains("does not fit the form")
+            && refused.contains("/integer: 500 is greater than the maximum of 100")
+            && refused.contains(r#"/email: "not-an-email" is not a "email""#),
+        "{refused}"
     );
 
     let answer = server.file(
@@ -497,11 +529,106 @@ async fn the_servers_question_is_answered_as_the_command_says() {
     );
 }
 
+/// `trigger-sampling-request` asks for a model's reply, which a person writes (here: the
+/// `sampling.reply` of `--elicit-json`) or declines; `get-roots-list` shows the roots of the
+/// config file; `trigger-url-elicitation` asks for a page, by request or by -32042 error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sampling_roots_and_pages_from_the_command_line() {
+    let server = Everything::start("sampling");
+    let url = server.url.as_str();
+    let reply = server.file(
+        "reply.json",
+        r#"{"sampling": {"reply": "Paris, from a person"}}"#,
+    );
+    let tool = "trigger-sampling-request";
+    let answered = ok(
+        url,
+        &[
+            "call",
+            tool,
+            "prompt=Capital of France?",
+            "--elicit-json",
+            &reply,
+        ],
+    )
+    .await;
+    assert!(
+        answered.contains(r#""model": "mcpfleet-operator""#)
+            && answered.contains(r#""text": "Paris, from a person""#)
+            && answered.contains(r#""stopReason": "endTurn""#),
+        "{answered}"
+    );
+    let declined = mcpfleet(url, &["call", tool, "prompt=x", "--on-elicit", "decline"]).await;
+    assert!(
+        text(&declined.stdout).contains("User rejected sampling request"),
+        "{}",
+        text(&declined.stdout)
+    );
+    assert!(
+        text(&declined.stderr).contains("asked for a model's reply (sampling); declined"),
+        "{}",
+        text(&declined.stderr)
+    );
+    let defaults = mcpfleet(
+        url,
+        &["call", tool, "prompt=x", "--on-elicit", "accept-defaults"],
+    )
+    .await;
+    assert!(
+        text(&defaults.stderr).contains("a sampling request has no default reply"),
+        "{}",
+        text(&defaults.stderr)
+    );
+
+    // Roots: only with some configured is the capability declared (and the tool shown).
+    let config = server.file(
+        "roots.toml",
+        "[roots]\nuris = [{ uri = \"file:///srv/app\", name = \"app\" }]\n",
+    );
+    let listed = ok(url, &["tools"]).await;
+    assert!(!listed.contains("get-roots-list"), "{listed}");
+    let roots = ok(url, &["--config", &config, "call", "get-roots-list"]).await;
+    assert!(
+        roots.contains("Current MCP Roots (1 total):")
+            && roots.contains("1. app\n   URI: file:///srv/app"),
+        "{roots}"
+    );
+
+    // A page to open: accept-defaults declines and says so; the -32042 error names the page.
+    let page = "https://example.com/consent";
+    let args = ["call", "trigger-url-elicitation", &format!("url={page}")];
+    let mut defaults_args = args.to_vec();
+    defaults_args.extend(["--on-elicit", "accept-defaults"]);
+    let defaults = mcpfleet(url, &defaults_args).await;
+    assert!(
+        text(&defaults.stdout).contains("User declined to open the URL"),
+        "{}",
+        text(&defaults.stdout)
+    );
+    assert!(
+        text(&defaults.stderr)
+            .contains("declined (--on-elicit accept-defaults: a page to open has no default)"),
+        "{}",
+        text(&defaults.stderr)
+    );
+    let mut error_args = args.to_vec();
+    error_args.push("errorPath=true");
+    let required = fails(url, &error_args, 3).await;
+    assert!(
+        required.contains(
+            "This request requires browser-based authorization. Open \
+             https://modelcontextprotocol.io in a browser, then call again (code -32042)"
+        ),
+        "{required}"
+    );
+}
+
 mod tmux;
 
 /// The console on a static config naming the server: the tool list, the call form of `echo`
-/// and its result, then `trigger-elicitation-request` answered in the dialog — which refuses
-/// to accept until the required name is filled in.
+/// and its result, then `trigger-elicitation-request` answered in the dialog — choices by
+/// their titles, multiple choices ticked, and no accepting until the required name is filled
+/// in and the birthdate is a date — and a page offered when a call needs one opened first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_calls_echo_and_answers_a_question() {
     let server = Everything::start("tui");
@@ -541,12 +668,112 @@ async fn the_console_calls_echo_and_answers_a_question() {
                 && screen.contains("It was a dark and stormy night."),
             "defaults are filled in: {screen}"
         );
+        // Choices read by their titles (a titled oneOf, the legacy enumNames); multiple
+        // choices are ticked, not raw JSON.
+        assert!(
+            screen.contains("‹ Superman ›")
+                && screen.contains("‹ Cats ›")
+                && screen.contains("[x] Tuna")
+                && screen.contains("[x] Guitar  [ ] Piano"),
+            "{screen}"
+        );
         console.send_keys(&["C-s"]);
         console.wait_for("1 problem to fix first", soon);
         console.type_text("Ada Lovelace");
+        // The next field is the birthdate, a `date`: a name there is refused before sending.
+        console.send_keys(&["Tab"]);
+        console.type_text("Ada Lovelace");
+        console.send_keys(&["C-s"]);
+        console.wait_for(r#""Ada Lovelace" is not a "date""#, soon);
+        console.send_keys(&["BSpace"; 12]);
+        console.type_text("1815-12-10");
         console.send_keys(&["C-s"]);
         let screen = console.wait_for("- Name: Ada Lovelace", soon);
-        assert!(screen.contains("\"integer\": 42"), "{screen}");
+        assert!(
+            screen.contains("\"integer\": 42") && screen.contains("- Birthdate: 1815-12-10"),
+            "{screen}"
+        );
+        let answered = console.capture();
+        assert!(
+            answered.contains(r#""titledSingleSelectEnum": "hero-1""#),
+            "the value is sent, not its title: {answered}"
+        );
+        console.go_home(soon);
+
+        // A call the server refuses until a page is opened (-32042): the page is offered.
+        console.open_call_form("everything", "trigger-url-elicitation", soon);
+        console.type_text("https://example.com/consent");
+        console.send_keys(&["Tab", "Tab", "Left"]);
+        console.send_keys(&["C-s"]);
+        let screen = console.wait_for("Open this page first:", soon);
+        assert!(
+            screen.contains("https://modelcontextprotocol.io")
+                && screen.contains("This request requires browser-based authorization."),
+            "{screen}"
+        );
+        console.send_keys(&["Escape"]);
+        console.wait_for(
+            "call again once the page everything asked for is done",
+            soon,
+        );
+        console.go_home(soon);
+        console.send_keys(&["q"]);
+        assert_eq!(console.wait_exit(soon).status, 0);
+    })
+    .await
+    .unwrap();
+    drop(server);
+}
+
+/// `trigger-sampling-request` in the console: the dialog shows the server's messages and
+/// system prompt; the reply typed there (two lines) comes back in the tool's result, from the
+/// operator "model". A second request is declined with ctrl-d.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_answers_a_sampling_request() {
+    let server = Everything::start("tui-sampling");
+    let config = server.file(
+        "config.toml",
+        &format!(
+            "source = \"static\"\n[static]\nservers = [{{ name = \"everything\", url = \"{}\" }}]\n",
+            server.url
+        ),
+    );
+    let soon = Duration::from_secs(20);
+    tokio::task::spawn_blocking(move || {
+        let console = tmux::Console::start(
+            "everything-sampling",
+            140,
+            45,
+            &[("MCPFLEET_CONFIG", &config)],
+        );
+        console.wait_until("the service ready", soon, |screen| {
+            screen
+                .lines()
+                .any(|line| line.starts_with("everything ") && line.contains("1/1 ready"))
+        });
+        console.open_call_form("everything", "trigger-sampling-request", soon);
+        console.type_text("Capital of France?");
+        console.send_keys(&["C-s"]);
+        let screen = console.wait_for("everything asks for a model's reply", soon);
+        assert!(
+            screen.contains("user: Resource trigger-sampling-request context: Capital of France?")
+                && screen.contains("system prompt: You are a helpful test server.")
+                && screen.contains("max tokens: 100"),
+            "{screen}"
+        );
+        console.type_text("Paris");
+        console.send_keys(&["Enter"]);
+        console.type_text("(typed at the console)");
+        console.send_keys(&["C-s"]);
+        let screen = console.wait_for(r#""model": "mcpfleet-operator""#, soon);
+        assert!(
+            screen.contains(r#""text": "Paris\n(typed at the console)""#),
+            "{screen}"
+        );
+        console.send_keys(&["C-s"]);
+        console.wait_for("everything asks for a model's reply", soon);
+        console.send_keys(&["C-d"]);
+        console.wait_for("User rejected sampling request", soon);
         console.go_home(soon);
         console.send_keys(&["q"]);
         assert_eq!(console.wait_exit(soon).status, 0);

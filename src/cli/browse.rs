@@ -51,8 +51,10 @@ async fn browse(
         let what = what.clone();
         let snapshots = opened.handle.snapshots.clone();
         let snapshot = snapshot.clone();
+        let answerer = super::elicit::answer(super::elicit::Policy::Refuse);
+        let config = global.worker_config(&opened.config, answerer.asks);
         async move {
-            let worker = crate::mcp::worker::spawn(snapshots, global.worker_config());
+            let worker = crate::mcp::worker::spawn(snapshots, config);
             match worker.browse(service, task, what).await {
                 Ok(browsed) => Ok(Attempt::Done(browsed)),
                 Err(error @ McpError::AuthRequired { .. }) => Ok(Attempt::NeedsSignIn(error)),

@@ -171,6 +171,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
     } else {
         args.service.as_str()
     };
+    let answerer = super::elicit::answer(args.elicit.clone());
     let outcomes = login::with_sign_ins(
         global,
         args.json,
@@ -183,7 +184,10 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
                 args.service.as_str()
             },
         ),
-        || attempt(global, &args, &opened.handle.snapshots, &snapshot),
+        || {
+            let config = global.worker_config(&opened.config, answerer.asks.clone());
+            attempt(global, &args, config, &opened.handle.snapshots, &snapshot)
+        },
     )
     .await
     .inspect_err(|error| {
@@ -191,6 +195,11 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
             println!("{}", json!({"outcome": "refused", "error": error.message}));
         }
     })?;
+    // An answer from --elicit-json that did not fit the form was not sent: bad usage.
+    let refusals = answerer.refusals();
+    if !refusals.is_empty() {
+        return Err(CliError::new(exit::USAGE, refusals.join("\n")));
+    }
     if args.json {
         let values: Vec<Value> = outcomes.iter().map(outcome_json).collect();
         let out = if args.all_tasks {
@@ -227,6 +236,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
 async fn attempt(
     global: &GlobalArgs,
     args: &CallArgs,
+    config: mcp::WorkerConfig,
     snapshots: &tokio::sync::watch::Receiver<std::sync::Arc<crate::fleet::FleetSnapshot>>,
     snapshot: &crate::fleet::FleetSnapshot,
 ) -> Result<Attempt<Vec<CallOutcome>>, CliError> {
@@ -235,8 +245,6 @@ async fn attempt(
     } else {
         args.service.clone()
     };
-    let mut config = global.worker_config();
-    config.pool.asks = Some(super::elicit::answer(args.elicit.clone()));
     let worker = mcp::worker::spawn(snapshots.clone(), config);
     let probe = match worker.probe(&service, args.task.as_deref()).await {
         Ok(probe) => probe,

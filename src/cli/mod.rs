@@ -105,15 +105,28 @@ pub enum ProtocolEra {
 }
 
 impl GlobalArgs {
-    /// The MCP worker of a one-shot command, speaking the chosen era.
-    pub fn worker_config(&self) -> crate::mcp::WorkerConfig {
-        let mut config = crate::mcp::WorkerConfig::one_shot();
-        config.pool.era = match self.protocol_era {
+    /// The MCP lifecycle the flags choose.
+    pub fn era(&self) -> crate::mcp::Era {
+        match self.protocol_era {
             None | Some(ProtocolEra::Auto) => crate::mcp::Era::Auto,
             Some(ProtocolEra::Legacy) => crate::mcp::Era::Initialize,
             Some(ProtocolEra::Modern) => crate::mcp::Era::Discover,
-        };
-        config
+        }
+    }
+
+    /// The MCP worker of a one-shot command: the chosen era, the roots of the config file,
+    /// and `asks` answering a server's questions. Every command declares the same
+    /// capabilities; one that has nobody to ask declines what it is asked.
+    pub fn worker_config(
+        &self,
+        config: &crate::config::Config,
+        asks: crate::mcp::AskSender,
+    ) -> crate::mcp::WorkerConfig {
+        let mut worker = crate::mcp::WorkerConfig::one_shot();
+        worker.pool.era = self.era();
+        worker.pool.roots = config.roots.declared();
+        worker.pool.asks = Some(asks);
+        worker
     }
 }
 
@@ -174,8 +187,9 @@ pub enum Command {
         /// Seconds without a result or progress before giving up (default 60).
         #[arg(long)]
         timeout: Option<f64>,
-        /// How to answer a server that asks for input mid-call (default: ask on a terminal,
-        /// decline with --json or without one).
+        /// How to answer a server that asks for input mid-call — a form, a page to open, a
+        /// model's reply (sampling, which a person writes: nothing here calls a model).
+        /// Default: ask on a terminal, decline with --json or without one.
         #[arg(long, value_enum)]
         on_elicit: Option<elicit::OnElicit>,
         /// Send the arguments without checking them against the tool's inputSchema (to see
@@ -187,7 +201,10 @@ pub enum Command {
         #[arg(long, value_name = "LEVEL",
               value_parser = clap::builder::PossibleValuesParser::new(crate::mcp::LOG_LEVELS))]
         log_level: Option<String>,
-        /// Answer the server's questions with this JSON object.
+        /// Answer the server's questions from this JSON file: a form's answer as one object
+        /// (`{"name": "Ada"}`), or `{"form": {…}, "sampling": {"reply": "TEXT"}}` with either
+        /// part or both. An answer that does not fit the form is not sent (exit 2); a question
+        /// the file has no answer for is declined.
         #[arg(long, value_name = "FILE", conflicts_with = "on_elicit")]
         elicit_json: Option<PathBuf>,
         #[arg(long)]
@@ -363,20 +380,9 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
                     return exit::USAGE;
                 }
             };
-            let answer = match elicit_json.map(|path| {
-                std::fs::read_to_string(&path)
-                    .map_err(|e| format!("--elicit-json {}: {e}", path.display()))
-                    .and_then(|text| {
-                        serde_json::from_str::<serde_json::Value>(&text)
-                            .map_err(|e| format!("--elicit-json {}: {e}", path.display()))
-                    })
-            }) {
+            let answers = match elicit_json.as_deref().map(elicit::Answers::read) {
                 None => None,
-                Some(Ok(serde_json::Value::Object(map))) => Some(map),
-                Some(Ok(_)) => {
-                    eprintln!("mcpfleet: --elicit-json must hold a JSON object");
-                    return exit::USAGE;
-                }
+                Some(Ok(answers)) => Some(answers),
                 Some(Err(message)) => {
                     eprintln!("mcpfleet: {message}");
                     return exit::USAGE;
@@ -385,7 +391,7 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             let args = call::CallArgs {
                 no_check,
                 log_level,
-                elicit: elicit::Policy::from_flags(on_elicit, answer, json),
+                elicit: elicit::Policy::from_flags(on_elicit, answers, json),
                 service,
                 tool,
                 args_json,

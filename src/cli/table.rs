@@ -1,5 +1,5 @@
-//! Aligned text tables for human output: columns padded to their widest cell, two spaces apart,
-//! no trailing blanks.
+//! Human output: aligned text tables (columns padded to their widest cell, two spaces apart,
+//! no trailing blanks), and a server's text made inert before it is printed.
 
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();

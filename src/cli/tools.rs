@@ -57,8 +57,9 @@ pub async fn run(
             if global.url.is_some() { "url" } else { service },
         ),
         || async {
-            let worker =
-                mcp::worker::spawn(opened.handle.snapshots.clone(), global.worker_config());
+            let answerer = super::elicit::answer(super::elicit::Policy::Refuse);
+            let config = global.worker_config(&opened.config, answerer.asks);
+            let worker = mcp::worker::spawn(opened.handle.snapshots.clone(), config);
             match worker.probe(service, task).await {
                 Ok(probe) => Ok(Attempt::Done(probe)),
                 Err(error @ McpError::AuthRequired { .. }) => Ok(Attempt::NeedsSignIn(error)),

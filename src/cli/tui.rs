@@ -66,7 +66,8 @@ pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
         log_capacity: opened.config.ui.log_buffer_lines,
         log_file: log_file.clone(),
         oauth: opened.config.oauth.clone(),
-        era: global.worker_config().pool.era,
+        era: global.era(),
+        roots: opened.config.roots.declared(),
     };
     // `:ctx` opens another source with the same flags; it never ends the console.
     let open = |choice: SourceChoice| {

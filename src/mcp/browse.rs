@@ -142,7 +142,8 @@ impl Pool {
         url: &str,
         input: rmcp::model::InputRequiredResult,
     ) -> Result<(Option<rmcp::model::InputResponses>, Option<String>), McpError> {
-        super::ask::answer_input(self.config().asks.as_ref(), url, input)
+        let config = self.config();
+        super::ask::answer_input(config.asks.as_ref(), &config.roots, url, input)
             .await
             .map_err(McpError::Protocol)
     }

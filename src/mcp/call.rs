@@ -260,8 +260,14 @@ impl Pool {
                     "the server asked for input {rounds} times without a result; gave up"
                 ));
             }
-            let answered =
-                super::ask::answer_input(self.config().asks.as_ref(), &connection.url, input).await;
+            let config = self.config();
+            let answered = super::ask::answer_input(
+                config.asks.as_ref(),
+                &config.roots,
+                &connection.url,
+                input,
+            )
+            .await;
             match answered {
                 Ok((responses, state)) => {
                     params.input_responses = responses;

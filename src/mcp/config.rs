@@ -1,6 +1,9 @@
 //! How the console's MCP clients connect: which protocol lifecycle they use, the bounds on
 //! connecting and on the handshake, and the name they give.
 
+// Roots are deprecated by SEP-2577 for 2026-07-28; 2025-11-25 servers still ask for them.
+#![allow(deprecated)]
+
 use std::time::Duration;
 
 use crate::oauth::TokenStore;
@@ -30,9 +33,12 @@ pub struct PoolConfig {
     /// Where OAuth sign-ins are kept; an endpoint with stored credentials gets its requests
     /// authorized (and its token refreshed) from there.
     pub tokens: Option<TokenStore>,
-    /// Where a server's questions (elicitation) go; without it they are declined and the
-    /// client does not offer to answer any.
+    /// Where a server's questions (elicitation, sampling) go; without it they are declined
+    /// and the client does not offer to answer any.
     pub asks: Option<super::ask::AskSender>,
+    /// The roots the client shares (`roots/list`); none by default, and with none the client
+    /// does not declare the capability.
+    pub roots: Vec<rmcp::model::Root>,
 }
 
 impl Default for PoolConfig {
@@ -45,6 +51,7 @@ impl Default for PoolConfig {
             client_version: env!("CARGO_PKG_VERSION").into(),
             tokens: TokenStore::open_default().ok(),
             asks: None,
+            roots: Vec::new(),
         }
     }
 }

@@ -2,6 +2,9 @@
 //! notification listener that routes progress to the call that asked for it, and the cached
 //! tool list used to check arguments before sending.
 
+// Sampling and roots are deprecated by SEP-2577 for 2026-07-28; 2025-11-25 servers use them.
+#![allow(deprecated)]
+
 use std::{
     collections::{HashMap, VecDeque},
     sync::{Arc, Mutex, PoisonError},
@@ -12,9 +15,10 @@ use reqwest::header::{HeaderName, HeaderValue};
 use rmcp::{
     ClientCacheConfig, ClientHandler, ClientLifecycleMode, ClientServiceExt, Peer, RoleClient,
     model::{
-        ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationCapability,
-        FormElicitationCapability, Implementation, ProgressNotificationParam, ProgressToken,
-        ProtocolVersion, ServerPeerInfo, UrlElicitationCapability,
+        ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
+        ElicitRequestParams, ElicitResult, ElicitationCapability, FormElicitationCapability,
+        Implementation, ListRootsResult, ProgressNotificationParam, ProgressToken, ProtocolVersion,
+        Root, RootsCapabilities, SamplingCapability, ServerPeerInfo, UrlElicitationCapability,
     },
     service::{NotificationContext, RequestContext, RunningService},
     transport::{
@@ -91,6 +95,7 @@ struct Listener {
     info: ClientConfig,
     url: String,
     asks: Option<super::ask::AskSender>,
+    roots: Arc<[Root]>,
 }
 
 impl ClientHandler for Listener {
@@ -135,6 +140,22 @@ impl ClientHandler for Listener {
         _context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, rmcp::ErrorData> {
         Ok(super::ask::ask(self.asks.as_ref(), &self.url, request).await)
+    }
+
+    async fn create_message(
+        &self,
+        request: CreateMessageRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, rmcp::ErrorData> {
+        let answer = super::ask::sample(self.asks.as_ref(), &self.url, request).await;
+        super::ask::sampling_result(answer)
+    }
+
+    async fn list_roots(
+        &self,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, rmcp::ErrorData> {
+        Ok(ListRootsResult::new(self.roots.to_vec()))
     }
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
@@ -334,7 +355,8 @@ pub(crate) async fn connect(
         transport = transport.auth_header(token.expose());
     }
     let (mode, legacy) = lifecycle(config.era);
-    // The client offers to answer questions only when someone is there to answer them.
+    // The client offers to answer questions only when someone is there to answer them, and
+    // roots only when some are configured.
     let mut capabilities = ClientCapabilities::default();
     if config.asks.is_some() {
         capabilities.elicitation = Some(
@@ -342,6 +364,11 @@ pub(crate) async fn connect(
                 .with_form(FormElicitationCapability::default())
                 .with_url(UrlElicitationCapability::default()),
         );
+        capabilities.sampling = Some(SamplingCapability::default());
+    }
+    if !config.roots.is_empty() {
+        // The list is fixed for the client's life, so it never changes.
+        capabilities.roots = Some(RootsCapabilities::default());
     }
     let mut info = ClientConfig::new(
         capabilities,
@@ -354,6 +381,7 @@ pub(crate) async fn connect(
         info,
         url: url.to_string(),
         asks: config.asks.clone(),
+        roots: config.roots.clone().into(),
     };
     let started = Instant::now();
     let wire = Arc::new(WireLog::default());

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::inert::inert_line;
 use rmcp::{
     ServiceError,
     service::ClientInitializeError,
@@ -35,6 +36,10 @@ pub enum McpError {
     /// A JSON-RPC error or a message the client could not use.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The server needs the person to open a page before it goes on (-32042,
+    /// URLElicitationRequiredError): its message and the pages, control characters escaped.
+    #[error("{message} Open {} in a browser, then call again (code -32042)", pages.join(" and "))]
+    UrlRequired { message: String, pages: Vec<String> },
     /// Arguments that do not match the tool's inputSchema, one entry per problem.
     #[error("invalid arguments: {}", .0.join("; "))]
     InvalidArguments(Vec<String>),
@@ -103,9 +108,41 @@ pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The URL elicitations of a -32042 error's data, as `UrlRequired`.
+fn url_required(data: &rmcp::ErrorData) -> McpError {
+    let pages = data
+        .data
+        .as_ref()
+        .and_then(|data| data.get("elicitations")?.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|elicitation| {
+            elicitation
+                .get("url")?
+                .as_str()
+                .map(|url| inert_line(url).into_owned())
+        })
+        .collect();
+    // Some SDKs put their own "MCP error -32042: " before the message.
+    let message = one_line(&data.message);
+    let message = message
+        .strip_prefix(&format!("MCP error {URL_ELICITATION_REQUIRED}: "))
+        .unwrap_or(&message);
+    McpError::UrlRequired {
+        message: inert_line(message).into_owned(),
+        pages,
+    }
+}
+
+/// The error code of URLElicitationRequiredError (MCP 2025-11-25).
+const URL_ELICITATION_REQUIRED: i32 = -32042;
+
 /// A failed request after the client was up.
 pub(crate) fn from_service_error(url: &str, error: &ServiceError) -> Failure {
     match error {
+        ServiceError::McpError(data) if data.code.0 == URL_ELICITATION_REQUIRED => {
+            Failure::fatal(url_required(data))
+        }
         ServiceError::McpError(data) => Failure::fatal(McpError::Protocol(one_line(&format!(
             "{} (code {})",
             data.message, data.code.0
@@ -285,6 +322,22 @@ pub(crate) fn deepest(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_to_open_first_is_named_inert() {
+        let data = rmcp::ErrorData::new(
+            rmcp::model::ErrorCode(URL_ELICITATION_REQUIRED),
+            "MCP error -32042: Sign the form.",
+            Some(serde_json::json!({"elicitations": [
+                {"mode": "url", "url": "https://example.com/\u{1b}[2Jform", "elicitationId": "1"}]})),
+        );
+        let failure = from_service_error("u", &ServiceError::McpError(data));
+        assert_eq!(
+            failure.error.to_string(),
+            "Sign the form. Open https://example.com/\\u{1b}[2Jform in a browser, then call \
+             again (code -32042)"
+        );
+    }
 
     #[test]
     fn messages_are_one_line_and_name_what_to_fix() {

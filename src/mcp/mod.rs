@@ -24,7 +24,7 @@ mod validate;
 pub mod wire;
 pub mod worker;
 
-pub use ask::{Ask, AskSender};
+pub use ask::{Ask, AskSender, ClientRoot, Question, Sampled};
 pub use browse::{Browse, Browsed};
 pub use config::{Era, PoolConfig};
 pub use error::McpError;

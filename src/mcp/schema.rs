@@ -1,6 +1,8 @@
 //! Tool arguments against a tool's inputSchema, in one place for every caller: the pre-send
 //! check of the MCP worker, the call form's field errors and raw-JSON problems, and the CLI's
-//! `key=value` arguments. Validators are compiled once per distinct schema and shared.
+//! `key=value` arguments, and the answers to a server's forms (elicitation). Validators are
+//! compiled once per distinct schema and shared, and check formats as well as types and
+//! bounds.
 
 use std::{
     collections::HashMap,
@@ -61,7 +63,12 @@ fn validator(schema: &Value) -> Option<Arc<jsonschema::Validator>> {
     if let Some(compiled) = cache.get(&key) {
         return compiled.clone();
     }
-    let compiled = match jsonschema::validator_for(schema) {
+    // Formats are checked too (a `date` that is not a date, an `email` that is not one): a
+    // person typing into a form gets told before the server refuses it.
+    let compiled = match jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+    {
         Ok(validator) => Some(Arc::new(validator)),
         Err(error) => {
             tracing::warn!(%error, "an input schema does not compile; arguments are not checked");

@@ -18,7 +18,8 @@ use super::{
     log_buffer::LogBuffer,
     theme::Theme,
     views::{
-        self, Context, View, confirm::ConfirmDialog, elicit::ElicitDialog, sign_in::SignInDialog,
+        self, Context, View, confirm::ConfirmDialog, elicit::ElicitDialog,
+        sampling::SamplingDialog, sign_in::SignInDialog,
     },
 };
 use crate::{
@@ -26,7 +27,7 @@ use crate::{
     fleet::{Commander, FleetSnapshot, LogLine, trends::Trends},
     mcp::{
         Ask, CallId, CallRequest, CallUpdate, Clearance, History, McpClient, McpError, Probes,
-        Target, UpdateSink,
+        Question, ServedBy, Target, UpdateSink,
     },
     oauth::{self, Prompt, SignInError, Signed, TokenStore, signin::Discovered},
 };
@@ -76,6 +77,8 @@ enum Mode {
     SignIn(SignInDialog),
     /// A server's question mid-call.
     Elicit(Box<ElicitDialog>),
+    /// A server's request for a model's reply mid-call, which the person writes.
+    Sample(Box<SamplingDialog>),
 }
 
 /// What views read; kept apart from the page stack so a view can borrow it while it changes.
@@ -208,7 +211,14 @@ impl App {
             let asker = self
                 .endpoint_owner(&ask.url)
                 .map_or_else(|| ask.url.clone(), |(service, _)| service);
-            self.mode = Mode::Elicit(Box::new(ElicitDialog::new(asker, ask)));
+            self.mode = match ask.question {
+                Question::Elicit { request, reply } => {
+                    Mode::Elicit(Box::new(ElicitDialog::new(asker, &request, reply)))
+                }
+                Question::Sample { request, reply } => {
+                    Mode::Sample(Box::new(SamplingDialog::new(asker, &request, reply)))
+                }
+            };
         }
     }
 
@@ -276,10 +286,16 @@ impl App {
 
     /// Hands a call's update to the page that started it, if that page is still open.
     pub fn on_call_update(&mut self, id: CallId, update: CallUpdate) {
-        if let CallUpdate::Done(outcome) = &update
-            && let Err(error @ McpError::AuthRequired { .. }) = &outcome.result
-        {
-            self.offer_sign_in(&error.clone(), true);
+        if let CallUpdate::Done(outcome) = &update {
+            match &outcome.result {
+                Err(error @ McpError::AuthRequired { .. }) => {
+                    self.offer_sign_in(&error.clone(), true)
+                }
+                Err(McpError::UrlRequired { message, pages }) => {
+                    self.offer_page(outcome.served_by.as_ref(), message, pages)
+                }
+                _ => {}
+            }
         }
         let done = matches!(update, CallUpdate::Done(_) | CallUpdate::FannedOut(_));
         let page = if done {
@@ -290,6 +306,25 @@ impl App {
         if let Some(page) = self.stack.iter_mut().find(|p| Some(p.id) == page) {
             page.view.on_call_update(id, &update);
         }
+    }
+
+    /// A call ended because the server wants a page opened first: the dialog that offers
+    /// it, when the screen is free (the call's error says the same either way).
+    fn offer_page(&mut self, served_by: Option<&ServedBy>, message: &str, pages: &[String]) {
+        let Some(page) = pages.first() else {
+            return;
+        };
+        if !matches!(self.mode, Mode::Normal) {
+            return;
+        }
+        let asker = served_by
+            .and_then(|by| self.endpoint_owner(&by.url))
+            .map_or_else(|| "the server".to_string(), |(service, _)| service);
+        self.mode = Mode::Elicit(Box::new(ElicitDialog::prerequisite(
+            asker,
+            message.to_string(),
+            page.clone(),
+        )));
     }
 
     pub fn on_ui_event(&mut self, event: UiEvent) {

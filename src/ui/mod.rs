@@ -43,6 +43,8 @@ pub struct UiOptions {
     pub oauth: crate::config::OAuthSection,
     /// The MCP lifecycle the console speaks (`--protocol-era`).
     pub era: mcp::Era,
+    /// The roots the console shares with servers (the config file's `[roots]`).
+    pub roots: Vec<mcp::ClientRoot>,
 }
 
 /// How often the header's "refreshed N s ago" and message expiry are brought up to date.
@@ -78,6 +80,7 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
     let mut config = WorkerConfig::console();
     config.pool.era = options.era;
     config.pool.asks = Some(asks_tx);
+    config.pool.roots = options.roots.clone();
     let mcp = mcp::worker::spawn(handle.snapshots.clone(), config);
     let (probes, history) = (mcp.probes.clone(), mcp.history.clone());
     let workers = Workers {

@@ -90,6 +90,7 @@ impl App {
             }
             Mode::SignIn(dialog) => dialog.render(frame, body, self.data.theme),
             Mode::Elicit(dialog) => dialog.render(frame, body, self.data.theme),
+            Mode::Sample(dialog) => dialog.render(frame, body, self.data.theme),
             _ => {}
         }
     }

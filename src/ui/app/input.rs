@@ -35,6 +35,14 @@ impl App {
                 }
                 return;
             }
+            Mode::Sample(dialog) => {
+                if let Some(action) = dialog.on_key(key) {
+                    self.mode = Mode::Normal;
+                    self.apply(action);
+                    self.next_ask();
+                }
+                return;
+            }
             Mode::SignIn(dialog) => {
                 match dialog.on_key(key) {
                     Some(Action::Message(text)) => {

@@ -1,7 +1,9 @@
 //! A server's question in the middle of a call (elicitation, or one input request of an
 //! `input_required` round), answered in a dialog: a form from the requested schema, drawn by
 //! the call view's form (defaults filled in, choices for enums, required fields marked), or
-//! for URL mode the address to open. `ctrl-s` accepts, `ctrl-d` declines, `esc` cancels.
+//! for URL mode the address to open. `ctrl-s` accepts, `ctrl-d` declines, `esc` cancels. The
+//! same dialog, with nobody waiting on an answer, offers the pages of a call that ended with
+//! "open this page first" (-32042). The server's text is shown inert.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::{
@@ -16,10 +18,8 @@ use tokio::sync::oneshot;
 
 use super::call::form_pane::FormPane;
 use crate::{
-    mcp::{
-        Ask,
-        ask::{message_of, schema_of},
-    },
+    inert::inert_line as inert,
+    mcp::ask::{message_of, schema_of},
     ui::widgets::dialog_area,
     ui::{action::Action, theme::Theme},
 };
@@ -33,22 +33,43 @@ pub struct ElicitDialog {
     /// The page of URL mode.
     page: Option<String>,
     reply: Option<oneshot::Sender<ElicitResult>>,
+    /// The pages a failed call asks to open first; nobody waits on an answer.
+    prerequisite: bool,
     problem: Option<String>,
 }
 
 impl ElicitDialog {
-    pub fn new(asker: String, ask: Ask) -> Self {
-        let schema = schema_of(&ask.request);
-        let page = match &ask.request {
+    pub fn new(
+        asker: String,
+        request: &ElicitRequestParams,
+        reply: oneshot::Sender<ElicitResult>,
+    ) -> Self {
+        let schema = schema_of(request);
+        let page = match request {
             ElicitRequestParams::UrlElicitationParams { url, .. } => Some(url.clone()),
             _ => None,
         };
         Self {
             asker,
-            message: message_of(&ask.request).to_string(),
+            message: message_of(request).to_string(),
             form: schema.map(|schema| (FormPane::new(&schema, None), schema)),
             page,
-            reply: Some(ask.reply),
+            reply: Some(reply),
+            prerequisite: false,
+            problem: None,
+        }
+    }
+
+    /// A call ended because the server wants `page` opened first (URLElicitationRequired):
+    /// the page to open, and nothing to answer.
+    pub fn prerequisite(asker: String, message: String, page: String) -> Self {
+        Self {
+            asker,
+            message: format!("{message} Open the page, then call again."),
+            form: None,
+            page: Some(page),
+            reply: None,
+            prerequisite: true,
             problem: None,
         }
     }
@@ -63,6 +84,11 @@ impl ElicitDialog {
     pub fn on_key(&mut self, key: KeyEvent) -> Option<Action> {
         let ctrl = key.modifiers == KeyModifiers::CONTROL;
         match key.code {
+            KeyCode::Esc | KeyCode::Enter if self.prerequisite => Some(Action::Message(format!(
+                "call again once the page {} asked for is done",
+                self.asker
+            ))),
+            KeyCode::Char('s' | 'd') if ctrl && self.prerequisite => None,
             KeyCode::Esc => {
                 self.answer(ElicitResult::new(ElicitationAction::Cancel));
                 Some(Action::Message(format!(
@@ -137,7 +163,16 @@ impl ElicitDialog {
         frame.render_widget(block, dialog);
         let key = |k: &'static str| Span::styled(k, theme.key());
         let mut keys = vec![key("ctrl-s"), Span::raw(" accept   ")];
-        if self.page.is_some() {
+        if self.prerequisite {
+            keys = vec![
+                key("o"),
+                Span::raw(" open the page   "),
+                key("enter"),
+                Span::raw("/"),
+                key("esc"),
+                Span::raw(" close"),
+            ];
+        } else if self.page.is_some() {
             keys = vec![
                 key("o"),
                 Span::raw(" open the page   "),
@@ -147,16 +182,22 @@ impl ElicitDialog {
         } else {
             keys.extend([key("tab"), Span::raw(" next field   ")]);
         }
-        keys.extend([
-            key("ctrl-d"),
-            Span::raw(" decline   "),
-            key("esc"),
-            Span::raw(" cancel"),
-        ]);
-        let mut head = vec![Line::from(self.message.clone()), Line::from("")];
+        if !self.prerequisite {
+            keys.extend([
+                key("ctrl-d"),
+                Span::raw(" decline   "),
+                key("esc"),
+                Span::raw(" cancel"),
+            ]);
+        }
+        let mut head = vec![Line::from(inert(&self.message)), Line::from("")];
         if let Some(page) = &self.page {
-            head.push(Line::from("Open this page to answer:"));
-            head.push(Line::styled(page.clone(), theme.dim()));
+            head.push(Line::from(if self.prerequisite {
+                "Open this page first:"
+            } else {
+                "Open this page to answer:"
+            }));
+            head.push(Line::styled(inert(page), theme.dim()));
         }
         let head_height = (head.len() as u16 + 1).min(inner.height);
         let [top, middle, bottom] = Layout::vertical([

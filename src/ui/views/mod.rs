@@ -12,6 +12,7 @@ pub mod help;
 pub mod history;
 pub mod logs;
 pub mod rollout;
+pub mod sampling;
 pub mod services;
 pub mod sign_in;
 pub mod stats;

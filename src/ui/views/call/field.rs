@@ -18,6 +18,8 @@ pub enum Kind {
     Scalar(Scalar),
     /// One of these values (`enum`, or a single `const`).
     Choice(Vec<Value>),
+    /// Any of these values, as an array (an array whose items are an enum).
+    Many(Vec<Value>),
     /// An array of scalars, typed as comma-separated items.
     List(Scalar),
     /// Objects, mixed types and anything else: edited as JSON.
@@ -33,6 +35,11 @@ pub enum Input {
     /// May hold a value outside the choices when it came from raw JSON or the history.
     Choice(Option<Value>),
     Editor(TextArea<'static>),
+    /// Which choices of a `Many` are chosen, and the one under the cursor.
+    Many {
+        chosen: Vec<bool>,
+        cursor: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +51,9 @@ pub struct Field {
     pub label: String,
     /// The description and constraints, for the hint line.
     pub hint: String,
+    /// The titles of a choice's values (`oneOf` of titled `const`s, `enumNames`), shown in
+    /// their place; `None` where a value has none.
+    pub titles: Vec<Option<String>>,
     pub input: Input,
     pub error: Option<String>,
 }
@@ -80,6 +90,10 @@ impl Field {
             (_, Value::Null) => return self.clear(),
             (Kind::Scalar(Scalar::Boolean), Value::Bool(b)) => Input::Toggle(Some(*b)),
             (Kind::Choice(_), value) => Input::Choice(Some(value.clone())),
+            (Kind::Many(choices), Value::Array(items)) => Input::Many {
+                chosen: choices.iter().map(|c| items.contains(c)).collect(),
+                cursor: 0,
+            },
             (Kind::List(_), Value::Array(items)) => {
                 let plain = items.iter().all(|i| {
                     let text = display(i);
@@ -105,7 +119,55 @@ impl Field {
             Input::Choice(_) => Input::Choice(None),
             Input::Line(_) => Input::Line(editor("")),
             Input::Editor(_) => Input::Editor(editor("")),
+            Input::Many { ref chosen, cursor } => Input::Many {
+                chosen: vec![false; chosen.len()],
+                cursor,
+            },
         };
+    }
+
+    /// A value as the person sees it: its title where the schema gives one.
+    pub fn shown(&self, value: &Value) -> String {
+        let choices = match &self.kind {
+            Kind::Choice(choices) | Kind::Many(choices) => choices.as_slice(),
+            _ => &[],
+        };
+        choices
+            .iter()
+            .position(|c| c == value)
+            .and_then(|at| self.titles.get(at)?.clone())
+            .unwrap_or_else(|| display(value))
+    }
+
+    /// The values of a `Many` that are chosen.
+    fn chosen(&self) -> Vec<Value> {
+        match (&self.kind, &self.input) {
+            (Kind::Many(choices), Input::Many { chosen, .. }) => choices
+                .iter()
+                .zip(chosen)
+                .filter(|(_, on)| **on)
+                .map(|(value, _)| value.clone())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Space on a `Many`: the choice under the cursor in or out.
+    pub fn toggle(&mut self) {
+        if let Input::Many { chosen, cursor } = &mut self.input
+            && let Some(on) = chosen.get_mut(*cursor)
+        {
+            *on = !*on;
+            self.error = None;
+        }
+    }
+
+    /// ← and → on a `Many`: the cursor to the previous or next choice.
+    pub fn move_cursor(&mut self, forward: bool) {
+        if let Input::Many { chosen, cursor } = &mut self.input {
+            let n = chosen.len().max(1);
+            *cursor = (*cursor + if forward { 1 } else { n - 1 }) % n;
+        }
     }
 
     /// What the input holds, as text.
@@ -114,6 +176,10 @@ impl Field {
             Input::Line(area) | Input::Editor(area) => area.lines().join("\n"),
             Input::Toggle(value) => value.map(|b| b.to_string()).unwrap_or_default(),
             Input::Choice(value) => value.as_ref().map(display).unwrap_or_default(),
+            Input::Many { .. } => {
+                let chosen: Vec<String> = self.chosen().iter().map(display).collect();
+                chosen.join(", ")
+            }
         }
     }
 
@@ -128,6 +194,10 @@ impl Field {
                 Err(format!("must be one of {}", shown.join(", ")))
             }
             (_, Input::Choice(value)) => Ok(value.clone()),
+            (_, Input::Many { .. }) => {
+                let chosen = self.chosen();
+                Ok((!chosen.is_empty()).then_some(Value::Array(chosen)))
+            }
             _ if trimmed.is_empty() => Ok(None),
             (Kind::Scalar(Scalar::Text), _) => Ok(Some(Value::String(text))),
             (Kind::Scalar(item), _) => parse(*item, trimmed).map(Some),
@@ -142,7 +212,7 @@ impl Field {
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(|items| Some(Value::Array(items))),
-            (Kind::Json | Kind::Choice(_), _) => serde_json::from_str(trimmed)
+            (Kind::Json | Kind::Choice(_) | Kind::Many(_), _) => serde_json::from_str(trimmed)
                 .map(Some)
                 .map_err(|e| format!("invalid JSON: {e}")),
         }

@@ -211,6 +211,22 @@ mod tests {
     }
 
     #[test]
+    fn formats_are_checked_before_sending() {
+        let mut form = Form::new(&json!({"type": "object", "properties": {
+            "birthdate": {"type": "string", "format": "date"},
+            "email": {"type": "string", "format": "email"}}}));
+        field(&mut form, "birthdate").set(&json!("Ada Lovelace"));
+        field(&mut form, "email").set(&json!("ada@example.com"));
+        assert_eq!(form.validate(), Err(1));
+        assert_eq!(
+            errors(&form),
+            vec![("birthdate", r#""Ada Lovelace" is not a "date""#)]
+        );
+        field(&mut form, "birthdate").set(&json!("1815-12-10"));
+        assert!(form.validate().is_ok());
+    }
+
+    #[test]
     fn toggles_and_choices_cycle_through_not_set_when_optional() {
         let mut form = form();
         let loud = field(&mut form, "loud");

@@ -10,7 +10,7 @@ use ratatui::{
     widgets::{Block, Borders, Paragraph},
 };
 
-use super::field::{Field, Input, Kind, display};
+use super::field::{Field, Input, Kind};
 use super::form_pane::FormPane;
 use crate::{mcp::ToolInfo, ui::theme::Theme};
 
@@ -130,7 +130,8 @@ impl FormPane {
                     lines.push(Line::from(spans));
                 }
                 _ => {
-                    spans.extend(value_spans(field, theme));
+                    let width = usize::from(area.width).saturating_sub(value_x);
+                    spans.extend(fit(value_spans(field, editor_open, theme), width));
                     lines.push(Line::from(spans));
                 }
             }
@@ -220,20 +221,68 @@ fn width_of(widths: impl Iterator<Item = usize>, max: usize) -> usize {
     widths.max().unwrap_or(0).min(max)
 }
 
-/// A field's value when it is not being edited.
-fn value_spans(field: &Field, theme: Theme) -> Vec<Span<'static>> {
+/// `spans` cut to `width` columns, the cut marked with "…".
+fn fit(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    let total: usize = spans.iter().map(Span::width).sum();
+    if total <= width {
+        return spans;
+    }
+    let mut left = width.saturating_sub(1);
+    let mut out = Vec::new();
+    for span in spans {
+        if span.width() <= left {
+            left -= span.width();
+            out.push(span);
+            continue;
+        }
+        let mut text = String::new();
+        for c in span.content.chars() {
+            let next = Span::raw(format!("{text}{c}"));
+            if next.width() > left {
+                break;
+            }
+            text.push(c);
+        }
+        out.push(Span::styled(text, span.style));
+        break;
+    }
+    out.push(Span::raw("…"));
+    out
+}
+
+/// A field's value as it is drawn in its row; `focused` marks a multiple choice's cursor.
+fn value_spans(field: &Field, focused: bool, theme: Theme) -> Vec<Span<'static>> {
     let unset = |text: &str| Span::styled(text.to_string(), theme.dim());
     match (&field.input, &field.kind) {
         (Input::Toggle(Some(true)), _) => vec![Span::raw("[x] true")],
         (Input::Toggle(Some(false)), _) => vec![Span::raw("[ ] false")],
         (Input::Toggle(None), _) => vec![unset("[ ] not set · space toggles")],
         (Input::Choice(value), Kind::Choice(choices)) => {
-            let current = value.as_ref().map_or("not set".into(), display);
-            let others: Vec<String> = choices.iter().map(display).collect();
+            let current = value
+                .as_ref()
+                .map_or("not set".into(), |value| field.shown(value));
+            let others: Vec<String> = choices.iter().map(|c| field.shown(c)).collect();
             vec![
                 Span::raw(format!("‹ {current} ›")),
                 Span::styled(format!("  {}", others.join(" | ")), theme.dim()),
             ]
+        }
+        (Input::Many { chosen, cursor }, Kind::Many(choices)) => {
+            let mut spans = Vec::new();
+            for (at, (value, on)) in choices.iter().zip(chosen).enumerate() {
+                let mark = if *on { "[x]" } else { "[ ]" };
+                let text = format!("{mark} {}", field.shown(value));
+                spans.push(if focused && at == *cursor {
+                    Span::styled(text, theme.selected())
+                } else if *on {
+                    Span::raw(text)
+                } else {
+                    Span::styled(text, theme.dim())
+                });
+                spans.push(Span::raw("  "));
+            }
+            spans.pop();
+            spans
         }
         (Input::Editor(area), _) if area.is_empty() => vec![unset("(empty JSON)")],
         (Input::Editor(area), _) => {
@@ -247,5 +296,25 @@ fn value_spans(field: &Field, theme: Theme) -> Vec<Span<'static>> {
                 theme.title().remove_modifier(Modifier::BOLD),
             )],
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_value_is_cut_to_its_column_with_an_ellipsis() {
+        let spans = vec![
+            Span::raw("‹ Superman ›"),
+            Span::raw("  Superman | Green Lantern"),
+        ];
+        let text = |spans: &[Span]| spans.iter().map(|s| s.content.as_ref()).collect::<String>();
+        assert_eq!(
+            text(&fit(spans.clone(), 40)),
+            "‹ Superman ›  Superman | Green Lantern"
+        );
+        assert_eq!(text(&fit(spans.clone(), 20)), "‹ Superman ›  Super…");
+        assert_eq!(text(&fit(spans, 5)), "‹ Su…");
     }
 }

@@ -157,6 +157,14 @@ impl FormPane {
             (_, KeyCode::Down) => return self.move_focus(true),
             (_, KeyCode::Up) => return self.move_focus(false),
             _ if newline => return self.move_focus(true),
+            (Input::Many { .. }, KeyCode::Char(' ')) => {
+                field.toggle();
+                true
+            }
+            (Input::Many { .. }, KeyCode::Right | KeyCode::Left) => {
+                field.move_cursor(key.code == KeyCode::Right);
+                false
+            }
             (Input::Toggle(_) | Input::Choice(_), KeyCode::Char(' ') | KeyCode::Right) => {
                 field.cycle(true);
                 true

@@ -77,15 +77,50 @@ fn choices(root: &Value, schema: &Value) -> Option<Vec<Value>> {
     values.collect()
 }
 
+/// The titles of a choice's values: each titled option of a `oneOf`/`anyOf` of constants,
+/// or the legacy `enumNames` beside an `enum` (MCP 2025-11-25 elicitation).
+fn titles(root: &Value, schema: &Value) -> Vec<Option<String>> {
+    let title = |value: &Value| {
+        value
+            .get("title")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    if let Some(names) = schema.get("enumNames").and_then(Value::as_array) {
+        return names
+            .iter()
+            .map(|n| n.as_str().map(str::to_string))
+            .collect();
+    }
+    match schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+    {
+        Some(options) if schema.get("enum").is_none() => options
+            .iter()
+            .map(|option| title(resolve(root, option)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The choices of a scalar enum, if `schema` is one.
+fn scalar_choices(root: &Value, schema: &Value) -> Option<Vec<Value>> {
+    choices(root, schema).filter(|c| !c.is_empty() && c.iter().all(is_scalar))
+}
+
 fn kind_of(root: &Value, schema: &Value) -> (Kind, String) {
-    let choices = choices(root, schema);
-    if let Some(choices) = choices.filter(|c| !c.is_empty() && c.iter().all(is_scalar)) {
+    if let Some(choices) = scalar_choices(root, schema) {
         return (Kind::Choice(choices), "enum".into());
     }
     let types = types(schema);
     match types.as_slice() {
         ["array"] => {
             let items = resolve(root, schema.get("items").unwrap_or(&Value::Null));
+            if let Some(choices) = scalar_choices(root, items) {
+                return (Kind::Many(choices), "enum[]".into());
+            }
             match types_of_item(items) {
                 Some(item) => (Kind::List(item), format!("{}[]", name(item))),
                 None => (Kind::Json, "array".into()),
@@ -123,7 +158,7 @@ fn name(item: Scalar) -> &'static str {
     }
 }
 
-fn hint(property: &Value, schema: &Value, kind: &Kind) -> String {
+fn hint(property: &Value, schema: &Value, kind: &Kind, titles: &[Option<String>]) -> String {
     let get = |key: &str| property.get(key).or_else(|| schema.get(key));
     let mut parts: Vec<String> = get("description")
         .and_then(Value::as_str)
@@ -146,9 +181,21 @@ fn hint(property: &Value, schema: &Value, kind: &Kind) -> String {
             ));
         }
     }
-    if let Kind::Choice(choices) = kind {
-        let shown: Vec<String> = choices.iter().map(display).collect();
-        parts.push(format!("one of {}", shown.join(", ")));
+    let shown = |choices: &[Value]| -> String {
+        let shown: Vec<String> = choices
+            .iter()
+            .enumerate()
+            .map(|(at, value)| match titles.get(at).cloned().flatten() {
+                Some(title) => title,
+                None => display(value),
+            })
+            .collect();
+        shown.join(", ")
+    };
+    match kind {
+        Kind::Choice(choices) => parts.push(format!("one of {}", shown(choices))),
+        Kind::Many(choices) => parts.push(format!("any of {} (space picks)", shown(choices))),
+        _ => {}
     }
     parts.join(" · ")
 }
@@ -171,9 +218,21 @@ pub fn fields(schema: &Value) -> Vec<Field> {
             let property = &properties[name];
             let resolved = resolve(schema, property);
             let (kind, label) = kind_of(schema, resolved);
+            let titles = match &kind {
+                Kind::Choice(_) => titles(schema, resolved),
+                Kind::Many(_) => titles(
+                    schema,
+                    resolve(schema, resolved.get("items").unwrap_or(&Value::Null)),
+                ),
+                _ => Vec::new(),
+            };
             let input = match &kind {
                 Kind::Scalar(Scalar::Boolean) => Input::Toggle(None),
                 Kind::Choice(_) => Input::Choice(None),
+                Kind::Many(choices) => Input::Many {
+                    chosen: vec![false; choices.len()],
+                    cursor: 0,
+                },
                 Kind::Json => Input::Editor(editor("")),
                 _ => Input::Line(editor("")),
             };
@@ -181,7 +240,8 @@ pub fn fields(schema: &Value) -> Vec<Field> {
                 name: name.clone(),
                 required: required.contains(&name.as_str()),
                 label,
-                hint: hint(property, resolved, &kind),
+                hint: hint(property, resolved, &kind, &titles),
+                titles,
                 input,
                 error: None,
                 kind,
@@ -276,6 +336,51 @@ mod tests {
         assert_eq!(by_name("count").hint, "min 1");
         assert_eq!(by_name("mode").hint, "one of fast, slow");
         assert!(super::fields(&json!({"type": "object"})).is_empty());
+    }
+
+    /// The enums of MCP elicitation forms (2025-11-25): titled single and multiple choices,
+    /// and the legacy `enumNames`.
+    #[test]
+    fn titled_and_multiple_choices_show_titles_and_send_values() {
+        let schema = json!({"type": "object", "properties": {
+            "hero": {"type": "string", "oneOf": [
+                {"const": "hero-1", "title": "Superman"}, {"const": "hero-2", "title": "Wonder Woman"}]},
+            "pet": {"type": "string", "enum": ["pet-1", "pet-2"], "enumNames": ["Cats", "Dogs"]},
+            "fish": {"type": "array", "items": {"anyOf": [
+                {"const": "fish-1", "title": "Tuna"}, {"const": "fish-2", "title": "Salmon"}]},
+                "default": ["fish-2"]},
+            "tools": {"type": "array", "items": {"type": "string", "enum": ["Guitar", "Piano"]}}
+        }});
+        let mut fields = fields(&schema);
+        let by_name =
+            |fields: &[Field], name: &str| fields.iter().position(|f| f.name == name).unwrap();
+        let hero = &fields[by_name(&fields, "hero")];
+        assert_eq!(
+            hero.kind,
+            Kind::Choice(vec![json!("hero-1"), json!("hero-2")])
+        );
+        assert_eq!(hero.shown(&json!("hero-2")), "Wonder Woman");
+        assert_eq!(hero.hint, "one of Superman, Wonder Woman");
+        let pet = &fields[by_name(&fields, "pet")];
+        assert_eq!(pet.shown(&json!("pet-1")), "Cats");
+        let fish = by_name(&fields, "fish");
+        assert_eq!(fields[fish].label, "enum[]");
+        assert_eq!(
+            fields[fish].value(),
+            Ok(Some(json!(["fish-2"]))),
+            "the default"
+        );
+        fields[fish].toggle();
+        assert_eq!(fields[fish].value(), Ok(Some(json!(["fish-1", "fish-2"]))));
+        fields[fish].move_cursor(true);
+        fields[fish].toggle();
+        assert_eq!(fields[fish].value(), Ok(Some(json!(["fish-1"]))));
+        let tools = by_name(&fields, "tools");
+        assert_eq!(
+            fields[tools].kind,
+            Kind::Many(vec![json!("Guitar"), json!("Piano")])
+        );
+        assert_eq!(fields[tools].value(), Ok(None), "nothing picked is not set");
     }
 
     #[test]
