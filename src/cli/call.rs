@@ -75,6 +75,7 @@ pub fn outcome_json(outcome: &CallOutcome) -> Value {
         "duration_ms": (outcome.duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
         "retries": outcome.retries,
         "logs": &outcome.exchange.logs,
+        "task": &outcome.exchange.task,
         // What crossed the wire, per request of the call: the same record the console's
         // protocol pane shows.
         "wire": outcome.exchange.rounds,
@@ -153,6 +154,9 @@ pub fn render(outcome: &CallOutcome) -> String {
         ),
         None => String::new(),
     };
+    if let Some(task) = &outcome.exchange.task {
+        out.push_str(&format!("── {}\n", inert_line(&task.to_string())));
+    }
     // A call refused before it was sent has no timing worth showing.
     if outcome.served_by.is_some() || outcome.kind() != OutcomeKind::Failed {
         out.push_str(&format!(

@@ -181,14 +181,7 @@ impl Pool {
         };
         let mut ids = Vec::new();
         let (result, sent) = self
-            .rounds(
-                &connection,
-                candidate,
-                request,
-                control,
-                &mut ids,
-                &mut exchange.logs,
-            )
+            .rounds(&connection, candidate, request, control, &mut ids, exchange)
             .await;
         exchange.rounds = connection.wire(&ids);
         // The lines on the call's own streams, in wire order (rmcp hands notifications to the
@@ -222,7 +215,7 @@ impl Pool {
         request: &CallRequest,
         control: &CallControl,
         ids: &mut Vec<Value>,
-        heard: &mut Vec<ServerLog>,
+        exchange: &mut Exchange,
     ) -> (Result<ToolResult, Failure>, bool) {
         let mut params = CallToolRequestParams::new(request.tool.clone());
         if let Value::Object(arguments) = &request.arguments {
@@ -243,13 +236,30 @@ impl Pool {
                     candidate,
                     request,
                     control,
-                    (ids, heard),
+                    (ids, &mut exchange.logs),
                     &params,
                 )
                 .await
             {
                 Round::Answered { result } => *result,
                 Round::Ended { result, sent } => return (result, sent),
+            };
+            let result = match result {
+                // The server runs the call as a task: its result comes from polling it.
+                Ok(ServerResult::CreateTaskResult(created)) => {
+                    let followed = super::task::follow(
+                        self.config(),
+                        connection,
+                        request,
+                        control,
+                        ids,
+                        created.task,
+                        &mut exchange.task,
+                    )
+                    .await;
+                    return (followed, true);
+                }
+                other => other,
             };
             let Ok(ServerResult::InputRequiredResult(input)) = result else {
                 return (self.finish(connection, result), true);
@@ -475,9 +485,6 @@ impl Pool {
             Ok(ServerResult::CallToolResult(result)) => Ok(ToolResult::from(result)),
             // A result without content decodes as the empty result.
             Ok(ServerResult::EmptyResult(_)) => Ok(ToolResult::from(CallToolResult::default())),
-            Ok(ServerResult::CreateTaskResult(_)) => Err(protocol(
-                "the server turned the call into a task, which calls from here do not poll",
-            )),
             Ok(_) => Err(protocol("unexpected reply to tools/call")),
             Err(ServiceError::McpError(error)) => Err(from_service_error(
                 &connection.url,

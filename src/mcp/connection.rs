@@ -18,7 +18,8 @@ use rmcp::{
         ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
         ElicitRequestParams, ElicitResult, ElicitationCapability, FormElicitationCapability,
         Implementation, ListRootsResult, ProgressNotificationParam, ProgressToken, ProtocolVersion,
-        Root, RootsCapabilities, SamplingCapability, ServerPeerInfo, UrlElicitationCapability,
+        Root, RootsCapabilities, SamplingCapability, ServerPeerInfo, TASKS_EXTENSION_ID,
+        UrlElicitationCapability,
     },
     service::{NotificationContext, RequestContext, RunningService},
     transport::{
@@ -358,6 +359,11 @@ pub(crate) async fn connect(
     // The client offers to answer questions only when someone is there to answer them, and
     // roots only when some are configured.
     let mut capabilities = ClientCapabilities::default();
+    // The client follows a call the server turns into a task (SEP-2663) to its end.
+    capabilities
+        .extensions
+        .get_or_insert_with(Default::default)
+        .insert(TASKS_EXTENSION_ID.to_string(), Default::default());
     if config.asks.is_some() {
         capabilities.elicitation = Some(
             ElicitationCapability::new()

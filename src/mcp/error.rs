@@ -63,6 +63,17 @@ pub enum McpError {
     TimedOut(Duration),
     #[error("cancelled")]
     Cancelled,
+    /// A task (SEP-2663) that stayed the same for the call's idle timeout; it was cancelled.
+    #[error(
+        "task {task_id} was still {status} after {} without news; cancelled it (a longer \
+         --timeout lets slow tasks run)",
+        humantime::format_duration(*.idle)
+    )]
+    TaskStalled {
+        task_id: String,
+        status: String,
+        idle: Duration,
+    },
 }
 
 fn list_or_none(items: &[String]) -> String {

@@ -70,6 +70,9 @@ pub struct Exchange {
     /// stream, or on a 2025-11-25 session's stream while the call was in flight).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<super::ServerLog>,
+    /// The task the server turned the call into, as last seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<super::task::TaskNote>,
 }
 
 impl Exchange {
@@ -130,7 +133,7 @@ impl CallOutcome {
         match &self.result {
             Ok(result) if result.is_error => OutcomeKind::ToolError,
             Ok(_) => OutcomeKind::Ok,
-            Err(McpError::TimedOut(_)) => OutcomeKind::TimedOut,
+            Err(McpError::TimedOut(_) | McpError::TaskStalled { .. }) => OutcomeKind::TimedOut,
             Err(McpError::Cancelled) => OutcomeKind::Cancelled,
             Err(_) => OutcomeKind::Failed,
         }

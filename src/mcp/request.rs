@@ -114,6 +114,12 @@ pub enum CallEvent {
     },
     /// A log line the server sent while running the call.
     Log(ServerLog),
+    /// The server runs the call as a task (SEP-2663), which is now in `status`.
+    Task {
+        task_id: String,
+        status: String,
+        message: Option<String>,
+    },
 }
 
 /// A `notifications/message` from a server: a log line about the request it came with.

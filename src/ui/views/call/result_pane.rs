@@ -134,6 +134,18 @@ impl ResultPane {
                     updates: last.updates + 1,
                 });
             }
+            CallUpdate::Event(CallEvent::Task {
+                task_id,
+                status,
+                message,
+            }) => {
+                let said = message
+                    .as_deref()
+                    .map(|m| format!(" — {m}"))
+                    .unwrap_or_default();
+                let note = format!("task {}: {status}{said}", short(task_id));
+                notes.push(inert_line(&note).into_owned());
+            }
             CallUpdate::Event(CallEvent::Log(log)) => {
                 notes.push(inert_line(&format!("server log {log}")).into_owned());
             }
