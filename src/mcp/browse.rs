@@ -48,7 +48,7 @@ impl Pool {
     pub async fn browse(&self, endpoint: &Endpoint, what: &Browse) -> Result<Browsed, McpError> {
         let (connection, _) = self.connection(endpoint).await.map_err(|f| f.error)?;
         let url = &connection.url;
-        let failed = |error| from_service_error(url, &error).error;
+        let failed = |error| connection.explain(from_service_error(url, &error).error);
         let peer = connection.peer();
         let bound = self.config().handshake_timeout;
         let work = async {

@@ -491,7 +491,8 @@ impl Pool {
                 &ServiceError::McpError(error),
             )),
             Err(error) => {
-                let failure = from_service_error(&connection.url, &error);
+                let mut failure = from_service_error(&connection.url, &error);
+                failure.error = connection.explain(failure.error);
                 if failure.evict {
                     self.evict(connection);
                 }

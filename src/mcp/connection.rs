@@ -247,6 +247,23 @@ impl Connection {
         }
     }
 
+    /// `error`, with what the wire saw when it only says the connection went away (the
+    /// transport closes on a broken stream without saying why).
+    pub fn explain(&self, error: McpError) -> McpError {
+        match error {
+            McpError::Unreachable { url, reason } => {
+                match self.wire.recent_failure(Duration::from_secs(5)) {
+                    Some(why) => McpError::Unreachable {
+                        url,
+                        reason: format!("{reason}: {why}"),
+                    },
+                    None => McpError::Unreachable { url, reason },
+                }
+            }
+            other => other,
+        }
+    }
+
     pub fn server(&self) -> Option<Arc<ServerPeerInfo>> {
         self.client.peer_info()
     }

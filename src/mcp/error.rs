@@ -289,6 +289,9 @@ fn from_transport(url: &str, error: &DynamicTransportError) -> Failure {
                 true,
             )
         }
+        StreamableHttpError::ResponseBodyTooLarge { max_size } => {
+            Failure::fatal(McpError::Protocol(too_large(*max_size)))
+        }
         StreamableHttpError::ReservedHeaderConflict(name) => {
             Failure::fatal(McpError::Protocol(format!(
                 "header {name} is set by the MCP client itself; drop it from the service's headers"
@@ -300,6 +303,14 @@ fn from_transport(url: &str, error: &DynamicTransportError) -> Failure {
             true,
         ),
     }
+}
+
+/// The client reads at most this much of one answer, whatever the server sends.
+pub(crate) fn too_large(max_size: usize) -> String {
+    format!(
+        "the server's answer is larger than {} MiB; the client stopped reading there",
+        max_size >> 20
+    )
 }
 
 /// "connection refused" rather than reqwest's "error sending request for url (…)".

@@ -186,6 +186,7 @@ impl WireClient {
                 pending.store(0, Ordering::Relaxed);
                 match event {
                     Ok(event) => log.event(seq, event),
+                    Err(sse_stream::Error::Body(error)) => log.failed(seq, error.to_string()),
                     Err(error) => log.failed(seq, error.to_string()),
                 }
             })
@@ -548,7 +549,7 @@ struct Bounded {
 enum BoundedError {
     #[error(transparent)]
     Http(#[from] reqwest::Error),
-    #[error("an SSE event is larger than {0} bytes")]
+    #[error("{}", super::super::error::too_large(*.0))]
     TooLarge(usize),
 }
 

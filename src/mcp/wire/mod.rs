@@ -250,6 +250,17 @@ impl WireLog {
         });
     }
 
+    /// Why the newest exchange that failed in the last `within` failed: what a transport
+    /// error that only says "connection closed" was about.
+    pub fn recent_failure(&self, within: std::time::Duration) -> Option<String> {
+        let book = self.book.lock().unwrap_or_else(PoisonError::into_inner);
+        book.exchanges
+            .iter()
+            .rev()
+            .take_while(|e| e.began.is_some_and(|t| t.elapsed() <= within))
+            .find_map(|e| e.error.clone())
+    }
+
     pub fn failed(&self, seq: u64, error: String) {
         self.update(seq, |exchange| exchange.error = Some(error));
     }
