@@ -76,6 +76,7 @@ pub fn outcome_json(outcome: &CallOutcome) -> Value {
         "retries": outcome.retries,
         "logs": &outcome.exchange.logs,
         "task": &outcome.exchange.task,
+        "refused": &outcome.exchange.refused,
         // What crossed the wire, per request of the call: the same record the console's
         // protocol pane shows.
         "wire": outcome.exchange.rounds,
@@ -218,6 +219,9 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
     } else {
         for outcome in &outcomes {
             print!("{}", render(outcome));
+            for note in &outcome.exchange.refused {
+                eprintln!("mcpfleet: {}", inert_line(note));
+            }
             // The server's log lines go beside the result, not into it.
             for log in &outcome.exchange.logs {
                 eprintln!("server log {}", inert_line(&log.to_string()));

@@ -334,6 +334,38 @@ pub fn describe_sampling(request: &CreateMessageRequestParams) -> SamplingShown 
     SamplingShown { messages, details }
 }
 
+/// Why a question the client could not read as MCP's (rmcp fell back to a custom request)
+/// cannot be shown: the first property of a form that is not a string, number, integer,
+/// boolean or a choice of those, or the request's shape in general.
+pub(crate) fn unshowable(method: &str, params: Option<&Value>) -> String {
+    if method == "elicitation/create"
+        && let Some(properties) = params
+            .and_then(|p| p.get("requestedSchema"))
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+    {
+        for (name, property) in properties {
+            let kind = property.get("type").and_then(Value::as_str);
+            let flat = match kind {
+                Some("string" | "number" | "integer" | "boolean") => true,
+                // A multiple choice: an array of enumerated strings.
+                Some("array") => property.get("items").is_some_and(|items| {
+                    items.get("enum").is_some() || items.get("anyOf").is_some()
+                }),
+                _ => false,
+            };
+            if !flat {
+                return format!(
+                    "property `{name}` is {}; an MCP form holds only strings, numbers, booleans \
+                     and choices",
+                    kind.map_or("untyped".to_string(), |kind| format!("of type {kind}"))
+                );
+            }
+        }
+    }
+    format!("its params do not fit MCP's schema for {method}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,7 @@ use crate::fleet::FleetSnapshot;
 use super::{
     CallControl, CallEvent, CallOutcome, CallRequest, Exchange, McpError, Pool, Retry, ServedBy,
     Target, ToolResult,
-    connection::Connection,
+    connection::{Connection, Heard},
     error::{Failure, from_service_error},
     request::ServerLog,
     route::Candidate,
@@ -236,7 +236,7 @@ impl Pool {
                     candidate,
                     request,
                     control,
-                    (ids, &mut exchange.logs),
+                    (ids, &mut *exchange),
                     &params,
                 )
                 .await
@@ -295,7 +295,7 @@ impl Pool {
         candidate: &Candidate,
         request: &CallRequest,
         control: &CallControl,
-        (ids, heard): (&mut Vec<Value>, &mut Vec<ServerLog>),
+        (ids, exchange): (&mut Vec<Value>, &mut Exchange),
         params: &CallToolRequestParams,
     ) -> Round {
         let idle = request.timeout.unwrap_or(FOREVER);
@@ -338,6 +338,16 @@ impl Pool {
                 message: update.message,
             });
         };
+        let take = |exchange: &mut Exchange, heard: Heard| match heard {
+            Heard::Log(log) => {
+                control.notify(CallEvent::Log(log.clone()));
+                exchange.logs.push(log);
+            }
+            Heard::Refused(note) => {
+                control.notify(CallEvent::Refused(note.clone()));
+                exchange.refused.push(note);
+            }
+        };
         let ended = |error| Round::Ended {
             result: Err(Failure::fatal(error)),
             sent: true,
@@ -355,10 +365,9 @@ impl Pool {
                         deadline.as_mut().reset(tokio::time::Instant::now() + idle);
                     }
                 }
-                Some(log) = logs.receiver.recv() => {
+                Some(heard) = logs.receiver.recv() => {
                     // A server that logs is alive, as one that reports progress is.
-                    control.notify(CallEvent::Log(log.clone()));
-                    heard.push(log);
+                    take(exchange, heard);
                     if let Some(idle) = request.timeout {
                         deadline.as_mut().reset(tokio::time::Instant::now() + idle);
                     }
@@ -376,12 +385,11 @@ impl Pool {
         }
         // A session's log lines travel on another stream than the result, so the last ones
         // may land just after it: a server that logs gets a moment for its stragglers.
-        if !heard.is_empty() {
-            while let Ok(Some(log)) =
+        if !exchange.logs.is_empty() {
+            while let Ok(Some(heard)) =
                 tokio::time::timeout(LOG_STRAGGLERS, logs.receiver.recv()).await
             {
-                control.notify(CallEvent::Log(log.clone()));
-                heard.push(log);
+                take(exchange, heard);
             }
         }
         Round::Answered {

@@ -67,13 +67,32 @@ struct Shared {
     progress: Mutex<ProgressRoutes>,
     catalog: Mutex<Option<Arc<Catalog>>>,
     /// The calls in flight on this connection, each told every log line the server sends
-    /// meanwhile: a 2025-11-25 server may send them on the session's own stream, where
-    /// nothing says which request they are about.
-    log_listeners: Mutex<Vec<(u64, mpsc::UnboundedSender<ServerLog>)>>,
+    /// meanwhile (a 2025-11-25 server may send them on the session's own stream, where
+    /// nothing says which request they are about) and every question it asked that the
+    /// client could not put to anyone.
+    listeners: Mutex<Vec<(u64, mpsc::UnboundedSender<Heard>)>>,
     next_listener: std::sync::atomic::AtomicU64,
 }
 
+/// What a call in flight hears from its connection besides its own answer.
+#[derive(Debug, Clone)]
+pub(crate) enum Heard {
+    Log(ServerLog),
+    /// A question of the server's that the client answered with an error, and why.
+    Refused(String),
+}
+
 impl Shared {
+    fn tell(&self, heard: Heard) {
+        let listeners = self
+            .listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (_, listener) in listeners.iter() {
+            let _ = listener.send(heard.clone());
+        }
+    }
+
     fn deliver(&self, progress: ProgressNotificationParam) {
         let mut routes = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
         match routes.routes.get(&progress.progress_token) {
@@ -125,14 +144,31 @@ impl ClientHandler for Listener {
             logger: params.logger,
             data: params.data,
         };
-        let listeners = self
-            .shared
-            .log_listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for (_, listener) in listeners.iter() {
-            let _ = listener.send(log.clone());
+        self.shared.tell(Heard::Log(log));
+    }
+
+    /// A request rmcp could not read as any it knows: for a question (elicitation, sampling)
+    /// that means one whose params break MCP's schema — a form of nested objects, say — which
+    /// no dialog can show. The server gets an error saying why; the calls in flight hear it.
+    async fn on_custom_request(
+        &self,
+        request: rmcp::model::CustomRequest,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<rmcp::model::CustomResult, rmcp::ErrorData> {
+        let method = request.method.as_str();
+        if !matches!(method, "elicitation/create" | "sampling/createMessage") {
+            return Err(rmcp::ErrorData::new(
+                rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+                format!("{method} is not a method this client answers"),
+                None,
+            ));
         }
+        let reason = super::ask::unshowable(method, request.params.as_ref());
+        self.shared.tell(Heard::Refused(format!(
+            "the server asked a question that cannot be shown ({method}): {reason}; it was \
+             answered with an error"
+        )));
+        Err(rmcp::ErrorData::invalid_params(reason, None))
     }
 
     async fn create_elicitation(
@@ -168,9 +204,9 @@ impl ClientHandler for Listener {
     }
 }
 
-/// The server's log lines while one call runs; unregisters itself when dropped.
+/// What the connection hears while one call runs; unregisters itself when dropped.
 pub(crate) struct LogSubscription {
-    pub receiver: mpsc::UnboundedReceiver<ServerLog>,
+    pub receiver: mpsc::UnboundedReceiver<Heard>,
     key: u64,
     shared: Arc<Shared>,
 }
@@ -179,7 +215,7 @@ impl Drop for LogSubscription {
     fn drop(&mut self) {
         let mut listeners = self
             .shared
-            .log_listeners
+            .listeners
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         listeners.retain(|(key, _)| *key != self.key);
@@ -228,7 +264,8 @@ impl Connection {
         self.wire.rounds(ids)
     }
 
-    /// The server's log lines from now until the subscription is dropped.
+    /// What the connection hears (log lines, refused questions) until the subscription is
+    /// dropped.
     pub fn listen_logs(&self) -> LogSubscription {
         let (sender, receiver) = mpsc::unbounded_channel();
         let key = self
@@ -236,7 +273,7 @@ impl Connection {
             .next_listener
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.shared
-            .log_listeners
+            .listeners
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push((key, sender));

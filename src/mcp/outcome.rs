@@ -70,6 +70,10 @@ pub struct Exchange {
     /// stream, or on a 2025-11-25 session's stream while the call was in flight).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<super::ServerLog>,
+    /// The server's questions during the call that the client answered with an error, each
+    /// with why (a form no dialog can show).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
     /// The task the server turned the call into, as last seen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<super::task::TaskNote>,

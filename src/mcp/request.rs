@@ -114,6 +114,8 @@ pub enum CallEvent {
     },
     /// A log line the server sent while running the call.
     Log(ServerLog),
+    /// The server asked a question the client answered with an error, for this reason.
+    Refused(String),
     /// The server runs the call as a task (SEP-2663), which is now in `status`.
     Task {
         task_id: String,

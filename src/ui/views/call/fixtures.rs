@@ -130,6 +130,7 @@ pub fn recorded(request: &Value, events: &[Value]) -> Exchange {
     Exchange {
         rounds,
         logs: Vec::new(),
+        refused: Vec::new(),
         task: None,
     }
 }

@@ -248,6 +248,7 @@ mod tests {
         let exchange = Exchange {
             rounds,
             logs: Vec::new(),
+            refused: Vec::new(),
             task: None,
         };
         let text: Vec<String> = protocol_lines(&exchange, Theme::plain())

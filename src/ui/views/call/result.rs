@@ -161,6 +161,10 @@ fn block_lines(block: &ContentBlock, theme: Theme) -> Vec<Line<'static>> {
 /// The result (or the error), then the log lines the server sent with the call.
 pub fn result_lines(outcome: &CallOutcome, theme: Theme) -> Vec<Line<'static>> {
     let mut lines = answer_lines(outcome, theme);
+    for (at, note) in outcome.exchange.refused.iter().enumerate() {
+        let line = inert_line(note).into_owned();
+        lines.insert(at, Line::from(Span::styled(line, theme.warn())));
+    }
     if let Some(task) = &outcome.exchange.task {
         let line = inert_line(&task.to_string()).into_owned();
         lines.insert(0, Line::from(Span::styled(line, theme.dim())));

@@ -146,6 +146,9 @@ impl ResultPane {
                 let note = format!("task {}: {status}{said}", short(task_id));
                 notes.push(inert_line(&note).into_owned());
             }
+            CallUpdate::Event(CallEvent::Refused(note)) => {
+                notes.push(inert_line(note).into_owned());
+            }
             CallUpdate::Event(CallEvent::Log(log)) => {
                 notes.push(inert_line(&format!("server log {log}")).into_owned());
             }
