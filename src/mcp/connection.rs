@@ -61,6 +61,9 @@ struct ProgressRoutes {
 struct Shared {
     progress: Mutex<ProgressRoutes>,
     catalog: Mutex<Option<Arc<Catalog>>>,
+    /// Who hears `notifications/resources/updated` and `…/list_changed` (2025-11-25 sessions;
+    /// a 2026-07-28 `subscriptions/listen` stream carries its own).
+    resources: Arc<Mutex<super::news::ResourceRoutes>>,
 }
 
 impl Shared {
@@ -107,6 +110,24 @@ impl ClientHandler for Listener {
         _context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, rmcp::ErrorData> {
         Ok(super::ask::ask(self.asks.as_ref(), &self.url, request).await)
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: rmcp::model::ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let routes = self.shared.resources.lock();
+        routes
+            .unwrap_or_else(PoisonError::into_inner)
+            .updated(&params.uri);
+    }
+
+    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        let routes = self.shared.resources.lock();
+        routes
+            .unwrap_or_else(PoisonError::into_inner)
+            .list_changed();
     }
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
@@ -185,6 +206,12 @@ impl Connection {
             token,
             shared: self.shared.clone(),
         }
+    }
+
+    /// The resource notifications of this session for `uri` (every resource's list changes
+    /// when `None`), until the route is dropped.
+    pub fn resource_news(&self, uri: Option<String>) -> super::news::ResourceRoute {
+        super::news::ResourceRoute::open(self.shared.resources.clone(), uri)
     }
 
     /// The tool list, from cache when the server has not said it changed.
