@@ -122,7 +122,8 @@ fn the_console_reads_subscribes_completes_and_gets_prompts() {
     )
     .unwrap();
     let config = config.to_string_lossy().into_owned();
-    let soon = Duration::from_secs(20);
+    // Patient: the server sends updates every 5 s, and the whole suite shares two cores.
+    let soon = Duration::from_secs(30);
     let console = tmux::Console::start("browse", 140, 45, &[("MCPFLEET_CONFIG", &config)]);
     console.wait_until("the service ready", soon, |screen| {
         screen
