@@ -109,3 +109,122 @@ async fn resources_and_prompts_are_listed_read_and_got() {
     assert_eq!(missing.status.code(), Some(3), "{}", text(&missing.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+async fn conformance_server() -> String {
+    let server = mcpfleet_server::start(ServerConfig {
+        mode: Mode::Session,
+        profile: Profile::Conformance,
+        ..ServerConfig::loopback()
+    })
+    .await
+    .unwrap();
+    format!("http://{}/mcp", server.local_addr)
+}
+
+/// `complete` asks the server for an argument's values: a prompt's, narrowed by what is
+/// typed, and a resource template's variable, as the server's JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complete_offers_the_servers_values() {
+    let url = conformance_server().await;
+    for era in ["legacy", "modern"] {
+        let args = [
+            "--protocol-era",
+            era,
+            "complete",
+            "--prompt",
+            "test_prompt_with_arguments",
+            "arg1",
+            "pa",
+        ];
+        let values = text(&run(&url, &args).await.stdout);
+        assert_eq!(values, "paris\npark\nparty\n", "{era}");
+    }
+    let args = [
+        "complete",
+        "--resource-template",
+        "test://template/{id}/data",
+        "id",
+        "--context",
+        "other=1",
+        "--json",
+    ];
+    let json: serde_json::Value = serde_json::from_slice(&run(&url, &args).await.stdout).unwrap();
+    assert_eq!(
+        json["values"],
+        serde_json::json!(["1", "2", "3", "42", "123"])
+    );
+    assert_eq!(json["hasMore"], false);
+    let bad = mcpfleet(&[
+        "--url",
+        &url,
+        "complete",
+        "--prompt",
+        "p",
+        "a",
+        "--context",
+        "x",
+    ])
+    .await;
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+}
+
+/// `read --follow` prints the resource, then again after each update the server sends, on a
+/// 2025-11-25 session (`resources/subscribe`) and on 2026-07-28 (`subscriptions/listen`); it
+/// ends by itself after `--count` updates. The updates come from a tool of the conformance
+/// profile, called from another process until the follower has heard enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_follow_prints_each_update_in_both_eras() {
+    let url = conformance_server().await;
+    for (era, how) in [
+        ("legacy", "resources/subscribe"),
+        ("modern", "subscriptions/listen"),
+    ] {
+        let follower = tokio::process::Command::new(BIN)
+            .args(["--url", &url, "--protocol-era", era, "read"])
+            .args([
+                "test://watched-resource",
+                "--follow",
+                "--count",
+                "2",
+                "--json",
+            ])
+            .env_remove("MCPFLEET_CONFIG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let output = follower.wait_with_output();
+        tokio::pin!(output);
+        let trigger = [
+            "call",
+            "test_trigger_resource_update",
+            "uri=test://watched-resource",
+        ];
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let output = loop {
+            tokio::select! {
+                output = &mut output => break output.unwrap(),
+                _ = tokio::time::sleep(Duration::from_millis(300)) => {
+                    assert!(tokio::time::Instant::now() < deadline, "{era}: no end in 30 s");
+                    run(&url, &trigger).await;
+                }
+            }
+        };
+        let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+        assert!(output.status.success(), "{era}: {stderr}");
+        let reads: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(
+            reads.len(),
+            3,
+            "{era}: the first read and one per update: {stdout}"
+        );
+        assert_eq!(reads[2]["contents"][0]["uri"], "test://watched-resource");
+        assert!(stderr.contains(&format!("({how})")), "{era}: {stderr}");
+        assert_eq!(stderr.matches("# updated ").count(), 2, "{era}: {stderr}");
+    }
+}

@@ -1,16 +1,17 @@
 //! `mcpfleet resources`, `read`, `prompts` and `prompt`: what a service offers besides tools,
 //! as tables or `--json`, through the same worker and sign-in rules as `tools` and `call`.
 //! `read --output FILE` writes a resource's contents; `--output-format raw` writes the decoded
-//! bytes of its single blob (or its text) instead of JSON.
+//! bytes of its single blob (or its text) instead of JSON. `complete` asks for the values of a
+//! prompt's or a resource template's argument (`read --follow` is in `follow.rs`).
 
-use std::path::PathBuf;
+use std::{collections::BTreeMap, path::PathBuf};
 
 use rmcp::model::ResourceContents;
 use serde_json::{Map, Value};
 
 use crate::{
     inert::inert,
-    mcp::{Browse, Browsed, McpError},
+    mcp::{Browse, Browsed, Completing, McpError},
 };
 
 use super::{
@@ -33,7 +34,7 @@ pub struct Output {
 
 /// Asks the service (or `--url`) for `what`, signing in when the server asks and the rules
 /// allow.
-async fn browse(
+pub(super) async fn browse(
     global: &GlobalArgs,
     service: &str,
     task: Option<&str>,
@@ -161,9 +162,16 @@ pub async fn read(
         );
         return Ok(exit::OK);
     }
+    print_contents(&result, json);
+    Ok(exit::OK)
+}
+
+/// A resource's contents: text inert, a blob as a line saying what it is; with `json` the
+/// whole result.
+pub(super) fn print_contents(result: &rmcp::model::ReadResourceResult, json: bool) {
     if json {
-        print_json(&result);
-        return Ok(exit::OK);
+        print_json(result);
+        return;
     }
     for contents in &result.contents {
         match contents {
@@ -183,7 +191,6 @@ pub async fn read(
             _ => println!("[contents of a kind unknown here]"),
         }
     }
-    Ok(exit::OK)
 }
 
 /// The single item's decoded bytes: a blob's, or a text's.
@@ -298,6 +305,74 @@ pub async fn prompt(
             }
         };
         println!("{role}: {text}");
+    }
+    Ok(exit::OK)
+}
+
+/// What `complete` asks, beside the words.
+pub struct Completion {
+    pub reference: Completing,
+    /// KEY=VALUE pairs: the other arguments' values.
+    pub context: Vec<String>,
+    pub json: bool,
+}
+
+/// `complete [SERVICE] ARG [VALUE]`: the values the server offers, one per line.
+pub async fn complete(
+    global: &GlobalArgs,
+    words: &[String],
+    task: Option<&str>,
+    asked: Completion,
+) -> Result<u8, CliError> {
+    let (service, argument, value) = match (words, &global.url) {
+        ([argument], Some(_)) => ("", argument, ""),
+        ([argument, value], Some(_)) => ("", argument, value.as_str()),
+        ([service, argument], None) => (service.as_str(), argument, ""),
+        ([service, argument, value], None) => (service.as_str(), argument, value.as_str()),
+        _ => {
+            return Err(CliError::new(
+                exit::USAGE,
+                "complete needs SERVICE ARG [VALUE] (or --url URL and ARG [VALUE])",
+            ));
+        }
+    };
+    let mut context = BTreeMap::new();
+    for pair in &asked.context {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(CliError::new(
+                exit::USAGE,
+                format!("--context `{pair}` is not KEY=VALUE"),
+            ));
+        };
+        context.insert(key.to_string(), value.to_string());
+    }
+    let what = Browse::Complete {
+        reference: asked.reference,
+        argument: argument.clone(),
+        value: value.to_string(),
+        context,
+    };
+    let Browsed::Completion(completion) = browse(global, service, task, what, asked.json).await?
+    else {
+        return Err(CliError::new(exit::CONNECTION, "unexpected answer"));
+    };
+    if asked.json {
+        print_json(&completion);
+        return Ok(exit::OK);
+    }
+    for value in &completion.values {
+        println!("{}", inert(value));
+    }
+    if completion.has_more == Some(true)
+        || completion
+            .total
+            .is_some_and(|t| t as usize > completion.values.len())
+    {
+        let total = completion.total.map_or("more".into(), |t| t.to_string());
+        eprintln!(
+            "mcpfleet: {} of {total} values; type more of the value to narrow them",
+            completion.values.len()
+        );
     }
     Ok(exit::OK)
 }

@@ -1,4 +1,5 @@
-//! The non-interactive commands (`ls`, `tools`, `call`, `logs`, `completions`), their clap
+//! The non-interactive commands (`ls`, `tools`, `call`, `resources`, `read`, `prompts`,
+//! `prompt`, `complete`, `logs`, `completions`), their clap
 //! definitions and documented exit codes. Human output is aligned tables; `--json` output is
 //! the stable, documented form.
 
@@ -6,6 +7,7 @@ pub mod browse;
 pub mod call;
 pub mod elicit;
 pub mod exit;
+pub mod follow;
 pub mod login;
 pub mod logs;
 pub mod ls;
@@ -235,6 +237,14 @@ pub enum Command {
         /// `json`: the whole result; `raw`: the decoded bytes of its one blob or text.
         #[arg(long, value_enum, default_value = "json", requires = "output")]
         output_format: browse::OutputFormat,
+        /// Subscribe to the resource and print it again each time the server says it was
+        /// updated (a `# updated …` line on stderr before each; with --json one result per
+        /// line), until Ctrl-C or --count updates.
+        #[arg(long, short, conflicts_with = "output")]
+        follow: bool,
+        /// With --follow: stop after this many updates.
+        #[arg(long, value_name = "N", requires = "follow")]
+        count: Option<u64>,
     },
     /// List a service's prompts.
     Prompts {
@@ -250,6 +260,29 @@ pub enum Command {
     Prompt {
         #[arg(required = true, value_name = "SERVICE NAME [KEY=VALUE]")]
         words: Vec<String>,
+        /// Task id or prefix.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the server which values an argument may take (`completion/complete`):
+    /// `mcpfleet complete SERVICE --prompt NAME ARG [VALUE]` or
+    /// `--resource-template URI_TEMPLATE ARG [VALUE]` (with --url: no SERVICE). Prints the
+    /// values one per line in the server's order (a note on stderr when it has more); --json
+    /// prints the server's `completion` object: `{"values": [...], "total": N, "hasMore": B}`.
+    Complete {
+        #[arg(required = true, value_name = "SERVICE ARG [VALUE]")]
+        words: Vec<String>,
+        /// Complete an argument of this prompt.
+        #[arg(long, value_name = "NAME", conflicts_with = "resource_template")]
+        prompt: Option<String>,
+        /// Complete a variable of this resource template (its URI template).
+        #[arg(long, value_name = "URI_TEMPLATE", required_unless_present = "prompt")]
+        resource_template: Option<String>,
+        /// Another argument's value, KEY=VALUE (repeatable), which the server may narrow by.
+        #[arg(long = "context", value_name = "KEY=VALUE")]
+        context: Vec<String>,
         /// Task id or prefix.
         #[arg(long)]
         task: Option<String>,
@@ -425,7 +458,13 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             json,
             output,
             output_format,
+            follow,
+            count,
         } => match (words.as_slice(), &global.url) {
+            ([uri], Some(_)) | ([_, uri], None) if follow => {
+                let service = if global.url.is_some() { "" } else { &words[0] };
+                follow::run(&global, service, uri, task.as_deref(), json, count).await
+            }
             ([uri], Some(_)) => {
                 let output = browse::Output {
                     file: output,
@@ -464,6 +503,26 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
                     "prompt needs SERVICE and NAME (or --url URL and NAME)",
                 )),
             }
+        }
+        Command::Complete {
+            words,
+            prompt,
+            resource_template,
+            context,
+            task,
+            json,
+        } => {
+            let reference = match (prompt, resource_template) {
+                (Some(name), _) => crate::mcp::Completing::Prompt(name),
+                (None, Some(uri)) => crate::mcp::Completing::ResourceTemplate(uri),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let asked = browse::Completion {
+                reference,
+                context,
+                json,
+            };
+            browse::complete(&global, &words, task.as_deref(), asked).await
         }
         Command::Logs {
             service,

@@ -2,11 +2,15 @@
 //! resource, its prompts, and getting a prompt with arguments. One request on one task's
 //! pooled client, with the handshake's bounds; a `resources/read` or `prompts/get` that the
 //! server answers with `input_required` is put to whoever answers for the console and sent
-//! again, as calls are.
+//! again, as calls are. `completion/complete` asks for the values an argument of a prompt or a
+//! resource template may take, where the server declares the `completions` capability.
+
+use std::collections::{BTreeMap, HashMap};
 
 use rmcp::model::{
-    GetPromptRequestParams, GetPromptResponse, GetPromptResult, Prompt, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Resource, ResourceTemplate,
+    ArgumentInfo, CompleteRequestParams, CompletionContext, CompletionInfo, GetPromptRequestParams,
+    GetPromptResponse, GetPromptResult, Prompt, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, ResourceTemplate,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -27,6 +31,22 @@ pub enum Browse {
         name: String,
         arguments: Map<String, Value>,
     },
+    /// The values `argument` of a prompt or a resource template may take, given what is typed
+    /// so far (`value`) and the other arguments' values (`context`).
+    Complete {
+        reference: Completing,
+        argument: String,
+        value: String,
+        context: BTreeMap<String, String>,
+    },
+}
+
+/// What an argument to complete belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completing {
+    Prompt(String),
+    /// A resource template, by its URI template.
+    ResourceTemplate(String),
 }
 
 /// What it answered.
@@ -42,6 +62,7 @@ pub enum Browsed {
         prompts: Vec<Prompt>,
     },
     Prompt(GetPromptResult),
+    Completion(CompletionInfo),
 }
 
 impl Pool {
@@ -99,6 +120,38 @@ impl Pool {
                         }
                     }
                     Err(gave_up())
+                }
+                Browse::Complete {
+                    reference,
+                    argument,
+                    value,
+                    context,
+                } => {
+                    let offers = connection
+                        .server()
+                        .is_some_and(|info| info.capabilities.completions.is_some());
+                    if !offers {
+                        return Err(McpError::Protocol(
+                            "the server offers no completions (no `completions` capability)".into(),
+                        ));
+                    }
+                    let reference = match reference {
+                        Completing::Prompt(name) => rmcp::model::Reference::for_prompt(name),
+                        Completing::ResourceTemplate(uri) => {
+                            rmcp::model::Reference::for_resource(uri)
+                        }
+                    };
+                    let mut params = CompleteRequestParams::new(
+                        reference,
+                        ArgumentInfo::new(argument.clone(), value.clone()),
+                    );
+                    if !context.is_empty() {
+                        let arguments: HashMap<String, String> =
+                            context.clone().into_iter().collect();
+                        params = params.with_context(CompletionContext::with_arguments(arguments));
+                    }
+                    let result = peer.complete(params).await.map_err(failed)?;
+                    Ok(Browsed::Completion(result.completion))
                 }
                 Browse::Prompt { name, arguments } => {
                     // Checked first, as a tool's arguments are: a missing required argument

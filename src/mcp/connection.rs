@@ -72,6 +72,9 @@ struct Shared {
     /// client could not put to anyone.
     listeners: Mutex<Vec<(u64, mpsc::UnboundedSender<Heard>)>>,
     next_listener: std::sync::atomic::AtomicU64,
+    /// Who hears `notifications/resources/updated` and `…/list_changed` (2025-11-25 sessions;
+    /// a 2026-07-28 `subscriptions/listen` stream carries its own).
+    resources: Arc<Mutex<super::news::ResourceRoutes>>,
 }
 
 /// What a call in flight hears from its connection besides its own answer.
@@ -193,6 +196,24 @@ impl ClientHandler for Listener {
         _context: RequestContext<RoleClient>,
     ) -> Result<ListRootsResult, rmcp::ErrorData> {
         Ok(ListRootsResult::new(self.roots.to_vec()))
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: rmcp::model::ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let routes = self.shared.resources.lock();
+        routes
+            .unwrap_or_else(PoisonError::into_inner)
+            .updated(&params.uri);
+    }
+
+    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        let routes = self.shared.resources.lock();
+        routes
+            .unwrap_or_else(PoisonError::into_inner)
+            .list_changed();
     }
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
@@ -326,6 +347,12 @@ impl Connection {
             token,
             shared: self.shared.clone(),
         }
+    }
+
+    /// The resource notifications of this session for `uri` (every resource's list changes
+    /// when `None`), until the route is dropped.
+    pub fn resource_news(&self, uri: Option<String>) -> super::news::ResourceRoute {
+        super::news::ResourceRoute::open(self.shared.resources.clone(), uri)
     }
 
     /// The tool list, from cache when the server has not said it changed.

@@ -18,9 +18,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::fleet::{Endpoint, FleetSnapshot};
 
+use super::watch::BrowseRequest;
 use super::{
-    Browse, Browsed, CallControl, CallEvent, CallOutcome, CallRequest, History, McpError, Pool,
-    PoolConfig, Probe, Target, TaskOutcome, route,
+    Browse, BrowseSink, Browsed, CallControl, CallEvent, CallOutcome, CallRequest, History,
+    McpError, Pool, PoolConfig, Probe, Target, TaskOutcome, route,
 };
 
 /// Names one call (or fan-out) for its caller; unique per worker.
@@ -61,6 +62,7 @@ enum McpRequest {
         what: Browse,
         reply: oneshot::Sender<Result<Browsed, McpError>>,
     },
+    Browsing(BrowseRequest),
 }
 
 /// What probing found: the newest probe of each task still in the fleet, why the last probe
@@ -206,6 +208,57 @@ impl McpClient {
             .unwrap_or_else(|_| Err(McpError::Protocol("the MCP worker stopped".into())))
     }
 
+    /// Resources, contents, prompts, a prompt or completions, answered on `sink` as
+    /// `BrowseUpdate::Answer` under the returned id: for callers that must not await.
+    pub fn browse_to(
+        &self,
+        service: &str,
+        task: Option<&str>,
+        what: Browse,
+        sink: BrowseSink,
+    ) -> CallId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (service, task) = (service.to_string(), task.map(str::to_string));
+        self.browsing(BrowseRequest::BrowseTo {
+            id,
+            service,
+            task,
+            what,
+            sink,
+        });
+        id
+    }
+
+    /// Watches resource `uri` (the resource list when `None`) on the task `probe` would
+    /// choose; news goes to `sink` under the returned id until [`McpClient::unwatch`].
+    pub fn watch(
+        &self,
+        service: &str,
+        task: Option<&str>,
+        uri: Option<String>,
+        sink: BrowseSink,
+    ) -> CallId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (service, task) = (service.to_string(), task.map(str::to_string));
+        self.browsing(BrowseRequest::Watch {
+            id,
+            service,
+            task,
+            uri,
+            sink,
+        });
+        id
+    }
+
+    /// Stops a watch: the server is told (unsubscribe, or the listen request cancelled).
+    pub fn unwatch(&self, id: CallId) {
+        self.browsing(BrowseRequest::Unwatch(id));
+    }
+
+    fn browsing(&self, request: BrowseRequest) {
+        let _ = self.requests.send(McpRequest::Browsing(request));
+    }
+
     /// A handle with no worker behind it, for screens drawn over a fixed snapshot (benchmarks,
     /// view tests): requests go nowhere and nothing is ever published.
     pub fn detached() -> Self {
@@ -233,6 +286,7 @@ pub fn spawn(snapshots: watch::Receiver<Arc<FleetSnapshot>>, config: WorkerConfi
         probes_tx,
         history_tx,
         running: HashMap::new(),
+        watches: HashMap::new(),
         probing: HashSet::new(),
         finished,
     };
@@ -275,6 +329,8 @@ struct Worker {
     history: History,
     history_tx: watch::Sender<Arc<History>>,
     running: HashMap<CallId, Running>,
+    /// Resource watches, stopped by their token.
+    watches: HashMap<CallId, CancellationToken>,
     /// Tasks with a probe under way, so none is probed twice at once.
     probing: HashSet<String>,
     finished: mpsc::UnboundedSender<Finished>,
@@ -314,6 +370,9 @@ impl Worker {
         }
         for running in self.running.values() {
             running.cancel.cancel();
+        }
+        for watch in self.watches.values() {
+            watch.cancel();
         }
     }
 
@@ -356,6 +415,9 @@ impl Worker {
                     let _ = reply.send(Err(error));
                 }
             },
+            McpRequest::Browsing(request) => {
+                super::watch::on_request(&self.pool, &mut self.watches, request, snapshot)
+            }
         }
     }
 

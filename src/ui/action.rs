@@ -5,7 +5,7 @@
 use crate::{
     config::SourceChoice,
     fleet::Command,
-    mcp::{CallId, CallRequest},
+    mcp::{Browse, CallId, CallRequest},
 };
 
 /// The screens of the console; each is one file in `views/`.
@@ -16,6 +16,8 @@ pub enum ViewKind {
     Rollout,
     Logs,
     Tools,
+    Resources,
+    Prompts,
     Call,
     History,
     Stats,
@@ -31,6 +33,8 @@ impl ViewKind {
             ViewKind::Rollout => "rollout",
             ViewKind::Logs => "logs",
             ViewKind::Tools => "tools",
+            ViewKind::Resources => "resources",
+            ViewKind::Prompts => "prompts",
             ViewKind::Call => "call",
             ViewKind::History => "history",
             ViewKind::Stats => "stats",
@@ -67,6 +71,14 @@ impl Scope {
     }
 }
 
+/// What a page asks the MCP worker for besides a call; the answers come back to that page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fetch {
+    Browse(Browse),
+    /// Watch a resource for updates (the resource list for changes when `None`).
+    Watch(Option<String>),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Quit,
@@ -96,6 +108,11 @@ pub enum Action {
     StartCall(Box<CallRequest>),
     ConfirmedCall(Box<CallRequest>),
     CancelCall(CallId),
+    /// Ask the MCP worker for something besides a call, for the page on top, from the
+    /// scope's service (and task).
+    Fetch(Scope, Fetch),
+    /// Stop a watch this page started.
+    StopWatch(CallId),
     /// Copy text to the clipboard (OSC 52).
     Copy(String),
     /// A line for the message bar.

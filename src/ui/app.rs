@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    action::{Action, Scope, ViewKind},
+    action::{Action, Fetch, Scope, ViewKind},
     log_buffer::LogBuffer,
     theme::Theme,
     views::{
@@ -26,8 +26,8 @@ use crate::{
     config::SourceChoice,
     fleet::{Commander, FleetSnapshot, LogLine, trends::Trends},
     mcp::{
-        Ask, CallId, CallRequest, CallUpdate, Clearance, History, McpClient, McpError, Probes,
-        Question, ServedBy, Target, UpdateSink,
+        Ask, BrowseSink, BrowseUpdate, CallId, CallRequest, CallUpdate, Clearance, History,
+        McpClient, McpError, Probes, Question, ServedBy, Target, UpdateSink,
     },
     oauth::{self, Prompt, SignInError, Signed, TokenStore, signin::Discovered},
 };
@@ -130,6 +130,10 @@ pub struct App {
     call_updates: UpdateSink,
     /// Which page started each running call.
     calls: HashMap<CallId, u64>,
+    /// Where the worker sends browse answers and watch news, and which page asked for each
+    /// (and whether it is a watch, which lives until the page stops it or closes).
+    browse_updates: BrowseSink,
+    fetches: HashMap<CallId, (u64, bool)>,
     /// The last probe failure already shown.
     probe_failures_seen: u64,
     commander: Commander,
@@ -155,6 +159,7 @@ impl App {
             commander,
             mcp,
             call_updates,
+            browse_updates,
             events,
         } = workers;
         let probes = mcp.probes.borrow().clone();
@@ -183,6 +188,8 @@ impl App {
             mcp,
             call_updates,
             calls: HashMap::new(),
+            browse_updates,
+            fetches: HashMap::new(),
             probe_failures_seen: 0,
             commander,
             events,
@@ -239,11 +246,12 @@ impl App {
     }
 
     fn push(&mut self, view: Box<dyn View>) {
-        self.stack.push(Page {
-            id: self.next_page,
-            view,
-        });
+        let (id, scope, fetches) = (self.next_page, view.scope().clone(), view.initial_fetches());
+        self.stack.push(Page { id, view });
         self.next_page += 1;
+        for fetch in fetches {
+            self.start_fetch(id, &scope, fetch);
+        }
     }
 
     pub fn set_snapshot(&mut self, snapshot: Arc<FleetSnapshot>) {
@@ -372,6 +380,8 @@ impl App {
             ViewKind::Rollout => Box::new(views::rollout::RolloutView::new(scope)),
             ViewKind::Logs => Box::new(views::logs::LogsView::new(scope)),
             ViewKind::Tools => Box::new(views::tools::ToolsView::new(scope)),
+            ViewKind::Resources => Box::new(views::resources::ResourcesView::new(scope)),
+            ViewKind::Prompts => Box::new(views::prompts::PromptsView::new(scope)),
             ViewKind::History => Box::new(views::history::HistoryView::new(scope)),
             ViewKind::Stats => Box::new(views::stats::StatsView::new()),
             ViewKind::Auth => Box::new(views::auth::AuthView::new()),
@@ -385,6 +395,7 @@ impl App {
             Action::Back => {
                 if self.stack.len() > 1 {
                     self.stack.pop();
+                    self.stop_watches_of_closed_pages();
                 }
             }
             Action::Help => {
@@ -397,6 +408,7 @@ impl App {
             Action::Open(kind, scope) => {
                 if kind == ViewKind::Services {
                     self.stack.truncate(1);
+                    self.stop_watches_of_closed_pages();
                     return;
                 }
                 if let Some(service) = &scope.service
@@ -454,6 +466,14 @@ impl App {
             Action::StartCall(request) => self.start_call(*request, false),
             Action::ConfirmedCall(request) => self.start_call(*request, true),
             Action::CancelCall(id) => self.mcp.cancel(id),
+            Action::Fetch(scope, fetch) => {
+                let page = self.stack.last().map_or(0, |page| page.id);
+                self.start_fetch(page, &scope, fetch);
+            }
+            Action::StopWatch(id) => {
+                self.fetches.remove(&id);
+                self.mcp.unwatch(id);
+            }
             Action::Copy(text) => {
                 super::clipboard::copy(&text);
                 self.say(format!("copied {} characters", text.chars().count()), false);
@@ -523,12 +543,69 @@ impl App {
     }
 }
 
+/// Resources, prompts and completions: a page's fetches go to the worker, and what comes
+/// back goes to that page only.
+impl App {
+    fn start_fetch(&mut self, page: u64, scope: &Scope, fetch: Fetch) {
+        let Some(service) = scope.service.as_deref() else {
+            return self.say("this needs a service: open it from one".into(), true);
+        };
+        let (task, sink) = (scope.task.as_deref(), self.browse_updates.clone());
+        let (id, watch) = match &fetch {
+            Fetch::Browse(what) => (self.mcp.browse_to(service, task, what.clone(), sink), false),
+            Fetch::Watch(uri) => (self.mcp.watch(service, task, uri.clone(), sink), true),
+        };
+        self.fetches.insert(id, (page, watch));
+        if let Some(page) = self.stack.iter_mut().find(|p| p.id == page) {
+            page.view.on_fetch_started(id, &fetch);
+        }
+    }
+
+    /// Hands a browse answer or a watch's news to the page that asked; a watch whose page has
+    /// closed is stopped.
+    pub fn on_browse_update(&mut self, id: CallId, update: BrowseUpdate) {
+        let Some(&(page, watch)) = self.fetches.get(&id) else {
+            return;
+        };
+        if !watch || matches!(update, BrowseUpdate::Ended(_)) {
+            self.fetches.remove(&id);
+        }
+        if let BrowseUpdate::Answer(Err(error @ McpError::AuthRequired { .. })) = &update {
+            self.offer_sign_in(&error.clone(), true);
+        }
+        let Some(open) = self.stack.iter_mut().find(|p| p.id == page) else {
+            if watch {
+                self.fetches.remove(&id);
+                self.mcp.unwatch(id);
+            }
+            return;
+        };
+        if let Some(next) = open.view.on_fetch_update(id, &update, SystemTime::now()) {
+            let scope = open.view.scope().clone();
+            self.start_fetch(page, &scope, next);
+        }
+    }
+
+    fn stop_watches_of_closed_pages(&mut self) {
+        let open: Vec<u64> = self.stack.iter().map(|page| page.id).collect();
+        let closed: Vec<CallId> = (self.fetches.iter())
+            .filter(|(_, (page, watch))| *watch && !open.contains(page))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in closed {
+            self.fetches.remove(&id);
+            self.mcp.unwatch(id);
+        }
+    }
+}
+
 /// The workers a console talks to: the source's commander, the MCP worker and the channels
 /// their answers come back on.
 pub struct Workers {
     pub commander: Commander,
     pub mcp: McpClient,
     pub call_updates: UpdateSink,
+    pub browse_updates: BrowseSink,
     pub events: mpsc::UnboundedSender<UiEvent>,
 }
 
@@ -546,6 +623,7 @@ impl App {
             commander: source.commander(),
             mcp: McpClient::detached(),
             call_updates: mpsc::unbounded_channel().0,
+            browse_updates: mpsc::unbounded_channel().0,
             events: mpsc::unbounded_channel().0,
         };
         Self::new(snapshot, log_capacity, workers, false, theme)

@@ -19,6 +19,16 @@ pub const COMMANDS: &[(&str, &[&str], &str)] = &[
     ),
     ("logs", &["log"], "logs: logs [SERVICE] [TASK]"),
     ("tools", &["tool"], "tools of a service: tools [SERVICE]"),
+    (
+        "resources",
+        &["resource", "res"],
+        "resources and templates of a service: resources [SERVICE]",
+    ),
+    (
+        "prompts",
+        &["prompt"],
+        "prompts of a service: prompts [SERVICE]",
+    ),
     ("history", &["hist"], "past calls"),
     ("stats", &["api"], "API calls and errors per operation"),
     (
@@ -85,6 +95,8 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
         "rollout" => scoped(ViewKind::Rollout),
         "logs" => scoped(ViewKind::Logs),
         "tools" => scoped(ViewKind::Tools),
+        "resources" => scoped(ViewKind::Resources),
+        "prompts" => scoped(ViewKind::Prompts),
         "history" => Ok(Action::Open(ViewKind::History, Scope::fleet())),
         "stats" => Ok(Action::Open(ViewKind::Stats, Scope::fleet())),
         "login" => Ok(Action::SignIn(service(0)?)),

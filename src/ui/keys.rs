@@ -46,6 +46,10 @@ pub enum KeyId {
     CopyCli,
     CopyCurl,
     SignOut,
+    Resources,
+    Prompts,
+    Subscribe,
+    Complete,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +121,8 @@ pub const TABLE: &[Binding] = &[
     bind!(Tools, [(Char('o'), NONE)], "o", "tools", View(V::Services), false, true),
     bind!(Tools, [(Char('o'), NONE)], "o", "tools of task", View(V::Tasks), false, true),
     bind!(Rollout, [(Char('r'), NONE)], "r", "rollout", View(V::Services), false, true),
+    bind!(Resources, [(Char('R'), SHIFT), (Char('R'), NONE)], "R", "resources", View(V::Services), false, false),
+    bind!(Prompts, [(Char('p'), NONE)], "p", "prompts", View(V::Services), false, false),
     bind!(Scale, [(Char('s'), NONE)], "s", "scale", View(V::Services), true, true),
     bind!(ForceDeploy, [(Char('d'), NONE)], "d", "force new deployment", View(V::Services), true, true),
     bind!(Rollback, [(Char('b'), NONE)], "b", "rollback", View(V::Rollout), true, true),
@@ -143,6 +149,15 @@ pub const TABLE: &[Binding] = &[
     bind!(PageUp, [(PageUp, NONE)], "pgup", "page up the result", View(V::Call), false, false),
     bind!(PageDown, [(PageDown, NONE)], "pgdn", "page down the result", View(V::Call), false, false),
     bind!(History, [(Char('h'), NONE)], "h", "history", View(V::Tools), false, true),
+    bind!(Resources, [(Char('R'), SHIFT), (Char('R'), NONE)], "R", "resources", View(V::Tools), false, true),
+    bind!(Prompts, [(Char('p'), NONE)], "p", "prompts", View(V::Tools), false, true),
+    bind!(Open, [(Enter, NONE)], "enter", "read / fill in template", View(V::Resources), false, true),
+    bind!(Subscribe, [(Char('s'), NONE)], "s", "subscribe/unsubscribe", View(V::Resources), false, true),
+    bind!(Send, [(Char('s'), CTRL), (F(5), NONE)], "ctrl-s", "read the template's URI", View(V::Resources), false, true),
+    bind!(Complete, [(Tab, NONE), (Char(' '), CTRL)], "tab", "complete the field", View(V::Resources), false, true),
+    bind!(Open, [(Enter, NONE)], "enter", "fill in arguments", View(V::Prompts), false, true),
+    bind!(Send, [(Char('s'), CTRL), (F(5), NONE)], "ctrl-s", "get the prompt", View(V::Prompts), false, true),
+    bind!(Complete, [(Tab, NONE), (Char(' '), CTRL)], "tab", "complete the field", View(V::Prompts), false, true),
     bind!(Open, [(Enter, NONE)], "enter", "sign in again", View(V::Auth), false, true),
     bind!(SignOut, [(Char('d'), NONE)], "d", "sign out", View(V::Auth), false, true),
 ];

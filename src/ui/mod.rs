@@ -67,6 +67,8 @@ struct Wired {
     app: App,
     events: mpsc::UnboundedReceiver<UiEvent>,
     call_updates: mpsc::UnboundedReceiver<(CallId, CallUpdate)>,
+    /// Browse answers and resource watch news, for the page that asked.
+    browse_updates: mpsc::UnboundedReceiver<(CallId, mcp::BrowseUpdate)>,
     probes: watch::Receiver<Arc<Probes>>,
     history: watch::Receiver<Arc<History>>,
     /// Servers' questions mid-call (elicitation), answered in a dialog.
@@ -76,6 +78,7 @@ struct Wired {
 fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
     let (events_tx, events) = mpsc::unbounded_channel();
     let (call_updates_tx, call_updates) = mpsc::unbounded_channel();
+    let (browse_updates_tx, browse_updates) = mpsc::unbounded_channel();
     let (asks_tx, asks) = mpsc::unbounded_channel();
     let mut config = WorkerConfig::console();
     config.pool.era = options.era;
@@ -87,6 +90,7 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
         commander: handle.commander(),
         mcp,
         call_updates: call_updates_tx,
+        browse_updates: browse_updates_tx,
         events: events_tx,
     };
     let mut app = App::new(
@@ -102,6 +106,7 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
         app,
         events,
         call_updates,
+        browse_updates,
         probes,
         history,
         asks,
@@ -177,6 +182,10 @@ pub async fn run(
             }
             Some((id, update)) = w.call_updates.recv() => {
                 w.app.on_call_update(id, update);
+                dirty = true;
+            }
+            Some((id, update)) = w.browse_updates.recv() => {
+                w.app.on_browse_update(id, update);
                 dirty = true;
             }
             Ok(()) = w.probes.changed() => {

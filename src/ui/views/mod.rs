@@ -3,6 +3,7 @@
 //! call each other and never touch the network. The list screens draw their rows through one
 //! `widgets::list::ListState`, which the `View` trait reaches (`list`) for filters and clicks.
 
+pub mod arguments;
 pub mod auth;
 pub mod call;
 pub mod chrome;
@@ -11,6 +12,8 @@ pub mod elicit;
 pub mod help;
 pub mod history;
 pub mod logs;
+pub mod prompts;
+pub mod resources;
 pub mod rollout;
 pub mod sampling;
 pub mod services;
@@ -26,7 +29,7 @@ use crossterm::event::KeyEvent;
 use ratatui::{Frame, layout::Rect};
 
 use super::{
-    action::{Action, Scope, ViewKind},
+    action::{Action, Fetch, Scope, ViewKind},
     keys::KeyId,
     log_buffer::LogBuffer,
     theme::Theme,
@@ -34,7 +37,7 @@ use super::{
 };
 use crate::{
     fleet::{FleetSnapshot, trends::Trends},
-    mcp::{CallId, CallUpdate, History, Probe},
+    mcp::{BrowseUpdate, CallId, CallUpdate, History, Probe},
 };
 
 /// What every view may read while handling a key or drawing.
@@ -103,6 +106,22 @@ pub trait View {
     fn on_call_started(&mut self, _id: CallId, _at: SystemTime) {}
     /// News of a call this view started.
     fn on_call_update(&mut self, _id: CallId, _update: &CallUpdate) {}
+    /// What the page asks the MCP worker for as it opens (its list, a watch).
+    fn initial_fetches(&self) -> Vec<Fetch> {
+        Vec::new()
+    }
+    /// A fetch this view asked for (`Action::Fetch`, or `initial_fetches`) was sent as `id`.
+    fn on_fetch_started(&mut self, _id: CallId, _fetch: &Fetch) {}
+    /// An answer or a watch's news for a fetch of this view, arrived at `now`; it may ask for
+    /// another (a read after the resource was updated).
+    fn on_fetch_update(
+        &mut self,
+        _id: CallId,
+        _update: &BrowseUpdate,
+        _now: SystemTime,
+    ) -> Option<Fetch> {
+        None
+    }
     /// Asks the loop to keep redrawing (a progress bar moves).
     fn animating(&self) -> bool {
         false

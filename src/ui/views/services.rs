@@ -220,6 +220,8 @@ impl View for ServicesView {
             KeyId::Open | KeyId::Tasks => open(ViewKind::Tasks),
             KeyId::Logs => open(ViewKind::Logs),
             KeyId::Tools => open(ViewKind::Tools),
+            KeyId::Resources => open(ViewKind::Resources),
+            KeyId::Prompts => open(ViewKind::Prompts),
             KeyId::Rollout => open(ViewKind::Rollout),
             KeyId::Scale => {
                 let service = service?;

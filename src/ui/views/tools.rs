@@ -95,6 +95,8 @@ impl View for ToolsView {
                     ..self.scope.clone()
                 },
             )),
+            KeyId::Resources => Some(Action::Open(ViewKind::Resources, self.scope.clone())),
+            KeyId::Prompts => Some(Action::Open(ViewKind::Prompts, self.scope.clone())),
             other => self.list.on_key(other),
         }
     }

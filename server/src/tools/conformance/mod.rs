@@ -28,7 +28,7 @@ mod tools;
 use std::{
     collections::BTreeSet,
     sync::{
-        Arc, LazyLock, Mutex, PoisonError,
+        Arc, LazyLock, Mutex, PoisonError, Weak,
         atomic::{AtomicU64, Ordering},
     },
 };
@@ -45,7 +45,7 @@ use rmcp::{
         ServerConfig, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, Tool,
         UnsubscribeRequestParams, UpdateTaskParams,
     },
-    service::{RequestContext, SubscriptionContext, SubscriptionSink},
+    service::{Peer, RequestContext, SubscriptionContext, SubscriptionSink},
     task_manager::TaskManager,
     tool_handler,
 };
@@ -80,9 +80,15 @@ static ROUTER: LazyLock<Arc<ToolRouter<ConformanceServer>>> = LazyLock::new(|| {
     )
 });
 
+/// The URIs one 2025-11-25 session subscribed to.
+type SessionSubscriptions = Mutex<BTreeSet<String>>;
+
 /// State every session and request of one replica shares.
 struct Shared {
     listeners: Mutex<Vec<(u64, SubscriptionSink)>>,
+    /// 2025-11-25 sessions that subscribed to resources: their subscription set (gone with the
+    /// session) and the peer to notify.
+    subscribers: Mutex<Vec<(Weak<SessionSubscriptions>, Peer<RoleServer>)>>,
     next_listener: AtomicU64,
     tasks: TaskManager,
     sealer: state::StateSealer,
@@ -94,6 +100,7 @@ impl Shared {
         let state = replica.profile_state.get_or_init(|| {
             Arc::new(Shared {
                 listeners: Mutex::new(Vec::new()),
+                subscribers: Mutex::new(Vec::new()),
                 next_listener: AtomicU64::new(0),
                 tasks: TaskManager::new(),
                 sealer: state::StateSealer::random(),
@@ -111,6 +118,38 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         listeners.iter().map(|(_, sink)| sink.clone()).collect()
+    }
+
+    /// The sessions subscribed to `uri`; sessions that ended are forgotten.
+    fn subscribers(&self, uri: &str) -> Vec<Peer<RoleServer>> {
+        let mut subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subscribers.retain(|(set, _)| set.strong_count() > 0);
+        subscribers
+            .iter()
+            .filter(|(set, _)| {
+                set.upgrade().is_some_and(|set| {
+                    set.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .contains(uri)
+                })
+            })
+            .map(|(_, peer)| peer.clone())
+            .collect()
+    }
+
+    /// Remembers a session that subscribes, once.
+    fn remember(&self, set: &Arc<SessionSubscriptions>, peer: &Peer<RoleServer>) {
+        let mut subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let weak = Arc::downgrade(set);
+        if !subscribers.iter().any(|(known, _)| known.ptr_eq(&weak)) {
+            subscribers.push((weak, peer.clone()));
+        }
     }
 }
 
@@ -282,8 +321,10 @@ impl ServerHandler for ConformanceServer {
     async fn subscribe(
         &self,
         request: SubscribeRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
+        self.shared
+            .remember(&self.resource_subscriptions, &context.peer);
         let mut subscriptions = self
             .resource_subscriptions
             .lock()

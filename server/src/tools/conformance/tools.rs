@@ -8,7 +8,7 @@ use rmcp::{
     handler::server::wrapper::Parameters,
     model::{
         CallToolResult, ClientCapabilities, ContentBlock, JsonObject, LoggingLevel,
-        ProgressNotificationParam, ResourceContents,
+        ProgressNotificationParam, ResourceContents, ResourceUpdatedNotificationParam,
     },
     service::RequestContext,
     tool, tool_router,
@@ -28,6 +28,12 @@ const STEP: Duration = Duration::from_millis(50);
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CustomHeaderArgs {
     value: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ResourceUpdateArgs {
+    /// The resource whose subscribers hear that it changed.
+    uri: String,
 }
 
 #[tool_router(router = content_router, vis = "pub(super)")]
@@ -177,6 +183,23 @@ impl ConformanceServer {
             delivered += 1;
         }
         format!("Tool list change sent to {delivered} subscriber(s)")
+    }
+
+    #[tool(description = "Tells every subscriber of `uri` (either era) that the resource changed")]
+    async fn test_trigger_resource_update(
+        &self,
+        Parameters(args): Parameters<ResourceUpdateArgs>,
+    ) -> String {
+        let mut delivered = 0;
+        for sink in self.shared.listeners() {
+            let sent = sink.notify_resource_updated(args.uri.clone()).await;
+            delivered += usize::from(sent.is_ok());
+        }
+        for peer in self.shared.subscribers(&args.uri) {
+            let news = ResourceUpdatedNotificationParam::new(args.uri.clone());
+            delivered += usize::from(peer.notify_resource_updated(news).await.is_ok());
+        }
+        format!("Update of {} sent to {delivered} subscriber(s)", args.uri)
     }
 
     #[tool(description = "Notifies subscribers that the prompt list changed")]
