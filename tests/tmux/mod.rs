@@ -181,10 +181,13 @@ impl Console {
     /// has arrived (`:tools SERVICE`, `/` filter, enter on the tool).
     pub fn open_call_form(&self, service: &str, tool: &str, timeout: Duration) {
         self.command(&format!("tools {service}"));
+        // A long list may hold the tool below the fold: the listing is enough, the filter
+        // finds it.
         self.wait_until(&format!("{tool} in the tool list"), timeout, |screen| {
-            screen
-                .lines()
-                .any(|line| line.starts_with(&format!("{tool} ")))
+            screen.contains(" tools · tools/list in ")
+                || screen
+                    .lines()
+                    .any(|line| line.starts_with(&format!("{tool} ")))
         });
         self.send_keys(&["/"]);
         self.type_text(tool);

@@ -35,7 +35,7 @@ use super::tools_catalog::find_tool;
 use super::{Context, View};
 use crate::{
     fleet::FleetSnapshot,
-    mcp::{CallId, CallRequest, CallUpdate, Probe, Target, ToolInfo},
+    mcp::{CallId, CallRequest, CallUpdate, LOG_LEVELS, Probe, Target, ToolInfo},
     ui::{
         action::{Action, Scope, ViewKind},
         keys::{self, KeyId},
@@ -66,6 +66,20 @@ pub struct CallView {
     form: FormPane,
     target: Target,
     result: ResultPane,
+    /// The server's log lines asked for with each call, from this level up; none asked.
+    log_level: Option<&'static str>,
+}
+
+/// None, then each level from the least severe, then none again.
+fn next_level(level: Option<&'static str>) -> Option<&'static str> {
+    match level {
+        None => LOG_LEVELS.first().copied(),
+        Some(level) => LOG_LEVELS
+            .iter()
+            .skip_while(|l| **l != level)
+            .nth(1)
+            .copied(),
+    }
 }
 
 impl CallView {
@@ -79,6 +93,7 @@ impl CallView {
             tool,
             protocol: protocol.to_string(),
             result: ResultPane::new(),
+            log_level: None,
         }
     }
 
@@ -98,6 +113,7 @@ impl CallView {
         };
         let request = CallRequest {
             target: self.target.clone(),
+            log_level: self.log_level.map(str::to_string),
             ..CallRequest::new(self.service(), self.tool.name.clone(), arguments)
         };
         Some(Action::StartCall(Box::new(request)))
@@ -177,6 +193,7 @@ impl View for CallView {
             }
             KeyId::RawJson => return self.form.toggle_raw().err().map(Action::Message),
             KeyId::Target => self.target = next_target(ctx.snapshot, self.service(), &self.target),
+            KeyId::LogLevel => self.log_level = next_level(self.log_level),
             KeyId::NextField | KeyId::PrevField => self.form.move_focus(key == KeyId::NextField),
             KeyId::Open => self.form.start_editing(),
             KeyId::Protocol => self.result.toggle_protocol(),
@@ -247,7 +264,11 @@ impl View for CallView {
             Constraint::Min(0),
         ])
         .areas(area);
-        let target_line = target_label(ctx.snapshot, self.service(), &self.target);
+        let (mut label, ready) = target_label(ctx.snapshot, self.service(), &self.target);
+        if let Some(level) = self.log_level {
+            label.push_str(&format!(" · server log ≥ {level}"));
+        }
+        let target_line = (label, ready);
         let header = [head, target];
         (self.form).render_header(
             frame,
@@ -281,6 +302,19 @@ mod tests {
     use crate::ui::views::call::fixtures::{SERVICE, TASK, outcome, press, served, started};
     use crate::ui::views::call::fixtures::{type_text, view};
     use crate::ui::views::{fixtures, fixtures::Fixture};
+
+    #[test]
+    fn the_log_level_cycles_from_none_through_each_level_back_to_none() {
+        let mut level = None;
+        let mut seen = Vec::new();
+        for _ in 0..=LOG_LEVELS.len() {
+            level = next_level(level);
+            seen.push(level);
+        }
+        assert_eq!(seen.first(), Some(&Some("debug")));
+        assert_eq!(seen[LOG_LEVELS.len() - 1], Some("emergency"));
+        assert_eq!(seen.last(), Some(&None));
+    }
 
     #[test]
     fn send_checks_the_form_then_starts_and_cancels_the_call() {
