@@ -75,6 +75,7 @@ pub async fn run(
             "url": probe.url,
             "tools_hash": probe.tools_hash,
             "tools": probe.tools,
+            "dropped": probe.dropped_tools,
         });
         println!(
             "{}",
@@ -82,6 +83,13 @@ pub async fn run(
         );
     } else {
         print!("{}", render(&probe));
+        for dropped in &probe.dropped_tools {
+            eprintln!(
+                "mcpfleet: dropped {}: {}",
+                crate::inert::inert_line(&dropped.name),
+                crate::inert::inert_line(&dropped.reason)
+            );
+        }
     }
     Ok(())
 }

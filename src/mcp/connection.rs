@@ -370,13 +370,16 @@ impl Connection {
     /// Lists the tools from the server now; returns them with the round-trip time.
     pub async fn list_tools(&self) -> Result<(Arc<Catalog>, Duration), Failure> {
         let started = Instant::now();
+        let from = self.wire.next_seq();
         let tools = self
             .peer()
             .list_all_tools()
             .await
             .map_err(|e| from_service_error(&self.url, &e))?;
         let latency = started.elapsed();
-        let catalog = Arc::new(Catalog::new(tools));
+        // What the server listed, as sent: rmcp drops the tools it refuses without a word.
+        let listed = self.wire.results_since(from, "tools/list");
+        let catalog = Arc::new(Catalog::new(tools).with_dropped_from(&listed));
         *self
             .shared
             .catalog

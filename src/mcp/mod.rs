@@ -23,6 +23,7 @@ pub mod schema;
 mod signing;
 mod task;
 mod validate;
+pub use validate::DroppedTool;
 mod watch;
 pub mod wire;
 pub mod worker;

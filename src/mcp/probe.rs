@@ -110,6 +110,9 @@ pub struct Probe {
     pub protocol_version: String,
     /// Sorted by name.
     pub tools: Vec<ToolInfo>,
+    /// Tools the server listed that the client will not call, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped_tools: Vec<super::validate::DroppedTool>,
     pub tools_hash: String,
     /// Counts, when the server offers resources / prompts at all.
     pub resources: Option<usize>,
@@ -228,6 +231,7 @@ impl Pool {
                 .map(|i| i.protocol_version.to_string())
                 .unwrap_or_default(),
             tools_hash: tools_hash(catalog.tools()),
+            dropped_tools: catalog.dropped.clone(),
             tools,
             resources: resources.as_ref().map(Vec::len),
             prompts: prompts.as_ref().map(Vec::len),

@@ -3,6 +3,7 @@
 //! fixes them all at once instead of learning them one server error at a time.
 
 use rmcp::model::Tool;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::McpError;
@@ -10,11 +11,43 @@ use super::McpError;
 /// The tools one endpoint offers, as last listed.
 pub(crate) struct Catalog {
     tools: Vec<Tool>,
+    /// Tools the server listed that the client dropped (rmcp refuses a 2026-07-28 tool whose
+    /// `x-mcp-header` annotations break the spec's rules), with why.
+    pub dropped: Vec<DroppedTool>,
+}
+
+/// A tool the server listed and the client will not call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DroppedTool {
+    pub name: String,
+    pub reason: String,
 }
 
 impl Catalog {
     pub fn new(tools: Vec<Tool>) -> Self {
-        Self { tools }
+        Self {
+            tools,
+            dropped: Vec::new(),
+        }
+    }
+
+    /// The tools the server listed (`listed`, its `tools/list` results as sent) that are not
+    /// in this catalog, each with why.
+    pub fn with_dropped_from(mut self, listed: &[Value]) -> Self {
+        let kept: std::collections::HashSet<&str> =
+            self.tools.iter().map(|t| t.name.as_ref()).collect();
+        self.dropped = listed
+            .iter()
+            .flat_map(|result| result["tools"].as_array().into_iter().flatten())
+            .filter_map(|tool| {
+                let name = tool["name"].as_str()?;
+                (!kept.contains(name)).then(|| DroppedTool {
+                    name: name.to_string(),
+                    reason: header_problem(&tool["inputSchema"]),
+                })
+            })
+            .collect();
+        self
     }
 
     pub fn tools(&self) -> &[Tool] {
@@ -64,8 +97,98 @@ impl Catalog {
     }
 }
 
+/// What is wrong with a tool's `x-mcp-header` annotations (the 2026-07-28 rules: on a
+/// property reached from the root through `properties` alone, of type string, integer or
+/// boolean, a non-empty HTTP token, unique whatever its case).
+pub fn header_problem(schema: &Value) -> String {
+    fn token(name: &str) -> bool {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+    }
+    fn walk(schema: &Value, path: &mut Vec<String>, seen: &mut Vec<String>) -> Option<String> {
+        let properties = schema.get("properties").and_then(Value::as_object)?;
+        for (name, property) in properties {
+            path.push(name.clone());
+            let at = path.join(".");
+            if let Some(header) = property.get("x-mcp-header") {
+                let Some(header) = header.as_str().filter(|h| token(h)) else {
+                    return Some(format!(
+                        "property `{at}`: x-mcp-header must be a non-empty HTTP token, not {header}"
+                    ));
+                };
+                if seen.contains(&header.to_ascii_lowercase()) {
+                    return Some(format!(
+                        "property `{at}`: x-mcp-header `{header}` is used twice"
+                    ));
+                }
+                seen.push(header.to_ascii_lowercase());
+                let kind = property.get("type").and_then(Value::as_str);
+                if !matches!(kind, Some("string" | "integer" | "boolean")) {
+                    return Some(format!(
+                        "property `{at}`: x-mcp-header needs a string, integer or boolean, not {}",
+                        kind.unwrap_or("an untyped value")
+                    ));
+                }
+            }
+            if let Some(problem) = walk(property, path, seen) {
+                return Some(problem);
+            }
+            path.pop();
+        }
+        None
+    }
+    if schema.get("x-mcp-header").is_some() {
+        return "x-mcp-header on the schema itself rather than on a property".into();
+    }
+    walk(schema, &mut Vec::new(), &mut Vec::new()).unwrap_or_else(|| {
+        "an x-mcp-header off the `properties` path (inside items, a combinator or $defs)".into()
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_dropped_tool_is_named_with_why() {
+        use serde_json::json;
+        let listed = json!({"tools": [
+            {"name": "kept", "inputSchema": {"type": "object"}},
+            {"name": "empty", "inputSchema": {"type": "object", "properties": {
+                "v": {"type": "string", "x-mcp-header": ""}}}},
+            {"name": "twice", "inputSchema": {"type": "object", "properties": {
+                "a": {"type": "string", "x-mcp-header": "Region"},
+                "b": {"type": "string", "x-mcp-header": "region"}}}},
+            {"name": "number", "inputSchema": {"type": "object", "properties": {
+                "n": {"type": "number", "x-mcp-header": "N"}}}},
+            {"name": "nested", "inputSchema": {"type": "object", "properties": {
+                "list": {"type": "array", "items": {"type": "string", "x-mcp-header": "I"}}}}},
+        ]});
+        let kept: rmcp::model::Tool = serde_json::from_value(json!(
+            {"name": "kept", "inputSchema": {"type": "object"}}
+        ))
+        .unwrap();
+        let catalog = super::Catalog::new(vec![kept]).with_dropped_from(&[listed]);
+        let why: Vec<(&str, &str)> = catalog
+            .dropped
+            .iter()
+            .map(|d| (d.name.as_str(), d.reason.as_str()))
+            .collect();
+        assert_eq!(why.len(), 4, "{why:?}");
+        assert!(
+            why[0]
+                .1
+                .contains("property `v`: x-mcp-header must be a non-empty HTTP token")
+        );
+        assert!(why[1].1.contains("`region` is used twice"), "{why:?}");
+        assert!(
+            why[2]
+                .1
+                .contains("needs a string, integer or boolean, not number")
+        );
+        assert!(why[3].1.contains("off the `properties` path"));
+    }
+
     use serde_json::json;
 
     use std::sync::Arc;

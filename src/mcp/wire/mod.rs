@@ -75,8 +75,8 @@ pub struct HttpExchange {
 enum Sent {
     #[default]
     Nothing,
-    /// A request, by id.
-    Request(Value),
+    /// A request, by id, with its method.
+    Request(Value, String),
     /// `notifications/cancelled` of the request with this id.
     Cancel(Value),
     /// An answer to the server's request with this id.
@@ -89,7 +89,9 @@ impl Sent {
             return Self::Nothing;
         };
         match (message.get("method"), message.get("id")) {
-            (Some(_), Some(id)) => Self::Request(id.clone()),
+            (Some(method), Some(id)) => {
+                Self::Request(id.clone(), method.as_str().unwrap_or("").to_string())
+            }
             (Some(method), None) if method == "notifications/cancelled" => {
                 Self::Cancel(message["params"]["requestId"].clone())
             }
@@ -250,6 +252,35 @@ impl WireLog {
         });
     }
 
+    /// The handle the next recorded exchange will get.
+    pub fn next_seq(&self) -> u64 {
+        self.book
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .next
+            + 1
+    }
+
+    /// The results of the `method` requests recorded from exchange `from` on, as the server
+    /// sent them (before rmcp read, and possibly filtered, them).
+    pub fn results_since(&self, from: u64, method: &str) -> Vec<Value> {
+        let book = self.book.lock().unwrap_or_else(PoisonError::into_inner);
+        book.exchanges
+            .iter()
+            .filter(|e| e.seq >= from)
+            .filter_map(|e| match &e.sent {
+                Sent::Request(id, sent) if sent == method => Some((e, id)),
+                _ => None,
+            })
+            .flat_map(|(e, id)| {
+                e.received()
+                    .filter(|m| m["id"] == *id)
+                    .filter_map(|m| m.get("result").cloned())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// Why the newest exchange that failed in the last `within` failed: what a transport
     /// error that only says "connection closed" was about.
     pub fn recent_failure(&self, within: std::time::Duration) -> Option<String> {
@@ -282,11 +313,11 @@ impl WireLog {
         let origin = book
             .exchanges
             .iter()
-            .find(|e| matches!(&e.sent, Sent::Request(id) if ids.contains(id)))
+            .find(|e| matches!(&e.sent, Sent::Request(id, _) if ids.contains(id)))
             .and_then(|e| e.began);
         for exchange in &book.exchanges {
             let round = match &exchange.sent {
-                Sent::Request(sent) | Sent::Cancel(sent) => ids.iter().position(|id| id == sent),
+                Sent::Request(sent, _) | Sent::Cancel(sent) => ids.iter().position(|id| id == sent),
                 Sent::Answer(answered) => {
                     let answered = answered.to_string();
                     asked.iter().position(|ids| ids.contains(&answered))

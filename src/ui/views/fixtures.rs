@@ -294,6 +294,7 @@ pub fn probes() -> HashMap<String, Probe> {
         server_name: Some("mcpfleet-server".into()),
         server_version: Some("0.1.0".into()),
         protocol_version: "2026-07-28".into(),
+        dropped_tools: Vec::new(),
         tools: vec![
             tool("echo", "Return the message unchanged.", true),
             tool(

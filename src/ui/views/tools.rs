@@ -13,7 +13,8 @@ pub use super::tools_catalog::{ToolSource, tool_source};
 use super::tools_catalog::{catalog_line, detail_lines, first_line, hint_spans};
 use super::{Context, View, chrome};
 use crate::{
-    mcp::{Probe, ToolInfo},
+    inert::inert_line,
+    mcp::{DroppedTool, Probe, ToolInfo},
     ui::{
         action::{Action, Scope, ViewKind},
         keys::KeyId,
@@ -32,12 +33,18 @@ pub const COLUMNS: &[(&str, u16)] = &[
 pub struct ToolsView {
     scope: Scope,
     list: ListState,
+    /// The tools the client dropped at the last draw, with why: listed, never called.
+    dropped: Vec<DroppedTool>,
 }
 
 impl ToolsView {
     pub fn new(scope: Scope) -> Self {
         let list = ListState::default();
-        Self { scope, list }
+        Self {
+            scope,
+            list,
+            dropped: Vec::new(),
+        }
     }
 
     fn tools<'a>(&self, probe: &'a Probe) -> Vec<&'a ToolInfo> {
@@ -83,11 +90,18 @@ impl View for ToolsView {
 
     fn on_key(&mut self, key: KeyId, _ctx: &Context) -> Option<Action> {
         match key {
-            KeyId::Open => Some(Action::OpenCall {
-                scope: self.scope.clone(),
-                tool: self.list.selected_id()?.to_string(),
-                arguments: None,
-            }),
+            KeyId::Open => {
+                let tool = self.list.selected_id()?.to_string();
+                if let Some(dropped) = self.dropped.iter().find(|d| d.name == tool) {
+                    let why = inert_line(&dropped.reason).into_owned();
+                    return Some(Action::Message(format!("{tool} is not callable: {why}")));
+                }
+                Some(Action::OpenCall {
+                    scope: self.scope.clone(),
+                    tool,
+                    arguments: None,
+                })
+            }
             KeyId::History => Some(Action::Open(
                 ViewKind::History,
                 Scope {
@@ -124,9 +138,11 @@ impl View for ToolsView {
             }
         };
         let tools = self.tools(probe);
+        self.dropped = probe.dropped_tools.clone();
+        let dropped = &self.dropped;
 
-        let table_height =
-            (tools.len() as u16 + 1).clamp(2, (area.height.saturating_sub(1) / 2).max(2));
+        let table_height = ((tools.len() + self.dropped.len()) as u16 + 1)
+            .clamp(2, (area.height.saturating_sub(1) / 2).max(2));
         let [summary, table_area, detail_area] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(table_height),
@@ -144,12 +160,19 @@ impl View for ToolsView {
             format!("task {}", &task_id[..task_id.len().min(8)]),
             format!("probed {} ago", chrome::age(probe.fetched_at, ctx.now)),
             format!("{} tools", probe.tools.len()),
+            match dropped.len() {
+                0 => String::new(),
+                n => format!("{n} dropped"),
+            },
             format!(
                 "tools/list in {:.0} ms",
                 probe.latency.as_secs_f64() * 1000.0
             ),
         ] {
-            if summary_text.chars().count() + part.chars().count() + 3 <= usize::from(area.width) {
+            if !part.is_empty()
+                && summary_text.chars().count() + part.chars().count() + 3
+                    <= usize::from(area.width)
+            {
                 summary_text = format!("{summary_text} · {part}");
             }
         }
@@ -188,6 +211,16 @@ impl View for ToolsView {
                 Line::styled(first_line(t.description.as_deref()), theme.dim()),
             ])
         });
+        // Listed by the server, refused by the client: shown with why, never callable.
+        let refused = dropped.iter().map(|d| {
+            Row::new(vec![
+                Line::styled(inert_line(&d.name).into_owned(), theme.error()),
+                Line::from(""),
+                Line::styled("DROPPED", theme.error()),
+                Line::styled(inert_line(&d.reason).into_owned(), theme.error()),
+            ])
+        });
+        let rows = rows.chain(refused);
         let constraints = widths
             .iter()
             .map(|w| Constraint::Length(*w))
@@ -195,7 +228,11 @@ impl View for ToolsView {
         let table = Table::new(rows, constraints)
             .header(Row::new(COLUMNS.iter().map(|c| c.0)).style(theme.header()))
             .column_spacing(2);
-        let ids = tools.iter().map(|t| t.name.clone()).collect();
+        let ids = tools
+            .iter()
+            .map(|t| t.name.clone())
+            .chain(dropped.iter().map(|d| d.name.clone()))
+            .collect();
         self.list.draw(frame, table_area, table, ids, theme);
 
         let [detail, catalog] =
