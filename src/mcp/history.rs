@@ -3,12 +3,13 @@
 
 use std::{
     collections::VecDeque,
+    sync::Arc,
     time::{Duration, SystemTime},
 };
 
 use serde_json::Value;
 
-use super::{CallOutcome, CallRequest, OutcomeKind, ServedBy, Target};
+use super::{CallOutcome, CallRequest, Exchange, OutcomeKind, ServedBy, Target};
 
 #[derive(Debug, Clone)]
 pub struct HistoryEntry {
@@ -23,6 +24,9 @@ pub struct HistoryEntry {
     pub summary: String,
     pub duration: Duration,
     pub served_by: Option<ServedBy>,
+    /// What crossed the wire, the server's log lines and the task, as the call kept them;
+    /// shared, since the history is copied to whoever reads it.
+    pub exchange: Arc<Exchange>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +64,7 @@ impl History {
             summary: outcome.summary(),
             duration: outcome.duration,
             served_by: outcome.served_by.clone(),
+            exchange: Arc::new(outcome.exchange.clone()),
         });
         id
     }

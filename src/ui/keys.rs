@@ -142,6 +142,7 @@ pub const TABLE: &[Binding] = &[
     bind!(NextField, [(Tab, NONE)], "tab", "next field", View(V::Call), false, false),
     bind!(PrevField, [(BackTab, SHIFT), (BackTab, NONE)], "shift-tab", "previous field", View(V::Call), false, false),
     bind!(Protocol, [(Char('p'), CTRL)], "ctrl-p", "result/protocol", View(V::Call), false, true),
+    bind!(Protocol, [(Char('p'), CTRL)], "ctrl-p", "details/protocol", View(V::History), false, true),
     bind!(CopyResult, [(Char('y'), CTRL)], "ctrl-y", "copy result", View(V::Call), false, true),
     bind!(CopyCli, [(Char('k'), CTRL)], "ctrl-k", "copy as mcpfleet call", View(V::Call), false, false),
     bind!(CopyCurl, [(Char('u'), CTRL)], "ctrl-u", "copy as curl", View(V::Call), false, false),

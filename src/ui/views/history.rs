@@ -9,9 +9,13 @@ use ratatui::{
     widgets::{Paragraph, Row, Table},
 };
 
-use super::call::result::{json_lines, millis};
+use super::call::{
+    protocol::protocol_lines,
+    result::{json_lines, millis},
+};
 use super::{Context, View};
 use crate::{
+    inert::inert_line,
     mcp::{HistoryEntry, OutcomeKind, Target},
     ui::{
         action::{Action, Scope, ViewKind},
@@ -76,12 +80,18 @@ pub struct HistoryView {
     scope: Scope,
     /// Rows are named by the entry's id.
     list: ListState,
+    /// The detail pane shows the selected call's wire record rather than its details.
+    show_protocol: bool,
 }
 
 impl HistoryView {
     pub fn new(scope: Scope) -> Self {
         let list = ListState::default();
-        Self { scope, list }
+        Self {
+            scope,
+            list,
+            show_protocol: false,
+        }
     }
 
     fn entries<'a>(&self, ctx: &'a Context) -> Vec<&'a HistoryEntry> {
@@ -133,6 +143,10 @@ impl View for HistoryView {
                     tool: entry.tool.clone(),
                     arguments: Some(entry.arguments.clone()),
                 })
+            }
+            KeyId::Protocol => {
+                self.show_protocol = !self.show_protocol;
+                None
             }
             other => self.list.on_key(other),
         }
@@ -203,12 +217,27 @@ impl View for HistoryView {
             Target::AnyReady => "any ready task".into(),
         };
         let name = format!("{} on {} ({target})", entry.tool, entry.service);
-        let mut lines = vec![Line::from(vec![
-            Span::styled("result ", theme.header()),
-            Span::raw(entry.summary.clone()),
-        ])];
-        lines.push(Line::styled("arguments", theme.header()));
-        lines.extend(json_lines(&entry.arguments, theme));
+        let exchange = &entry.exchange;
+        let lines = if self.show_protocol {
+            protocol_lines(exchange, theme)
+        } else {
+            let mut lines = vec![Line::from(vec![
+                Span::styled("result ", theme.header()),
+                Span::raw(inert_line(&entry.summary).into_owned()),
+            ])];
+            let notes = exchange.refused.iter().cloned();
+            let task = exchange.task.iter().map(ToString::to_string);
+            for note in notes.chain(task) {
+                lines.push(Line::styled(inert_line(&note).into_owned(), theme.dim()));
+            }
+            for log in &exchange.logs {
+                let log = format!("server log {log}");
+                lines.push(Line::styled(inert_line(&log).into_owned(), theme.dim()));
+            }
+            lines.push(Line::styled("arguments", theme.header()));
+            lines.extend(json_lines(&entry.arguments, theme));
+            lines
+        };
         let pane = detail_pane(name, "enter opens it to run again", lines, theme);
         frame.render_widget(pane, detail_area);
     }
@@ -305,6 +334,28 @@ mod tests {
         click_after_scroll(&mut view, &ctx, "tool-19", "tool-03");
         let call = view.on_key(KeyId::Open, &ctx);
         assert!(matches!(call, Some(Action::OpenCall { tool, .. }) if tool == "tool-03"));
+    }
+
+    #[test]
+    fn a_kept_call_shows_its_wire_record_on_ctrl_p() {
+        let mut fixture = Fixture::new();
+        let call = CallRequest::new("mcpfleet-server", "search_logs", json!({}));
+        fixture
+            .history
+            .record(&call, &crate::ui::views::call::fixtures::outcome(false));
+        let ctx = fixture.context();
+        let mut view = HistoryView::new(Scope::fleet());
+        let render = |view: &mut HistoryView| {
+            crate::ui::views::snapshot_support::render(view, &ctx, 120, 40)
+        };
+        assert!(render(&mut view).contains("arguments"));
+        assert_eq!(view.on_key(KeyId::Protocol, &ctx), None);
+        let text = render(&mut view);
+        assert!(
+            text.contains("POST http://10.0.1.17:8080/mcp → 200"),
+            "{text}"
+        );
+        assert!(text.contains("\"method\": \"tools/call\""), "{text}");
     }
 
     #[test]

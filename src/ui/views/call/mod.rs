@@ -19,7 +19,7 @@ pub(crate) mod fixtures;
 mod form;
 mod form_draw;
 pub(crate) mod form_pane;
-mod protocol;
+pub(crate) mod protocol;
 pub(crate) mod result;
 mod result_pane;
 pub(crate) mod schema;
