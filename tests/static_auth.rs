@@ -16,7 +16,7 @@ use tmux::Console;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
 const TOKEN: &str = "s3cret-static-token";
-const SOON: Duration = Duration::from_secs(15);
+const SOON: Duration = Duration::from_secs(30);
 
 fn write_config(dir: &Path, url: &str, header_token: &str) -> PathBuf {
     let path = dir.join("config.toml");
