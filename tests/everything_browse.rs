@@ -7,102 +7,12 @@
 //! the repository's `.tools/npm`), as for `everything.rs`; without them this test fails and says
 //! how to get them. `tests/everything/loopback.js` holds the server to 127.0.0.1.
 
-use std::{
-    net::TcpStream,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
+mod everything_support;
 mod tmux;
 
-const INSTALL_HINT: &str = "run tests/run.sh, or: npm install --prefix .tools/npm node@22 \
-                            @modelcontextprotocol/server-everything@2026.8.31";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn installed(var: &str, default: &str) -> PathBuf {
-    let path = std::env::var_os(var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".tools/npm").join(default));
-    assert!(
-        path.is_file(),
-        "{} is missing (${var}): {INSTALL_HINT}",
-        path.display()
-    );
-    path
-}
-
-/// server-everything in its streamableHttp mode on a free loopback port; killed when dropped.
-struct Everything {
-    url: String,
-    dir: PathBuf,
-    child: Child,
-}
-
-impl Everything {
-    fn start() -> Self {
-        let node = installed("MCPFLEET_NODE", "node_modules/.bin/node");
-        let server = installed(
-            "MCPFLEET_EVERYTHING",
-            "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
-        );
-        let dir = std::env::temp_dir().join(format!("mcpfleet-browse-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let log_path = dir.join("server.log");
-        let log = std::fs::File::create(&log_path).unwrap();
-        let child = Command::new(&node)
-            .arg("-r")
-            .arg(repo().join("tests/everything/loopback.js"))
-            .arg(&server)
-            .arg("streamableHttp")
-            .env("PORT", "0")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{} does not run ({e}): {INSTALL_HINT}", node.display()));
-        let mut everything = Self {
-            url: String::new(),
-            dir,
-            child,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let address = loop {
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            let address = log
-                .lines()
-                .find_map(|line| line.strip_prefix("loopback: listening on "));
-            if let Some(address) = address
-                && TcpStream::connect(address).is_ok()
-            {
-                break address.to_string();
-            }
-            if let Some(status) = everything.child.try_wait().unwrap() {
-                panic!("server-everything exited ({status}) before listening:\n{log}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no listening within 20 s:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        everything.url = format!("http://{address}/mcp");
-        everything
-    }
-}
-
-impl Drop for Everything {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
+use everything_support::Everything;
 
 /// One console session: the server's updates are switched on for the console's session with
 /// its `toggle-subscriber-updates` tool (server-everything sends them only to the session that
@@ -111,7 +21,7 @@ impl Drop for Everything {
 /// screen completes an argument and gets a prompt with arguments.
 #[test]
 fn the_console_reads_subscribes_completes_and_gets_prompts() {
-    let server = Everything::start();
+    let server = Everything::start("browse");
     let config = server.dir.join("config.toml");
     std::fs::write(
         &config,
