@@ -11,6 +11,7 @@ pub mod follow;
 pub mod login;
 pub mod logs;
 pub mod ls;
+pub mod skills;
 pub mod source;
 pub mod table;
 pub mod tools;
@@ -289,6 +290,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List a service's skills (the io.modelcontextprotocol/skills extension), or show one
+    /// skill's manifest: `mcpfleet skills SERVICE [NAME|URI]` (with --url: no SERVICE).
+    /// `--verify` reads every file of the manifest and checks its size and sha256 digest,
+    /// one line per file; exit 9 when any does not match.
+    Skills {
+        #[arg(value_name = "SERVICE [NAME|URI]")]
+        words: Vec<String>,
+        /// Read every file of the skill and check it against the manifest.
+        #[arg(long)]
+        verify: bool,
+        /// Task id or prefix.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the tasks' log lines.
     Logs {
         service: Option<String>,
@@ -523,6 +540,20 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
                 json,
             };
             browse::complete(&global, &words, task.as_deref(), asked).await
+        }
+        Command::Skills {
+            words,
+            verify,
+            task,
+            json,
+        } => {
+            let args = skills::SkillsArgs {
+                words,
+                task,
+                verify,
+                json,
+            };
+            skills::run(&global, args).await
         }
         Command::Logs {
             service,

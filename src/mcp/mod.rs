@@ -21,6 +21,7 @@ mod request;
 mod route;
 pub mod schema;
 mod signing;
+pub mod skills;
 mod task;
 mod validate;
 mod watch;
