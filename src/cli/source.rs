@@ -184,7 +184,8 @@ pub fn mcp_error(snapshot: &FleetSnapshot, error: McpError) -> CliError {
         | McpError::UnknownTool { .. }
         | McpError::UnknownPrompt { .. }
         | McpError::UnknownSkill { .. }
-        | McpError::NoSkills { .. }) => CliError::new(exit::NOT_FOUND, error.to_string()),
+        | McpError::NoSkills { .. }
+        | McpError::NoAppUi { .. }) => CliError::new(exit::NOT_FOUND, error.to_string()),
         error @ McpError::InvalidArguments(_) => CliError::new(exit::USAGE, error.to_string()),
         error => CliError::new(exit::CONNECTION, error.to_string()),
     }

@@ -4,7 +4,8 @@
 //! server answers with `input_required` is put to whoever answers for the console and sent
 //! again, as calls are. `completion/complete` asks for the values an argument of a prompt or a
 //! resource template may take, where the server declares the `completions` capability. Skills
-//! (SEP-2640) are asked for here too and answered by `skills.rs`.
+//! (SEP-2640) are asked for here too and answered by `skills.rs`, a tool's App UI (MCP Apps)
+//! by `apps.rs`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,6 +40,10 @@ pub enum Browse {
         argument: String,
         value: String,
         context: BTreeMap<String, String>,
+    },
+    /// A tool's App UI (MCP Apps): its `ui://` resource read, with its CSP and permissions.
+    App {
+        tool: String,
     },
     /// The skills the server serves (`skills/list`).
     Skills,
@@ -75,6 +80,7 @@ pub enum Browsed {
         skills: Vec<rmcp::model::Skill>,
     },
     Skill(super::skills::SkillReport),
+    App(super::apps::AppUi),
 }
 
 impl Pool {
@@ -104,6 +110,9 @@ impl Pool {
                         resources,
                         templates,
                     })
+                }
+                Browse::App { tool } => {
+                    Ok(Browsed::App(super::apps::read(&connection, tool).await?))
                 }
                 Browse::Skills => Ok(Browsed::Skills {
                     skills: super::skills::list(&connection).await?,

@@ -61,6 +61,9 @@ pub enum McpError {
         skill: String,
         available: Vec<String>,
     },
+    /// The tool names no App UI (MCP Apps: no `_meta.ui.resourceUri`).
+    #[error("tool {tool} has no App UI (no _meta.ui.resourceUri)")]
+    NoAppUi { tool: String },
     #[error("service {service} has no ready task to take the call")]
     NoReadyTask { service: String },
     #[error("no service named {0}")]

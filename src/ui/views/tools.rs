@@ -291,6 +291,7 @@ mod tests {
             destructive: Some(true),
             idempotent: None,
             open_world: Some(true),
+            ui_resource: None,
         });
         let mut view = ToolsView::new(Scope::service("mcpfleet-server"));
         crate::assert_view_snapshots!("tools", &mut view, &fixture.context());
