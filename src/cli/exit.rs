@@ -24,6 +24,9 @@ pub const AUTH: u8 = 7;
 /// `--read-only` refused the call before sending it: the tool is annotated destructive
 /// (`destructiveHint: true`).
 pub const READ_ONLY: u8 = 8;
+/// `skills NAME`: the skill's manifest breaks the extension's rules, or (`--verify`) a file of
+/// it does not match the manifest (size or sha256 digest) or could not be read.
+pub const INTEGRITY: u8 = 9;
 /// A signal ended the command: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

@@ -3,6 +3,7 @@
 //! definitions and documented exit codes. Human output is aligned tables; `--json` output is
 //! the stable, documented form.
 
+pub mod app;
 pub mod browse;
 pub mod call;
 pub mod elicit;
@@ -11,6 +12,7 @@ pub mod follow;
 pub mod login;
 pub mod logs;
 pub mod ls;
+pub mod skills;
 pub mod source;
 pub mod table;
 pub mod tools;
@@ -289,6 +291,37 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A tool's App UI (MCP Apps): `mcpfleet app SERVICE TOOL` (with --url: TOOL) reads the
+    /// tool's `ui://` resource and prints its URI, MIME type, size, content security policy
+    /// and permissions; `--open` writes the HTML to a private file and opens it in the browser.
+    App {
+        #[arg(required = true, value_name = "SERVICE TOOL")]
+        words: Vec<String>,
+        /// Write the UI's HTML to a private temp file and open it with $BROWSER.
+        #[arg(long)]
+        open: bool,
+        /// Task id or prefix.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a service's skills (the io.modelcontextprotocol/skills extension), or show one
+    /// skill's manifest: `mcpfleet skills SERVICE [NAME|URI]` (with --url: no SERVICE).
+    /// `--verify` reads every file of the manifest and checks its size and sha256 digest,
+    /// one line per file; exit 9 when any does not match.
+    Skills {
+        #[arg(value_name = "SERVICE [NAME|URI]")]
+        words: Vec<String>,
+        /// Read every file of the skill and check it against the manifest.
+        #[arg(long)]
+        verify: bool,
+        /// Task id or prefix.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the tasks' log lines.
     Logs {
         service: Option<String>,
@@ -523,6 +556,34 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
                 json,
             };
             browse::complete(&global, &words, task.as_deref(), asked).await
+        }
+        Command::App {
+            words,
+            open,
+            task,
+            json,
+        } => {
+            let args = app::AppArgs {
+                words,
+                task,
+                open,
+                json,
+            };
+            app::run(&global, args).await
+        }
+        Command::Skills {
+            words,
+            verify,
+            task,
+            json,
+        } => {
+            let args = skills::SkillsArgs {
+                words,
+                task,
+                verify,
+                json,
+            };
+            skills::run(&global, args).await
         }
         Command::Logs {
             service,

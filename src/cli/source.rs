@@ -182,7 +182,10 @@ pub fn mcp_error(snapshot: &FleetSnapshot, error: McpError) -> CliError {
         error @ (McpError::UnknownTask { .. }
         | McpError::NoReadyTask { .. }
         | McpError::UnknownTool { .. }
-        | McpError::UnknownPrompt { .. }) => CliError::new(exit::NOT_FOUND, error.to_string()),
+        | McpError::UnknownPrompt { .. }
+        | McpError::UnknownSkill { .. }
+        | McpError::NoSkills { .. }
+        | McpError::NoAppUi { .. }) => CliError::new(exit::NOT_FOUND, error.to_string()),
         error @ McpError::InvalidArguments(_) => CliError::new(exit::USAGE, error.to_string()),
         error => CliError::new(exit::CONNECTION, error.to_string()),
     }

@@ -3,7 +3,9 @@
 //! pooled client, with the handshake's bounds; a `resources/read` or `prompts/get` that the
 //! server answers with `input_required` is put to whoever answers for the console and sent
 //! again, as calls are. `completion/complete` asks for the values an argument of a prompt or a
-//! resource template may take, where the server declares the `completions` capability.
+//! resource template may take, where the server declares the `completions` capability. Skills
+//! (SEP-2640) are asked for here too and answered by `skills.rs`, a tool's App UI (MCP Apps)
+//! by `apps.rs`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,6 +41,17 @@ pub enum Browse {
         value: String,
         context: BTreeMap<String, String>,
     },
+    /// A tool's App UI (MCP Apps): its `ui://` resource read, with its CSP and permissions.
+    App {
+        tool: String,
+    },
+    /// The skills the server serves (`skills/list`).
+    Skills,
+    /// One skill's manifest, by name or `SKILL.md` URI; `verify` reads and checks every file.
+    Skill {
+        skill: String,
+        verify: bool,
+    },
 }
 
 /// What an argument to complete belongs to.
@@ -63,6 +76,11 @@ pub enum Browsed {
     },
     Prompt(GetPromptResult),
     Completion(CompletionInfo),
+    Skills {
+        skills: Vec<rmcp::model::Skill>,
+    },
+    Skill(super::skills::SkillReport),
+    App(super::apps::AppUi),
 }
 
 impl Pool {
@@ -93,6 +111,15 @@ impl Pool {
                         templates,
                     })
                 }
+                Browse::App { tool } => {
+                    Ok(Browsed::App(super::apps::read(&connection, tool).await?))
+                }
+                Browse::Skills => Ok(Browsed::Skills {
+                    skills: super::skills::list(&connection).await?,
+                }),
+                Browse::Skill { skill, verify } => Ok(Browsed::Skill(
+                    super::skills::get(&connection, skill, *verify).await?,
+                )),
                 Browse::Prompts => Ok(Browsed::Prompts {
                     prompts: peer.list_all_prompts().await.map_err(failed)?,
                 }),

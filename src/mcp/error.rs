@@ -53,6 +53,17 @@ pub enum McpError {
         prompt: String,
         available: Vec<String>,
     },
+    /// The server does not declare the skills extension (SEP-2640).
+    #[error("{server} does not serve skills (no io.modelcontextprotocol/skills extension)")]
+    NoSkills { server: String },
+    #[error("no skill `{skill}` here; available: {}", list_or_none(available))]
+    UnknownSkill {
+        skill: String,
+        available: Vec<String>,
+    },
+    /// The tool names no App UI (MCP Apps: no `_meta.ui.resourceUri`).
+    #[error("tool {tool} has no App UI (no _meta.ui.resourceUri)")]
+    NoAppUi { tool: String },
     #[error("service {service} has no ready task to take the call")]
     NoReadyTask { service: String },
     #[error("no service named {0}")]

@@ -5,6 +5,7 @@
 //! The [`worker`] owns the pool: the console and the one-shot commands send it requests and
 //! read what it publishes. No terminal code here.
 
+pub mod apps;
 pub mod ask;
 pub mod browse;
 mod call;
@@ -21,6 +22,7 @@ mod request;
 mod route;
 pub mod schema;
 mod signing;
+pub mod skills;
 mod task;
 mod validate;
 pub use validate::DroppedTool;

@@ -23,6 +23,9 @@ pub struct ToolInfo {
     pub idempotent: Option<bool>,
     /// The tool reaches beyond the server (the web, other systems).
     pub open_world: Option<bool>,
+    /// The `ui://` resource of the tool's App UI (MCP Apps, SEP-1865: `_meta.ui.resourceUri`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ui_resource: Option<String>,
 }
 
 impl From<&Tool> for ToolInfo {
@@ -41,6 +44,7 @@ impl From<&Tool> for ToolInfo {
             destructive: hints.and_then(|h| h.destructive_hint),
             idempotent: hints.and_then(|h| h.idempotent_hint),
             open_world: hints.and_then(|h| h.open_world_hint),
+            ui_resource: super::apps::ui_resource(tool),
         }
     }
 }
@@ -48,7 +52,7 @@ impl From<&Tool> for ToolInfo {
 impl ToolInfo {
     /// The annotations as short words: `ro`, `idem`, `DESTRUCTIVE` (following the MCP
     /// defaults: a tool that is not read-only may destroy unless it says otherwise),
-    /// `open-world`.
+    /// `open-world`, and `APP` for a tool with an App UI.
     pub fn hints(&self) -> Vec<&'static str> {
         let mut hints = Vec::new();
         if self.read_only == Some(true) {
@@ -62,6 +66,9 @@ impl ToolInfo {
         }
         if self.open_world == Some(true) {
             hints.push("open-world");
+        }
+        if self.ui_resource.is_some() {
+            hints.push("APP");
         }
         hints
     }

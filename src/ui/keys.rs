@@ -51,6 +51,8 @@ pub enum KeyId {
     Prompts,
     Subscribe,
     Complete,
+    AppUi,
+    OpenApp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +156,8 @@ pub const TABLE: &[Binding] = &[
     bind!(History, [(Char('h'), NONE)], "h", "history", View(V::Tools), false, true),
     bind!(Resources, [(Char('R'), SHIFT), (Char('R'), NONE)], "R", "resources", View(V::Tools), false, true),
     bind!(Prompts, [(Char('p'), NONE)], "p", "prompts", View(V::Tools), false, true),
+    bind!(AppUi, [(Char('u'), NONE)], "u", "app UI details", View(V::Tools), false, true),
+    bind!(OpenApp, [(Char('U'), SHIFT), (Char('U'), NONE)], "U", "open app UI in browser", View(V::Tools), false, false),
     bind!(Open, [(Enter, NONE)], "enter", "read / fill in template", View(V::Resources), false, true),
     bind!(Subscribe, [(Char('s'), NONE)], "s", "subscribe/unsubscribe", View(V::Resources), false, true),
     bind!(Send, [(Char('s'), CTRL), (F(5), NONE)], "ctrl-s", "read the template's URI", View(V::Resources), false, true),

@@ -286,6 +286,7 @@ pub fn probes() -> HashMap<String, Probe> {
         destructive: Some(false),
         idempotent: Some(true),
         open_world: None,
+        ui_resource: None,
     };
     let probe = Probe {
         url: "http://127.0.0.1:41010/mcp".into(),

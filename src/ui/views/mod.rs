@@ -20,6 +20,7 @@ pub mod services;
 pub mod sign_in;
 pub mod stats;
 pub mod tasks;
+pub(crate) mod tool_app;
 pub mod tools;
 pub(crate) mod tools_catalog;
 

@@ -1,6 +1,7 @@
 //! The tools of a service (from the first ready task that was probed) or of one task: name,
 //! title, annotations and description, a detail pane with the selected tool's description and
-//! arguments, and the server's resources and prompts. Enter opens the call form.
+//! arguments, and the server's resources and prompts. Enter opens the call form; `u` shows a
+//! tool's App UI in the detail pane (`tool_app.rs`).
 
 use ratatui::{
     Frame,
@@ -9,9 +10,10 @@ use ratatui::{
     widgets::{Paragraph, Row, Table},
 };
 
+use super::tool_app::AppPane;
 pub use super::tools_catalog::{ToolSource, tool_source};
-use super::tools_catalog::{catalog_line, detail_lines, first_line, hint_spans};
-use super::{Context, View, chrome};
+use super::tools_catalog::{catalog_line, detail_lines, find_tool, first_line, hint_spans};
+use super::{Context, Fetch, View, chrome};
 use crate::{
     inert::inert_line,
     mcp::{DroppedTool, Probe, ToolInfo},
@@ -35,6 +37,7 @@ pub struct ToolsView {
     list: ListState,
     /// The tools the client dropped at the last draw, with why: listed, never called.
     dropped: Vec<DroppedTool>,
+    app: Option<AppPane>,
 }
 
 impl ToolsView {
@@ -44,6 +47,7 @@ impl ToolsView {
             scope,
             list,
             dropped: Vec::new(),
+            app: None,
         }
     }
 
@@ -88,7 +92,7 @@ impl View for ToolsView {
         Some(&mut self.list)
     }
 
-    fn on_key(&mut self, key: KeyId, _ctx: &Context) -> Option<Action> {
+    fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
         match key {
             KeyId::Open => {
                 let tool = self.list.selected_id()?.to_string();
@@ -111,8 +115,33 @@ impl View for ToolsView {
             )),
             KeyId::Resources => Some(Action::Open(ViewKind::Resources, self.scope.clone())),
             KeyId::Prompts => Some(Action::Open(ViewKind::Prompts, self.scope.clone())),
+            KeyId::AppUi | KeyId::OpenApp => {
+                let name = self.list.selected_id()?;
+                let (tool, _) = find_tool(ctx.snapshot, ctx.probes, &self.scope, name).ok()?;
+                let (pane, action) = AppPane::ask(tool, &self.scope, key == KeyId::OpenApp);
+                self.app = pane.or(self.app.take());
+                Some(action)
+            }
             other => self.list.on_key(other),
         }
+    }
+
+    fn on_fetch_started(&mut self, id: crate::mcp::CallId, fetch: &Fetch) {
+        if let Some(app) = &mut self.app {
+            app.on_fetch_started(id, fetch);
+        }
+    }
+
+    fn on_fetch_update(
+        &mut self,
+        id: crate::mcp::CallId,
+        update: &crate::mcp::BrowseUpdate,
+        _now: std::time::SystemTime,
+    ) -> Option<Fetch> {
+        if let Some(app) = &mut self.app {
+            app.on_fetch_update(id, update);
+        }
+        None
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
@@ -238,8 +267,16 @@ impl View for ToolsView {
         let [detail, catalog] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(detail_area);
         if let Some(tool) = self.list.selected().and_then(|i| tools.get(i)) {
-            let lines = detail_lines(tool, theme);
-            let pane = detail_pane(tool.name.clone(), "enter calls it", lines, theme);
+            let mut lines = detail_lines(tool, theme);
+            if let Some(app) = &self.app {
+                lines.extend(app.lines(&tool.name, theme));
+            }
+            let hint = if tool.ui_resource.is_some() {
+                "enter calls it · u app UI · U opens it"
+            } else {
+                "enter calls it"
+            };
+            let pane = detail_pane(tool.name.clone(), hint, lines, theme);
             frame.render_widget(pane, detail);
         }
         frame.render_widget(
@@ -308,6 +345,50 @@ mod tests {
     }
 
     #[test]
+    fn u_shows_the_app_ui_of_a_tool_in_the_detail_pane() {
+        let mut fixture = Fixture::new();
+        let probe = fixture.probes.get_mut(TASK).unwrap();
+        probe.tools[0].ui_resource = Some("ui://charts/chart.html".into());
+        let name = probe.tools[0].name.clone();
+        let ctx = fixture.context();
+        let mut view = ToolsView::new(Scope::service("mcpfleet-server"));
+        let before = snapshot_support::render(&mut view, &ctx, 100, 30);
+        assert!(before.contains("APP"), "{before}");
+        assert!(before.contains("u app UI"), "{before}");
+        let Some(Action::Fetch(scope, fetch)) = view.on_key(KeyId::AppUi, &ctx) else {
+            panic!("u asks the worker for the App UI")
+        };
+        assert_eq!(scope, Scope::service("mcpfleet-server"));
+        assert_eq!(
+            fetch,
+            Fetch::Browse(crate::mcp::Browse::App { tool: name.clone() })
+        );
+        view.on_fetch_started(3, &fetch);
+        let app = crate::mcp::apps::AppUi {
+            tool: name,
+            uri: "ui://charts/chart.html".into(),
+            mime_type: Some("text/html;profile=mcp-app".into()),
+            size: 56,
+            csp: Some(json!({"connectDomains": ["https://api.example"]})),
+            permissions: Some(json!({"camera": {}})),
+            domain: None,
+            prefers_border: None,
+            html: String::new(),
+        };
+        let answer = crate::mcp::BrowseUpdate::Answer(Ok(crate::mcp::Browsed::App(app)));
+        view.on_fetch_update(3, &answer, ctx.now);
+        let after = snapshot_support::render(&mut view, &ctx, 100, 30);
+        for line in [
+            "App UI",
+            "ui resource:        ui://charts/chart.html",
+            "csp connectDomains: https://api.example",
+            "permissions:        camera",
+        ] {
+            assert!(after.contains(line), "{line} in {after}");
+        }
+    }
+
+    #[test]
     fn snapshots() {
         let mut fixture = Fixture::new();
         let probe = fixture.probes.get_mut(TASK).unwrap();
@@ -328,6 +409,7 @@ mod tests {
             destructive: Some(true),
             idempotent: None,
             open_world: Some(true),
+            ui_resource: None,
         });
         let mut view = ToolsView::new(Scope::service("mcpfleet-server"));
         crate::assert_view_snapshots!("tools", &mut view, &fixture.context());

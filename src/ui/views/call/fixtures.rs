@@ -42,6 +42,7 @@ pub fn tool() -> ToolInfo {
         destructive: Some(false),
         idempotent: Some(true),
         open_world: None,
+        ui_resource: None,
     }
 }
 
