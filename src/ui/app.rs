@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    action::{Action, Fetch, Scope, ViewKind},
+    action::{Action, Scope, ViewKind},
     log_buffer::LogBuffer,
     theme::Theme,
     views::{
@@ -26,8 +26,8 @@ use crate::{
     config::SourceChoice,
     fleet::{Commander, FleetSnapshot, LogLine, trends::Trends},
     mcp::{
-        Ask, BrowseSink, BrowseUpdate, CallId, CallRequest, CallUpdate, Clearance, History,
-        McpClient, McpError, Probes, Question, ServedBy, Target, UpdateSink,
+        Ask, BrowseSink, CallId, CallRequest, CallUpdate, Clearance, History, McpClient, McpError,
+        Probes, Question, ServedBy, Target, UpdateSink,
     },
     oauth::{self, Prompt, SignInError, Signed, TokenStore, signin::Discovered},
 };
@@ -38,6 +38,7 @@ pub const MIN_HEIGHT: u16 = 12;
 const MESSAGE_TTL: Duration = Duration::from_secs(8);
 
 mod draw;
+mod fetch;
 mod input;
 mod sign_in;
 use sign_in::OAuth;
@@ -540,62 +541,6 @@ impl App {
             .map_or(Clearance::Send, |(tool, _)| {
                 tool.clearance(self.data.read_only)
             })
-    }
-}
-
-/// Resources, prompts and completions: a page's fetches go to the worker, and what comes
-/// back goes to that page only.
-impl App {
-    fn start_fetch(&mut self, page: u64, scope: &Scope, fetch: Fetch) {
-        let Some(service) = scope.service.as_deref() else {
-            return self.say("this needs a service: open it from one".into(), true);
-        };
-        let (task, sink) = (scope.task.as_deref(), self.browse_updates.clone());
-        let (id, watch) = match &fetch {
-            Fetch::Browse(what) => (self.mcp.browse_to(service, task, what.clone(), sink), false),
-            Fetch::Watch(uri) => (self.mcp.watch(service, task, uri.clone(), sink), true),
-        };
-        self.fetches.insert(id, (page, watch));
-        if let Some(page) = self.stack.iter_mut().find(|p| p.id == page) {
-            page.view.on_fetch_started(id, &fetch);
-        }
-    }
-
-    /// Hands a browse answer or a watch's news to the page that asked; a watch whose page has
-    /// closed is stopped.
-    pub fn on_browse_update(&mut self, id: CallId, update: BrowseUpdate) {
-        let Some(&(page, watch)) = self.fetches.get(&id) else {
-            return;
-        };
-        if !watch || matches!(update, BrowseUpdate::Ended(_)) {
-            self.fetches.remove(&id);
-        }
-        if let BrowseUpdate::Answer(Err(error @ McpError::AuthRequired { .. })) = &update {
-            self.offer_sign_in(&error.clone(), true);
-        }
-        let Some(open) = self.stack.iter_mut().find(|p| p.id == page) else {
-            if watch {
-                self.fetches.remove(&id);
-                self.mcp.unwatch(id);
-            }
-            return;
-        };
-        if let Some(next) = open.view.on_fetch_update(id, &update, SystemTime::now()) {
-            let scope = open.view.scope().clone();
-            self.start_fetch(page, &scope, next);
-        }
-    }
-
-    fn stop_watches_of_closed_pages(&mut self) {
-        let open: Vec<u64> = self.stack.iter().map(|page| page.id).collect();
-        let closed: Vec<CallId> = (self.fetches.iter())
-            .filter(|(_, (page, watch))| *watch && !open.contains(page))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in closed {
-            self.fetches.remove(&id);
-            self.mcp.unwatch(id);
-        }
     }
 }
 
