@@ -191,6 +191,40 @@ async fn tools_are_listed_and_called_from_the_command_line() {
         .decode(block["data"].as_str().unwrap())
         .unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "the decoded PNG");
+    // --output FILE --output-format raw writes the image's bytes, as Inspector's CLI does.
+    let file = server.dir.join("tiny.png");
+    let file = file.to_str().unwrap();
+    ok(
+        url,
+        &[
+            "call",
+            "get-tiny-image",
+            "--output",
+            file,
+            "--output-format",
+            "raw",
+        ],
+    )
+    .await;
+    assert_eq!(std::fs::read(file).unwrap(), png, "the same bytes, decoded");
+    let two = fails(
+        url,
+        &[
+            "call",
+            "echo",
+            "message=x",
+            "--output",
+            file,
+            "--output-format",
+            "raw",
+        ],
+        2,
+    )
+    .await;
+    assert!(
+        two.contains("needs exactly one image, audio or blob block"),
+        "{two}"
+    );
 }
 
 /// The CLI shows no progress, but progress is what keeps a call alive: `--timeout` counts

@@ -24,6 +24,8 @@ pub struct CallArgs {
     pub no_check: bool,
     /// The server's log lines wanted with the call, from this level up.
     pub log_level: Option<String>,
+    /// Where the result goes instead of stdout, and in which form.
+    pub output: super::browse::Output,
     /// How to answer a server's questions mid-call.
     pub elicit: super::elicit::Policy,
     pub service: String,
@@ -81,6 +83,66 @@ pub fn outcome_json(outcome: &CallOutcome) -> Value {
         // protocol pane shows.
         "wire": outcome.exchange.rounds,
     })
+}
+
+/// The outcome into `file`: as `--json` prints it, or the decoded bytes of the result's one
+/// image, audio or blob block.
+fn write_output(
+    file: &std::path::Path,
+    format: super::browse::OutputFormat,
+    outcome: &CallOutcome,
+) -> Result<(), CliError> {
+    use base64::Engine;
+    let bytes = match format {
+        super::browse::OutputFormat::Json => {
+            serde_json::to_vec_pretty(&outcome_json(outcome)).expect("JSON values serialise")
+        }
+        super::browse::OutputFormat::Raw => {
+            let blocks: Vec<&str> = match &outcome.result {
+                Ok(result) => result
+                    .content
+                    .iter()
+                    .filter_map(|block| match block {
+                        ContentBlock::Image(image) => Some(image.data.as_str()),
+                        ContentBlock::Audio(audio) => Some(audio.data.as_str()),
+                        ContentBlock::Resource(embedded) => match &embedded.resource {
+                            rmcp::model::ResourceContents::BlobResourceContents {
+                                blob, ..
+                            } => Some(blob.as_str()),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .collect(),
+                Err(error) => {
+                    return Err(CliError::new(exit_code(outcome), error.to_string()));
+                }
+            };
+            let [data] = blocks.as_slice() else {
+                return Err(CliError::new(
+                    exit::USAGE,
+                    format!(
+                        "--output-format raw needs exactly one image, audio or blob block; \
+                         this result has {}",
+                        blocks.len()
+                    ),
+                ));
+            };
+            base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .map_err(|e| {
+                    CliError::new(exit::CONNECTION, format!("the block is not base64: {e}"))
+                })?
+        }
+    };
+    std::fs::write(file, &bytes)
+        .map_err(|e| CliError::new(exit::USAGE, format!("--output {}: {e}", file.display())))?;
+    eprintln!(
+        "mcpfleet: wrote {} bytes to {}",
+        bytes.len(),
+        file.display()
+    );
+    Ok(())
 }
 
 /// A content block as a line of text: the text itself, or what the block holds.
@@ -216,6 +278,8 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
             "{}",
             serde_json::to_string_pretty(&out).expect("JSON values serialise")
         );
+    } else if let (Some(file), [outcome]) = (&args.output.file, outcomes.as_slice()) {
+        write_output(file, args.output.format, outcome)?;
     } else {
         for outcome in &outcomes {
             print!("{}", render(outcome));

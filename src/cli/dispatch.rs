@@ -48,6 +48,8 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             elicit_json,
             no_check,
             log_level,
+            output,
+            output_format,
             json,
         } => {
             let (service, tool, pairs) = match (words.as_slice(), &global.url) {
@@ -71,6 +73,10 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             let args = call::CallArgs {
                 no_check,
                 log_level,
+                output: browse::Output {
+                    file: output,
+                    format: output_format,
+                },
                 elicit: elicit::Policy::from_flags(on_elicit, answers, json),
                 service,
                 tool,

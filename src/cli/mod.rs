@@ -206,6 +206,13 @@ pub enum Command {
         #[arg(long, value_name = "LEVEL",
               value_parser = clap::builder::PossibleValuesParser::new(crate::mcp::LOG_LEVELS))]
         log_level: Option<String>,
+        /// Write the result to this file instead of printing it.
+        #[arg(long, value_name = "FILE", conflicts_with = "all_tasks")]
+        output: Option<PathBuf>,
+        /// `json`: the whole outcome as --json prints it; `raw`: the decoded bytes of the
+        /// result's one image, audio or blob block.
+        #[arg(long, value_enum, default_value = "json", requires = "output")]
+        output_format: browse::OutputFormat,
         /// Answer the server's questions from this JSON file: a form's answer as one object
         /// (`{"name": "Ada"}`), or `{"form": {…}, "sampling": {"reply": "TEXT"}}` with either
         /// part or both. An answer that does not fit the form is not sent (exit 2); a question
