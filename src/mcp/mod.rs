@@ -23,6 +23,7 @@ mod route;
 pub mod schema;
 mod signing;
 pub mod skills;
+pub use skills::{FileCheck, FileStatus, SkillReport};
 mod task;
 mod validate;
 pub use validate::DroppedTool;

@@ -383,6 +383,7 @@ impl App {
             ViewKind::Tools => Box::new(views::tools::ToolsView::new(scope)),
             ViewKind::Resources => Box::new(views::resources::ResourcesView::new(scope)),
             ViewKind::Prompts => Box::new(views::prompts::PromptsView::new(scope)),
+            ViewKind::Skills => Box::new(views::skills::SkillsView::new(scope)),
             ViewKind::History => Box::new(views::history::HistoryView::new(scope)),
             ViewKind::Stats => Box::new(views::stats::StatsView::new()),
             ViewKind::Auth => Box::new(views::auth::AuthView::new()),

@@ -29,6 +29,11 @@ pub const COMMANDS: &[(&str, &[&str], &str)] = &[
         &["prompt"],
         "prompts of a service: prompts [SERVICE]",
     ),
+    (
+        "skills",
+        &["skill"],
+        "skills of a service, verified by digest: skills [SERVICE]",
+    ),
     ("history", &["hist"], "past calls"),
     ("stats", &["api"], "API calls and errors per operation"),
     (
@@ -97,6 +102,7 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
         "tools" => scoped(ViewKind::Tools),
         "resources" => scoped(ViewKind::Resources),
         "prompts" => scoped(ViewKind::Prompts),
+        "skills" => scoped(ViewKind::Skills),
         "history" => Ok(Action::Open(ViewKind::History, Scope::fleet())),
         "stats" => Ok(Action::Open(ViewKind::Stats, Scope::fleet())),
         "login" => Ok(Action::SignIn(service(0)?)),

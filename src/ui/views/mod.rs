@@ -18,6 +18,7 @@ pub mod rollout;
 pub mod sampling;
 pub mod services;
 pub mod sign_in;
+pub mod skills;
 pub mod stats;
 pub mod tasks;
 pub(crate) mod tool_app;

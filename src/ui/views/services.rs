@@ -222,6 +222,7 @@ impl View for ServicesView {
             KeyId::Tools => open(ViewKind::Tools),
             KeyId::Resources => open(ViewKind::Resources),
             KeyId::Prompts => open(ViewKind::Prompts),
+            KeyId::Skills => open(ViewKind::Skills),
             KeyId::Rollout => open(ViewKind::Rollout),
             KeyId::Scale => {
                 let service = service?;

@@ -115,6 +115,7 @@ impl View for ToolsView {
             )),
             KeyId::Resources => Some(Action::Open(ViewKind::Resources, self.scope.clone())),
             KeyId::Prompts => Some(Action::Open(ViewKind::Prompts, self.scope.clone())),
+            KeyId::Skills => Some(Action::Open(ViewKind::Skills, self.scope.clone())),
             KeyId::AppUi | KeyId::OpenApp => {
                 let name = self.list.selected_id()?;
                 let (tool, _) = find_tool(ctx.snapshot, ctx.probes, &self.scope, name).ok()?;
