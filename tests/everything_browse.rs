@@ -47,12 +47,12 @@ fn the_console_reads_subscribes_completes_and_gets_prompts() {
     console.go_home(soon);
 
     console.command("resources everything");
-    let screen = console.wait_for("architecture.md", soon);
-    assert!(
-        screen.contains("list changes")
-            && screen.contains("demo://resource/dynamic/text/{resourceId}"),
-        "{screen}"
-    );
+    // Both parts of the list: a capture can land while the table is half drawn.
+    let screen = console.wait_until("the resources and the templates", soon, |screen| {
+        screen.contains("architecture.md")
+            && screen.contains("demo://resource/dynamic/text/{resourceId}")
+    });
+    assert!(screen.contains("list changes"), "{screen}");
     console.send_keys(&["/"]);
     console.type_text("architecture");
     console.send_keys(&["Enter", "Enter"]);
