@@ -83,8 +83,8 @@ async fn a_call_is_served_and_names_its_task() {
         let outcome = pool.call(&fleet, &request).await;
         assert_eq!(ok_text(&outcome), "hello fleet");
         let served = outcome.served_by.clone().expect("served_by");
-        assert_eq!(served.task_id, "only");
-        assert_eq!(served.revision, 7);
+        assert_eq!(served.task_id.as_deref(), Some("only"));
+        assert_eq!(served.revision, Some(7));
         assert_eq!(served.address, server.local_addr.to_string());
         assert!(outcome.retries.is_empty());
         let messages = outcome.exchange.messages();
@@ -164,7 +164,7 @@ async fn round_robin_spreads_calls_and_skips_a_draining_task() {
             .call(&fleet, &CallRequest::new(SERVICE, "whoami", Value::Null))
             .await;
         let result = outcome.result.as_ref().expect("whoami works");
-        let by = outcome.served_by.as_ref().unwrap().task_id.clone();
+        let by = outcome.served_by.as_ref().unwrap().task_id.clone().unwrap();
         assert_eq!(
             result.structured_content.as_ref().unwrap()["task_id"],
             by.as_str(),

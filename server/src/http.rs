@@ -162,6 +162,8 @@ fn mcp_router(state: &Arc<HttpState>, shutdown: &CancellationToken) -> Router {
 /// per layer on every request.
 struct McpEndpoint<S> {
     state: Arc<HttpState>,
+    /// Sent on every response, refusals too (see `Identity::served_by`).
+    served_by: Option<HeaderValue>,
     auth: Option<AuthState>,
     transport: StreamableHttpService<S, LocalSessionManager>,
 }
@@ -177,8 +179,10 @@ impl<S: ServerHandler + Send + 'static> McpEndpoint<S> {
             authenticator,
             config: config.clone(),
         });
+        let served_by = HeaderValue::from_str(&state.replica.identity.served_by()).ok();
         Self {
             state: state.clone(),
+            served_by,
             auth,
             transport,
         }
@@ -198,6 +202,20 @@ impl<S: ServerHandler + Send + 'static> McpEndpoint<S> {
 /// (often an SSE stream) has been fully sent or dropped.
 async fn serve_mcp<S: ServerHandler + Send + 'static>(
     State(endpoint): State<Arc<McpEndpoint<S>>>,
+    request: Request,
+) -> Response {
+    let mut response = respond(&endpoint, request).await;
+    if let Some(value) = &endpoint.served_by {
+        response.headers_mut().insert(SERVED_BY, value.clone());
+    }
+    response
+}
+
+/// Names the replica that answered; documented in the README for other servers to adopt.
+const SERVED_BY: http::HeaderName = http::HeaderName::from_static("served-by");
+
+async fn respond<S: ServerHandler + Send + 'static>(
+    endpoint: &McpEndpoint<S>,
     request: Request,
 ) -> Response {
     let state = &endpoint.state;

@@ -162,7 +162,54 @@ impl Identity {
         })
     }
 
+    /// The `Served-By` response header's value: an RFC 8941 dictionary naming this replica, so a
+    /// client behind a load balancer or a Service Connect alias can tell which task answered.
+    /// `task` is always there; `revision` (an integer) and `zone` when known.
+    pub fn served_by(&self) -> String {
+        let quoted = |text: &str| {
+            let escaped: String = text
+                .chars()
+                .filter(|c| (' '..='~').contains(c))
+                .flat_map(|c| match c {
+                    '"' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            format!("\"{escaped}\"")
+        };
+        let mut value = format!("task={}", quoted(&self.task_id));
+        if let Some(revision) = self.revision.as_deref().and_then(|r| r.parse::<u64>().ok()) {
+            value.push_str(&format!(", revision={revision}"));
+        }
+        if let Some(zone) = &self.availability_zone {
+            value.push_str(&format!(", zone={}", quoted(zone)));
+        }
+        value
+    }
+
     pub fn uptime(&self) -> Duration {
         Duration::from_millis(now_unix_ms().saturating_sub(self.started_at_unix_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_by_names_the_task_its_revision_and_zone() {
+        let mut identity = Identity::local(Some("0a1b2c3d"));
+        identity.revision = Some("7".into());
+        identity.availability_zone = Some("us-east-1a".into());
+        assert_eq!(
+            identity.served_by(),
+            r#"task="0a1b2c3d", revision=7, zone="us-east-1a""#
+        );
+        identity.revision = Some("latest".into());
+        identity.task_id = "quote\"d\n".into();
+        assert_eq!(
+            identity.served_by(),
+            r#"task="quote\"d", zone="us-east-1a""#
+        );
     }
 }

@@ -43,7 +43,7 @@ fn exit_code(outcome: &CallOutcome) -> u8 {
         (_, OutcomeKind::Ok) => exit::OK,
         (_, OutcomeKind::ToolError) => exit::TOOL_ERROR,
         (_, OutcomeKind::TimedOut | OutcomeKind::Cancelled) => exit::TIMEOUT,
-        (Err(McpError::InvalidArguments(_)), _) => exit::USAGE,
+        (Err(McpError::InvalidArguments(_) | McpError::SharedUrl { .. }), _) => exit::USAGE,
         (
             Err(
                 McpError::UnknownTool { .. }
@@ -209,12 +209,7 @@ pub fn render(outcome: &CallOutcome) -> String {
         OutcomeKind::Cancelled => "cancelled",
     };
     let served = match &outcome.served_by {
-        Some(by) => format!(
-            " · task {} (rev {}, {})",
-            &by.task_id[..by.task_id.len().min(8)],
-            by.revision,
-            by.address
-        ),
+        Some(by) => format!(" · {by}"),
         None => String::new(),
     };
     if let Some(task) = &outcome.exchange.task {
@@ -363,7 +358,13 @@ async fn attempt(
         worker
             .fan_out_all(request)
             .await
-            .map_err(|error| CliError::new(exit::NOT_FOUND, error.to_string()))?
+            .map_err(|error| {
+                let code = match error {
+                    McpError::SharedUrl { .. } => exit::USAGE,
+                    _ => exit::NOT_FOUND,
+                };
+                CliError::new(code, error.to_string())
+            })?
             .into_iter()
             .map(|task| task.outcome)
             .collect()

@@ -192,6 +192,11 @@ pub struct Endpoint {
     /// What every request to this endpoint carries; never serialised.
     #[serde(skip)]
     pub auth: EndpointAuth,
+    /// The URL reaches the service, not this task: a load balancer or Service Connect alias in
+    /// front of every task (a URL override). A call through it cannot be steered to this task,
+    /// nor attributed to it by its route.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 impl Endpoint {
@@ -200,7 +205,14 @@ impl Endpoint {
             url: url.into(),
             address: address.into(),
             auth: EndpointAuth::default(),
+            shared: false,
         }
+    }
+
+    /// An endpoint in front of every task of a service.
+    pub fn shared(mut self) -> Self {
+        self.shared = true;
+        self
     }
 
     pub fn with_auth(mut self, auth: EndpointAuth) -> Self {

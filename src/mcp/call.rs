@@ -115,7 +115,11 @@ impl Pool {
                 .attempt(candidate, request, control, &mut exchange)
                 .await;
             outcome.exchange = exchange;
-            outcome.served_by = attempt.sent.then(|| ServedBy::from(candidate));
+            outcome.served_by = attempt.sent.then(|| {
+                let mut by = ServedBy::from(candidate);
+                by.learn(&outcome.exchange);
+                by
+            });
             match attempt.result {
                 Ok(result) => {
                     outcome.result = Ok(result);

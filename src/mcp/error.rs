@@ -68,6 +68,12 @@ pub enum McpError {
     NoReadyTask { service: String },
     #[error("no service named {0}")]
     UnknownService(String),
+    /// A call meant for one replica, where every task is reached through one URL.
+    #[error(
+        "cannot target replicas of {service} through {url}: every task is reached through it \
+         (a URL override), and whichever replica the balancer picks answers"
+    )]
+    SharedUrl { service: String, url: String },
     #[error("service {service} has no task {task} with an endpoint")]
     UnknownTask { service: String, task: String },
     #[error("timed out: no result or progress for {}", humantime::format_duration(*.0))]

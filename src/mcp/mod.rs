@@ -40,7 +40,9 @@ pub use error::McpError;
 pub use fanout::TaskOutcome;
 pub use history::{History, HistoryEntry};
 pub use news::{BrowseSink, BrowseUpdate};
-pub use outcome::{CallOutcome, Exchange, OutcomeKind, Retry, ServedBy, ToolResult};
+pub use outcome::{
+    CallOutcome, Exchange, KnownBy, OutcomeKind, Retry, SERVED_BY, ServedBy, ToolResult,
+};
 pub use pool::Pool;
 pub use probe::{Clearance, Probe, ToolInfo, tools_hash};
 pub use request::{CallControl, CallEvent, CallRequest, DEFAULT_TIMEOUT, LOG_LEVELS, ServerLog};

@@ -4,30 +4,147 @@
 use std::time::{Duration, Instant};
 
 use rmcp::model::{CallToolResult, ContentBlock};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{McpError, route::Candidate, wire::Round};
 
-/// The task a call was sent to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Which replica answered a call, and how that is known. Through a task's own address the
+/// route says it; through a URL in front of every task (a URL override) only the server can,
+/// with its `Served-By` header; otherwise the replica is unknown and nothing claims one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServedBy {
-    pub task_id: String,
-    pub revision: u32,
-    /// `host:port` of the task's endpoint.
+    /// None when the replica is unknown.
+    pub task_id: Option<String>,
+    pub revision: Option<u32>,
+    /// The availability zone, when the server named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    pub known_by: KnownBy,
+    /// `host:port` of the endpoint the call went to.
     pub address: String,
     pub url: String,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KnownBy {
+    /// Sent to the task's own address.
+    Address,
+    /// The server named itself in its `Served-By` response header.
+    Header,
+    /// Sent through a URL in front of every task, and the server did not say.
+    Unknown,
+}
+
 impl From<&Candidate> for ServedBy {
     fn from(candidate: &Candidate) -> Self {
+        let shared = candidate.endpoint.shared;
         Self {
-            task_id: candidate.task_id.clone(),
-            revision: candidate.revision,
+            task_id: (!shared).then(|| candidate.task_id.clone()),
+            revision: (!shared).then_some(candidate.revision),
+            zone: None,
+            known_by: if shared {
+                KnownBy::Unknown
+            } else {
+                KnownBy::Address
+            },
             address: candidate.endpoint.address.clone(),
             url: candidate.endpoint.url.clone(),
         }
     }
+}
+
+impl ServedBy {
+    /// What the server said of itself in the last response of `exchange` that carried a
+    /// `Served-By` header, which outranks the route: an address can be reused by a newer task.
+    pub(crate) fn learn(&mut self, exchange: &Exchange) {
+        let named = exchange
+            .rounds
+            .iter()
+            .flat_map(|round| &round.http)
+            .flat_map(|http| &http.response_headers)
+            .filter(|(name, _)| name.eq_ignore_ascii_case(SERVED_BY))
+            .filter_map(|(_, value)| served_by_header(value))
+            .next_back();
+        let Some(named) = named else { return };
+        self.zone = named.zone;
+        if self.task_id.as_deref() == Some(named.task.as_str()) {
+            // The server confirms the route.
+            self.revision = named.revision.or(self.revision);
+            return;
+        }
+        self.task_id = Some(named.task);
+        self.revision = named.revision;
+        self.known_by = KnownBy::Header;
+    }
+
+    /// The task's first 8 characters, as ECS consoles show task ids, or `?`.
+    pub fn short_task(&self) -> &str {
+        match &self.task_id {
+            Some(id) => &id[..id.len().min(8)],
+            None => "?",
+        }
+    }
+}
+
+impl std::fmt::Display for ServedBy {
+    /// ` task 0a1b2c3d (rev 3, 10.0.1.5:8080)`, or how little is known.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let revision = self
+            .revision
+            .map(|r| format!("rev {r}, "))
+            .unwrap_or_default();
+        match self.known_by {
+            KnownBy::Address => {
+                write!(f, "task {} ({revision}{})", self.short_task(), self.address)
+            }
+            KnownBy::Header => write!(
+                f,
+                "task {} ({revision}named by the server, via {})",
+                self.short_task(),
+                self.address
+            ),
+            KnownBy::Unknown => write!(f, "via {}, replica unknown", self.url),
+        }
+    }
+}
+
+/// The response header by which a server names the replica that answered.
+pub const SERVED_BY: &str = "served-by";
+
+struct Named {
+    task: String,
+    revision: Option<u32>,
+    zone: Option<String>,
+}
+
+/// `task="…", revision=3, zone="…"`: an RFC 8941 dictionary, read leniently (unknown keys
+/// ignored, quotes optional); None without a usable `task`.
+fn served_by_header(value: &str) -> Option<Named> {
+    let mut named = Named {
+        task: String::new(),
+        revision: None,
+        zone: None,
+    };
+    for member in value.split(',') {
+        let Some((key, raw)) = member.split_once('=') else {
+            continue;
+        };
+        let raw = raw.split(';').next().unwrap_or("").trim();
+        let text = match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            Some(quoted) => quoted.replace("\\\"", "\"").replace("\\\\", "\\"),
+            None => raw.to_string(),
+        };
+        match key.trim() {
+            "task" => named.task = text,
+            "revision" => named.revision = text.parse().ok(),
+            "zone" => named.zone = Some(text).filter(|z| !z.is_empty()),
+            _ => {}
+        }
+    }
+    let usable = !named.task.is_empty() && named.task.chars().all(|c| c.is_ascii_graphic());
+    usable.then_some(named)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -162,6 +279,79 @@ impl CallOutcome {
                 }
             }
             Err(error) => error.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcp::wire::WireLog;
+
+    fn answered_with(headers: &[(&str, &str)]) -> Exchange {
+        let log = WireLog::default();
+        let body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#;
+        let seq = log.begin("POST", "http://h/mcp", Vec::new(), Some(body));
+        let headers = headers.iter().map(|(n, v)| (n.to_string(), v.to_string()));
+        log.responded(seq, 200, headers.collect());
+        Exchange {
+            rounds: log.rounds(&[serde_json::json!(1)]),
+            ..Exchange::default()
+        }
+    }
+
+    fn routed(shared: bool) -> ServedBy {
+        ServedBy {
+            task_id: (!shared).then(|| "aaaa1111".into()),
+            revision: (!shared).then_some(3),
+            zone: None,
+            known_by: if shared {
+                KnownBy::Unknown
+            } else {
+                KnownBy::Address
+            },
+            address: "10.0.0.1:8080".into(),
+            url: "http://10.0.0.1:8080/mcp".into(),
+        }
+    }
+
+    #[test]
+    fn the_header_names_the_replica_behind_a_shared_url() {
+        let mut by = routed(true);
+        by.learn(&answered_with(&[(
+            "Served-By",
+            r#"task="bbbb2222", revision=4, zone="eu-west-1b""#,
+        )]));
+        assert_eq!(by.task_id.as_deref(), Some("bbbb2222"));
+        assert_eq!((by.revision, by.known_by), (Some(4), KnownBy::Header));
+        assert_eq!(by.zone.as_deref(), Some("eu-west-1b"));
+        assert!(by.to_string().contains("named by the server"), "{by}");
+    }
+
+    #[test]
+    fn a_header_that_agrees_confirms_the_route_and_one_that_differs_wins() {
+        let mut by = routed(false);
+        by.learn(&answered_with(&[("served-by", r#"task="aaaa1111""#)]));
+        assert_eq!((by.known_by, by.revision), (KnownBy::Address, Some(3)));
+        by.learn(&answered_with(&[("served-by", "task=cccc3333")]));
+        assert_eq!(by.task_id.as_deref(), Some("cccc3333"));
+        assert_eq!(by.revision, None, "the route's revision was another task's");
+    }
+
+    #[test]
+    fn without_a_usable_header_nothing_is_claimed() {
+        for headers in [
+            vec![],
+            vec![("served-by", "revision=2")],
+            vec![("served-by", "task=\"has space\"")],
+        ] {
+            let mut by = routed(true);
+            by.learn(&answered_with(&headers));
+            assert_eq!(by.task_id, None, "{headers:?}");
+            assert_eq!(
+                by.to_string(),
+                "via http://10.0.0.1:8080/mcp, replica unknown"
+            );
         }
     }
 }

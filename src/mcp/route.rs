@@ -52,6 +52,18 @@ fn named(service: &Service, id: &str) -> Result<Candidate, McpError> {
     Candidate::of(service.task(id).ok_or_else(unknown)?).ok_or_else(unknown)
 }
 
+/// `candidate`, when a call can be steered to it: not through a URL in front of every task,
+/// where the balancer picks the replica and the call would only claim to reach this one.
+fn steerable(service: &Service, candidate: Candidate) -> Result<Candidate, McpError> {
+    if candidate.endpoint.shared {
+        return Err(McpError::SharedUrl {
+            service: service.name.clone(),
+            url: candidate.endpoint.url.clone(),
+        });
+    }
+    Ok(candidate)
+}
+
 /// The task a probe of `service` goes to: the one named, else its first ready task.
 pub(crate) fn probe_target(
     fleet: &FleetSnapshot,
@@ -98,7 +110,7 @@ impl RoundRobin {
             .service(service)
             .ok_or_else(|| McpError::UnknownService(service.to_string()))?;
         match target {
-            Target::Task(id) => Ok(vec![named(found, id)?]),
+            Target::Task(id) => Ok(vec![steerable(found, named(found, id)?)?]),
             Target::AnyReady => {
                 // Sorted so the rotation is stable however the source orders its tasks.
                 let mut ready: Vec<Candidate> =
@@ -129,7 +141,10 @@ impl RoundRobin {
             });
         }
         ready.sort_by(|a, b| a.task_id.cmp(&b.task_id));
-        Ok(ready)
+        ready
+            .into_iter()
+            .map(|candidate| steerable(found, candidate))
+            .collect()
     }
 }
 

@@ -360,10 +360,9 @@ fn map_task(
     };
     let mut notes = Vec::new();
     let endpoint = match (url_override, port) {
-        (Some(url), _) => Some(Endpoint::new(
-            url.to_string(),
-            super::scrape::address_of(url),
-        )),
+        (Some(url), _) => {
+            Some(Endpoint::new(url.to_string(), super::scrape::address_of(url)).shared())
+        }
         (None, Some(port)) => match task_address(task, port) {
             Some((host, port)) => Some(endpoint(&host, port, path)),
             None => {

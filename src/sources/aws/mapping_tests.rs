@@ -301,10 +301,9 @@ fn health_checked_tasks_wait_for_ecs_to_say_healthy() {
         path: "/mcp".into(),
         url_override: Some("https://mcp.internal.example/mcp"),
     });
-    assert_eq!(
-        noted.tasks[0].endpoint.as_ref().unwrap().address,
-        "mcp.internal.example:443"
-    );
+    let endpoint = noted.tasks[0].endpoint.as_ref().unwrap();
+    assert_eq!(endpoint.address, "mcp.internal.example:443");
+    assert!(endpoint.shared, "an override is in front of every task");
 }
 
 #[test]

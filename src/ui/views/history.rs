@@ -61,7 +61,7 @@ pub fn row(entry: &HistoryEntry) -> HistoryRow {
         task: entry
             .served_by
             .as_ref()
-            .map_or("-".into(), |s| s.task_id.chars().take(8).collect()),
+            .map_or("-".into(), |s| s.short_task().to_string()),
         summary: entry.summary.clone(),
     }
 }

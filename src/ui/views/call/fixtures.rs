@@ -48,8 +48,10 @@ pub fn tool() -> ToolInfo {
 
 pub fn served() -> ServedBy {
     ServedBy {
-        task_id: TASK.into(),
-        revision: 2,
+        task_id: Some(TASK.into()),
+        revision: Some(2),
+        zone: None,
+        known_by: crate::mcp::KnownBy::Address,
         address: "127.0.0.1:41010".into(),
         url: "http://127.0.0.1:41010/mcp".into(),
     }

@@ -260,13 +260,7 @@ fn answer_lines(outcome: &CallOutcome, theme: Theme) -> Vec<Line<'static>> {
 /// "served by task 0f2ab1c9 (rev 2, 127.0.0.1:41010) in 12.3 ms", with the tasks that refused.
 pub fn served_line(outcome: &CallOutcome) -> String {
     let mut text = match &outcome.served_by {
-        Some(task) => format!(
-            "served by task {} (rev {}, {}) in {}",
-            &task.task_id[..task.task_id.len().min(8)],
-            task.revision,
-            task.address,
-            millis(outcome.duration)
-        ),
+        Some(by) => format!("served by {by} in {}", millis(outcome.duration)),
         None => "not sent".to_string(),
     };
     for retry in &outcome.retries {

@@ -35,7 +35,7 @@ pub enum CallState {
     Running {
         id: u64,
         started: SystemTime,
-        sent_to: Option<ServedBy>,
+        sent_to: Option<Box<ServedBy>>,
         progress: Option<Progress>,
         notes: Vec<String>,
     },
@@ -116,7 +116,7 @@ impl ResultPane {
             return;
         }
         match update {
-            CallUpdate::Event(CallEvent::Sent { task }) => *sent_to = Some(task.clone()),
+            CallUpdate::Event(CallEvent::Sent { task }) => *sent_to = Some(Box::new(task.clone())),
             CallUpdate::Event(CallEvent::Retrying { task_id, reason }) => {
                 notes.push(format!("task {} refused: {reason}", short(task_id)));
             }
@@ -181,12 +181,7 @@ impl ResultPane {
             } => {
                 let elapsed = now.duration_since(*started).unwrap_or_default();
                 let mut lines = vec![Line::from(match sent_to {
-                    Some(task) => format!(
-                        "sent to task {} (rev {}, {})",
-                        short(&task.task_id),
-                        task.revision,
-                        task.address
-                    ),
+                    Some(by) => format!("sent to {by}"),
                     None => "connecting…".into(),
                 })];
                 lines.extend(notes.iter().map(|n| Line::styled(n.clone(), theme.warn())));

@@ -54,7 +54,8 @@ pub fn curl_endpoint(
     served: Option<&ServedBy>,
 ) -> Option<(String, String)> {
     if let Some(served) = served {
-        return Some((served.task_id.clone(), served.url.clone()));
+        let task = served.task_id.clone().unwrap_or_default();
+        return Some((task, served.url.clone()));
     }
     let service = snapshot.service(service)?;
     let task = match target {
@@ -102,8 +103,10 @@ mod tests {
     fn curl_points_at_the_served_task_first() {
         let fleet = fleet();
         let served = ServedBy {
-            task_id: SECOND.into(),
-            revision: 2,
+            task_id: Some(SECOND.into()),
+            revision: Some(2),
+            zone: None,
+            known_by: crate::mcp::KnownBy::Address,
             address: "127.0.0.1:41011".into(),
             url: "http://127.0.0.1:41011/mcp".into(),
         };
