@@ -101,8 +101,12 @@ fn call_is_served_and_names_its_task() {
 fn call_all_tasks_reaches_every_replica() {
     let output = mcpfleet(&["call", "mcpfleet-server", "whoami", "--all-tasks", "--json"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let calls: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
-    let mut tasks: Vec<&str> = calls
+    let fanned: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    // whoami names each replica, so each answer is a group of its own.
+    assert_eq!(fanned["groups"].as_array().unwrap().len(), 3, "{fanned:#}");
+    let mut tasks: Vec<&str> = fanned["replicas"]
+        .as_array()
+        .unwrap()
         .iter()
         .map(|c| c["served_by"]["task_id"].as_str().unwrap())
         .collect();

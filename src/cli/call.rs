@@ -38,6 +38,12 @@ pub struct CallArgs {
     pub json: bool,
 }
 
+/// One call's outcome, or one per replica.
+enum Called {
+    One(Box<CallOutcome>),
+    All(Vec<mcp::TaskOutcome>),
+}
+
 fn exit_code(outcome: &CallOutcome) -> u8 {
     match (&outcome.result, outcome.kind()) {
         (_, OutcomeKind::Ok) => exit::OK,
@@ -201,13 +207,7 @@ pub fn render(outcome: &CallOutcome) -> String {
         }
         Err(error) => out.push_str(&format!("error: {}\n", inert(&error.to_string()))),
     }
-    let status = match outcome.kind() {
-        OutcomeKind::Ok => "ok",
-        OutcomeKind::ToolError => "tool error",
-        OutcomeKind::Failed => "failed",
-        OutcomeKind::TimedOut => "timed out",
-        OutcomeKind::Cancelled => "cancelled",
-    };
+    let status = outcome.kind().label();
     let served = match &outcome.served_by {
         Some(by) => format!(" · {by}"),
         None => String::new(),
@@ -234,7 +234,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
         args.service.as_str()
     };
     let answerer = super::elicit::answer(args.elicit.clone());
-    let outcomes = login::with_sign_ins(
+    let called = login::with_sign_ins(
         global,
         args.json,
         label,
@@ -262,22 +262,27 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
     if !refusals.is_empty() {
         return Err(CliError::new(exit::USAGE, refusals.join("\n")));
     }
+    let outcomes: Vec<&CallOutcome> = match &called {
+        Called::One(outcome) => vec![outcome],
+        Called::All(tasks) => tasks.iter().map(|t| &t.outcome).collect(),
+    };
     if args.json {
-        let values: Vec<Value> = outcomes.iter().map(outcome_json).collect();
-        let out = if args.all_tasks {
-            Value::Array(values)
-        } else {
-            values.into_iter().next().unwrap_or_default()
+        let out = match &called {
+            Called::One(outcome) => outcome_json(outcome),
+            Called::All(tasks) => super::fan_out::json(tasks),
         };
         println!(
             "{}",
             serde_json::to_string_pretty(&out).expect("JSON values serialise")
         );
-    } else if let (Some(file), [outcome]) = (&args.output.file, outcomes.as_slice()) {
+    } else if let (Some(file), Called::One(outcome)) = (&args.output.file, &called) {
         write_output(file, args.output.format, outcome)?;
     } else {
+        match &called {
+            Called::One(outcome) => print!("{}", render(outcome)),
+            Called::All(tasks) => print!("{}", super::fan_out::render(tasks)),
+        }
         for outcome in &outcomes {
-            print!("{}", render(outcome));
             for note in &outcome.exchange.refused {
                 eprintln!("mcpfleet: {}", inert_line(note));
             }
@@ -290,7 +295,7 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
     // The worst outcome decides: a connection failure outranks a tool error.
     Ok(outcomes
         .iter()
-        .map(exit_code)
+        .map(|outcome| exit_code(outcome))
         .max_by_key(|code| match *code {
             exit::OK => 0,
             exit::TOOL_ERROR => 1,
@@ -306,7 +311,7 @@ async fn attempt(
     config: mcp::WorkerConfig,
     snapshots: &tokio::sync::watch::Receiver<std::sync::Arc<crate::fleet::FleetSnapshot>>,
     snapshot: &crate::fleet::FleetSnapshot,
-) -> Result<Attempt<Vec<CallOutcome>>, CliError> {
+) -> Result<Attempt<Called>, CliError> {
     let service = if global.url.is_some() {
         "url".to_string()
     } else {
@@ -354,22 +359,21 @@ async fn attempt(
         request = request.unchecked();
     }
     request.log_level = args.log_level.clone();
-    let outcomes: Vec<CallOutcome> = if args.all_tasks {
-        worker
-            .fan_out_all(request)
-            .await
-            .map_err(|error| {
-                let code = match error {
-                    McpError::SharedUrl { .. } => exit::USAGE,
-                    _ => exit::NOT_FOUND,
-                };
-                CliError::new(code, error.to_string())
-            })?
-            .into_iter()
-            .map(|task| task.outcome)
-            .collect()
+    let called = if args.all_tasks {
+        let tasks = worker.fan_out_all(request).await.map_err(|error| {
+            let code = match error {
+                McpError::SharedUrl { .. } => exit::USAGE,
+                _ => exit::NOT_FOUND,
+            };
+            CliError::new(code, error.to_string())
+        })?;
+        Called::All(tasks)
     } else {
-        vec![worker.call(request).await]
+        Called::One(Box::new(worker.call(request).await))
+    };
+    let outcomes: Vec<&CallOutcome> = match &called {
+        Called::One(outcome) => vec![outcome],
+        Called::All(tasks) => tasks.iter().map(|t| &t.outcome).collect(),
     };
     let refused = outcomes.iter().find_map(|outcome| match &outcome.result {
         Err(error @ McpError::AuthRequired { .. }) => Some(error.clone()),
@@ -377,6 +381,6 @@ async fn attempt(
     });
     Ok(match refused {
         Some(error) => Attempt::NeedsSignIn(error),
-        None => Attempt::Done(outcomes),
+        None => Attempt::Done(called),
     })
 }

@@ -9,6 +9,7 @@ pub mod call;
 mod dispatch;
 pub mod elicit;
 pub mod exit;
+mod fan_out;
 pub mod follow;
 pub mod login;
 pub mod logs;

@@ -14,6 +14,8 @@ use super::{CallControl, CallOutcome, CallRequest, McpError, Pool, Target, route
 pub struct TaskOutcome {
     pub task_id: String,
     pub revision: u32,
+    /// The task's availability zone, when the source knows it.
+    pub zone: Option<String>,
     pub outcome: CallOutcome,
 }
 
@@ -39,12 +41,17 @@ impl Pool {
         control: &CallControl,
     ) -> Result<Vec<TaskOutcome>, McpError> {
         let candidates = RoundRobin::all_ready(fleet, &request.service)?;
+        let zone_of = |id: &str| {
+            let task = fleet.service(&request.service)?.task(id)?;
+            task.availability_zone.clone()
+        };
         let mut calls = JoinSet::new();
         for (index, candidate) in candidates.into_iter().enumerate() {
             let pool = self.clone();
             let mut request = request.clone();
             request.target = Target::Task(candidate.task_id.clone());
             let control = control.child();
+            let zone = zone_of(&candidate.task_id);
             calls.spawn(async move {
                 let (task_id, revision) = (candidate.task_id.clone(), candidate.revision);
                 let outcome = pool
@@ -55,6 +62,7 @@ impl Pool {
                     TaskOutcome {
                         task_id,
                         revision,
+                        zone,
                         outcome,
                     },
                 )

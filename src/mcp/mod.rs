@@ -9,6 +9,7 @@ pub mod apps;
 pub mod ask;
 pub mod browse;
 mod call;
+pub mod compare;
 mod config;
 mod connection;
 mod error;

@@ -229,6 +229,19 @@ pub enum OutcomeKind {
     Cancelled,
 }
 
+impl OutcomeKind {
+    /// In words, as tables and status lines show it.
+    pub fn label(self) -> &'static str {
+        match self {
+            OutcomeKind::Ok => "ok",
+            OutcomeKind::ToolError => "tool error",
+            OutcomeKind::Failed => "failed",
+            OutcomeKind::TimedOut => "timed out",
+            OutcomeKind::Cancelled => "cancelled",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CallOutcome {
     pub result: Result<ToolResult, McpError>,

@@ -109,6 +109,9 @@ pub enum Action {
     /// --read-only.
     StartCall(Box<CallRequest>),
     ConfirmedCall(Box<CallRequest>),
+    /// The call to every ready task of its service at once (fan-out), under the same rules.
+    StartFanOut(Box<CallRequest>),
+    ConfirmedFanOut(Box<CallRequest>),
     CancelCall(CallId),
     /// Ask the MCP worker for something besides a call, for the page on top, from the
     /// scope's service (and task).

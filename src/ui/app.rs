@@ -465,8 +465,10 @@ impl App {
                     let _ = events.send(UiEvent::CommandDone(result));
                 });
             }
-            Action::StartCall(request) => self.start_call(*request, false),
-            Action::ConfirmedCall(request) => self.start_call(*request, true),
+            Action::StartCall(request) => self.start_call(*request, false, false),
+            Action::StartFanOut(request) => self.start_call(*request, false, true),
+            Action::ConfirmedFanOut(request) => self.start_call(*request, true, true),
+            Action::ConfirmedCall(request) => self.start_call(*request, true, false),
             Action::CancelCall(id) => self.mcp.cancel(id),
             Action::Fetch(scope, fetch) => {
                 let page = self.stack.last().map_or(0, |page| page.id);
@@ -506,16 +508,24 @@ impl App {
     /// such a call waits for the confirmation dialog (`confirmed` once the person said yes),
     /// and under --read-only it is refused and nothing is sent. While the dialog is open keys
     /// go to it, so the page on top is still the one that asked.
-    fn start_call(&mut self, request: CallRequest, confirmed: bool) {
+    fn start_call(&mut self, request: CallRequest, confirmed: bool, fan_out: bool) {
         match self.clearance(&request) {
             Clearance::Refused(why) => return self.say(why, true),
             Clearance::Confirm if !confirmed => {
-                self.mode = Mode::Confirm(ConfirmDialog::call(request));
+                self.mode = Mode::Confirm(if fan_out {
+                    ConfirmDialog::fan_out(request)
+                } else {
+                    ConfirmDialog::call(request)
+                });
                 return;
             }
             Clearance::Confirm | Clearance::Send => {}
         }
-        let id = self.mcp.invoke(request, self.call_updates.clone());
+        let id = if fan_out {
+            self.mcp.fan_out(request, self.call_updates.clone())
+        } else {
+            self.mcp.invoke(request, self.call_updates.clone())
+        };
         let page = self
             .stack
             .last_mut()

@@ -37,6 +37,14 @@ pub struct LocalServiceSpec {
     /// probed on `/readyz` and a command with an MCP `initialize` POST.
     #[serde(default)]
     pub health_path: Option<String>,
+    /// Injected faults, to practise finding a flaky replica: the built-in server's fault plan
+    /// (`echo:error=0.2`, see `MCPFLEET_FAULTS`), given to the first `faulty_replicas` tasks
+    /// the service starts (every task when unset). Tasks started later — by a deploy, or to
+    /// replace a stopped one — run clean, so a deploy is the fix.
+    #[serde(default)]
+    pub faults: Option<String>,
+    #[serde(default)]
+    pub faulty_replicas: Option<u32>,
 }
 
 fn default_replicas() -> u32 {
@@ -58,7 +66,14 @@ impl LocalServiceSpec {
             replicas,
             mcp_path: default_mcp_path(),
             health_path: None,
+            faults: None,
+            faulty_replicas: None,
         }
+    }
+
+    /// Whether the task started `seq`-th (from 1) gets the fault plan.
+    pub fn is_faulty(&self, seq: u64) -> bool {
+        self.faults.is_some() && self.faulty_replicas.is_none_or(|n| seq <= u64::from(n))
     }
 
     pub fn health_check(&self) -> HealthCheck {
@@ -135,6 +150,8 @@ pub enum LocalConfigError {
     TooManyReplicas { name: String, replicas: u32 },
     #[error("local service {0}: command is empty")]
     EmptyCommand(String),
+    #[error("local service {0}: faults are for the built-in server, not a command")]
+    FaultsNeedBuiltIn(String),
 }
 
 impl LocalConfig {
@@ -186,6 +203,9 @@ impl LocalConfig {
             }
             if spec.command.as_deref().is_some_and(|c| c.trim().is_empty()) {
                 return Err(LocalConfigError::EmptyCommand(name.into()));
+            }
+            if spec.faults.is_some() && spec.command.is_some() {
+                return Err(LocalConfigError::FaultsNeedBuiltIn(name.into()));
             }
         }
         Ok(())
@@ -239,6 +259,7 @@ pub fn command_line(
     revision: &Revision,
     task_id: &str,
     port: u16,
+    faulty: bool,
 ) -> CommandLine {
     let fill = |text: &str| {
         text.replace("{port}", &port.to_string())
@@ -250,6 +271,9 @@ pub fn command_line(
     let (args, shimmed) = match &spec.command {
         None => {
             env.push(("MCPFLEET_REVISION".into(), revision.number.to_string()));
+            if let Some(plan) = spec.faults.as_ref().filter(|_| faulty) {
+                env.push(("MCPFLEET_FAULTS".into(), plan.clone()));
+            }
             let deadline = config.drain_deadline.as_secs().max(1).to_string();
             env.push(("MCPFLEET_DRAIN_DEADLINE_SECS".into(), deadline));
             let bind = format!("127.0.0.1:{port}");
@@ -278,6 +302,34 @@ pub fn command_line(
 mod tests {
     use super::*;
     use crate::fleet::RevisionChange;
+
+    #[test]
+    fn faults_go_to_the_first_tasks_only() {
+        let mut spec = LocalServiceSpec::built_in(3);
+        assert!(!spec.is_faulty(1), "no plan, no faults");
+        spec.faults = Some("echo:error=0.2".into());
+        assert!(
+            spec.is_faulty(1) && spec.is_faulty(9),
+            "every task without a count"
+        );
+        spec.faulty_replicas = Some(1);
+        assert!(spec.is_faulty(1) && !spec.is_faulty(2));
+        let config = LocalConfig::default_fleet("mcpfleet");
+        let revision = Revision::first(&spec);
+        let env = |faulty| command_line(&config, &spec, &revision, "abc", 4100, faulty).env;
+        let plan = ("MCPFLEET_FAULTS".to_string(), "echo:error=0.2".to_string());
+        assert!(env(true).contains(&plan));
+        assert!(!env(false).contains(&plan));
+        spec.command = Some("node".into());
+        let config = LocalConfig {
+            services: vec![spec],
+            ..config
+        };
+        assert!(matches!(
+            config.validate(),
+            Err(LocalConfigError::FaultsNeedBuiltIn(_))
+        ));
+    }
 
     #[test]
     fn services_deserialize_from_the_config_file_shape() {
@@ -324,7 +376,7 @@ mod tests {
             args: None,
         };
         let revision = Revision::first(&spec).next(2, &change);
-        let line = command_line(&config, &spec, &revision, "abc", 4100);
+        let line = command_line(&config, &spec, &revision, "abc", 4100, false);
         assert_eq!(
             line.args,
             ["serve", "--bind", "127.0.0.1:4100", "--replica", "abc"]
@@ -336,7 +388,7 @@ mod tests {
         let mut spec = LocalServiceSpec::built_in(1);
         spec.command = Some("python3".into());
         spec.args = vec!["server.py".into(), "--port={port}".into()];
-        let line = command_line(&config, &spec, &Revision::first(&spec), "abc", 4200);
+        let line = command_line(&config, &spec, &Revision::first(&spec), "abc", 4200, false);
         assert_eq!(
             line.args,
             ["__child", "--", "python3", "server.py", "--port=4200"]

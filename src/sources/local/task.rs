@@ -44,6 +44,8 @@ pub struct TaskLaunch {
     pub spec: LocalServiceSpec,
     pub revision: Revision,
     pub task_id: String,
+    /// Runs with the service's fault plan.
+    pub faulty: bool,
 }
 
 /// What every worker shares.
@@ -151,6 +153,7 @@ fn start(launch: &TaskLaunch) -> std::io::Result<(Child, SocketAddr)> {
         &launch.revision,
         &launch.task_id,
         port,
+        launch.faulty,
     );
     let child = tokio::process::Command::new(&line.program)
         .args(&line.args)

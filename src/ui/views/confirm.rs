@@ -28,6 +28,8 @@ pub enum Subject {
 
 pub struct ConfirmDialog {
     pub subject: Subject,
+    /// A call to go to every ready task at once.
+    fan_out: bool,
     typed: String,
 }
 
@@ -147,6 +149,7 @@ impl ConfirmDialog {
     pub fn new(command: Command) -> Self {
         Self {
             subject: Subject::Command(command),
+            fan_out: false,
             typed: String::new(),
         }
     }
@@ -154,7 +157,16 @@ impl ConfirmDialog {
     pub fn call(request: CallRequest) -> Self {
         Self {
             subject: Subject::Call(Box::new(request)),
+            fan_out: false,
             typed: String::new(),
+        }
+    }
+
+    /// The call, to every ready task of its service.
+    pub fn fan_out(request: CallRequest) -> Self {
+        Self {
+            fan_out: true,
+            ..Self::call(request)
         }
     }
 
@@ -164,6 +176,9 @@ impl ConfirmDialog {
         match (key.code, &mut self.subject) {
             (KeyCode::Enter | KeyCode::Char('y'), Subject::Command(command)) => {
                 Some(Action::Confirmed(command.clone()))
+            }
+            (KeyCode::Enter | KeyCode::Char('y'), Subject::Call(request)) if self.fan_out => {
+                Some(Action::ConfirmedFanOut(request.clone()))
             }
             (KeyCode::Enter | KeyCode::Char('y'), Subject::Call(request)) => {
                 Some(Action::ConfirmedCall(request.clone()))
@@ -202,6 +217,8 @@ impl ConfirmDialog {
         let dialog = dialog_area(frame, area, 72, 8);
         let effect = match &self.subject {
             Subject::Command(command) => describe(command, snapshot),
+            Subject::Call(request) if self.fan_out => describe_call(request, snapshot)
+                .replace(" on any ready task?", " on every ready task?"),
             Subject::Call(request) => describe_call(request, snapshot),
         };
         let mut lines = vec![Line::from(effect), Line::from("")];

@@ -48,7 +48,7 @@ fn works_while_typing(id: KeyId) -> bool {
     use KeyId as K;
     let form = matches!(
         id,
-        K::Send | K::CancelCall | K::RawJson | K::Target | K::Protocol
+        K::Send | K::FanOut | K::CancelCall | K::RawJson | K::Target | K::Protocol
     );
     form || matches!(
         id,
@@ -68,6 +68,8 @@ pub struct CallView {
     result: ResultPane,
     /// The server's log lines asked for with each call, from this level up; none asked.
     log_level: Option<&'static str>,
+    /// The last call asked for went to every ready task.
+    fanning: bool,
 }
 
 /// None, then each level from the least severe, then none again.
@@ -94,6 +96,7 @@ impl CallView {
             protocol: protocol.to_string(),
             result: ResultPane::new(),
             log_level: None,
+            fanning: false,
         }
     }
 
@@ -101,7 +104,8 @@ impl CallView {
         self.scope.service.as_deref().unwrap_or("")
     }
 
-    fn send(&mut self) -> Option<Action> {
+    /// The form's call, to every ready task at once (`fan_out`) or to the target.
+    fn send(&mut self, fan_out: bool) -> Option<Action> {
         if self.result.running().is_some() {
             return Some(Action::Message(
                 "a call is running; ctrl-x cancels it".into(),
@@ -116,7 +120,12 @@ impl CallView {
             log_level: self.log_level.map(str::to_string),
             ..CallRequest::new(self.service(), self.tool.name.clone(), arguments)
         };
-        Some(Action::StartCall(Box::new(request)))
+        self.fanning = fan_out;
+        Some(if fan_out {
+            Action::StartFanOut(Box::new(request))
+        } else {
+            Action::StartCall(Box::new(request))
+        })
     }
 
     fn copy_curl(&self, ctx: &Context) -> Action {
@@ -184,7 +193,8 @@ impl View for CallView {
 
     fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
         match key {
-            KeyId::Send => return self.send(),
+            KeyId::Send => return self.send(false),
+            KeyId::FanOut => return self.send(true),
             KeyId::CancelCall => {
                 return Some(match self.result.running() {
                     Some(id) => Action::CancelCall(id),
@@ -248,7 +258,7 @@ impl View for CallView {
     }
 
     fn on_call_started(&mut self, id: CallId, at: SystemTime) {
-        self.result.start(id, at);
+        self.result.start(id, at, self.fanning);
     }
 
     fn on_call_update(&mut self, id: CallId, update: &CallUpdate) {

@@ -15,7 +15,10 @@ use super::{
     protocol::protocol_lines,
     result::{millis, result_lines, served_line, status, wrap},
 };
-use crate::{inert::inert_line, mcp::CallUpdate};
+use crate::{
+    inert::inert_line,
+    mcp::{CallUpdate, McpError, TaskOutcome, compare::Comparison},
+};
 use crate::{
     mcp::{CallEvent, CallOutcome, ServedBy},
     ui::{keys::KeyId, theme::Theme},
@@ -38,8 +41,17 @@ pub enum CallState {
         sent_to: Option<Box<ServedBy>>,
         progress: Option<Progress>,
         notes: Vec<String>,
+        /// Sent to every ready task: how many have been sent so far.
+        fanned: Option<usize>,
     },
     Done(Box<CallOutcome>),
+    /// A fan-out's answers, compared, or why it could not start.
+    Compared(Box<Result<Compared, McpError>>),
+}
+
+pub struct Compared {
+    pub outcomes: Vec<TaskOutcome>,
+    pub comparison: Comparison,
 }
 
 pub struct ResultPane {
@@ -59,13 +71,14 @@ impl ResultPane {
         }
     }
 
-    pub fn start(&mut self, id: u64, now: SystemTime) {
+    pub fn start(&mut self, id: u64, now: SystemTime, fan_out: bool) {
         self.state = CallState::Running {
             id,
             started: now,
             sent_to: None,
             progress: None,
             notes: Vec::new(),
+            fanned: fan_out.then_some(0),
         };
         self.show_protocol = false;
         self.scroll = 0;
@@ -107,6 +120,7 @@ impl ResultPane {
             sent_to,
             progress,
             notes,
+            fanned,
             ..
         } = &mut self.state
         else {
@@ -116,7 +130,12 @@ impl ResultPane {
             return;
         }
         match update {
-            CallUpdate::Event(CallEvent::Sent { task }) => *sent_to = Some(Box::new(task.clone())),
+            CallUpdate::Event(CallEvent::Sent { task }) => {
+                *sent_to = Some(Box::new(task.clone()));
+                if let Some(count) = fanned {
+                    *count += 1;
+                }
+            }
             CallUpdate::Event(CallEvent::Retrying { task_id, reason }) => {
                 notes.push(format!("task {} refused: {reason}", short(task_id)));
             }
@@ -156,7 +175,14 @@ impl ResultPane {
                 self.state = CallState::Done(outcome.clone());
                 self.scroll = 0;
             }
-            CallUpdate::FannedOut(_) => {}
+            CallUpdate::FannedOut(result) => {
+                let compared = result.clone().map(|outcomes| Compared {
+                    comparison: Comparison::of(&outcomes),
+                    outcomes,
+                });
+                self.state = CallState::Compared(Box::new(compared));
+                self.scroll = 0;
+            }
         }
     }
 
@@ -177,12 +203,14 @@ impl ResultPane {
                 sent_to,
                 progress,
                 notes,
+                fanned,
                 ..
             } => {
                 let elapsed = now.duration_since(*started).unwrap_or_default();
-                let mut lines = vec![Line::from(match sent_to {
-                    Some(by) => format!("sent to {by}"),
-                    None => "connecting…".into(),
+                let mut lines = vec![Line::from(match (fanned, sent_to) {
+                    (Some(count), _) => format!("sent to {count} ready tasks so far"),
+                    (None, Some(by)) => format!("sent to {by}"),
+                    (None, None) => "connecting…".into(),
                 })];
                 lines.extend(notes.iter().map(|n| Line::styled(n.clone(), theme.warn())));
                 lines.extend(progress_lines(progress.as_ref(), elapsed, width, theme));
@@ -210,6 +238,30 @@ impl ResultPane {
                 };
                 (title, right, lines, Some(served_line(outcome)))
             }
+            CallState::Compared(compared) => match &**compared {
+                Ok(compared) => {
+                    let groups = compared.comparison.groups.len();
+                    let right = Line::styled(
+                        format!(
+                            " {} replicas · {groups} different answer{} ",
+                            compared.outcomes.len(),
+                            if groups == 1 { "" } else { "s" }
+                        ),
+                        if groups > 1 { theme.warn() } else { theme.ok() },
+                    );
+                    let lines = compared_lines(compared, theme);
+                    (" every replica ", right, lines, None)
+                }
+                Err(error) => (
+                    " every replica ",
+                    Line::styled(" not sent ", theme.error()),
+                    vec![Line::styled(
+                        inert_line(&error.to_string()).into_owned(),
+                        theme.error(),
+                    )],
+                    None,
+                ),
+            },
         };
         let lines = wrap(lines, width);
         let visible = usize::from(area.height.saturating_sub(1 + u16::from(footer.is_some())));
@@ -238,6 +290,65 @@ impl ResultPane {
             frame.render_widget(Paragraph::new(Line::styled(footer, theme.dim())), foot);
         }
     }
+}
+
+/// The side-by-side table, what sets each odd group apart, then each group's result once.
+fn compared_lines(compared: &Compared, theme: Theme) -> Vec<Line<'static>> {
+    let comparison = &compared.comparison;
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<9} {:>4}  {:<12} {:>10}  {:<10}  {:<12}  GROUP",
+            "TASK", "REV", "ZONE", "LATENCY", "OUTCOME", "RESULT"
+        ),
+        theme.title(),
+    )];
+    for replica in &comparison.replicas {
+        let odd = replica.group != "A";
+        let row = format!(
+            "{:<9} {:>4}  {:<12} {:>10}  {:<10}  {:<12}  {}",
+            short(&replica.task_id),
+            replica.revision,
+            replica.zone.as_deref().unwrap_or("-"),
+            format!("{:.1} ms", replica.duration_ms),
+            replica.outcome.label(),
+            replica.hash,
+            replica.group
+        );
+        lines.push(if odd {
+            Line::styled(row, theme.warn())
+        } else {
+            Line::from(row)
+        });
+    }
+    lines.push(Line::raw(""));
+    if comparison.unanimous() {
+        lines.push(Line::styled("every replica answered the same", theme.ok()));
+    }
+    for group in comparison.groups.iter().skip(1) {
+        for text in group.describe() {
+            let style = match text.trim_start().chars().next() {
+                Some('-') => theme.error(),
+                Some('+') => theme.ok(),
+                _ => theme.warn(),
+            };
+            lines.push(Line::styled(text, style));
+        }
+    }
+    for group in &comparison.groups {
+        let first = compared
+            .outcomes
+            .iter()
+            .find(|t| Some(&t.task_id) == group.tasks.first());
+        let Some(first) = first else { continue };
+        let tasks: Vec<&str> = group.tasks.iter().map(|t| short(t)).collect();
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!("── group {} · {}", group.label, tasks.join(", ")),
+            theme.title(),
+        ));
+        lines.extend(result_lines(&first.outcome, theme));
+    }
+    lines
 }
 
 fn short(id: &str) -> &str {
@@ -346,7 +457,7 @@ mod tests {
     #[test]
     fn keeps_only_its_own_calls_news() {
         let mut pane = ResultPane::new();
-        pane.start(7, SystemTime::UNIX_EPOCH);
+        pane.start(7, SystemTime::UNIX_EPOCH, false);
         let progress = |p: f64, message: Option<&str>| {
             CallUpdate::Event(CallEvent::Progress {
                 task_id: "t".into(),
@@ -369,5 +480,66 @@ mod tests {
             (2.0, Some("loading"), 2)
         );
         assert_eq!(pane.running(), Some(7));
+    }
+}
+
+#[cfg(test)]
+mod fan_out_tests {
+    use super::*;
+    use crate::ui::views::call::fixtures::outcome;
+
+    #[test]
+    fn a_fan_out_shows_the_table_the_groups_and_what_differs() {
+        let mut pane = ResultPane::new();
+        pane.start(3, SystemTime::UNIX_EPOCH, true);
+        pane.update(
+            3,
+            &CallUpdate::Event(CallEvent::Sent {
+                task: super::super::fixtures::served(),
+            }),
+        );
+        let CallState::Running { fanned, .. } = &pane.state else {
+            panic!("running");
+        };
+        assert_eq!(*fanned, Some(1));
+        let replica = |id: &str, is_error| TaskOutcome {
+            task_id: id.into(),
+            revision: 2,
+            zone: None,
+            outcome: outcome(is_error),
+        };
+        let outcomes = vec![
+            replica("aaaa1111", false),
+            replica("bbbb2222", true),
+            replica("cccc3333", false),
+        ];
+        pane.update(3, &CallUpdate::FannedOut(Ok(outcomes)));
+        let CallState::Compared(compared) = &pane.state else {
+            panic!("compared");
+        };
+        let lines: Vec<String> =
+            compared_lines(compared.as_ref().as_ref().unwrap(), Theme::plain())
+                .iter()
+                .map(|l| l.to_string())
+                .collect();
+        assert!(lines[0].starts_with("TASK"), "{lines:#?}");
+        assert!(
+            lines[2].starts_with("bbbb2222") && lines[2].ends_with("  B"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.contains(&"group B differs from group A:".to_string()),
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("  outcome: 2 lines match")),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.contains(&"── group A · aaaa1111, cccc3333".to_string()),
+            "{lines:#?}"
+        );
     }
 }

@@ -1,0 +1,139 @@
+//! Finding the flaky replica on the local fleet: one replica of three with injected faults,
+//! and fan-out grouping it apart from the others with what differs.
+
+use std::{path::PathBuf, process::Command};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
+
+/// A private folder per test: config, runtime dir (no shared console fleet) and state.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcpfleet-flaky-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A local fleet of one service, `flaky`, of three built-in replicas, the first with `faults`.
+fn config(dir: &std::path::Path, faults: &str) -> PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[local]\nbuiltin_replicas = 0\n\n[[local.services]]\nname = \"flaky\"\n\
+             replicas = 3\nfaults = \"{faults}\"\nfaulty_replicas = 1\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn mcpfleet(
+    dir: &std::path::Path,
+    config: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("MCPFLEET_CONFIG", config)
+        .env("XDG_RUNTIME_DIR", dir)
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("mcpfleet runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn fan_out_groups_the_odd_replica_apart_and_says_what_differs() {
+    let dir = scratch("fan-out");
+    let config = config(&dir, "echo:error=1");
+    let output = mcpfleet(
+        &dir,
+        &config,
+        &[
+            "call",
+            "flaky",
+            "echo",
+            "message=hello",
+            "--all-tasks",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a tool error: {}",
+        text(&output.stderr)
+    );
+    let fanned: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let groups = fanned["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{fanned:#}");
+    assert_eq!(groups[0]["label"], "A");
+    assert_eq!(groups[0]["outcome"], "ok");
+    assert_eq!(groups[0]["tasks"].as_array().unwrap().len(), 2);
+    assert_eq!(groups[1]["outcome"], "tool_error");
+    let odd = groups[1]["tasks"][0].as_str().unwrap();
+    assert_eq!(groups[1]["differences"][0]["kind"], "outcome", "{fanned:#}");
+    let replicas = fanned["replicas"].as_array().unwrap();
+    assert_eq!(replicas.len(), 3);
+    for replica in replicas {
+        let task = replica["task_id"].as_str().unwrap();
+        assert_eq!(replica["served_by"]["task_id"], task);
+        let group = if task == odd { "B" } else { "A" };
+        assert_eq!(replica["group"], group, "{replica:#}");
+        assert_eq!(replica["result_hash"].as_str().unwrap().len(), 12);
+    }
+
+    let printed = mcpfleet(
+        &dir,
+        &config,
+        &["call", "flaky", "echo", "message=hello", "--all-tasks"],
+    );
+    let printed = text(&printed.stdout);
+    assert!(
+        printed.contains("2 different answers from 3 replicas"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("group B differs from group A:\n  outcome: hello → tool error:"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("TASK      REV  ZONE  LATENCY"),
+        "{printed}"
+    );
+}
+
+mod tmux;
+
+#[test]
+fn in_the_console_ctrl_a_fans_the_call_out_and_sets_the_odd_replica_apart() {
+    let dir = scratch("console-fan-out");
+    let config = config(&dir, "echo:error=1");
+    let config = config.to_string_lossy().into_owned();
+    let soon = std::time::Duration::from_secs(30);
+    let console = tmux::Console::start("fan-out", 150, 45, &[("MCPFLEET_CONFIG", &config)]);
+    console.wait_for("flaky", soon);
+    console.open_call_form("flaky", "echo", soon);
+    console.send_keys(&["Enter"]);
+    console.type_text("hello");
+    console.send_keys(&["C-a"]);
+    let screen = console.wait_until("the compared answers", soon, |screen| {
+        screen.contains("group B differs from group A:") && screen.contains("── group B · ")
+    });
+    assert!(
+        screen.contains("3 replicas · 2 different answers"),
+        "{screen}"
+    );
+    assert!(screen.contains("outcome: hello → tool error:"), "{screen}");
+    let odd: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.trim_end().ends_with("  B"))
+        .collect();
+    assert_eq!(odd.len(), 1, "one replica in group B:\n{screen}");
+    assert!(odd[0].contains("tool error"), "{screen}");
+}
