@@ -252,7 +252,10 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
             },
         ),
         || {
-            let config = global.worker_config(&opened.config, answerer.asks.clone());
+            let mut config = global.worker_config(&opened.config, answerer.asks.clone());
+            // A call made from a script shows up later in the console's history and in
+            // `mcpfleet history`.
+            config.history_file = super::history::file_path();
             attempt(global, &args, config, &opened.handle.snapshots, &snapshot)
         },
     )
