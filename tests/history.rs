@@ -156,6 +156,20 @@ fn calls_made_with_call_are_found_by_history() {
 
     let bad = home.mcpfleet(&["history", "--grep", "("]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+
+    // A line a crash cut short is named on stderr; the calls around it still read.
+    let mut kept = std::fs::read(home.history_file()).unwrap();
+    kept.extend_from_slice(br#"{"id": 1, "time": "2026-"#);
+    std::fs::write(home.history_file(), &kept).unwrap();
+    let output = home.mcpfleet(&["history", "--json"]);
+    assert!(output.status.success());
+    assert!(
+        text(&output.stderr).contains("history.jsonl line 6 skipped"),
+        "{}",
+        text(&output.stderr)
+    );
+    let calls: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(calls.len(), 5);
 }
 
 #[test]

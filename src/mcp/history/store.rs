@@ -5,12 +5,12 @@
 //! they were recorded, and nothing else of an entry carries a credential.
 
 use std::{
-    fs::{self, File, OpenOptions},
+    fs::{self, File, OpenOptions, TryLockError},
     io::{self, Read, Seek, SeekFrom, Write},
     os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt},
     path::{Path, PathBuf},
     sync::{Arc, Mutex, PoisonError},
-    time::SystemTime,
+    time::{Duration, Instant, SystemTime},
 };
 
 use super::HistoryEntry;
@@ -25,6 +25,10 @@ pub const MAX_BYTES: u64 = 32 * 1024 * 1024;
 /// rewritten once every few hundred calls rather than on every call.
 const KEEP_CALLS: usize = MAX_CALLS / 4 * 3;
 const KEEP_BYTES: u64 = MAX_BYTES / 4 * 3;
+/// How long a reader or writer waits for another to finish with the file. A write takes
+/// milliseconds; a call's outcome waits for its write, so a process stuck holding the lock
+/// costs the call its line in the history, not its outcome.
+const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 #[error("history file {path}: {source}")]
@@ -103,7 +107,7 @@ impl HistoryFile {
             Err(error) => return Err(self.error(error)),
         };
         // Shared, so no line is read while another process is halfway through writing it.
-        file.lock_shared().map_err(|e| self.error(e))?;
+        lock(&file, File::try_lock_shared).map_err(|e| self.error(e))?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(|e| self.error(e))?;
         drop(file);
@@ -181,7 +185,7 @@ impl HistoryFile {
                 .create(true)
                 .mode(0o600)
                 .open(&self.path)?;
-            file.lock()?;
+            lock(&file, File::try_lock)?;
             if file.metadata()?.ino() == fs::metadata(&self.path)?.ino() {
                 // A file made before by hand or another tool is made private too.
                 file.set_permissions(fs::Permissions::from_mode(0o600))?;
@@ -259,6 +263,24 @@ impl HistoryFile {
             lines,
             whole: true,
         })
+    }
+}
+
+/// Takes the lock with `try_lock`, waiting up to [`LOCK_WAIT`] for whoever holds it.
+fn lock(file: &File, try_lock: fn(&File) -> Result<(), TryLockError>) -> io::Result<()> {
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match try_lock(file) {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::Error(error)) => return Err(error),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(TryLockError::WouldBlock) => {
+                let busy = format!("still locked by another process after {LOCK_WAIT:?}");
+                return Err(io::Error::new(io::ErrorKind::WouldBlock, busy));
+            }
+        }
     }
 }
 

@@ -333,6 +333,32 @@ fn two_writers_compacting_at_once_keep_each_ones_newest_calls() {
 }
 
 #[test]
+fn a_writer_that_cannot_get_the_lock_gives_up_and_says_so() {
+    let dir = Dir::new();
+    let file = dir.file();
+    file.append(&[entry(&mut History::new(1), "one")]).unwrap();
+    let holder = File::open(file.path()).unwrap();
+    holder.lock().unwrap();
+    let started = std::time::Instant::now();
+    let error = file
+        .append(&[entry(&mut History::new(1), "two")])
+        .unwrap_err();
+    assert!(started.elapsed() >= LOCK_WAIT, "it waited first");
+    assert!(error.to_string().contains("still locked"), "{error}");
+    drop(holder);
+    file.append(&[entry(&mut History::new(1), "three")])
+        .unwrap();
+    let kept: Vec<String> = file
+        .load(usize::MAX)
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| message(e).to_string())
+        .collect();
+    assert_eq!(kept, ["one", "three"]);
+}
+
+#[test]
 fn a_failed_call_without_a_task_reads_back() {
     let dir = Dir::new();
     let file = dir.file();
