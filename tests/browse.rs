@@ -10,6 +10,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
 
 async fn mcpfleet(args: &[&str]) -> Output {
     let command = tokio::process::Command::new(BIN)
+        // Calls go to a history file of the tests' own, never the developer's.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("mcpfleet-tests-state"),
+        )
         .args(args)
         .env_remove("MCPFLEET_CONFIG")
         .stdin(std::process::Stdio::null())
@@ -180,6 +185,11 @@ async fn read_follow_prints_each_update_in_both_eras() {
         ("modern", "subscriptions/listen"),
     ] {
         let follower = tokio::process::Command::new(BIN)
+            // Calls go to a history file of the tests' own, never the developer's.
+            .env(
+                "XDG_STATE_HOME",
+                std::env::temp_dir().join("mcpfleet-tests-state"),
+            )
             .args(["--url", &url, "--protocol-era", era, "read"])
             .args([
                 "test://watched-resource",

@@ -15,6 +15,11 @@ fn mcpfleet(args: &[&str]) -> Output {
         std::fs::write(&config, "").unwrap();
     }
     Command::new(BIN)
+        // Calls go to a history file of the tests' own, never the developer's.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("mcpfleet-tests-state"),
+        )
         .args(args)
         .env("MCPFLEET_CONFIG", &config)
         .env("XDG_RUNTIME_DIR", runtime_dir())
@@ -173,6 +178,11 @@ fn a_malformed_config_names_file_line_and_key() {
     let path = std::env::temp_dir().join(format!("mcpfleet-bad-{}.toml", std::process::id()));
     std::fs::write(&path, "[local]\nbuiltin_replicas = 2\nreplcas = 5\n").unwrap();
     let output = Command::new(BIN)
+        // Calls go to a history file of the tests' own, never the developer's.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("mcpfleet-tests-state"),
+        )
         .args(["--config", path.to_str().unwrap(), "ls"])
         .env("XDG_RUNTIME_DIR", runtime_dir())
         .output()

@@ -9,6 +9,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
 
 async fn mcpfleet(args: &[&str]) -> Output {
     let output = tokio::process::Command::new(BIN)
+        // Calls go to a history file of the tests' own, never the developer's.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("mcpfleet-tests-state"),
+        )
         .args(args)
         .env("MCPFLEET_CONFIG", "/dev/null")
         .output();

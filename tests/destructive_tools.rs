@@ -20,6 +20,11 @@ async fn mcpfleet(args: &[&str]) -> Output {
         std::env::temp_dir().join(format!("mcpfleet-destructive-{}.toml", std::process::id()));
     std::fs::write(&config, "").unwrap();
     let command = tokio::process::Command::new(BIN)
+        // Calls go to a history file of the tests' own, never the developer's.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("mcpfleet-tests-state"),
+        )
         .args(args)
         .env("MCPFLEET_CONFIG", &config)
         .env_remove("BROWSER")

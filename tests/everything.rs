@@ -28,6 +28,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
 /// `mcpfleet --url URL ARGS…`, with no config file, stdin closed.
 async fn mcpfleet(url: &str, args: &[&str]) -> Output {
     let command = tokio::process::Command::new(BIN)
+        // Calls go to a history file of the tests' own, never the developer's.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("mcpfleet-tests-state"),
+        )
         .arg("--url")
         .arg(url)
         .args(args)

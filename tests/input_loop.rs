@@ -73,6 +73,11 @@ async fn a_server_that_keeps_asking_gets_no_more_than_the_round_limit() {
     let calls = Arc::new(AtomicUsize::new(0));
     let url = format!("http://{}/mcp", server(calls.clone()).await);
     let command = tokio::process::Command::new(BIN)
+        // Calls go to a history file of the tests' own, never the developer's.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("mcpfleet-tests-state"),
+        )
         .args([
             "--url",
             &url,

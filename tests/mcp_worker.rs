@@ -201,3 +201,57 @@ async fn the_console_worker_probes_a_task_as_soon_as_it_is_ready() {
         .expect("a task that left the fleet leaves the probes")
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_worker_with_a_history_file_keeps_calls_for_the_next_one() {
+    let server = start(Mode::Session, "h", |_| {}).await;
+    let dir = std::env::temp_dir().join(format!("mcpfleet-worker-history-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let with_file = || WorkerConfig {
+        history_file: Some(dir.join("history.jsonl")),
+        ..WorkerConfig::one_shot()
+    };
+    let echo = |message: &str| CallRequest::new(SERVICE, "echo", json!({"message": message}));
+
+    let (first, _source) = worker(fleet(&[&server]), with_file());
+    let outcome = first.call(echo("before")).await;
+    assert_eq!(outcome.kind(), OutcomeKind::Ok, "{:?}", outcome.result);
+    // The outcome arrives once the call is on disk.
+    let file = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+    assert_eq!(file.lines().count(), 1, "{file}");
+    let before = first.history.borrow().entries().next().unwrap().id;
+    drop(first);
+
+    // A new worker (a restarted console, or `:ctx`) starts with it and goes on after it.
+    let (second, _source) = worker(fleet(&[&server]), with_file());
+    let mut history = second.history.clone();
+    let loaded = history
+        .wait_for(|h| !h.is_empty())
+        .await
+        .unwrap()
+        .entries()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(loaded.id, before);
+    assert_eq!(loaded.arguments, json!({"message": "before"}));
+    assert_eq!(loaded.served_by.unwrap().task_id.as_deref(), Some("h"));
+    assert!(
+        !loaded.exchange.messages().is_empty(),
+        "with its wire record"
+    );
+
+    second.call(echo("after")).await;
+    let kept: Vec<(u64, Value)> = second
+        .history
+        .borrow()
+        .entries()
+        .map(|e| (e.id, e.arguments["message"].clone()))
+        .collect();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[0].1, "after");
+    assert!(kept[0].0 > before, "ids go on after the loaded ones");
+    let file = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+    assert_eq!(file.lines().count(), 2, "{file}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

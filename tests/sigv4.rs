@@ -158,6 +158,11 @@ async fn gate(
 
 async fn mcpfleet(config: &std::path::Path, args: &[&str]) -> std::process::Output {
     let output = tokio::process::Command::new(BIN)
+        // Calls go to a history file of the tests' own, never the developer's.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("mcpfleet-tests-state"),
+        )
         .args(args)
         .env("MCPFLEET_CONFIG", config)
         .env("AWS_ACCESS_KEY_ID", KEY_ID)
@@ -249,6 +254,11 @@ async fn signed_calls_pass_a_verifier_and_tampered_ones_do_not() {
         let credentials = credentials.clone();
         async move {
             tokio::process::Command::new(BIN)
+                // Calls go to a history file of the tests' own, never the developer's.
+                .env(
+                    "XDG_STATE_HOME",
+                    std::env::temp_dir().join("mcpfleet-tests-state"),
+                )
                 .args(["call", "iam", "echo", "message=from-profile"])
                 .env("MCPFLEET_CONFIG", config)
                 .env_remove("AWS_ACCESS_KEY_ID")

@@ -1,7 +1,8 @@
 //! Credentials of static servers reach every probe and call: a real server that wants a bearer
 //! token, one static entry that reads the token from `bearer_env` and one that sends it as a
 //! configured header. `ls`, `tools` and `call` succeed, and so do the console's tool list and
-//! call form (the real binary under tmux); with a wrong token each says 401 in one line.
+//! call form (the real binary under tmux); with a wrong token each says 401 in one line. The
+//! history file keeps those calls with their wire records, and never the token.
 
 mod tmux;
 
@@ -39,11 +40,28 @@ async fn mcpfleet(config: &Path, token: &str, args: &[&str]) -> Output {
         .args(args)
         .env("MCPFLEET_CONFIG", config)
         .env("TOOLS_TOKEN", token)
+        .env("XDG_STATE_HOME", state_dir(config))
         .output();
     tokio::time::timeout(Duration::from_secs(60), output)
         .await
         .expect("the command ends by itself")
         .expect("mcpfleet runs")
+}
+
+/// XDG_STATE_HOME of the commands run with `config`: beside it.
+fn state_dir(config: &Path) -> PathBuf {
+    config.parent().unwrap().join("state")
+}
+
+/// The history file under `state`, which must hold `calls` calls, each with its request's
+/// authorization header as the wire record keeps it — redacted — and nowhere the token.
+fn assert_kept_without_the_token(state: &Path, calls: usize) {
+    let kept = std::fs::read_to_string(state.join("mcpfleet").join("history.jsonl")).unwrap();
+    assert_eq!(kept.lines().count(), calls, "{kept}");
+    for line in kept.lines() {
+        assert!(line.contains(r#"["authorization","Bearer …"]"#), "{line}");
+    }
+    assert!(!kept.contains(TOKEN), "the token stays out of the history");
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -104,6 +122,7 @@ async fn static_credentials_reach_ls_tools_and_call() {
         );
     }
     assert!(!table.contains(TOKEN) && !text(&ls.stderr).contains(TOKEN));
+    assert_kept_without_the_token(&state_dir(&config), 2);
 
     // Wrong credentials: one line naming 401 each, and the exit code of a refused connection.
     let wrong = write_config(&dir, &url, "wrong");
@@ -162,6 +181,7 @@ async fn the_console_lists_and_calls_tools_with_static_credentials() {
         }
         console.send_keys(&["q"]);
         assert_eq!(console.wait_exit(SOON).status, 0);
+        assert_kept_without_the_token(&console.state_dir(), 2);
 
         // A wrong token: the tool list says 401 in one line, and the console carries on.
         let wrong = Console::start(

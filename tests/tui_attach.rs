@@ -20,6 +20,7 @@ const SOON: Duration = Duration::from_secs(10);
 fn beside(console: &Console, command: &mut Command) -> Output {
     command
         .env("XDG_RUNTIME_DIR", console.runtime_dir())
+        .env("XDG_STATE_HOME", console.state_dir())
         .env("MCPFLEET_CONFIG", "/dev/null")
         .output()
         .expect("the command runs")

@@ -1,6 +1,7 @@
 //! `:ctx` in the real console under tmux: a bad source name or a source that cannot open is
 //! a message line and the console keeps its fleet; a good one replaces the fleet in place
-//! (the local fleet's children stop), and switching back starts a new local fleet.
+//! (the local fleet's children stop), and switching back starts a new local fleet. The calls
+//! made before a switch are still in the history after it.
 
 mod procs;
 mod tmux;
@@ -61,11 +62,25 @@ async fn ctx_switches_in_place_and_a_bad_context_is_a_message() {
             ],
         );
         console.wait_for("3/3 ready", READY);
+        let marker = format!("before-ctx-{}", std::process::id());
+        console.open_call_form("mcpfleet-server", "echo", SOON);
+        console.type_text(&marker);
+        console.send_keys(&["C-s"]);
+        console.wait_until("the echoed result", SOON, |s| {
+            s.contains("served by task") && s.lines().any(|l| l.trim() == marker)
+        });
+        console.go_home(SOON);
         let running = marked_processes(&mark).len();
         console.command("ctx static");
         console.wait_until("the static fleet", SOON, |s| {
             s.lines()
                 .any(|l| l.starts_with("tools") && l.contains("1/1 ready"))
+        });
+        // The new source's worker starts with the history file's calls.
+        console.command("history");
+        console.wait_until("the call made before the switch", SOON, |s| {
+            s.lines()
+                .any(|l| l.contains(" echo ") && l.trim_end().ends_with(&marker))
         });
         let deadline = std::time::Instant::now() + SOON;
         while marked_processes(&mark).len() > running - 3 {

@@ -138,6 +138,11 @@ async fn call(address: SocketAddr, json: bool) -> Output {
         args.push("--json");
     }
     let command = tokio::process::Command::new(BIN)
+        // Calls go to a history file of the tests' own, never the developer's.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("mcpfleet-tests-state"),
+        )
         .args(&args)
         .env("MCPFLEET_CONFIG", "/dev/null")
         .output();

@@ -125,6 +125,11 @@ fn sse_data(body: &[u8]) -> Vec<String> {
 
 async fn call_json(url: &str, args: &[&str]) -> Value {
     let output = tokio::process::Command::new(BIN)
+        // Calls go to a history file of the tests' own, never the developer's.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("mcpfleet-tests-state"),
+        )
         .args(["--url", url, "call"])
         .args(args)
         .arg("--json")

@@ -3,7 +3,7 @@
 
 use super::{
     AuthCommand, Cli, CliError, Command, GlobalArgs, app, browse, call, elicit, exit, follow,
-    login, logs, ls, skills, tools,
+    history, login, logs, ls, skills, tools,
 };
 
 fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<String, CliError> {
@@ -89,6 +89,20 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             };
             call::run(&global, args).await
         }
+        Command::History {
+            grep,
+            service,
+            limit,
+            json,
+        } => match grep.as_deref().map(regex::Regex::new).transpose() {
+            Ok(grep) => history::run(&history::HistoryArgs {
+                grep,
+                service,
+                limit,
+                json,
+            }),
+            Err(error) => Err(CliError::new(exit::USAGE, format!("--grep: {error}"))),
+        },
         Command::Resources {
             service,
             task,

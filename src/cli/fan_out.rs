@@ -9,7 +9,7 @@ use crate::mcp::{
     compare::{Comparison, Group},
 };
 
-use super::{call, table};
+use super::{outcome, table};
 
 pub fn json(outcomes: &[TaskOutcome]) -> Value {
     let comparison = Comparison::of(outcomes);
@@ -17,7 +17,7 @@ pub fn json(outcomes: &[TaskOutcome]) -> Value {
         .iter()
         .zip(&comparison.replicas)
         .map(|(task, compared)| {
-            let mut value = call::outcome_json(&task.outcome);
+            let mut value = outcome::outcome_json(&task.outcome);
             value["task_id"] = json!(task.task_id);
             value["revision"] = json!(task.revision);
             value["zone"] = json!(task.zone);
@@ -49,7 +49,7 @@ pub fn render(outcomes: &[TaskOutcome]) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        out.push_str(&call::render(&first.outcome));
+        out.push_str(&outcome::render(&first.outcome));
     }
     out.push('\n');
     let rows: Vec<Vec<String>> = comparison

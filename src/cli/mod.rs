@@ -1,5 +1,5 @@
-//! The non-interactive commands (`ls`, `tools`, `call`, `resources`, `read`, `prompts`,
-//! `prompt`, `complete`, `logs`, `completions`), their clap
+//! The non-interactive commands (`ls`, `tools`, `call`, `history`, `resources`, `read`,
+//! `prompts`, `prompt`, `complete`, `logs`, `completions`), their clap
 //! definitions and documented exit codes. Human output is aligned tables; `--json` output is
 //! the stable, documented form.
 
@@ -11,9 +11,11 @@ pub mod elicit;
 pub mod exit;
 mod fan_out;
 pub mod follow;
+pub mod history;
 pub mod login;
 pub mod logs;
 pub mod ls;
+mod outcome;
 pub mod skills;
 pub mod source;
 pub mod table;
@@ -220,6 +222,23 @@ pub enum Command {
         /// the file has no answer for is declined.
         #[arg(long, value_name = "FILE", conflicts_with = "on_elicit")]
         elicit_json: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The calls made from the console and by `call`, newest first, kept across restarts in
+    /// the history file (~/.local/state/mcpfleet/history.jsonl, the last 2,000 calls at most).
+    History {
+        /// Only calls where this regular expression matches the service, tool, arguments
+        /// (as JSON), summary or serving task id.
+        #[arg(long, value_name = "RE")]
+        grep: Option<String>,
+        /// Only calls of this service.
+        #[arg(long)]
+        service: Option<String>,
+        /// At most this many calls (the newest).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Print the calls as JSON, each with its wire record.
         #[arg(long)]
         json: bool,
     },

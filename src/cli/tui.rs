@@ -68,6 +68,7 @@ pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
         oauth: opened.config.oauth.clone(),
         era: global.era(),
         roots: opened.config.roots.declared(),
+        history_file: super::history::file_path(),
     };
     // `:ctx` opens another source with the same flags; it never ends the console.
     let open = |choice: SourceChoice| {

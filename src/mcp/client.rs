@@ -82,7 +82,12 @@ pub struct WorkerConfig {
     /// How often every ready task is probed again; `None` probes only on request (one-shot
     /// commands, which probe what they need).
     pub probe_every: Option<Duration>,
+    /// Calls kept in memory, for the history view.
     pub history: usize,
+    /// The history file ([`super::history::store`]): the newest calls are loaded from it when
+    /// the worker starts and every call is appended to it. The front end chooses it; `None`
+    /// keeps calls in memory only.
+    pub history_file: Option<std::path::PathBuf>,
 }
 
 impl WorkerConfig {
@@ -92,6 +97,7 @@ impl WorkerConfig {
             pool: PoolConfig::default(),
             probe_every: Some(Duration::from_secs(30)),
             history: 200,
+            history_file: None,
         }
     }
 

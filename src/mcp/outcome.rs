@@ -180,16 +180,16 @@ impl From<CallToolResult> for ToolResult {
 
 /// What went over the wire for the attempt that was sent: per request of the call (one, or
 /// one per `input_required` round), its HTTP exchanges as recorded by the connection.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Exchange {
     pub rounds: Vec<Round>,
     /// The server's log lines while the call ran, in arrival order (on the call's own
     /// stream, or on a 2025-11-25 session's stream while the call was in flight).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<super::ServerLog>,
     /// The server's questions during the call that the client answered with an error, each
     /// with why (a form no dialog can show).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refused: Vec<String>,
     /// The task the server turned the call into, as last seen.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -219,7 +219,7 @@ pub struct Retry {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeKind {
     Ok,

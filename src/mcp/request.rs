@@ -125,7 +125,7 @@ pub enum CallEvent {
 }
 
 /// A `notifications/message` from a server: a log line about the request it came with.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerLog {
     pub level: String,
     pub logger: Option<String>,

@@ -15,7 +15,8 @@ use super::McpError;
 pub const MAX_RETRIES: usize = 2;
 
 /// Where a call goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Target {
     /// This task (full id or a unique prefix, as ECS consoles accept), ready or not: a person
     /// debugging one replica wants that replica.

@@ -11,7 +11,7 @@ use rmcp::model::{
     GetTaskRequest, InputRequiredResult, ServerResult, Task, TaskPayload, TaskStatus,
     UpdateTaskParams, UpdateTaskRequest,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
@@ -28,7 +28,7 @@ const DEFAULT_POLL: Duration = Duration::from_secs(1);
 const CANCEL_BOUND: Duration = Duration::from_secs(2);
 
 /// What the call learned of its task, kept with the outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskNote {
     pub task_id: String,
     /// `working`, `input_required`, `completed`, `failed` or `cancelled`: the last seen.

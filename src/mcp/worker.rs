@@ -1,6 +1,7 @@
 //! The MCP worker: the one owner of MCP connections. It watches the fleet's snapshots, probes
 //! ready tasks (a new one at once, every one each round), runs calls and fan-outs, keeps the
-//! call history, and publishes probes and history on watch channels. The console and the
+//! call history (in memory, and in the history file when it has one), and publishes probes and
+//! history on watch channels. The console and the
 //! one-shot commands send it requests through an [`McpClient`] and read what it publishes;
 //! neither holds a [`Pool`], so they cannot drift apart.
 
@@ -19,8 +20,8 @@ use super::client::{
     CallId, CallUpdate, McpClient, McpRequest, ProbeFailure, Probes, UpdateSink, WorkerConfig,
 };
 use super::{
-    CallControl, CallEvent, CallOutcome, CallRequest, History, McpError, Pool, Probe, Target,
-    TaskOutcome, route,
+    CallControl, CallEvent, CallOutcome, CallRequest, History, HistoryEntry, McpError, Pool, Probe,
+    Target, TaskOutcome, history::store::HistoryFile, route,
 };
 
 /// Events a call may queue before the worker forwards them; beyond it events are dropped
@@ -36,6 +37,7 @@ pub fn spawn(snapshots: watch::Receiver<Arc<FleetSnapshot>>, config: WorkerConfi
     let worker = Worker {
         pool: Pool::new(config.pool.clone()),
         history: History::new(config.history),
+        file: config.history_file.clone().map(HistoryFile::at),
         config,
         probes: Probes::default(),
         probes_tx,
@@ -82,6 +84,7 @@ struct Worker {
     probes: Probes,
     probes_tx: watch::Sender<Arc<Probes>>,
     history: History,
+    file: Option<HistoryFile>,
     history_tx: watch::Sender<Arc<History>>,
     running: HashMap<CallId, Running>,
     /// Resource watches, stopped by their token.
@@ -102,6 +105,7 @@ impl Worker {
         let mut rounds = tokio::time::interval(every);
         rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut source_alive = true;
+        self.load_history().await;
         loop {
             tokio::select! {
                 request = inbox.recv() => match request {
@@ -245,25 +249,33 @@ impl Worker {
                 let Some(running) = self.running.remove(&id) else {
                     return;
                 };
-                self.history.record(&running.request, &outcome);
-                self.history_tx.send_replace(Arc::new(self.history.clone()));
-                let _ = running
-                    .updates
-                    .send((id, CallUpdate::Done(Box::new(outcome))));
+                let recorded = self.history.record(&running.request, &outcome);
+                let entries = self.history.get(recorded).cloned().into_iter().collect();
+                self.keep(entries, move || {
+                    let _ = running
+                        .updates
+                        .send((id, CallUpdate::Done(Box::new(outcome))));
+                });
             }
             Finished::FanOut { id, result } => {
                 let Some(running) = self.running.remove(&id) else {
                     return;
                 };
+                let mut recorded = Vec::new();
                 for task in result.iter().flatten() {
                     let request = CallRequest {
                         target: Target::Task(task.task_id.clone()),
                         ..running.request.clone()
                     };
-                    self.history.record(&request, &task.outcome);
+                    recorded.push(self.history.record(&request, &task.outcome));
                 }
-                self.history_tx.send_replace(Arc::new(self.history.clone()));
-                let _ = running.updates.send((id, CallUpdate::FannedOut(result)));
+                let entries = recorded
+                    .into_iter()
+                    .filter_map(|id| self.history.get(id).cloned())
+                    .collect();
+                self.keep(entries, move || {
+                    let _ = running.updates.send((id, CallUpdate::FannedOut(result)));
+                });
             }
         }
     }
@@ -328,6 +340,48 @@ impl Worker {
                 let _ = reply.send(result.clone());
             }
             let _ = finished.send(Finished::Probe { task_id, result });
+        });
+    }
+
+    /// The newest calls of the history file, before the first request is served.
+    async fn load_history(&mut self) {
+        let Some(file) = self.file.clone() else {
+            return;
+        };
+        let capacity = self.config.history;
+        let loaded = match tokio::task::spawn_blocking(move || file.load(capacity)).await {
+            Ok(Ok(loaded)) => loaded,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "history not loaded");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "history not loaded");
+                return;
+            }
+        };
+        for skipped in &loaded.skipped {
+            tracing::warn!(line = skipped.line, reason = %skipped.reason, "history line skipped");
+        }
+        self.history = History::with_entries(capacity, loaded.entries);
+        self.history_tx.send_replace(Arc::new(self.history.clone()));
+    }
+
+    /// Publishes the calls just recorded, appends them to the history file, and only then
+    /// tells the caller, so a caller holding an outcome (a one-shot command about to exit)
+    /// knows its call is on disk.
+    fn keep(&self, entries: Vec<HistoryEntry>, tell_caller: impl FnOnce() + Send + 'static) {
+        self.history_tx.send_replace(Arc::new(self.history.clone()));
+        let Some(file) = self.file.clone() else {
+            return tell_caller();
+        };
+        tokio::spawn(async move {
+            match tokio::task::spawn_blocking(move || file.append(&entries)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "call not kept in the history file"),
+                Err(error) => tracing::warn!(%error, "call not kept in the history file"),
+            }
+            tell_caller();
         });
     }
 

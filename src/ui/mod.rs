@@ -45,6 +45,9 @@ pub struct UiOptions {
     pub era: mcp::Era,
     /// The roots the console shares with servers (the config file's `[roots]`).
     pub roots: Vec<mcp::ClientRoot>,
+    /// Where the MCP worker keeps the calls across restarts (and `:ctx`); `None` keeps them in
+    /// memory only.
+    pub history_file: Option<std::path::PathBuf>,
 }
 
 /// How often the header's "refreshed N s ago" and message expiry are brought up to date.
@@ -84,6 +87,7 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
     config.pool.era = options.era;
     config.pool.asks = Some(asks_tx);
     config.pool.roots = options.roots.clone();
+    config.history_file = options.history_file.clone();
     let mcp = mcp::worker::spawn(handle.snapshots.clone(), config);
     let (probes, history) = (mcp.probes.clone(), mcp.history.clone());
     let workers = Workers {

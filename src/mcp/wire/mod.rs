@@ -16,7 +16,7 @@ use std::{
     time::{Instant, SystemTime},
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Bytes of one body or event the log keeps; the rest is counted, not kept.
@@ -29,7 +29,7 @@ const MAX_EXCHANGES: usize = 512;
 const MAX_EVENTS: usize = 256;
 
 /// One HTTP request and what came back.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HttpExchange {
     /// `POST`, `GET` or `DELETE`.
     pub method: String,
@@ -48,16 +48,16 @@ pub struct HttpExchange {
     /// Milliseconds until the response's headers arrived.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response_headers: Vec<(String, String)>,
     /// A JSON body, or the diagnostic text of a failed one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_body: Option<Body>,
     /// The events of an SSE response, in arrival order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<SseEvent>,
     /// Events dropped from the front of a long stream.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub events_dropped: usize,
     /// Why no response (or no complete one) arrived.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,7 +106,7 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// A body as it crossed the wire; past [`MAX_KEPT_BODY`] only its length is kept.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Body {
     pub text: String,
     /// Bytes on the wire; more than `text` holds when the body was cut.
@@ -127,7 +127,7 @@ impl Body {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SseEvent {
     /// Milliseconds after the request left.
     pub after_ms: f64,
@@ -356,7 +356,7 @@ impl Book {
 }
 
 /// The HTTP exchanges of one request of a call (an `input_required` call has several).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Round {
     /// The JSON-RPC id of the request.
     pub request_id: Value,

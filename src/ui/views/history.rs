@@ -1,6 +1,8 @@
-//! The calls made from this console, newest first (of one service, or all): when, what, how it
-//! ended, how long it took and which task served it. Enter re-opens the call form with the
-//! same arguments and target, to run it again or change it first.
+//! The calls made from this console and by `mcpfleet call`, before and since it started (the
+//! worker loads the newest from the history file), newest first (of one service, or all):
+//! when, what, how it ended, how long it took and which task served it. `/` filters on these
+//! and on the arguments. Enter re-opens the call form with the same arguments and target, to
+//! run it again or change it first.
 
 use ratatui::{
     Frame,
@@ -99,7 +101,13 @@ impl HistoryView {
             .entries()
             .filter(|e| self.scope.service.as_ref().is_none_or(|s| *s == e.service))
             .filter(|e| {
+                let task = e.served_by.as_ref().and_then(|s| s.task_id.clone());
                 let cells = [e.service.clone(), e.tool.clone(), e.summary.clone()];
+                let cells: Vec<String> = cells
+                    .into_iter()
+                    .chain([e.arguments.to_string()])
+                    .chain(task)
+                    .collect();
                 self.list.matches(&cells)
             })
             .collect()
@@ -318,6 +326,34 @@ mod tests {
                 arguments: Some(json!({})),
             })
         );
+    }
+
+    #[test]
+    fn the_filter_finds_a_call_by_its_arguments_and_its_task() {
+        let fixture = fixture();
+        let ctx = fixture.context();
+        let mut view = HistoryView::new(Scope::fleet());
+        let shown = |view: &mut HistoryView, filter: &str| {
+            view.list.set_filter(filter.into());
+            crate::ui::views::snapshot_support::render(view, &ctx, 120, 30);
+            view.list.ids().len()
+        };
+        assert_eq!(
+            shown(&mut view, "duration_ms\":90000"),
+            2,
+            "both sleep calls"
+        );
+        assert_eq!(
+            shown(&mut view, "\"HELLO\""),
+            2,
+            "the echoes of hello, by argument"
+        );
+        assert_eq!(
+            shown(&mut view, "0f2ab1c9"),
+            3,
+            "the calls that task served"
+        );
+        assert_eq!(shown(&mut view, "no such thing"), 0);
     }
 
     #[test]
