@@ -234,3 +234,53 @@ async fn the_read_only_console_refuses_a_destructive_call() {
     assert_eq!(server.calls(), vec!["count_items"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repro_refuses_to_repeat_a_destructive_tool_without_force_and_says_why() {
+    let server = ScratchServer::start().await;
+    let url = server.url.as_str();
+    let refused = mcpfleet(&[
+        "--url",
+        url,
+        "repro",
+        "wipe_scratch",
+        "prefix=tmp",
+        "-n",
+        "20",
+    ])
+    .await;
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "repro would call wipe_scratch 20 times, and its server annotates it \
+             destructiveHint: true, so each call may destroy whatever reached the replica"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pass --force to send it anyway"),
+        "{stderr}"
+    );
+    assert_eq!(server.calls(), Vec::<String>::new(), "nothing was sent");
+
+    // With --force it goes, every time.
+    let forced = mcpfleet(&[
+        "--url",
+        url,
+        "repro",
+        "wipe_scratch",
+        "prefix=tmp",
+        "-n",
+        "5",
+        "-c",
+        "2",
+        "--force",
+        "--json",
+    ])
+    .await;
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced.stderr));
+    let report: Value = serde_json::from_slice(&forced.stdout).unwrap();
+    assert_eq!(report["done"], 5, "{report}");
+    assert_eq!(server.calls().len(), 5);
+}

@@ -137,3 +137,126 @@ fn in_the_console_ctrl_a_fans_the_call_out_and_sets_the_odd_replica_apart() {
     assert_eq!(odd.len(), 1, "one replica in group B:\n{screen}");
     assert!(odd[0].contains("tool error"), "{screen}");
 }
+
+/// `mcpfleet` attached to the console's fleet (its runtime dir), with its own state dir.
+fn attached(
+    console: &tmux::Console,
+    state: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("MCPFLEET_CONFIG", "/dev/null")
+        .env("XDG_RUNTIME_DIR", console.runtime_dir())
+        .env("XDG_STATE_HOME", state)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("mcpfleet runs")
+}
+
+#[test]
+fn repro_names_the_flaky_replica_keeps_an_incident_and_replay_shows_what_changed() {
+    let dir = scratch("repro");
+    let config = config(&dir, "echo:error=0.2");
+    let config = config.to_string_lossy().into_owned();
+    let soon = std::time::Duration::from_secs(30);
+    let console = tmux::Console::start("repro", 120, 30, &[("MCPFLEET_CONFIG", &config)]);
+    console.wait_until("three flaky replicas running", soon, |screen| {
+        screen.contains("flaky") && screen.contains("3/3")
+    });
+    let state = dir.join("state");
+
+    let output = attached(
+        &console,
+        &state,
+        &[
+            "repro",
+            "flaky",
+            "echo",
+            "message=hi",
+            "-n",
+            "500",
+            "-c",
+            "8",
+            "--spread",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "failures found: {}",
+        text(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["done"], 500);
+    let replicas = report["replicas"].as_array().unwrap();
+    assert_eq!(replicas.len(), 3, "{report:#}");
+    let suspect = report["suspect"].as_str().expect("a replica stands out");
+    for replica in replicas {
+        let rate = replica["failure_rate"].as_f64().unwrap();
+        if replica["task_id"] == suspect {
+            assert!(
+                (rate - 0.2).abs() <= 0.05,
+                "the flaky replica's rate {rate}: {report:#}"
+            );
+            assert_eq!(
+                replica["failures_by_kind"]["tool_error"],
+                replica["failures"]
+            );
+            assert!(replica["p99_ms"].as_f64().unwrap() >= replica["p50_ms"].as_f64().unwrap());
+        } else {
+            assert_eq!(rate, 0.0, "{report:#}");
+        }
+    }
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "one kind of failure: {report:#}");
+    assert_eq!(incidents[0]["kind"], "tool_error");
+    assert_eq!(incidents[0]["task_id"], suspect);
+    let path = incidents[0]["path"].as_str().unwrap();
+    let incident: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(incident["served_by"]["task_id"], suspect);
+    assert_eq!(incident["result"]["isError"], true);
+    assert!(
+        incident["exchange"]["rounds"][0]["http"][0]["status"] == 200,
+        "{incident:#}"
+    );
+    let logs = incident["logs"].as_array().unwrap();
+    assert!(!logs.is_empty(), "the task's log lines around it");
+    assert!(
+        logs.iter().all(|line| line["task_id"] == suspect),
+        "{:?}",
+        logs[0]
+    );
+    assert!(
+        logs.iter().any(|line| line["fields"]["tool"] == "echo"),
+        "the task's own line about an echo call: {:?}",
+        logs[0]
+    );
+
+    // Sent again to a healthy replica: it works, and the replay says what changed.
+    let healthy = replicas
+        .iter()
+        .map(|r| r["task_id"].as_str().unwrap())
+        .find(|id| *id != suspect)
+        .unwrap();
+    let replayed = attached(&console, &state, &["replay", path, "--task", healthy]);
+    let printed = text(&replayed.stdout);
+    assert_eq!(
+        replayed.status.code(),
+        Some(0),
+        "{printed}{}",
+        text(&replayed.stderr)
+    );
+    assert!(printed.starts_with("hi\n"), "{printed}");
+    assert!(
+        printed.contains("the failure did not happen again"),
+        "{printed}"
+    );
+    assert!(printed.contains("  outcome: tool error → ok"), "{printed}");
+    assert!(
+        printed.contains(&format!("  served by: task {} ", &suspect[..8]))
+            && printed.contains(&format!(" → task {} ", &healthy[..8])),
+        "{printed}"
+    );
+}

@@ -45,7 +45,7 @@ enum Called {
     All(Vec<mcp::TaskOutcome>),
 }
 
-fn exit_code(outcome: &CallOutcome) -> u8 {
+pub(super) fn exit_code(outcome: &CallOutcome) -> u8 {
     match (&outcome.result, outcome.kind()) {
         (_, OutcomeKind::Ok) => exit::OK,
         (_, OutcomeKind::ToolError) => exit::TOOL_ERROR,
@@ -206,6 +206,32 @@ pub async fn run(global: &GlobalArgs, args: CallArgs) -> Result<u8, CliError> {
         .unwrap_or(exit::OK))
 }
 
+/// The arguments from `--args JSON` and `key=value` pairs (merged over it), the pairs read by
+/// the tool's schema when it is known.
+pub(super) fn arguments(
+    args_json: Option<&str>,
+    pairs: &[String],
+    tool: Option<&ToolInfo>,
+) -> Result<Value, CliError> {
+    let mut arguments = match args_json {
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(CliError::new(exit::USAGE, "--args must be a JSON object")),
+            Err(error) => {
+                return Err(CliError::new(
+                    exit::USAGE,
+                    format!("--args is not valid JSON: {error}"),
+                ));
+            }
+        },
+        None => Map::new(),
+    };
+    let pairs = schema::parse_pairs(pairs, tool.map(|t| &t.input_schema))
+        .map_err(|message| CliError::new(exit::USAGE, message))?;
+    arguments.extend(pairs);
+    Ok(Value::Object(arguments))
+}
+
 /// One try: probe the target for the tool's schema, check the arguments, call.
 async fn attempt(
     global: &GlobalArgs,
@@ -231,29 +257,12 @@ async fn attempt(
     if let Some(Clearance::Refused(why)) = tool.map(|t| t.clearance(global.read_only)) {
         return Err(CliError::new(exit::READ_ONLY, why));
     }
-    let mut arguments = match &args.args_json {
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(CliError::new(exit::USAGE, "--args must be a JSON object")),
-            Err(error) => {
-                return Err(CliError::new(
-                    exit::USAGE,
-                    format!("--args is not valid JSON: {error}"),
-                ));
-            }
-        },
-        None => Map::new(),
-    };
-    let pairs = schema::parse_pairs(&args.pairs, tool.map(|t| &t.input_schema))
-        .map_err(|message| CliError::new(exit::USAGE, message))?;
-    arguments.extend(pairs);
-
-    let mut request = CallRequest::new(service, args.tool.clone(), Value::Object(arguments))
-        .with_timeout(
-            args.timeout
-                .map(Duration::from_secs_f64)
-                .or(Some(crate::mcp::DEFAULT_TIMEOUT)),
-        );
+    let arguments = arguments(args.args_json.as_deref(), &args.pairs, tool)?;
+    let mut request = CallRequest::new(service, args.tool.clone(), arguments).with_timeout(
+        args.timeout
+            .map(Duration::from_secs_f64)
+            .or(Some(crate::mcp::DEFAULT_TIMEOUT)),
+    );
     if let Some(task) = &args.task {
         request = request.on_task(task.clone());
     }

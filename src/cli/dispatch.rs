@@ -3,7 +3,7 @@
 
 use super::{
     AuthCommand, Cli, CliError, Command, GlobalArgs, app, browse, call, elicit, exit, follow,
-    history, login, logs, ls, skills, tools,
+    history, login, logs, ls, replay, repro, skills, tools,
 };
 
 fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<String, CliError> {
@@ -89,6 +89,43 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             };
             call::run(&global, args).await
         }
+        Command::Repro {
+            words,
+            args_json,
+            calls,
+            concurrency,
+            task,
+            spread,
+            force,
+            timeout,
+            json,
+        } => {
+            let (service, tool, pairs) = match (words.as_slice(), &global.url) {
+                ([tool, pairs @ ..], Some(_)) => (String::new(), tool.clone(), pairs.to_vec()),
+                ([service, tool, pairs @ ..], None) => {
+                    (service.clone(), tool.clone(), pairs.to_vec())
+                }
+                _ => {
+                    eprintln!("mcpfleet: repro needs SERVICE and TOOL (or --url URL and TOOL)");
+                    return exit::USAGE;
+                }
+            };
+            let args = repro::ReproArgs {
+                service,
+                tool,
+                args_json,
+                pairs,
+                calls,
+                concurrency,
+                task,
+                spread,
+                force,
+                timeout,
+                json,
+            };
+            repro::run(&global, args).await
+        }
+        Command::Replay { file, task, json } => replay::replay(&global, &file, task, json).await,
         Command::History {
             grep,
             service,

@@ -16,6 +16,8 @@ pub mod login;
 pub mod logs;
 pub mod ls;
 mod outcome;
+pub mod replay;
+pub mod repro;
 pub mod skills;
 pub mod source;
 pub mod table;
@@ -222,6 +224,49 @@ pub enum Command {
         /// the file has no answer for is declined.
         #[arg(long, value_name = "FILE", conflicts_with = "on_elicit")]
         elicit_json: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The same call many times, a few at once, to find the flaky replica: per replica the
+    /// calls, failures by kind, failure rate with its 95 % confidence interval and latency
+    /// quantiles; the replica that stands out is named, and the first failure of each kind
+    /// is saved as an incident file (see `replay`). Exit 1 when a call failed.
+    Repro {
+        /// SERVICE TOOL, then arguments as KEY=VALUE (with --url: TOOL, then arguments).
+        #[arg(required = true, value_name = "SERVICE TOOL [KEY=VALUE]")]
+        words: Vec<String>,
+        /// Arguments as one JSON object (pairs are merged over it).
+        #[arg(long = "args", value_name = "JSON")]
+        args_json: Option<String>,
+        /// How many calls.
+        #[arg(short = 'n', long = "calls", default_value_t = 200)]
+        calls: usize,
+        /// How many calls at once.
+        #[arg(short = 'c', long, default_value_t = 8)]
+        concurrency: usize,
+        /// Every call to this task (id or prefix).
+        #[arg(long, conflicts_with = "spread")]
+        task: Option<String>,
+        /// Each call pinned to the next ready task in turn, so every replica gets its share.
+        #[arg(long)]
+        spread: bool,
+        /// Send a tool its server does not annotate readOnlyHint or idempotentHint.
+        #[arg(long)]
+        force: bool,
+        /// Seconds without a result or progress before a call counts as a timeout (default 60).
+        #[arg(long)]
+        timeout: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// An incident file's call sent again (to any ready task, or --task), and what changed:
+    /// outcome, replica, HTTP status, result, latency.
+    Replay {
+        /// An incident file written by `repro`.
+        file: PathBuf,
+        /// Send it to this task (id or prefix) instead of any ready one.
+        #[arg(long)]
+        task: Option<String>,
         #[arg(long)]
         json: bool,
     },

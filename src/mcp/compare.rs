@@ -219,8 +219,9 @@ fn hash(value: &Value) -> String {
     digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
-/// How `found` differs from `expected`.
-fn differences(expected: &CallOutcome, found: &CallOutcome) -> Vec<Difference> {
+/// How `found` differs from `expected`: the outcome, structured content field by field, text
+/// by line, other content.
+pub fn differences(expected: &CallOutcome, found: &CallOutcome) -> Vec<Difference> {
     let (Ok(a), Ok(b)) = (&expected.result, &found.result) else {
         return vec![Difference::Outcome {
             expected: expected.summary(),

@@ -80,6 +80,9 @@ pub enum McpError {
     TimedOut(Duration),
     #[error("cancelled")]
     Cancelled,
+    /// An error as an incident file recorded it, in its words then.
+    #[error("{0}")]
+    Recorded(String),
     /// A task (SEP-2663) that stayed the same for the call's idle timeout; it was cancelled.
     #[error(
         "task {task_id} was still {status} after {} without news; cancelled it (a longer \

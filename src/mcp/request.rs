@@ -41,6 +41,8 @@ pub struct CallRequest {
     /// [`LOG_LEVELS`]): the request's `_meta` on 2026-07-28, `logging/setLevel` before the
     /// call on a 2025-11-25 session.
     pub log_level: Option<String>,
+    /// Kept in the call history (the default); a reproducer's hundreds of calls are not.
+    pub record: bool,
 }
 
 impl CallRequest {
@@ -53,7 +55,14 @@ impl CallRequest {
             timeout: Some(DEFAULT_TIMEOUT),
             check_schema: true,
             log_level: None,
+            record: true,
         }
+    }
+
+    /// Left out of the call history.
+    pub fn unrecorded(mut self) -> Self {
+        self.record = false;
+        self
     }
 
     /// Sends the arguments without checking them against the tool's schema.

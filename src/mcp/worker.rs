@@ -249,8 +249,12 @@ impl Worker {
                 let Some(running) = self.running.remove(&id) else {
                     return;
                 };
-                let recorded = self.history.record(&running.request, &outcome);
-                let entries = self.history.get(recorded).cloned().into_iter().collect();
+                let entries = if running.request.record {
+                    let recorded = self.history.record(&running.request, &outcome);
+                    self.history.get(recorded).cloned().into_iter().collect()
+                } else {
+                    Vec::new()
+                };
                 self.keep(entries, move || {
                     let _ = running
                         .updates
@@ -371,6 +375,9 @@ impl Worker {
     /// tells the caller, so a caller holding an outcome (a one-shot command about to exit)
     /// knows its call is on disk.
     fn keep(&self, entries: Vec<HistoryEntry>, tell_caller: impl FnOnce() + Send + 'static) {
+        if entries.is_empty() {
+            return tell_caller();
+        }
         self.history_tx.send_replace(Arc::new(self.history.clone()));
         let Some(file) = self.file.clone() else {
             return tell_caller();
