@@ -260,3 +260,30 @@ fn repro_names_the_flaky_replica_keeps_an_incident_and_replay_shows_what_changed
         "{printed}"
     );
 }
+
+#[test]
+fn in_the_console_ctrl_e_runs_the_reproducer_live_and_saves_an_incident() {
+    let dir = scratch("console-repro");
+    let config = config(&dir, "echo:error=0.3");
+    let config = config.to_string_lossy().into_owned();
+    let soon = std::time::Duration::from_secs(30);
+    let console = tmux::Console::start("repro-screen", 150, 40, &[("MCPFLEET_CONFIG", &config)]);
+    console.wait_for("flaky", soon);
+    console.open_call_form("flaky", "echo", soon);
+    console.send_keys(&["Enter"]);
+    console.type_text("hello");
+    console.send_keys(&["C-e"]);
+    let screen = console.wait_until("the run's end", soon, |screen| {
+        screen.contains("200/200 calls") && screen.contains("incident saved: ")
+    });
+    assert!(screen.contains("repro(echo)"), "{screen}");
+    assert!(screen.contains(" stands out: it fails "), "{screen}");
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("tool_error="))
+        .collect();
+    assert_eq!(rows.len(), 1, "only the faulty replica fails:\n{screen}");
+    let incidents = console.state_dir().join("mcpfleet/incidents");
+    let saved: Vec<_> = std::fs::read_dir(&incidents).unwrap().collect();
+    assert_eq!(saved.len(), 1, "{incidents:?}");
+}

@@ -72,7 +72,7 @@ async fn a_call_reports_its_events_then_its_outcome_and_lands_in_the_history() {
             }
             CallUpdate::Event(other) => panic!("unexpected event {other:?}"),
             CallUpdate::Done(outcome) => break *outcome,
-            CallUpdate::FannedOut(_) => panic!("not a fan-out"),
+            other => panic!("not a call's update: {other:?}"),
         }
     };
     assert_eq!(outcome.kind(), OutcomeKind::Ok, "{:?}", outcome.result);

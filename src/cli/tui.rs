@@ -69,6 +69,7 @@ pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
         era: global.era(),
         roots: opened.config.roots.declared(),
         history_file: super::history::file_path(),
+        incidents_dir: super::repro::incidents_dir(),
     };
     // `:ctx` opens another source with the same flags; it never ends the console.
     let open = |choice: SourceChoice| {

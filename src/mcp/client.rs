@@ -29,6 +29,10 @@ pub enum CallUpdate {
     Done(Box<CallOutcome>),
     /// A fan-out ended: one outcome per ready task, or why there were none.
     FannedOut(Result<Vec<TaskOutcome>, McpError>),
+    /// A reproducer's figures so far.
+    Repro(Arc<super::repro::ReproReport>),
+    /// A reproducer ended (done, or cancelled).
+    ReproDone(Box<super::repro::ReproEnd>),
 }
 
 /// Where a caller receives the updates of the calls it started.

@@ -288,6 +288,61 @@ fn suspect(replicas: &[ReplicaFigures]) -> Option<String> {
         .flatten()
 }
 
+/// How a reproducer ended: its figures and the first failure of each kind, with where the
+/// front end saved them as incident files.
+#[derive(Debug, Clone)]
+pub struct ReproEnd {
+    pub report: ReproReport,
+    pub firsts: Vec<FirstFailure>,
+    pub incidents: Vec<std::path::PathBuf>,
+}
+
+/// The figures go to the caller at most this often.
+const PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl McpClient {
+    /// Starts `plan` in the background: its figures go to `updates` as `Repro` (at most every
+    /// 200 ms) and its end as `ReproDone`, tagged with the returned id; cancelling the token
+    /// stops it.
+    pub fn repro(
+        &self,
+        plan: ReproPlan,
+        updates: super::UpdateSink,
+    ) -> (super::CallId, CancellationToken) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let cancel = CancellationToken::new();
+        let (client, stop) = (self.clone(), cancel.clone());
+        tokio::spawn(async move {
+            let (progress, mut watching) = watch::channel(Arc::new(ReproReport::default()));
+            let forward = {
+                let updates = updates.clone();
+                async move {
+                    while watching.changed().await.is_ok() {
+                        let report = watching.borrow_and_update().clone();
+                        if updates
+                            .send((id, super::CallUpdate::Repro(report)))
+                            .is_err()
+                        {
+                            break;
+                        }
+                        tokio::time::sleep(PUBLISH_EVERY).await;
+                    }
+                }
+            };
+            let forwarding = tokio::spawn(forward);
+            let (report, firsts) = run(&client, &plan, &progress, &stop).await;
+            forwarding.abort();
+            let end = ReproEnd {
+                report,
+                firsts,
+                incidents: Vec::new(),
+            };
+            let _ = updates.send((id, super::CallUpdate::ReproDone(Box::new(end))));
+        });
+        (id, cancel)
+    }
+}
+
 /// Runs `plan` through `client`, publishing the report on `progress` after every call, until
 /// every call is done or `cancel` fires. Returns the last report and the first failure of
 /// each kind.

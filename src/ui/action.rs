@@ -24,6 +24,7 @@ pub enum ViewKind {
     Stats,
     Auth,
     Help,
+    Repro,
 }
 
 impl ViewKind {
@@ -42,6 +43,7 @@ impl ViewKind {
             ViewKind::Stats => "stats",
             ViewKind::Auth => "auth",
             ViewKind::Help => "help",
+            ViewKind::Repro => "repro",
         }
     }
 }
@@ -111,6 +113,8 @@ pub enum Action {
     ConfirmedCall(Box<CallRequest>),
     /// The call to every ready task of its service at once (fan-out), under the same rules.
     StartFanOut(Box<CallRequest>),
+    /// The call sent many times on a reproducer's screen.
+    StartRepro(Box<CallRequest>),
     ConfirmedFanOut(Box<CallRequest>),
     CancelCall(CallId),
     /// Ask the MCP worker for something besides a call, for the page on top, from the

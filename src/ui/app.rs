@@ -40,6 +40,7 @@ const MESSAGE_TTL: Duration = Duration::from_secs(8);
 mod draw;
 mod fetch;
 mod input;
+mod repro;
 mod sign_in;
 use sign_in::OAuth;
 
@@ -94,6 +95,8 @@ pub struct Data {
     pub sign_ins: Vec<oauth::Status>,
     pub theme: Theme,
     pub read_only: bool,
+    /// Where a reproducer's incident files go; none, and they are not saved.
+    pub incidents_dir: Option<std::path::PathBuf>,
 }
 
 impl Data {
@@ -178,6 +181,7 @@ impl App {
                 sign_ins: Vec::new(),
                 theme,
                 read_only,
+                incidents_dir: None,
             },
             stack: vec![Page {
                 id: 0,
@@ -294,7 +298,10 @@ impl App {
     }
 
     /// Hands a call's update to the page that started it, if that page is still open.
-    pub fn on_call_update(&mut self, id: CallId, update: CallUpdate) {
+    pub fn on_call_update(&mut self, id: CallId, mut update: CallUpdate) {
+        if let CallUpdate::ReproDone(end) = &mut update {
+            self.save_incidents(end);
+        }
         if let CallUpdate::Done(outcome) = &update {
             match &outcome.result {
                 Err(error @ McpError::AuthRequired { .. }) => {
@@ -306,7 +313,10 @@ impl App {
                 _ => {}
             }
         }
-        let done = matches!(update, CallUpdate::Done(_) | CallUpdate::FannedOut(_));
+        let done = matches!(
+            update,
+            CallUpdate::Done(_) | CallUpdate::FannedOut(_) | CallUpdate::ReproDone(_)
+        );
         let page = if done {
             self.calls.remove(&id)
         } else {
@@ -467,6 +477,7 @@ impl App {
             }
             Action::StartCall(request) => self.start_call(*request, false, false),
             Action::StartFanOut(request) => self.start_call(*request, false, true),
+            Action::StartRepro(request) => self.start_repro(*request),
             Action::ConfirmedFanOut(request) => self.start_call(*request, true, true),
             Action::ConfirmedCall(request) => self.start_call(*request, true, false),
             Action::CancelCall(id) => self.mcp.cancel(id),

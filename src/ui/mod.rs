@@ -48,6 +48,8 @@ pub struct UiOptions {
     /// Where the MCP worker keeps the calls across restarts (and `:ctx`); `None` keeps them in
     /// memory only.
     pub history_file: Option<std::path::PathBuf>,
+    /// Where the reproducer's incident files go.
+    pub incidents_dir: Option<std::path::PathBuf>,
 }
 
 /// How often the header's "refreshed N s ago" and message expiry are brought up to date.
@@ -105,6 +107,7 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
         Theme::from_env(),
     );
     app.set_oauth(options.oauth.clone());
+    app.data.incidents_dir = options.incidents_dir.clone();
     Wired {
         handle,
         app,

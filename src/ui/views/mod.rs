@@ -13,6 +13,7 @@ pub mod help;
 pub mod history;
 pub mod logs;
 pub mod prompts;
+pub mod repro;
 pub mod resources;
 pub mod rollout;
 pub mod sampling;

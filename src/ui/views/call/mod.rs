@@ -48,7 +48,7 @@ fn works_while_typing(id: KeyId) -> bool {
     use KeyId as K;
     let form = matches!(
         id,
-        K::Send | K::FanOut | K::CancelCall | K::RawJson | K::Target | K::Protocol
+        K::Send | K::FanOut | K::Repro | K::CancelCall | K::RawJson | K::Target | K::Protocol
     );
     form || matches!(
         id,
@@ -195,6 +195,12 @@ impl View for CallView {
         match key {
             KeyId::Send => return self.send(false),
             KeyId::FanOut => return self.send(true),
+            KeyId::Repro => {
+                return self.send(false).map(|action| match action {
+                    Action::StartCall(request) => Action::StartRepro(request),
+                    other => other,
+                });
+            }
             KeyId::CancelCall => {
                 return Some(match self.result.running() {
                     Some(id) => Action::CancelCall(id),

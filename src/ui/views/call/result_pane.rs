@@ -175,6 +175,7 @@ impl ResultPane {
                 self.state = CallState::Done(outcome.clone());
                 self.scroll = 0;
             }
+            CallUpdate::Repro(_) | CallUpdate::ReproDone(_) => {}
             CallUpdate::FannedOut(result) => {
                 let compared = result.clone().map(|outcomes| Compared {
                     comparison: Comparison::of(&outcomes),
