@@ -286,4 +286,16 @@ fn in_the_console_ctrl_e_runs_the_reproducer_live_and_saves_an_incident() {
     let incidents = console.state_dir().join("mcpfleet/incidents");
     let saved: Vec<_> = std::fs::read_dir(&incidents).unwrap().collect();
     assert_eq!(saved.len(), 1, "{incidents:?}");
+
+    // The incidents screen lists it; r sends its call again and says what changed.
+    console.command("incidents");
+    let screen = console.wait_until("the incident listed", soon, |screen| {
+        screen.contains("tool error") && screen.contains("the task's log lines around it")
+    });
+    assert!(screen.contains("echo on flaky"), "{screen}");
+    console.send_keys(&["r"]);
+    let screen = console.wait_until("the replay's changes", soon, |screen| {
+        screen.contains("sent again: the failure") && screen.contains("  latency: ")
+    });
+    assert!(screen.contains("served by task"), "{screen}");
 }

@@ -5,70 +5,9 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::mcp::{
-    self, CallOutcome, Clearance,
-    compare::{Difference, differences},
-    incident::Incident,
-    repro::FailureKind,
-};
+use crate::mcp::{self, Clearance, incident::Incident};
 
 use super::{CliError, GlobalArgs, call, exit, outcome, source};
-
-/// What differs between the incident's outcome and the replay's, one line each.
-fn changes(before: &CallOutcome, after: &CallOutcome, incident: &Incident) -> Vec<String> {
-    let mut changes = Vec::new();
-    if before.kind() != after.kind() {
-        changes.push(format!(
-            "outcome: {} → {}",
-            before.kind().label(),
-            after.kind().label()
-        ));
-    }
-    let replica = |o: &CallOutcome| {
-        o.served_by
-            .as_ref()
-            .map_or("none".into(), |b| b.to_string())
-    };
-    let (was, now) = (
-        before.served_by.as_ref().map(|b| (&b.task_id, b.revision)),
-        after.served_by.as_ref().map(|b| (&b.task_id, b.revision)),
-    );
-    if was != now {
-        changes.push(format!(
-            "served by: {} → {}",
-            replica(before),
-            replica(after)
-        ));
-    }
-    let status = FailureKind::of(after).and_then(|kind| match kind {
-        FailureKind::HttpStatus(code) => Some(code),
-        _ => None,
-    });
-    if incident.http_status.is_some() && incident.http_status != status {
-        let shown = |s: Option<u16>| s.map_or("2xx".to_string(), |s| s.to_string());
-        changes.push(format!(
-            "HTTP status: {} → {}",
-            shown(incident.http_status),
-            shown(status)
-        ));
-    }
-    if before.result.is_ok() && after.result.is_ok() || before.kind() == after.kind() {
-        changes.extend(
-            differences(before, after)
-                .into_iter()
-                .filter(|d| {
-                    !matches!(d, Difference::Outcome { .. }) || before.kind() == after.kind()
-                })
-                .map(|d| d.to_string()),
-        );
-    }
-    changes.push(format!(
-        "latency: {:.1} ms → {:.1} ms",
-        before.duration.as_secs_f64() * 1000.0,
-        after.duration.as_secs_f64() * 1000.0
-    ));
-    changes
-}
 
 pub async fn replay(
     global: &GlobalArgs,
@@ -100,10 +39,8 @@ pub async fn replay(
         request = request.on_task(task);
     }
     let after = worker.call(request).await;
-    let before = incident.outcome();
-    let changes = changes(&before, &after, &incident);
-    let failed_as = FailureKind::of(&after).map(|kind| kind.slug());
-    let reproduced = failed_as.as_deref() == Some(incident.kind.as_str());
+    let changes = incident.changes(&after);
+    let reproduced = incident.happened_again(&after);
     if json {
         let out = json!({
             "outcome": outcome::outcome_json(&after),

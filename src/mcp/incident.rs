@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    CallOutcome, CallRequest, Exchange, McpError, ServedBy, ToolResult, repro::FirstFailure,
+    CallOutcome, CallRequest, Exchange, McpError, ServedBy, ToolResult,
+    compare::{Difference, differences},
+    repro::{FailureKind, FirstFailure},
 };
 use crate::fleet::LogLine;
 
@@ -88,7 +90,7 @@ impl Incident {
             result,
             error: outcome.result.as_ref().err().map(|e| e.to_string()),
             http_status: match kind {
-                super::repro::FailureKind::HttpStatus(code) => Some(*code),
+                FailureKind::HttpStatus(code) => Some(*code),
                 _ => None,
             },
             exchange: outcome.exchange.clone(),
@@ -189,5 +191,69 @@ impl Incident {
             retries: Vec::new(),
             exchange: Exchange::default(),
         }
+    }
+
+    /// What differs between the recorded outcome and `after` (the call sent again), one
+    /// line each: outcome, replica, HTTP status, result, latency.
+    pub fn changes(&self, after: &CallOutcome) -> Vec<String> {
+        let before = &self.outcome();
+        let incident = self;
+        let mut changes = Vec::new();
+        if before.kind() != after.kind() {
+            changes.push(format!(
+                "outcome: {} → {}",
+                before.kind().label(),
+                after.kind().label()
+            ));
+        }
+        let replica = |o: &CallOutcome| {
+            o.served_by
+                .as_ref()
+                .map_or("none".into(), |b| b.to_string())
+        };
+        let (was, now) = (
+            before.served_by.as_ref().map(|b| (&b.task_id, b.revision)),
+            after.served_by.as_ref().map(|b| (&b.task_id, b.revision)),
+        );
+        if was != now {
+            changes.push(format!(
+                "served by: {} → {}",
+                replica(before),
+                replica(after)
+            ));
+        }
+        let status = FailureKind::of(after).and_then(|kind| match kind {
+            FailureKind::HttpStatus(code) => Some(code),
+            _ => None,
+        });
+        if incident.http_status.is_some() && incident.http_status != status {
+            let shown = |s: Option<u16>| s.map_or("2xx".to_string(), |s| s.to_string());
+            changes.push(format!(
+                "HTTP status: {} → {}",
+                shown(incident.http_status),
+                shown(status)
+            ));
+        }
+        if before.result.is_ok() && after.result.is_ok() || before.kind() == after.kind() {
+            changes.extend(
+                differences(before, after)
+                    .into_iter()
+                    .filter(|d| {
+                        !matches!(d, Difference::Outcome { .. }) || before.kind() == after.kind()
+                    })
+                    .map(|d| d.to_string()),
+            );
+        }
+        changes.push(format!(
+            "latency: {:.1} ms → {:.1} ms",
+            before.duration.as_secs_f64() * 1000.0,
+            after.duration.as_secs_f64() * 1000.0
+        ));
+        changes
+    }
+
+    /// `after` failed the same way.
+    pub fn happened_again(&self, after: &CallOutcome) -> bool {
+        FailureKind::of(after).map(|kind| kind.slug()).as_deref() == Some(self.kind.as_str())
     }
 }

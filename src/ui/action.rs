@@ -25,6 +25,7 @@ pub enum ViewKind {
     Auth,
     Help,
     Repro,
+    Incidents,
 }
 
 impl ViewKind {
@@ -44,6 +45,7 @@ impl ViewKind {
             ViewKind::Auth => "auth",
             ViewKind::Help => "help",
             ViewKind::Repro => "repro",
+            ViewKind::Incidents => "incidents",
         }
     }
 }

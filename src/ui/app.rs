@@ -395,6 +395,10 @@ impl App {
             ViewKind::Prompts => Box::new(views::prompts::PromptsView::new(scope)),
             ViewKind::Skills => Box::new(views::skills::SkillsView::new(scope)),
             ViewKind::History => Box::new(views::history::HistoryView::new(scope)),
+            ViewKind::Incidents => Box::new(views::incidents::IncidentsView::new(
+                scope,
+                self.data.incidents_dir.as_deref(),
+            )),
             ViewKind::Stats => Box::new(views::stats::StatsView::new()),
             ViewKind::Auth => Box::new(views::auth::AuthView::new()),
             _ => return None,

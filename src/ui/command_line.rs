@@ -35,6 +35,11 @@ pub const COMMANDS: &[(&str, &[&str], &str)] = &[
         "skills of a service, verified by digest: skills [SERVICE]",
     ),
     ("history", &["hist"], "past calls"),
+    (
+        "incidents",
+        &["inc"],
+        "failed calls the reproducer saved; r sends one again",
+    ),
     ("stats", &["api"], "API calls and errors per operation"),
     (
         "ctx",
@@ -104,6 +109,7 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
         "prompts" => scoped(ViewKind::Prompts),
         "skills" => scoped(ViewKind::Skills),
         "history" => Ok(Action::Open(ViewKind::History, Scope::fleet())),
+        "incidents" => Ok(Action::Open(ViewKind::Incidents, Scope::fleet())),
         "stats" => Ok(Action::Open(ViewKind::Stats, Scope::fleet())),
         "login" => Ok(Action::SignIn(service(0)?)),
         "logout" => Ok(Action::SignOut(service(0)?)),
@@ -139,7 +145,15 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
 }
 
 /// Commands that take no service, so no service name is completed after them.
-const FLEET_WIDE: &[&str] = &["svc", "help", "quit", "history", "stats", "ctx"];
+const FLEET_WIDE: &[&str] = &[
+    "svc",
+    "help",
+    "quit",
+    "history",
+    "incidents",
+    "stats",
+    "ctx",
+];
 /// What `:ctx` switches to.
 const SOURCES: &[&str] = &["local", "static", "aws"];
 

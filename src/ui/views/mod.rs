@@ -11,6 +11,7 @@ pub mod confirm;
 pub mod elicit;
 pub mod help;
 pub mod history;
+pub mod incidents;
 pub mod logs;
 pub mod prompts;
 pub mod repro;
