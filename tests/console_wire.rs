@@ -45,13 +45,13 @@ async fn the_console_shows_logs_tasks_and_the_wire() {
 
         // The protocol pane: the POST as it went, its status and headers, the bodies.
         console.send_keys(&["C-p"]);
-        let screen = console.wait_for("POST http://127.0.0.1:", soon);
-        assert!(screen.contains("→ 200"), "{screen}");
-        assert!(screen.contains("→ mcp-method: tools/call"), "{screen}");
-        assert!(
-            screen.contains("\"io.modelcontextprotocol/logLevel\": \"debug\""),
-            "{screen}"
-        );
+        // A capture can land while the pane is half drawn: wait for all of it.
+        console.wait_until("the POST with its status, headers and body", soon, |screen| {
+            screen.contains("POST http://127.0.0.1:")
+                && screen.contains("→ 200")
+                && screen.contains("→ mcp-method: tools/call")
+                && screen.contains("\"io.modelcontextprotocol/logLevel\": \"debug\"")
+        });
         console.go_home(soon);
 
         // A call the server runs as a task: followed to its end, and said so.
