@@ -135,6 +135,7 @@ pub fn recorded(request: &Value, events: &[Value]) -> Exchange {
         logs: Vec::new(),
         refused: Vec::new(),
         task: None,
+        trace_id: None,
     }
 }
 
