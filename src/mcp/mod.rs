@@ -26,7 +26,7 @@ mod signing;
 pub mod skills;
 pub use skills::{FileCheck, FileStatus, SkillReport};
 mod task;
-pub mod trace;
+mod trace;
 mod validate;
 pub use validate::DroppedTool;
 mod client;
