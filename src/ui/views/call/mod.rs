@@ -264,7 +264,7 @@ impl View for CallView {
                         outcome.served_by.as_ref(),
                         outcome.exchange.trace_id.as_deref(),
                     ),
-                    None => Action::Message("no call yet: ctrl-s sends one".into()),
+                    None => Action::Message("no single call shown: ctrl-s sends one".into()),
                 });
             }
             other => self.result.scroll(other),
@@ -451,7 +451,7 @@ mod tests {
         let mut view = view();
         assert!(matches!(
             view.on_key(KeyId::TraceLogs, &ctx),
-            Some(Action::Message(m)) if m.contains("no call yet")
+            Some(Action::Message(m)) if m.contains("no single call shown")
         ));
         type_text(&mut view, &ctx, "deadline|echo");
         let id = started(&mut view, &ctx);
