@@ -308,3 +308,52 @@ fn cloud_map_mismatches_are_marked() {
         );
     });
 }
+
+#[tokio::test]
+async fn a_calls_trace_finds_its_server_line_in_cloudwatch_logs() {
+    let emulator = Emulator::start().await;
+    emulator.fleet(&fleet_spec()).await;
+    let aws = [
+        "--source",
+        "aws",
+        "--endpoint-url",
+        &emulator.proxy_url,
+        "--cluster",
+        "mcp",
+    ];
+    let call = cli(&[
+        &aws[..],
+        &["call", "echo-mcp", "echo", "message=hi", "--json"],
+    ]
+    .concat())
+    .await;
+    assert!(call.status.success(), "call failed: {}", text(&call.stderr));
+    let call: Value = serde_json::from_str(&text(&call.stdout)).unwrap();
+    let trace_id = call["trace_id"].as_str().expect("a trace id").to_string();
+    let task = call["served_by"]["task_id"].as_str().unwrap().to_string();
+
+    // The replica's stdout reaches CloudWatch Logs through the shipper a moment later.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let found = loop {
+        let logs = cli(&[&aws[..], &["logs", "echo-mcp", "--grep", &trace_id]].concat()).await;
+        assert!(logs.status.success(), "logs failed: {}", text(&logs.stderr));
+        let found = text(&logs.stdout);
+        if found.contains(&trace_id) {
+            break found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no line of trace {trace_id} in CloudWatch Logs"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let lines: Vec<&str> = found.lines().collect();
+    assert!(lines.iter().all(|l| l.contains(&trace_id)), "{found}");
+    assert!(
+        lines.iter().any(|l| l.contains("tool call")
+            && l.contains(&format!("echo-mcp/{}", &task[..8]))
+            && l.contains(&format!("trace_id={trace_id}"))
+            && l.contains("tool=echo")),
+        "the serving task's call line: {found}"
+    );
+}

@@ -90,6 +90,31 @@ fn call_is_served_and_names_its_task() {
     let served_by = call["served_by"]["task_id"].as_str().unwrap();
     // The replica that answered says the same task id the console routed to.
     assert_eq!(call["result"]["structuredContent"]["task_id"], served_by);
+    // A fresh W3C trace, sent in the request's `_meta` and as the POST's header.
+    let trace_id = call["trace_id"].as_str().unwrap();
+    assert_eq!(trace_id.len(), 32, "{trace_id}");
+    assert!(
+        trace_id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
+    let post = &call["wire"][0]["http"][0];
+    let body: Value = serde_json::from_str(post["request_body"]["text"].as_str().unwrap()).unwrap();
+    let traceparent = body["params"]["_meta"]["traceparent"].as_str().unwrap();
+    assert!(
+        traceparent.starts_with(&format!("00-{trace_id}-")) && traceparent.ends_with("-01"),
+        "{traceparent}"
+    );
+    assert!(
+        post["request_headers"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(["traceparent", traceparent])),
+        "{post}"
+    );
+    let again = mcpfleet(&["call", "mcpfleet-server", "whoami", "--json"]);
+    let again: Value = serde_json::from_str(&stdout(&again)).unwrap();
+    assert_ne!(again["trace_id"], call["trace_id"], "a trace per call");
 
     let text = mcpfleet(&["call", "mcpfleet-server", "echo", "message=007"]);
     assert_eq!(text.status.code(), Some(0));
@@ -100,6 +125,7 @@ fn call_is_served_and_names_its_task() {
     );
     assert!(printed.contains("── ok in"), "{printed}");
     assert!(printed.contains("(rev 1, 127.0.0.1:"), "{printed}");
+    assert!(printed.contains(" · trace "), "{printed}");
 }
 
 #[test]

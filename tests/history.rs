@@ -116,6 +116,12 @@ fn calls_made_with_call_are_found_by_history() {
     );
     assert!(by_task.iter().all(|c| c["served_by"]["task_id"] == task));
 
+    // By its trace id, which the server logged: that call alone.
+    let trace_id = echo["trace_id"].as_str().unwrap();
+    let by_trace = home.history(&["--grep", trace_id]);
+    assert_eq!(by_trace.len(), 1, "{trace_id}: {by_trace:?}");
+    assert_eq!(by_trace[0]["exchange"]["trace_id"], trace_id);
+
     // Newest first: the fan-out's three calls, each on its task, then the failure, the echo.
     let all = home.history(&["--service", "mcpfleet-server"]);
     let tools: Vec<&str> = all.iter().map(|c| c["tool"].as_str().unwrap()).collect();
@@ -123,6 +129,14 @@ fn calls_made_with_call_are_found_by_history() {
     for fanned in &all[..3] {
         assert_eq!(fanned["target"]["task"], fanned["served_by"]["task_id"]);
     }
+    // A fan-out is one call per task, each with a trace of its own.
+    let mut traces: Vec<&str> = all[..3]
+        .iter()
+        .map(|c| c["exchange"]["trace_id"].as_str().unwrap())
+        .collect();
+    traces.sort();
+    traces.dedup();
+    assert_eq!(traces.len(), 3, "{traces:?}");
     assert_eq!(all[3]["summary"], "tool error: nope");
     assert_eq!(home.history(&["--limit", "2"]).len(), 2);
     assert!(home.history(&["--service", "other"]).is_empty());

@@ -63,6 +63,25 @@ pub struct CallRecord<'a> {
     pub fault: bool,
 }
 
+/// The trace id of a W3C `traceparent` (`00-{32 hex}-{16 hex}-{2 hex}`), logged as its own
+/// field so a search for a trace is a plain field match; `None` for a malformed value.
+pub fn trace_id(traceparent: &str) -> Option<&str> {
+    let mut parts = traceparent.split('-');
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |part: &str, len: usize| {
+        part.len() == len && part.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    let valid = version == "00"
+        && parts.next().is_none()
+        && hex(trace, 32)
+        && hex(parent, 16)
+        && hex(flags, 2)
+        && trace.bytes().any(|b| b != b'0')
+        && parent.bytes().any(|b| b != b'0');
+    valid.then_some(trace)
+}
+
 pub fn log_call(record: &CallRecord<'_>) {
     tracing::info!(
         target: CALL_TARGET,
@@ -73,6 +92,7 @@ pub fn log_call(record: &CallRecord<'_>) {
         session_id = record.session_id,
         task_id = record.task_id,
         traceparent = record.traceparent,
+        trace_id = record.traceparent.and_then(trace_id),
         fault_injected = record.fault,
         "tool call"
     );
@@ -297,6 +317,36 @@ mod tests {
         };
         let (fast, stock) = both_lines(&infinite);
         assert_eq!(fast, stock);
+    }
+
+    #[test]
+    fn the_trace_id_is_taken_only_from_a_well_formed_traceparent() {
+        let example = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(trace_id(example), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+        for bad in [
+            "",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+        ] {
+            assert_eq!(trace_id(bad), None, "{bad}");
+        }
+        let (line, _) = both_lines(&CallRecord {
+            tool: "echo",
+            outcome: "ok",
+            duration_ms: 1.0,
+            request_id: "1",
+            session_id: None,
+            task_id: "local-1",
+            traceparent: Some(example),
+            fault: false,
+        });
+        assert!(
+            line.contains(r#""trace_id":"4bf92f3577b34da6a3ce929d0e0e4736""#),
+            "{line}"
+        );
     }
 
     #[test]

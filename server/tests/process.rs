@@ -201,9 +201,21 @@ async fn each_call_logs_one_json_line_with_correlation_fields() {
         .await;
     assert_eq!(text(&reply.response()["result"]), "x");
     client.call_ok("fail", json!({"kind": "tool_error"})).await;
+    // A client that sends the trace only as the HTTP header is traced too; `_meta` wins over
+    // the header when both are there.
+    let in_header = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let mut by_header = server.client().header("traceparent", in_header);
+    by_header.initialize().await;
+    by_header.call_ok("echo", json!({"message": "y"})).await;
+    by_header
+        .request(
+            "tools/call",
+            json!({"name": "echo", "arguments": {"message": "z"}, "_meta": {"traceparent": traceparent}}),
+        )
+        .await;
 
     let deadline = Instant::now() + Duration::from_secs(2);
-    while server.call_logs().len() < 2 {
+    while server.call_logs().len() < 4 {
         assert!(
             Instant::now() < deadline,
             "call log lines missing: {:?}",
@@ -212,19 +224,24 @@ async fn each_call_logs_one_json_line_with_correlation_fields() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let logs = server.call_logs();
-    assert_eq!(logs.len(), 2, "{logs:?}");
+    assert_eq!(logs.len(), 4, "{logs:?}");
     let echo = &logs[0];
     assert_eq!(echo["tool"], "echo");
     assert_eq!(echo["outcome"], "ok");
     assert_eq!(echo["level"], "INFO");
     assert_eq!(echo["task_id"], "r-3");
     assert_eq!(echo["traceparent"], traceparent);
+    assert_eq!(echo["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
     assert_eq!(echo["session_id"].as_str(), client.session.as_deref());
     assert!(echo["request_id"].is_string(), "{echo}");
     assert!(echo["duration_ms"].as_f64().unwrap() >= 0.0, "{echo}");
     assert!(echo["timestamp"].as_str().unwrap().ends_with('Z'), "{echo}");
     assert_eq!(logs[1]["outcome"], "tool_error");
     assert!(logs[1].get("traceparent").is_none(), "{}", logs[1]);
+    assert!(logs[1].get("trace_id").is_none(), "{}", logs[1]);
+    assert_eq!(logs[2]["traceparent"], in_header, "{}", logs[2]);
+    assert_eq!(logs[2]["trace_id"], "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(logs[3]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
 }
 
 #[tokio::test]

@@ -48,6 +48,7 @@ fn matches(entry: &HistoryEntry, args: &HistoryArgs) -> bool {
         .into_iter()
         .map(String::as_str)
         .chain(task)
+        .chain(entry.exchange.trace_id.as_deref())
         .any(|text| grep.is_match(text))
 }
 

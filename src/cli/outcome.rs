@@ -26,6 +26,8 @@ pub fn outcome_json(outcome: &CallOutcome) -> Value {
         "result": result,
         "error": error,
         "served_by": outcome.served_by,
+        // The trace the request carried: the server's log line for the call has it.
+        "trace_id": outcome.exchange.trace_id,
         "duration_ms": (outcome.duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
         "retries": outcome.retries,
         "logs": &outcome.exchange.logs,
@@ -94,10 +96,13 @@ pub fn render(outcome: &CallOutcome) -> String {
         Err(error) => out.push_str(&format!("error: {}\n", inert(&error.to_string()))),
     }
     let status = outcome.kind().label();
-    let served = match &outcome.served_by {
+    let mut served = match &outcome.served_by {
         Some(by) => format!(" · {by}"),
         None => String::new(),
     };
+    if let Some(trace_id) = &outcome.exchange.trace_id {
+        served.push_str(&format!(" · trace {trace_id}"));
+    }
     if let Some(task) = &outcome.exchange.task {
         out.push_str(&format!("── {}\n", inert_line(&task.to_string())));
     }

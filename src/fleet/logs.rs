@@ -102,6 +102,12 @@ impl LogLine {
         line
     }
 
+    /// The line's text (its message, or its JSON when it was JSON) contains `text`: a plain
+    /// substring search, cheap enough to run over thousands of lines.
+    pub fn mentions(&self, text: &str) -> bool {
+        self.json.as_deref().unwrap_or(&self.message).contains(text)
+    }
+
     /// The fields of a JSON log line, when the line was JSON.
     pub fn fields(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
         serde_json::from_str(self.json.as_deref()?).ok()

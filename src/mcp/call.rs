@@ -31,6 +31,7 @@ use super::{
     error::{Failure, from_service_error},
     request::ServerLog,
     route::Candidate,
+    trace::Traceparent,
 };
 
 /// How long telling the server about a cancellation may delay the caller.
@@ -109,11 +110,16 @@ impl Pool {
         );
         let may_move = request.target == Target::AnyReady;
         let last = candidates.len().saturating_sub(1);
+        // One trace for the call: a task that refused it and the one that ran it both log it.
+        let trace = Traceparent::fresh();
         for (index, candidate) in candidates.iter().enumerate() {
             let mut exchange = Exchange::default();
             let attempt = self
-                .attempt(candidate, request, control, &mut exchange)
+                .attempt(candidate, request, control, &trace, &mut exchange)
                 .await;
+            if attempt.sent {
+                exchange.trace_id = Some(trace.trace_id());
+            }
             outcome.exchange = exchange;
             outcome.served_by = attempt.sent.then(|| {
                 let mut by = ServedBy::from(candidate);
@@ -158,6 +164,7 @@ impl Pool {
         candidate: &Candidate,
         request: &CallRequest,
         control: &CallControl,
+        trace: &Traceparent,
         exchange: &mut Exchange,
     ) -> Attempt {
         // The idle timeout covers connecting and listing tools too, so a call never waits
@@ -185,7 +192,14 @@ impl Pool {
         };
         let mut ids = Vec::new();
         let (result, sent) = self
-            .rounds(&connection, candidate, request, control, &mut ids, exchange)
+            .rounds(
+                &connection,
+                candidate,
+                (request, trace),
+                control,
+                &mut ids,
+                exchange,
+            )
             .await;
         exchange.rounds = connection.wire(&ids);
         // The lines on the call's own streams, in wire order (rmcp hands notifications to the
@@ -216,7 +230,7 @@ impl Pool {
         &self,
         connection: &Arc<Connection>,
         candidate: &Candidate,
-        request: &CallRequest,
+        (request, trace): (&CallRequest, &Traceparent),
         control: &CallControl,
         ids: &mut Vec<Value>,
         exchange: &mut Exchange,
@@ -225,6 +239,11 @@ impl Pool {
         if let Value::Object(arguments) = &request.arguments {
             params = params.with_arguments(arguments.clone());
         }
+        // The wire client copies it to the POST's `traceparent` header.
+        params
+            .meta
+            .get_or_insert_default()
+            .set_traceparent(trace.to_string());
         if let Some(level) = &request.log_level {
             self.ask_log_level(connection, &mut params, level).await;
         }

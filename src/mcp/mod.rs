@@ -28,6 +28,7 @@ mod signing;
 pub mod skills;
 pub use skills::{FileCheck, FileStatus, SkillReport};
 mod task;
+mod trace;
 mod validate;
 pub use validate::DroppedTool;
 mod client;

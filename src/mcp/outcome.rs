@@ -194,6 +194,10 @@ pub struct Exchange {
     /// The task the server turned the call into, as last seen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<super::task::TaskNote>,
+    /// The trace id of the `traceparent` the call was sent with (`mcp::trace`), by which the
+    /// server's log lines for it are found. Absent in lines written before calls carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 impl Exchange {

@@ -5,7 +5,7 @@
 use crate::{
     config::SourceChoice,
     fleet::Command,
-    mcp::{Browse, CallId, CallRequest},
+    mcp::{Browse, CallId, CallRequest, ServedBy},
 };
 
 /// The screens of the console; each is one file in `views/`.
@@ -97,6 +97,12 @@ pub enum Action {
         tool: String,
         arguments: Option<serde_json::Value>,
     },
+    /// Open the logs of the task that served a call (its service's when the task is
+    /// unknown), filtered to the call's trace.
+    OpenTraceLogs {
+        scope: Scope,
+        trace_id: String,
+    },
     /// Pop the page stack (Esc).
     Back,
     Help,
@@ -139,4 +145,23 @@ pub enum Action {
     SignInAccept,
     /// Stop waiting for the browser.
     SignInAbandon,
+}
+
+impl Action {
+    /// The jump from a call (the call form's result, a history entry) to its log lines.
+    pub fn trace_logs(service: &str, served_by: Option<&ServedBy>, trace_id: Option<&str>) -> Self {
+        let Some(trace_id) = trace_id else {
+            return Action::Message(
+                "this call was never sent, so no log line has its trace".into(),
+            );
+        };
+        let task = served_by.and_then(|by| by.task_id.as_deref());
+        Action::OpenTraceLogs {
+            scope: task.map_or_else(
+                || Scope::service(service),
+                |task| Scope::task(service, task),
+            ),
+            trace_id: trace_id.to_string(),
+        }
+    }
 }

@@ -437,6 +437,14 @@ impl App {
                     None => self.say(format!("{} is not available", kind.name()), true),
                 }
             }
+            Action::OpenTraceLogs { scope, trace_id } => {
+                if let Some(service) = &scope.service
+                    && self.data.snapshot.service(service).is_none()
+                {
+                    return self.say(format!("no service {service}"), true);
+                }
+                self.push(Box::new(views::logs::LogsView::for_trace(scope, trace_id)));
+            }
             Action::OpenCall {
                 scope,
                 tool,

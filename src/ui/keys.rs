@@ -57,6 +57,7 @@ pub enum KeyId {
     Complete,
     AppUi,
     OpenApp,
+    TraceLogs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +155,8 @@ pub const TABLE: &[Binding] = &[
     bind!(PrevField, [(BackTab, SHIFT), (BackTab, NONE)], "shift-tab", "previous field", View(V::Call), false, false),
     bind!(Protocol, [(Char('p'), CTRL)], "ctrl-p", "result/protocol", View(V::Call), false, true),
     bind!(Protocol, [(Char('p'), CTRL)], "ctrl-p", "details/protocol", View(V::History), false, true),
+    bind!(TraceLogs, [(Char('g'), CTRL)], "ctrl-g", "go to the call's log lines", View(V::Call), false, true),
+    bind!(TraceLogs, [(Char('g'), CTRL)], "ctrl-g", "go to the call's log lines", View(V::History), false, true),
     bind!(CopyResult, [(Char('y'), CTRL)], "ctrl-y", "copy result", View(V::Call), false, true),
     bind!(CopyCli, [(Char('k'), CTRL)], "ctrl-k", "copy as mcpfleet call", View(V::Call), false, false),
     bind!(CopyCurl, [(Char('u'), CTRL)], "ctrl-u", "copy as curl", View(V::Call), false, false),

@@ -81,19 +81,28 @@ where
     F: FnOnce(CallToolRequestParams, RequestContext<RoleServer>) -> Fut,
     Fut: Future<Output = Result<CallToolResponse, ErrorData>>,
 {
-    let session_id = context
-        .extensions
-        .get::<Parts>()
-        .and_then(|parts| parts.headers.get("mcp-session-id"))
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string);
+    let header = |name: &str| {
+        context
+            .extensions
+            .get::<Parts>()
+            .and_then(|parts| parts.headers.get(name))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    let session_id = header("mcp-session-id");
+    // `_meta` first (SEP-414); a client that sets only the HTTP header is traced too.
+    let traceparent = context
+        .meta
+        .get_traceparent()
+        .map(str::to_string)
+        .or_else(|| header("traceparent"));
     let mut guard = CallGuard {
         replica,
         tool: request.name.to_string(),
         started: Instant::now(),
         request_id: context.id.to_string(),
         session_id,
-        traceparent: context.meta.get_traceparent().map(str::to_string),
+        traceparent,
         outcome: Outcome::Cancelled,
         fault: false,
     };

@@ -87,6 +87,7 @@ fn outcome(message: &str) -> CallOutcome {
                 status_message: None,
                 polls: 2,
             }),
+            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
         },
     }
 }
@@ -143,6 +144,14 @@ fn an_entry_reads_back_as_it_was_recorded() {
     )
     .unwrap();
     assert_eq!(line["outcome"], "ok");
+    assert_eq!(
+        line["exchange"]["trace_id"],
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(
+        loaded.entries[0].exchange.trace_id.as_deref(),
+        Some("4bf92f3577b34da6a3ce929d0e0e4736")
+    );
     assert_eq!(line["target"], json!({"task": "0f2ab1c9"}));
     assert_eq!(line["duration_ms"], 1234.567);
     assert_eq!(line["timeout_ms"], 2500.0);
@@ -381,4 +390,20 @@ fn a_failed_call_without_a_task_reads_back() {
     assert_eq!(loaded.target, crate::mcp::Target::AnyReady);
     assert_eq!(loaded.kind, crate::mcp::OutcomeKind::TimedOut);
     assert_eq!(loaded.arguments, Value::Null);
+}
+
+#[test]
+fn a_line_written_before_calls_carried_a_trace_loads() {
+    let dir = Dir::new();
+    let file = dir.file();
+    let mut history = History::new(1);
+    let written = entry(&mut history, "old");
+    file.append(std::slice::from_ref(&written)).unwrap();
+    let mut line = serde_json::to_value(&written).unwrap();
+    line["exchange"].as_object_mut().unwrap().remove("trace_id");
+    std::fs::write(file.path(), format!("{line}\n")).unwrap();
+    let loaded = file.load(1).unwrap();
+    assert!(loaded.skipped.is_empty(), "{:?}", loaded.skipped);
+    assert_eq!(loaded.entries[0].exchange.trace_id, None);
+    assert_eq!(message(&loaded.entries[0]), "old");
 }

@@ -70,6 +70,19 @@ fn challenged_scope(challenge: &str) -> Option<String> {
     (!scope.is_empty()).then(|| scope.to_string())
 }
 
+/// The `traceparent` of a `tools/call` (`mcp::trace`), which goes out as a header too, so
+/// whatever sits in front of the server (a load balancer, a proxy's access log) sees the
+/// trace without reading the body.
+fn traceparent_of(message: &ClientJsonRpcMessage) -> Option<&str> {
+    let ClientJsonRpcMessage::Request(request) = message else {
+        return None;
+    };
+    let ClientRequest::CallToolRequest(call) = &request.request else {
+        return None;
+    };
+    call.params.meta.as_ref()?.get_traceparent()
+}
+
 fn unexpected(text: impl Into<Cow<'static, str>>) -> Error {
     StreamableHttpError::UnexpectedServerResponse(text.into())
 }
@@ -359,6 +372,9 @@ impl StreamableHttpClient for WireClient {
             HeaderValue::from_static("text/event-stream, application/json"),
         );
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+        if let Some(value) = traceparent_of(&message).and_then(|t| HeaderValue::from_str(t).ok()) {
+            headers.insert(super::super::trace::TRACEPARENT, value);
+        }
         let session_attached = session.is_some();
         if let Some(session) = &session {
             let value = HeaderValue::from_str(session)

@@ -120,6 +120,7 @@ impl App {
         };
         let action = match id {
             KeyId::Quit => Some(Action::Quit),
+            KeyId::Back if self.stack[top].view.on_back() => None,
             KeyId::Back => Some(Action::Back),
             KeyId::Help => Some(Action::Help),
             KeyId::CommandLine => Some(Action::CommandLine),

@@ -156,6 +156,14 @@ impl View for HistoryView {
                 self.show_protocol = !self.show_protocol;
                 None
             }
+            KeyId::TraceLogs => {
+                let entry = ctx.history.get(self.list.selected_id()?.parse().ok()?)?;
+                Some(Action::trace_logs(
+                    &entry.service,
+                    entry.served_by.as_ref(),
+                    entry.exchange.trace_id.as_deref(),
+                ))
+            }
             other => self.list.on_key(other),
         }
     }
@@ -233,6 +241,13 @@ impl View for HistoryView {
                 Span::styled("result ", theme.header()),
                 Span::raw(inert_line(&entry.summary).into_owned()),
             ])];
+            if let Some(trace_id) = &exchange.trace_id {
+                lines.push(Line::from(vec![
+                    Span::styled("trace ", theme.header()),
+                    Span::raw(inert_line(trace_id).into_owned()),
+                    Span::styled("  ctrl-g: its log lines", theme.dim()),
+                ]));
+            }
             let notes = exchange.refused.iter().cloned();
             let task = exchange.task.iter().map(ToString::to_string);
             for note in notes.chain(task) {
@@ -370,6 +385,35 @@ mod tests {
         click_after_scroll(&mut view, &ctx, "tool-19", "tool-03");
         let call = view.on_key(KeyId::Open, &ctx);
         assert!(matches!(call, Some(Action::OpenCall { tool, .. }) if tool == "tool-03"));
+    }
+
+    #[test]
+    fn ctrl_g_goes_to_the_log_lines_of_the_task_that_served_the_call() {
+        use crate::ui::views::call::fixtures::{TASK, TRACE};
+        let mut fixture = Fixture::new();
+        let call = CallRequest::new("mcpfleet-server", "search_logs", json!({}));
+        let mut unsent = outcome(Err(McpError::Cancelled), 10);
+        unsent.served_by = None;
+        fixture.history.record(&call, &unsent);
+        fixture
+            .history
+            .record(&call, &crate::ui::views::call::fixtures::outcome(false));
+        let ctx = fixture.context();
+        let mut view = HistoryView::new(Scope::fleet());
+        let text = crate::ui::views::snapshot_support::render(&mut view, &ctx, 120, 40);
+        assert!(text.contains(&format!("trace {TRACE}")), "{text}");
+        assert_eq!(
+            view.on_key(KeyId::TraceLogs, &ctx),
+            Some(Action::OpenTraceLogs {
+                scope: Scope::task("mcpfleet-server", TASK),
+                trace_id: TRACE.into(),
+            })
+        );
+        view.on_key(KeyId::Down, &ctx);
+        assert!(matches!(
+            view.on_key(KeyId::TraceLogs, &ctx),
+            Some(Action::Message(m)) if m.contains("never sent")
+        ));
     }
 
     #[test]

@@ -91,6 +91,11 @@ pub trait View {
     fn on_escape(&mut self) -> bool {
         false
     }
+    /// Esc on a page that holds something Esc drops before the page goes (the logs view's
+    /// trace filter): true when it dropped it, and the page stays.
+    fn on_back(&mut self) -> bool {
+        false
+    }
     /// The list component of a list screen; its filter and clicks are the view's.
     fn list(&self) -> Option<&ListState> {
         None

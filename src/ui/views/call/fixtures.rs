@@ -21,6 +21,8 @@ use crate::{
     },
 };
 
+/// The trace id of the calls `outcome` makes.
+pub const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 pub const SERVICE: &str = "mcpfleet-server";
 pub const TASK: &str = "0f2ab1c9d8e74f6a9b3c1d2e3f4a5b6c";
 
@@ -89,8 +91,12 @@ pub fn outcome(is_error: bool) -> CallOutcome {
         structured_content: structured,
         is_error,
     });
+    let exchange = Exchange {
+        trace_id: Some(TRACE.into()),
+        ..recorded(&request, &[progress, response])
+    };
     CallOutcome {
-        exchange: recorded(&request, &[progress, response]),
+        exchange,
         ..served_outcome(result, Duration::from_micros(12_345))
     }
 }
@@ -135,6 +141,7 @@ pub fn recorded(request: &Value, events: &[Value]) -> Exchange {
         logs: Vec::new(),
         refused: Vec::new(),
         task: None,
+        trace_id: None,
     }
 }
 

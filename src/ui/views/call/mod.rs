@@ -24,12 +24,14 @@ pub(crate) mod result;
 mod result_pane;
 pub(crate) mod schema;
 mod target;
+mod trace_lines;
 
 use copy::{cli_command, copy_text, curl_command};
 use field::pretty;
 use form_pane::FormPane;
 use result_pane::ResultPane;
 use target::{curl_endpoint, next_target, target_label};
+use trace_lines::TraceLines;
 
 use super::tools_catalog::find_tool;
 use super::{Context, View};
@@ -70,6 +72,8 @@ pub struct CallView {
     log_level: Option<&'static str>,
     /// The last call asked for went to every ready task.
     fanning: bool,
+    /// The serving task's log lines of the last call's trace.
+    trace_lines: Option<TraceLines>,
 }
 
 /// None, then each level from the least severe, then none again.
@@ -97,6 +101,7 @@ impl CallView {
             result: ResultPane::new(),
             log_level: None,
             fanning: false,
+            trace_lines: None,
         }
     }
 
@@ -126,6 +131,28 @@ impl CallView {
         } else {
             Action::StartCall(Box::new(request))
         })
+    }
+
+    /// The log lines of the shown call's trace, looked up again for the lines that arrived.
+    fn trace_lines(&mut self, ctx: &Context) -> Option<&TraceLines> {
+        let outcome = self.result.outcome()?;
+        let trace_id = outcome.exchange.trace_id.as_deref()?;
+        match &mut self.trace_lines {
+            Some(found) if found.trace_id() == trace_id => found.refresh(ctx.logs),
+            _ => {
+                let task = outcome
+                    .served_by
+                    .as_ref()
+                    .and_then(|by| by.task_id.as_deref());
+                self.trace_lines = Some(TraceLines::new(
+                    trace_id,
+                    self.scope.service.as_deref().unwrap_or(""),
+                    task,
+                    ctx.logs,
+                ));
+            }
+        }
+        self.trace_lines.as_ref()
     }
 
     fn copy_curl(&self, ctx: &Context) -> Action {
@@ -236,6 +263,16 @@ impl View for CallView {
                 });
             }
             KeyId::CopyCurl => return Some(self.copy_curl(ctx)),
+            KeyId::TraceLogs => {
+                return Some(match self.result.outcome() {
+                    Some(outcome) => Action::trace_logs(
+                        self.service(),
+                        outcome.served_by.as_ref(),
+                        outcome.exchange.trace_id.as_deref(),
+                    ),
+                    None => Action::Message("no single call shown: ctrl-s sends one".into()),
+                });
+            }
             other => self.result.scroll(other),
         }
         None
@@ -304,7 +341,9 @@ impl View for CallView {
             height: rest.height - used,
             ..rest
         };
-        self.result.render(frame, result, ctx.now, theme);
+        let below = self.trace_lines(ctx).map(|found| found.lines(theme));
+        self.result
+            .render(frame, result, ctx.now, theme, below.unwrap_or_default());
     }
 }
 
@@ -315,7 +354,7 @@ mod tests {
 
     use super::*;
     use crate::mcp::CallEvent;
-    use crate::ui::views::call::fixtures::{SERVICE, TASK, outcome, press, served, started};
+    use crate::ui::views::call::fixtures::{SERVICE, TASK, TRACE, outcome, press, served, started};
     use crate::ui::views::call::fixtures::{type_text, view};
     use crate::ui::views::{fixtures, fixtures::Fixture};
 
@@ -412,8 +451,36 @@ mod tests {
     }
 
     #[test]
-    fn snapshots() {
+    fn ctrl_g_goes_to_the_log_lines_of_the_task_that_served_the_call() {
         let fixture = Fixture::new();
+        let ctx = fixture.context();
+        let mut view = view();
+        assert!(matches!(
+            view.on_key(KeyId::TraceLogs, &ctx),
+            Some(Action::Message(m)) if m.contains("no single call shown")
+        ));
+        type_text(&mut view, &ctx, "deadline|echo");
+        let id = started(&mut view, &ctx);
+        view.on_call_update(id, &CallUpdate::Done(Box::new(outcome(false))));
+        assert_eq!(
+            view.on_key(KeyId::TraceLogs, &ctx),
+            Some(Action::OpenTraceLogs {
+                scope: Scope::task(SERVICE, TASK),
+                trace_id: TRACE.into(),
+            })
+        );
+    }
+
+    #[test]
+    fn snapshots() {
+        let mut fixture = Fixture::new();
+        // The serving task's line of the call's trace, shown below the result.
+        let line = format!(
+            r#"{{"level":"INFO","message":"tool call","tool":"search_logs","trace_id":"{}"}}"#,
+            TRACE
+        );
+        let line = crate::fleet::LogLine::parse(SERVICE, TASK, "stdout", fixtures::at(601), &line);
+        fixture.logs.push(line);
         let mut ctx = fixture.context();
         let mut idle = view();
         crate::assert_view_snapshots!("call_idle", &mut idle, &ctx);

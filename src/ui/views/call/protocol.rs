@@ -250,6 +250,7 @@ mod tests {
             logs: Vec::new(),
             refused: Vec::new(),
             task: None,
+            trace_id: None,
         };
         let text: Vec<String> = protocol_lines(&exchange, Theme::plain())
             .iter()

@@ -267,6 +267,9 @@ pub fn served_line(outcome: &CallOutcome) -> String {
         let id = &retry.task_id[..retry.task_id.len().min(8)];
         text.push_str(&format!(" · task {id} refused: {}", retry.reason));
     }
+    if let Some(trace_id) = &outcome.exchange.trace_id {
+        text.push_str(&format!(" · trace {trace_id}"));
+    }
     text
 }
 

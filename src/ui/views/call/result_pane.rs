@@ -187,7 +187,15 @@ impl ResultPane {
         }
     }
 
-    pub fn render(&mut self, frame: &mut Frame, area: Rect, now: SystemTime, theme: Theme) {
+    /// `below` follows a call's result (not its protocol): its log lines.
+    pub fn render(
+        &mut self,
+        frame: &mut Frame,
+        area: Rect,
+        now: SystemTime,
+        theme: Theme,
+        below: Vec<Line<'static>>,
+    ) {
         let width = usize::from(area.width);
         let (title, mut right, lines, footer) = match &self.state {
             CallState::Idle => (
@@ -225,7 +233,9 @@ impl ResultPane {
                 let lines = if self.show_protocol {
                     protocol_lines(&outcome.exchange, theme)
                 } else {
-                    result_lines(outcome, theme)
+                    let mut lines = result_lines(outcome, theme);
+                    lines.extend(below);
+                    lines
                 };
                 let right = Line::from(vec![
                     Span::raw(" "),

@@ -1,6 +1,8 @@
 //! The logs view: the lines of the fleet, a service (its tasks interleaved by time) or one
 //! task, following the newest or paused on a selected line; `/` filters by regex, `v` by level,
-//! `w` wraps, enter expands a line's fields, `s` saves what matches to a file.
+//! `w` wraps, enter expands a line's fields, `s` saves what matches to a file. Opened from a
+//! call (`ctrl-g`), it shows the lines of the call's trace: its filter is the trace id, the
+//! title says so, and Esc drops it before leaving.
 //!
 //! A frame costs the visible lines only: which lines match is kept in a `LineIndex` that grows
 //! with the buffer and works through older lines within a time budget per frame
@@ -24,6 +26,8 @@ mod filter;
 mod lines;
 
 use filter::{LevelFilter, LineIndex, TextFilter, line_at};
+/// A line as the logs view shows it, for a call's inline log lines.
+pub use lines::text_into;
 
 use super::{Context, View};
 use crate::ui::{
@@ -45,6 +49,8 @@ pub struct LogsView {
     area_top: u16,
     scope: Scope,
     filter: TextFilter,
+    /// The trace the filter holds, while it holds nothing else.
+    trace: Option<String>,
     level: LevelFilter,
     wrap: bool,
     /// Following keeps the newest line in view; paused keeps `selected` where it is.
@@ -69,6 +75,7 @@ impl LogsView {
             area_top: 0,
             scope,
             filter: TextFilter::default(),
+            trace: None,
             level: LevelFilter::All,
             wrap: false,
             follow: true,
@@ -80,6 +87,16 @@ impl LogsView {
             row_lines: Vec::new(),
             page: 10,
             save_dir: PathBuf::new(),
+        }
+    }
+
+    /// The lines of one trace: the trace id is the filter (the server logs it as its own
+    /// field, which the lines show), so `/` shows and edits it like any other.
+    pub fn for_trace(scope: Scope, trace_id: String) -> Self {
+        Self {
+            filter: TextFilter::new(&regex::escape(&trace_id)),
+            trace: Some(trace_id),
+            ..Self::new(scope)
         }
     }
 
@@ -340,12 +357,16 @@ impl View for LogsView {
     }
 
     fn title(&self) -> String {
-        match (&self.scope.service, &self.scope.task) {
+        let scope = match (&self.scope.service, &self.scope.task) {
             (None, _) => "logs(all)".into(),
             (Some(service), None) => format!("logs({service})"),
             (Some(service), Some(task)) => {
                 format!("logs({service}/{})", lines::short_id(task))
             }
+        };
+        match &self.trace {
+            Some(trace) => format!("{scope} trace {}…", lines::short_id(trace)),
+            None => scope,
         }
     }
 
@@ -356,7 +377,16 @@ impl View for LogsView {
     fn set_filter(&mut self, filter: String) {
         if filter != self.filter.text() {
             self.filter = TextFilter::new(&filter);
+            self.trace = None;
         }
+    }
+
+    fn on_back(&mut self) -> bool {
+        if self.trace.take().is_none() {
+            return false;
+        }
+        self.filter = TextFilter::default();
+        true
     }
 
     /// Keeps frames coming while a new filter works through older lines.

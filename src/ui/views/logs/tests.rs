@@ -301,3 +301,56 @@ fn snapshots() {
     keys(&mut view, &ctx, &[KeyId::Wrap, KeyId::Up]);
     crate::assert_view_snapshots!("logs_service_wrapped_paused", &mut view, &ctx);
 }
+
+#[test]
+fn a_trace_shows_its_lines_only_says_so_in_the_title_and_esc_drops_it() {
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let mut fixture = Fixture::new();
+    let call = |trace: &str, tool: &str| {
+        format!(
+            r#"{{"level":"INFO","message":"tool call","tool":"{tool}","trace_id":"{trace}","target":"mcpfleet::call"}}"#
+        )
+    };
+    arrive(&mut fixture, "stdout", &call(TRACE, "echo"));
+    arrive(
+        &mut fixture,
+        "stdout",
+        &call("0af7651916cd43dd8448eb211c80319c", "whoami"),
+    );
+    let mut view = LogsView::for_trace(Scope::task(SERVER, TASK), TRACE.into());
+    assert_eq!(
+        view.title(),
+        "logs(mcpfleet-server/0f2ab1c9) trace 4bf92f35…"
+    );
+    assert_eq!(
+        view.filter(),
+        TRACE,
+        "`/` shows it, to edit like any filter"
+    );
+    let text = screen(&mut view, &fixture.context());
+    assert!(text.contains("(1 match)"), "{text}");
+    assert!(text.contains("tool=echo"), "{text}");
+    assert!(!text.contains("whoami"), "{text}");
+
+    // A line of the trace that arrives later shows too.
+    arrive(&mut fixture, "stdout", &call(TRACE, "late"));
+    let text = screen(&mut view, &fixture.context());
+    assert!(
+        text.contains("(2 match)") && text.contains("tool=late"),
+        "{text}"
+    );
+
+    // Esc drops the trace and the page stays, with every line of the task; the next leaves.
+    assert!(view.on_back());
+    assert_eq!(view.title(), "logs(mcpfleet-server/0f2ab1c9)");
+    assert_eq!(view.filter(), "");
+    let text = screen(&mut view, &fixture.context());
+    assert!(text.contains("whoami"), "{text}");
+    assert!(!view.on_back());
+
+    // A filter typed over the trace replaces it.
+    let mut typed = LogsView::for_trace(Scope::service(SERVER), TRACE.into());
+    typed.set_filter("whoami".into());
+    assert_eq!(typed.title(), "logs(mcpfleet-server)");
+    assert!(!typed.on_back());
+}
