@@ -46,12 +46,16 @@ async fn the_console_shows_logs_tasks_and_the_wire() {
         // The protocol pane: the POST as it went, its status and headers, the bodies.
         console.send_keys(&["C-p"]);
         // A capture can land while the pane is half drawn: wait for all of it.
-        console.wait_until("the POST with its status, headers and body", soon, |screen| {
-            screen.contains("POST http://127.0.0.1:")
-                && screen.contains("→ 200")
-                && screen.contains("→ mcp-method: tools/call")
-                && screen.contains("\"io.modelcontextprotocol/logLevel\": \"debug\"")
-        });
+        console.wait_until(
+            "the POST with its status, headers and body",
+            soon,
+            |screen| {
+                screen.contains("POST http://127.0.0.1:")
+                    && screen.contains("→ 200")
+                    && screen.contains("→ mcp-method: tools/call")
+                    && screen.contains("\"io.modelcontextprotocol/logLevel\": \"debug\"")
+            },
+        );
         console.go_home(soon);
 
         // A call the server runs as a task: followed to its end, and said so.

@@ -298,4 +298,21 @@ fn in_the_console_ctrl_e_runs_the_reproducer_live_and_saves_an_incident() {
         screen.contains("sent again: the failure") && screen.contains("  latency: ")
     });
     assert!(screen.contains("served by task"), "{screen}");
+
+    // ctrl-g: the failed call's own log lines, on the task that served it.
+    let incident: Value =
+        serde_json::from_slice(&std::fs::read(saved[0].as_ref().unwrap().path()).unwrap()).unwrap();
+    let trace = incident["exchange"]["trace_id"]
+        .as_str()
+        .expect("the call's trace");
+    let task = incident["served_by"]["task_id"].as_str().unwrap();
+    console.send_keys(&["C-g"]);
+    let title = format!("logs(flaky/{}) trace {}…", &task[..8], &trace[..8]);
+    console.wait_until("the failed call's log line", soon, |screen| {
+        screen.contains(&title)
+            && screen.contains("(1 match)")
+            && screen
+                .lines()
+                .any(|l| l.contains("tool call tool=echo outcome=tool_error"))
+    });
 }

@@ -157,6 +157,7 @@ pub const TABLE: &[Binding] = &[
     bind!(Protocol, [(Char('p'), CTRL)], "ctrl-p", "details/protocol", View(V::History), false, true),
     bind!(TraceLogs, [(Char('g'), CTRL)], "ctrl-g", "go to the call's log lines", View(V::Call), false, true),
     bind!(TraceLogs, [(Char('g'), CTRL)], "ctrl-g", "go to the call's log lines", View(V::History), false, true),
+    bind!(TraceLogs, [(Char('g'), CTRL)], "ctrl-g", "go to the failed call's log lines", View(V::Incidents), false, true),
     bind!(CopyResult, [(Char('y'), CTRL)], "ctrl-y", "copy result", View(V::Call), false, true),
     bind!(CopyCli, [(Char('k'), CTRL)], "ctrl-k", "copy as mcpfleet call", View(V::Call), false, false),
     bind!(CopyCurl, [(Char('u'), CTRL)], "ctrl-u", "copy as curl", View(V::Call), false, false),

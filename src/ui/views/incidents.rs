@@ -139,6 +139,14 @@ impl View for IncidentsView {
                 let request = self.incidents[index].1.request();
                 Some(Action::StartCall(Box::new(request)))
             }
+            KeyId::TraceLogs => {
+                let incident = &self.incidents[self.selected()?].1;
+                Some(Action::trace_logs(
+                    &incident.service,
+                    incident.served_by.as_ref(),
+                    incident.exchange.trace_id.as_deref(),
+                ))
+            }
             other => self.list.on_key(other),
         }
     }
@@ -274,6 +282,12 @@ impl IncidentsView {
             header("result "),
             Span::raw(inert_line(&said).into_owned()),
         ]));
+        if let Some(trace) = &incident.exchange.trace_id {
+            lines.push(Line::from(vec![
+                header("trace "),
+                Span::raw(format!("{trace} (ctrl-g: the task's log lines of it)")),
+            ]));
+        }
         lines.push(Line::from(vec![
             header("file "),
             Span::styled(path.display().to_string(), theme.dim()),
