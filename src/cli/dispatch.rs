@@ -17,6 +17,25 @@ fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<
     }
 }
 
+/// SERVICE TOOL [KEY=VALUE…] (with --url: TOOL [KEY=VALUE…]), or None having said what is
+/// missing.
+fn service_tool(
+    words: &[String],
+    global: &GlobalArgs,
+    command: &str,
+) -> Option<(String, String, Vec<String>)> {
+    match (words, &global.url) {
+        ([tool, pairs @ ..], Some(_)) => Some((String::new(), tool.clone(), pairs.to_vec())),
+        ([service, tool, pairs @ ..], None) => {
+            Some((service.clone(), tool.clone(), pairs.to_vec()))
+        }
+        _ => {
+            eprintln!("mcpfleet: {command} needs SERVICE and TOOL (or --url URL and TOOL)");
+            None
+        }
+    }
+}
+
 /// Runs a one-shot command to completion, or until a signal ends it; returns the exit code.
 pub async fn run(global: GlobalArgs, command: Command) -> u8 {
     tokio::select! {
@@ -52,15 +71,8 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             output_format,
             json,
         } => {
-            let (service, tool, pairs) = match (words.as_slice(), &global.url) {
-                ([tool, pairs @ ..], Some(_)) => (String::new(), tool.clone(), pairs.to_vec()),
-                ([service, tool, pairs @ ..], None) => {
-                    (service.clone(), tool.clone(), pairs.to_vec())
-                }
-                _ => {
-                    eprintln!("mcpfleet: call needs SERVICE and TOOL (or --url URL and TOOL)");
-                    return exit::USAGE;
-                }
+            let Some((service, tool, pairs)) = service_tool(&words, &global, "call") else {
+                return exit::USAGE;
             };
             let answers = match elicit_json.as_deref().map(elicit::Answers::read) {
                 None => None,
@@ -100,15 +112,8 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             timeout,
             json,
         } => {
-            let (service, tool, pairs) = match (words.as_slice(), &global.url) {
-                ([tool, pairs @ ..], Some(_)) => (String::new(), tool.clone(), pairs.to_vec()),
-                ([service, tool, pairs @ ..], None) => {
-                    (service.clone(), tool.clone(), pairs.to_vec())
-                }
-                _ => {
-                    eprintln!("mcpfleet: repro needs SERVICE and TOOL (or --url URL and TOOL)");
-                    return exit::USAGE;
-                }
+            let Some((service, tool, pairs)) = service_tool(&words, &global, "repro") else {
+                return exit::USAGE;
             };
             let args = repro::ReproArgs {
                 service,

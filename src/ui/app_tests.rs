@@ -3,7 +3,7 @@
 use ratatui::{Terminal, backend::TestBackend};
 
 use super::*;
-use crate::ui::views::fixtures;
+use crate::{mcp::CallRequest, ui::views::fixtures};
 
 fn screen(app: &mut App) -> String {
     let mut terminal = Terminal::new(TestBackend::new(100, 20)).expect("test backend");

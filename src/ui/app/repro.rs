@@ -11,7 +11,7 @@ use crate::{
         incident::Incident,
         repro::{self, ReproEnd, ReproPlan},
     },
-    ui::{action::Scope, views},
+    ui::views,
 };
 
 /// How many calls, how many at once: a few seconds against a healthy service, enough to see
@@ -21,13 +21,7 @@ const AT_ONCE: usize = 8;
 
 impl App {
     pub(super) fn start_repro(&mut self, request: CallRequest) {
-        let scope = Scope {
-            service: Some(request.service.clone()),
-            task: match &request.target {
-                Target::Task(id) => Some(id.clone()),
-                Target::AnyReady => None,
-            },
-        };
+        let scope = super::calls::scope_of(&request);
         let probes = &self.data.probes.by_task;
         if let Ok((tool, _)) =
             views::tools_catalog::find_tool(&self.data.snapshot, probes, &scope, &request.tool)
