@@ -11,8 +11,9 @@ use serde_json::json;
 
 use crate::{
     fleet::{
-        ApiStat, Deployment, DeploymentStatus, Endpoint, FleetSnapshot, Health, LogLine,
-        RolloutState, Service, ServiceEvent, SourceKind, Task, TaskMetrics, TaskStatus,
+        ApiStat, Deployment, DeploymentStatus, Endpoint, FigureSource, FleetSnapshot, Health,
+        LogLine, Recent, RolloutState, Service, ServiceEvent, SourceKind, Task, TaskMetrics,
+        TaskStatus,
     },
     mcp::{History, Probe, ToolInfo},
     ui::{log_buffer::LogBuffer, theme::Theme},
@@ -73,7 +74,19 @@ fn task(
             fetched_at: Some(at(599)),
             calls_per_sec: Some(f64::from(port % 10) + 0.5),
             errors_per_sec: Some(f64::from(port % 3) * 0.1),
+            recent: Some(Recent {
+                p50_ms: Some(1.5),
+                p99_ms: Some(f64::from(port % 9) + 4.0),
+                ..Recent::new(
+                    FigureSource::Metrics,
+                    Duration::from_secs(60),
+                    600,
+                    port as u64 % 7,
+                )
+            }),
+            buckets: Vec::new(),
         }),
+        outlier: None,
         notes: Vec::new(),
     }
 }
