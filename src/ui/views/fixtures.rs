@@ -15,7 +15,7 @@ use crate::{
         LogLine, Recent, RolloutState, Service, ServiceEvent, SourceKind, Task, TaskMetrics,
         TaskStatus,
     },
-    mcp::{History, Probe, ToolInfo},
+    mcp::{History, Probe, ToolInfo, figures::CallFigures},
     ui::{log_buffer::LogBuffer, theme::Theme},
 };
 
@@ -338,6 +338,7 @@ pub struct Fixture {
     pub fleet: FleetSnapshot,
     pub logs: LogBuffer,
     pub probes: HashMap<String, Probe>,
+    pub calls: CallFigures,
     pub probe_errors: HashMap<String, String>,
     pub history: History,
     pub trends: crate::fleet::trends::Trends,
@@ -360,6 +361,7 @@ impl Fixture {
             logs: logs(),
             probes: probes(),
             probe_errors: HashMap::new(),
+            calls: CallFigures::default(),
             history: History::new(50),
             trends,
             sign_ins: Vec::new(),
@@ -372,6 +374,7 @@ impl Fixture {
             logs: &self.logs,
             probes: &self.probes,
             probe_errors: &self.probe_errors,
+            calls: &self.calls,
             history: &self.history,
             sign_ins: &self.sign_ins,
             trends: &self.trends,

@@ -182,7 +182,13 @@ impl ServicesView {
 
     fn rows(&self, ctx: &Context) -> Vec<ServiceRow> {
         let cells = |r: &ServiceRow| [r.name.clone(), rollout_label(r.rollout).to_string()];
-        let rows = ctx.snapshot.services.iter().map(|s| row(s, ctx.probes));
+        let rows = ctx.snapshot.services.iter().map(|s| {
+            let mut row = row(s, ctx.probes);
+            // Marks from the console's own calls, for services without metrics.
+            let marked = |t: &&crate::fleet::Task| ctx.calls.outliers.contains_key(&t.id);
+            row.outliers += s.tasks.iter().filter(marked).count();
+            row
+        });
         rows.filter(|r| self.list.matches(&cells(r))).collect()
     }
 }

@@ -14,7 +14,7 @@ use ratatui::{Frame, style::Style};
 
 use super::{Context, View, chrome::age};
 use crate::fleet::{Command, DeploymentStatus, FigureSource, Outlier, Service, Task, TaskStatus};
-use crate::mcp::Probe;
+use crate::mcp::{Probe, figures::CallFigures};
 use crate::ui::action::{Action, Scope, ViewKind};
 use crate::ui::keys::KeyId;
 use crate::ui::widgets::{list::ListState, sparkline_text};
@@ -59,11 +59,13 @@ pub struct TaskRow {
     pub cells: [String; 17],
 }
 
-/// What the MCP worker's probes say of each task, by task id.
+/// What the MCP worker says of each task, by task id: its probes, and the figures of the
+/// console's own calls where the task's server has no metrics.
 #[derive(Clone, Copy)]
 pub struct Probed<'a> {
     pub probes: &'a HashMap<String, Probe>,
     pub errors: &'a HashMap<String, String>,
+    pub calls: &'a CallFigures,
 }
 
 impl Probed<'_> {
@@ -117,7 +119,11 @@ pub fn rows(service: &Service, probed: Probed, now: SystemTime) -> Vec<TaskRow> 
         };
         let in_flight = task.metrics.as_ref().map(|m| m.in_flight.to_string());
         let recent = task.metrics.as_ref().and_then(|m| m.recent.as_ref());
+        let recent = recent.or(probed.calls.by_task.get(&task.id));
         let recent = recent.filter(|_| !stopped);
+        let outlier = task
+            .outlier
+            .or(probed.calls.outliers.get(&task.id).copied());
         let figure = |f: fn(&crate::fleet::Recent) -> Option<String>| or_dash(recent.and_then(f));
         let cells = [
             task.id.chars().take(8).collect(),
@@ -139,7 +145,7 @@ pub fn rows(service: &Service, probed: Probed, now: SystemTime) -> Vec<TaskRow> 
                     FigureSource::Console => "console".into(),
                 })
             }),
-            match task.outlier.filter(|_| !stopped) {
+            match outlier.filter(|_| !stopped) {
                 Some(Outlier::Errors) => "! errors".into(),
                 Some(Outlier::Latency) => "! latency".into(),
                 None => String::new(),
@@ -304,6 +310,7 @@ impl View for TasksView {
         let probed = Probed {
             probes: ctx.probes,
             errors: ctx.probe_errors,
+            calls: ctx.calls,
         };
         let mut rows = rows(service, probed, ctx.now);
         rows.retain(|r| self.list.matches(&r.cells));

@@ -1,7 +1,7 @@
 //! Tests of the tasks view: rows, notes, keys and clicks, snapshots.
 
 use super::*;
-use crate::fleet::Traffic;
+use crate::fleet::{FigureSource, Recent, Traffic};
 use crate::ui::views::{
     fixtures::{Fixture, at, now, numbered},
     snapshot_support::{click_after_scroll, render},
@@ -12,14 +12,13 @@ const SERVICE: &str = "mcpfleet-server";
 /// Rows with nothing probed yet.
 fn plain_rows(service: &Service) -> Vec<TaskRow> {
     let (probes, errors) = (HashMap::new(), HashMap::new());
-    rows(
-        service,
-        Probed {
-            probes: &probes,
-            errors: &errors,
-        },
-        now(),
-    )
+    let calls = CallFigures::default();
+    let probed = Probed {
+        probes: &probes,
+        errors: &errors,
+        calls: &calls,
+    };
+    rows(service, probed, now())
 }
 
 #[test]
@@ -183,6 +182,7 @@ fn probe_figures_and_the_outlier_mark_fill_their_cells() {
     let probed = Probed {
         probes: &fixture.probes,
         errors: &errors,
+        calls: &fixture.calls,
     };
     let all = rows(server, probed, now());
     let column = |name: &str| COLUMNS.iter().position(|c| c.0 == name).unwrap();
@@ -242,4 +242,37 @@ fn everything_traffic() -> Option<Traffic> {
         response_ms: vec![5.0],
         fetched_at: at(590),
     })
+}
+
+#[test]
+fn a_server_without_metrics_shows_the_console_calls_marked_as_such() {
+    let mut fixture = Fixture::new();
+    let everything = &fixture.fleet.services[1];
+    let id = everything.tasks[0].id.clone();
+    let recent = Recent {
+        p50_ms: Some(40.0),
+        p99_ms: Some(120.0),
+        ..Recent::new(
+            FigureSource::Console,
+            std::time::Duration::from_secs(60),
+            120,
+            30,
+        )
+    };
+    fixture.calls.by_task.insert(id.clone(), recent);
+    fixture.calls.outliers.insert(id, Outlier::Errors);
+    let text = render(
+        &mut TasksView::new(Scope::service("everything")),
+        &fixture.context(),
+        160,
+        24,
+    );
+    let row = text.lines().find(|l| l.starts_with("c1d2e3f4")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert!(
+        cells
+            .windows(7)
+            .any(|w| w == ["2.0", "25.0", "40ms", "120ms", "console", "!", "errors"]),
+        "{row}"
+    );
 }
