@@ -85,11 +85,13 @@ impl CallBook {
         let mut figures = CallFigures::default();
         for (id, calls) in &self.tasks {
             let span = now - self.since[id];
-            if span >= MIN_SPAN {
-                figures
-                    .by_task
-                    .insert(id.clone(), recent(calls, span.min(RECENT_WINDOW)));
+            if span < MIN_SPAN {
+                // Too soon for a rate: its figures are news next time.
+                self.changed = true;
+                continue;
             }
+            let span = span.min(RECENT_WINDOW);
+            figures.by_task.insert(id.clone(), recent(calls, span));
         }
         for service in &fleet.services {
             let live = service.tasks.iter().filter(|t| t.stopped_at.is_none());
@@ -170,6 +172,13 @@ mod tests {
             book.count("c".into(), false, latency, at);
         }
         let fleet = fleet(&["a", "b", "c"]);
+        let early = book
+            .figures(&fleet, start + Duration::from_millis(500))
+            .unwrap();
+        assert!(
+            early.by_task.is_empty(),
+            "half a second is too soon for a rate"
+        );
         let now = start + Duration::from_secs(30);
         let figures = book.figures(&fleet, now).unwrap();
         let a = &figures.by_task["a"];
