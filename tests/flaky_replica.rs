@@ -1,5 +1,6 @@
 //! Finding the flaky replica on the local fleet: one replica of three with injected faults,
-//! and fan-out grouping it apart from the others with what differs.
+//! fan-out grouping it apart from the others with what differs, and under load the tasks view
+//! marking it as the outlier.
 
 use std::{path::PathBuf, process::Command};
 
@@ -315,4 +316,190 @@ fn in_the_console_ctrl_e_runs_the_reproducer_live_and_saves_an_incident() {
                 .lines()
                 .any(|l| l.contains("tool call tool=echo outcome=tool_error"))
     });
+}
+
+/// The MCP URLs of the service's ready tasks, read with `ls --json` from the console's fleet.
+fn ready_urls(
+    runtime_dir: &std::path::Path,
+    config: &str,
+    soon: std::time::Duration,
+) -> Vec<String> {
+    let deadline = std::time::Instant::now() + soon;
+    loop {
+        let output = Command::new(BIN)
+            .args(["ls", "--json"])
+            .env("MCPFLEET_CONFIG", config)
+            .env("XDG_RUNTIME_DIR", runtime_dir)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("mcpfleet runs");
+        let fleet: Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+        let tasks = fleet["services"][0]["tasks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let urls: Vec<String> = tasks
+            .iter()
+            .filter(|t| t["health"] == "HEALTHY" && t["stopped_at"].is_null())
+            .filter_map(|t| t["endpoint"]["url"].as_str().map(str::to_string))
+            .collect();
+        if urls.len() == 3 {
+            return urls;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "three ready tasks: {fleet:#}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+/// Sends `echo` calls to the replicas in turn, about `per_second` in all, until dropped.
+fn load(urls: Vec<String>, per_second: u64) -> tokio::runtime::Runtime {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.spawn(async move {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let mut sessions = Vec::new();
+        for url in &urls {
+            sessions.push(open_session(&http, url).await);
+        }
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(1000 / per_second));
+        for turn in 0.. {
+            tick.tick().await;
+            let (url, session) = &sessions[turn % sessions.len()];
+            let call = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"message": "load"}}});
+            let request = post(&http, url, Some(session), call);
+            tokio::spawn(async move {
+                if let Ok(response) = request.send().await {
+                    let _ = response.bytes().await;
+                }
+            });
+        }
+    });
+    runtime
+}
+
+fn post(
+    http: &reqwest::Client,
+    url: &str,
+    session: Option<&String>,
+    body: Value,
+) -> reqwest::RequestBuilder {
+    let request = http
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .json(&body);
+    match session {
+        Some(id) => request.header("mcp-session-id", id),
+        None => request,
+    }
+}
+
+async fn open_session(http: &reqwest::Client, url: &str) -> (String, String) {
+    let init = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "flaky-replica-load", "version": "0"}}});
+    let response = post(http, url, None, init).send().await.unwrap();
+    assert!(
+        response.status().is_success(),
+        "initialize: {}",
+        response.status()
+    );
+    let id = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let _ = response.bytes().await;
+    let initialized = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let _ = post(http, url, Some(&id), initialized).send().await;
+    (url.to_string(), id)
+}
+
+/// The text of the `header` column in `row`, by where the header starts on screen.
+fn cell(screen: &str, header: &str, row: &str) -> String {
+    let header_line = screen
+        .lines()
+        .find(|l| l.starts_with("TASK "))
+        .unwrap_or_default();
+    let Some(at) = header_line.find(header) else {
+        return String::new();
+    };
+    // Characters, not bytes: the TREND column's sparkline is multi-byte.
+    let start = header_line[..at].chars().count();
+    let rest: String = row.chars().skip(start).collect();
+    rest.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn under_load_the_tasks_view_marks_the_replica_that_fails_a_fifth_of_its_calls() {
+    let dir = scratch("outlier");
+    let config = config(&dir, "echo:error=0.2");
+    let config = config.to_string_lossy().into_owned();
+    let soon = std::time::Duration::from_secs(30);
+    let console = tmux::Console::start("outlier", 200, 30, &[("MCPFLEET_CONFIG", &config)]);
+    console.wait_for("flaky", soon);
+    let urls = ready_urls(&console.runtime_dir(), &config, soon);
+    console.command("tasks flaky");
+    console.wait_for("OUTLIER", soon);
+
+    let started = std::time::Instant::now();
+    let _load = load(urls, 30);
+    let marked = |screen: &str| {
+        let rows: Vec<&str> = screen.lines().filter(|l| l.contains("! errors")).collect();
+        let [row] = rows[..] else { return None };
+        let rate: f64 = cell(screen, "ERR%", row).parse().ok()?;
+        let from = cell(screen, "FROM", row);
+        (from == "metrics" && (rate - 20.0).abs() <= 5.0).then(|| (row.to_string(), rate))
+    };
+    let screen = console.wait_until("one task marked at about 20 % errors", soon, |screen| {
+        marked(screen).is_some()
+    });
+    let (row, rate) = marked(&screen).unwrap();
+    eprintln!(
+        "marked after {:?} at {rate} % errors: {row}",
+        started.elapsed()
+    );
+    let others: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains(" RUNNING ") && !l.contains("! errors"))
+        .collect();
+    assert_eq!(others.len(), 2, "{screen}");
+    for other in others {
+        let rate: f64 = cell(&screen, "ERR%", other).parse().unwrap();
+        assert!(rate == 0.0, "the healthy replicas fail nothing: {screen}");
+    }
+
+    console.command("svc");
+    let services = console.wait_until("the service's outlier", soon, |screen| {
+        screen
+            .lines()
+            .any(|l| l.starts_with("flaky") && l.contains("! 1 task"))
+    });
+    let marked_id = row.split_whitespace().next().unwrap().to_string();
+    let output = Command::new(BIN)
+        .args(["ls", "--json"])
+        .env("MCPFLEET_CONFIG", &config)
+        .env("XDG_RUNTIME_DIR", console.runtime_dir())
+        .output()
+        .unwrap();
+    let fleet: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let tasks = fleet["services"][0]["tasks"].as_array().unwrap();
+    let outliers: Vec<&Value> = tasks.iter().filter(|t| t["outlier"] == "errors").collect();
+    assert_eq!(outliers.len(), 1, "{fleet:#}\n{services}");
+    let outlier = outliers[0];
+    assert!(outlier["id"].as_str().unwrap().starts_with(&marked_id));
+    let recent = &outlier["metrics"]["recent"];
+    assert_eq!(recent["from"], "metrics", "{recent:#}");
+    let json_rate = recent["error_rate"].as_f64().unwrap();
+    assert!((json_rate - 20.0).abs() <= 5.0, "{recent:#}");
+    assert!(recent["p99_ms"].as_f64().is_some(), "{recent:#}");
 }

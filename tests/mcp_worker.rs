@@ -255,3 +255,50 @@ async fn a_worker_with_a_history_file_keeps_calls_for_the_next_one() {
     assert_eq!(file.lines().count(), 2, "{file}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_worker_counts_its_own_calls_per_task_and_marks_the_failing_one() {
+    let a = start(Mode::Stateless, "a", |config| {
+        config.faults = "echo:error=0.3".parse().unwrap();
+    })
+    .await;
+    let b = start(Mode::Stateless, "b", |_| {}).await;
+    let c = start(Mode::Stateless, "c", |_| {}).await;
+    // A static fleet: its tasks carry no metrics, so figures come from the calls alone.
+    let (mut mcp, _source) = worker(fleet(&[&a, &b, &c]), WorkerConfig::one_shot());
+    let mut errors = 0;
+    for _ in 0..60 {
+        let outcomes = mcp
+            .fan_out_all(CallRequest::new(SERVICE, "echo", json!({"message": "x"})))
+            .await
+            .unwrap();
+        let failed = |o: &&mcp::TaskOutcome| o.outcome.kind() != OutcomeKind::Ok;
+        errors += outcomes
+            .iter()
+            .filter(failed)
+            .filter(|o| o.task_id == "a")
+            .count() as u64;
+        assert!(outcomes.iter().filter(failed).all(|o| o.task_id == "a"));
+    }
+    let figures = tokio::time::timeout(SOON, async {
+        loop {
+            let calls = mcp.probes.borrow_and_update().calls.clone();
+            if calls.by_task.len() == 3 {
+                return calls;
+            }
+            mcp.probes.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the figures of the calls are published");
+    let failing = &figures.by_task["a"];
+    assert_eq!((failing.calls, failing.errors), (60, errors));
+    assert_eq!(failing.from, mcpfleet::fleet::FigureSource::Console);
+    assert!(failing.p99_ms.is_some());
+    assert_eq!(figures.by_task["b"].errors, 0);
+    assert_eq!(
+        figures.outliers,
+        std::collections::HashMap::from([("a".to_string(), mcpfleet::fleet::Outlier::Errors)]),
+        "{errors} errors in 60 calls"
+    );
+}

@@ -6,8 +6,8 @@
 use std::time::{Duration, SystemTime};
 
 use mcpfleet::fleet::{
-    Deployment, DeploymentStatus, Endpoint, FleetSnapshot, Health, LogLine, RolloutState, Service,
-    ServiceEvent, SourceKind, Task, TaskMetrics, TaskStatus,
+    Deployment, DeploymentStatus, Endpoint, FigureSource, FleetSnapshot, Health, LogLine, Recent,
+    RolloutState, Service, ServiceEvent, SourceKind, Task, TaskMetrics, TaskStatus,
 };
 
 const NAMES: [&str; 10] = [
@@ -108,7 +108,14 @@ fn service(index: usize, tasks: usize, now: SystemTime) -> Service {
                 fetched_at: Some(now - Duration::from_secs(2)),
                 calls_per_sec: Some(f64::from(port % 40) / 4.0),
                 errors_per_sec: Some(f64::from(port % 13) / 100.0),
+                recent: Some(Recent {
+                    p50_ms: Some(1.5),
+                    p99_ms: Some(f64::from(port % 9) + 4.0),
+                    ..Recent::new(FigureSource::Metrics, Duration::from_secs(60), 600, 3)
+                }),
+                buckets: Vec::new(),
             }),
+            outlier: None,
             notes: Vec::new(),
         });
     }

@@ -5,6 +5,8 @@ pub mod auth;
 pub mod command;
 pub mod logs;
 pub mod model;
+pub mod outliers;
+pub mod recent;
 pub mod time;
 pub mod trends;
 
@@ -16,6 +18,8 @@ pub use auth::{EndpointAuth, Secret, SigV4};
 pub use command::{Command, CommandError, CommandRequest, RevisionChange};
 pub use logs::{Level, LogLine, LogReceiver, LogSender, log_channel};
 pub use model::*;
+pub use outliers::Outlier;
+pub use recent::{Bucket, FigureSource, Recent};
 
 /// What a running source hands the console: the latest snapshot, the log stream, and a way to
 /// send commands. Dropping the handle stops the source (and, for local, its children).

@@ -234,6 +234,13 @@ pub struct TaskMetrics {
     /// apart.
     pub calls_per_sec: Option<f64>,
     pub errors_per_sec: Option<f64>,
+    /// Calls, error rate and latency over the last `recent::RECENT_WINDOW`.
+    #[serde(default)]
+    pub recent: Option<super::Recent>,
+    /// The latency histogram of this scrape (cumulative, summed over tools), which the
+    /// counter window turns into `recent`'s quantiles and then drops.
+    #[serde(skip)]
+    pub buckets: Vec<super::Bucket>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -255,6 +262,10 @@ pub struct Task {
     pub stopped_reason: Option<String>,
     pub exit_code: Option<i32>,
     pub metrics: Option<TaskMetrics>,
+    /// This task's recent errors or latency stand out from the rest of its service
+    /// (`outliers::mark`).
+    #[serde(default)]
+    pub outlier: Option<super::Outlier>,
     /// Remarks on this task: "unreachable from here", "not registered in Cloud Map", …
     pub notes: Vec<String>,
 }
@@ -278,6 +289,7 @@ impl Task {
             stopped_reason: None,
             exit_code: None,
             metrics: None,
+            outlier: None,
             notes: Vec::new(),
         }
     }

@@ -1,14 +1,18 @@
 //! Figures derived from the fleet's counters, computed once per sample rather than in a
-//! screen's render: call and error rates from a task's own scrape times over a window (the
-//! sources attach them to `TaskMetrics`), and short series of in-flight calls per service and
-//! per task that the console samples on a fixed cadence, whatever screen is on top.
+//! screen's render: call and error rates from a task's own scrape times over a window, and
+//! its recent figures (`Recent`) over a longer one (the sources attach both to
+//! `TaskMetrics`); and short series of in-flight calls per service and per task that the
+//! console samples on a fixed cadence, whatever screen is on top.
 
 use std::{
     collections::{HashMap, VecDeque},
     time::{Duration, SystemTime},
 };
 
-use super::{FleetSnapshot, TaskMetrics};
+use super::{
+    Bucket, FigureSource, FleetSnapshot, Recent, TaskMetrics,
+    recent::{RECENT_WINDOW, bucket_deltas},
+};
 
 /// Rates are taken over the samples of this last stretch.
 pub const RATE_WINDOW: Duration = Duration::from_secs(10);
@@ -17,50 +21,100 @@ const MIN_SPAN: Duration = Duration::from_millis(1500);
 /// Points kept per series (the sparklines show the newest of them).
 pub const TREND_POINTS: usize = 20;
 
-/// A task's counter samples, by the time each was scraped.
+/// One scrape of a task's counters and latency histogram.
+#[derive(Debug, Clone)]
+struct Sample {
+    at: SystemTime,
+    calls: u64,
+    errors: u64,
+    buckets: Vec<Bucket>,
+}
+
+/// A task's counter samples over the last `RECENT_WINDOW`, by the time each was scraped.
 #[derive(Debug, Clone, Default)]
 pub struct CounterWindow {
-    samples: VecDeque<(SystemTime, u64, u64)>,
+    samples: VecDeque<Sample>,
 }
 
 impl CounterWindow {
     /// Adds a scrape (a repeat of the newest one is ignored; a counter that went down means
     /// the process restarted, and the window starts again) and returns the metrics with their
-    /// rates filled in.
+    /// rates and recent figures filled in.
     pub fn observe(&mut self, mut metrics: TaskMetrics) -> TaskMetrics {
+        let buckets = std::mem::take(&mut metrics.buckets);
         if let Some(at) = metrics.fetched_at {
-            let newest = self.samples.back().copied();
-            match newest {
-                Some((last, _, _)) if at <= last => {}
-                Some((_, calls, errors)) if metrics.calls < calls || metrics.errors < errors => {
+            let (calls, errors) = (metrics.calls, metrics.errors);
+            let sample = Sample {
+                at,
+                calls,
+                errors,
+                buckets,
+            };
+            match self.samples.back() {
+                Some(last) if at <= last.at => {}
+                Some(last) if calls < last.calls || errors < last.errors => {
                     self.samples.clear();
-                    self.samples.push_back((at, metrics.calls, metrics.errors));
+                    self.samples.push_back(sample);
                 }
-                _ => self.samples.push_back((at, metrics.calls, metrics.errors)),
+                _ => self.samples.push_back(sample),
             }
-            while self.samples.get(1).is_some_and(|(second, _, _)| {
-                at.duration_since(*second).unwrap_or_default() >= RATE_WINDOW
-            }) {
+            while self
+                .samples
+                .get(1)
+                .is_some_and(|second| age(at, second.at) >= RECENT_WINDOW)
+            {
                 self.samples.pop_front();
             }
         }
         let rates = self.rates();
         metrics.calls_per_sec = rates.map(|r| r.0);
         metrics.errors_per_sec = rates.map(|r| r.1);
+        metrics.recent = self.recent();
         metrics
     }
 
-    /// Calls and errors per second between the oldest and the newest sample.
+    /// The newest sample and the one a window's figures start from: the newest that is at
+    /// least `window` older, else the oldest kept; none when they are too close together.
+    fn span(&self, window: Duration) -> Option<(&Sample, &Sample, Duration)> {
+        let last = self.samples.back()?;
+        let first = self
+            .samples
+            .iter()
+            .rev()
+            .find(|s| age(last.at, s.at) >= window)
+            .or(self.samples.front())?;
+        let span = last
+            .at
+            .duration_since(first.at)
+            .ok()
+            .filter(|s| *s >= MIN_SPAN)?;
+        Some((first, last, span))
+    }
+
+    /// Calls and errors per second over the last `RATE_WINDOW`.
     fn rates(&self) -> Option<(f64, f64)> {
-        let (first, calls0, errors0) = *self.samples.front()?;
-        let (last, calls1, errors1) = *self.samples.back()?;
-        let span = last.duration_since(first).ok().filter(|s| *s >= MIN_SPAN)?;
+        let (first, last, span) = self.span(RATE_WINDOW)?;
         let seconds = span.as_secs_f64();
         Some((
-            (calls1 - calls0) as f64 / seconds,
-            (errors1 - errors0) as f64 / seconds,
+            (last.calls - first.calls) as f64 / seconds,
+            (last.errors - first.errors) as f64 / seconds,
         ))
     }
+
+    /// Calls, error rate and latency quantiles over the last `RECENT_WINDOW`.
+    fn recent(&self) -> Option<Recent> {
+        let (first, last, span) = self.span(RECENT_WINDOW)?;
+        let (calls, errors) = (last.calls - first.calls, last.errors - first.errors);
+        let recent = Recent::new(FigureSource::Metrics, span, calls, errors);
+        Some(match bucket_deltas(&first.buckets, &last.buckets) {
+            Some(window) => recent.with_histogram(&window),
+            None => recent,
+        })
+    }
+}
+
+fn age(now: SystemTime, then: SystemTime) -> Duration {
+    now.duration_since(then).unwrap_or_default()
 }
 
 /// Counter windows for every task of a source, kept across snapshots.
@@ -158,12 +212,54 @@ mod tests {
                 .calls_per_sec;
         }
         assert_eq!(last, Some(20.0), "the window slides and the rate holds");
-        assert_eq!(window.samples.len(), 6, "10 s of scrapes every 2 s");
+        assert_eq!(window.samples.len(), 9, "the minute's scrapes are kept");
         // Nothing new for 12 s: the rate falls to what happened in the window.
         assert_eq!(
             window.observe(scraped(132, 400, 0)).calls_per_sec,
             Some(0.0)
         );
+    }
+
+    #[test]
+    fn recent_figures_cover_the_minute_with_its_histogram() {
+        let mut window = CounterWindow::default();
+        let with_buckets = |seconds, calls, errors, fast, all| TaskMetrics {
+            buckets: vec![
+                Bucket {
+                    le: 0.001,
+                    count: fast,
+                },
+                Bucket {
+                    le: f64::INFINITY,
+                    count: all,
+                },
+            ],
+            ..scraped(seconds, calls, errors)
+        };
+        window.observe(with_buckets(0, 1000, 0, 1000, 1000));
+        window.observe(with_buckets(30, 1300, 30, 1000, 1300));
+        let recent = window
+            .observe(with_buckets(60, 1600, 60, 1000, 1600))
+            .recent
+            .unwrap();
+        assert_eq!(
+            (recent.calls, recent.errors, recent.seconds),
+            (600, 60, 60.0)
+        );
+        assert_eq!(
+            (recent.calls_per_sec, recent.error_rate),
+            (10.0, Some(10.0))
+        );
+        assert_eq!(
+            recent.p50_ms,
+            Some(1.0),
+            "every call of the minute was slower than 1 ms"
+        );
+        let next = window
+            .observe(with_buckets(90, 1600, 60, 1000, 1600))
+            .recent
+            .unwrap();
+        assert_eq!((next.calls, next.seconds), (300, 60.0), "the window slides");
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub struct Probes {
     pub needs_sign_in: HashMap<String, McpError>,
     pub failures: u64,
     pub last_failure: Option<ProbeFailure>,
+    /// Each task's figures from the console's own calls over the recent window, refreshed
+    /// every few seconds while they change.
+    pub calls: Arc<super::figures::CallFigures>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

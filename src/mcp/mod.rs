@@ -14,6 +14,7 @@ mod config;
 mod connection;
 mod error;
 mod fanout;
+pub mod figures;
 pub mod history;
 pub mod incident;
 pub mod news;

@@ -8,7 +8,7 @@
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, atomic::AtomicU64},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use tokio::sync::{mpsc, oneshot, watch};
@@ -21,12 +21,15 @@ use super::client::{
 };
 use super::{
     CallControl, CallEvent, CallOutcome, CallRequest, History, HistoryEntry, McpError, Pool, Probe,
-    Target, TaskOutcome, history::store::HistoryFile, route,
+    Target, TaskOutcome, figures::CallBook, history::store::HistoryFile, route,
 };
 
 /// Events a call may queue before the worker forwards them; beyond it events are dropped
 /// rather than stall the call.
 const EVENT_QUEUE: usize = 256;
+/// How often the figures of the console's own calls are worked out again, as the console
+/// samples its trends.
+const FIGURES_EVERY: Duration = Duration::from_secs(2);
 
 /// Spawns the worker over a source's snapshots on the current runtime.
 pub fn spawn(snapshots: watch::Receiver<Arc<FleetSnapshot>>, config: WorkerConfig) -> McpClient {
@@ -45,6 +48,7 @@ pub fn spawn(snapshots: watch::Receiver<Arc<FleetSnapshot>>, config: WorkerConfi
         running: HashMap::new(),
         watches: HashMap::new(),
         probing: HashSet::new(),
+        calls: CallBook::default(),
         finished,
     };
     tokio::spawn(worker.run(snapshots, inbox, finished_rx));
@@ -91,6 +95,8 @@ struct Worker {
     watches: HashMap<CallId, CancellationToken>,
     /// Tasks with a probe under way, so none is probed twice at once.
     probing: HashSet<String>,
+    /// The console's own calls per task, for figures where a server has no metrics.
+    calls: CallBook,
     finished: mpsc::UnboundedSender<Finished>,
 }
 
@@ -104,6 +110,8 @@ impl Worker {
         let every = self.config.probe_every.unwrap_or(Duration::from_secs(3600));
         let mut rounds = tokio::time::interval(every);
         rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut figures = tokio::time::interval(FIGURES_EVERY);
+        figures.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut source_alive = true;
         self.load_history().await;
         loop {
@@ -125,6 +133,13 @@ impl Worker {
                     self.probe_ready(&snapshot, true);
                 }
                 Some(done) = finished.recv() => self.on_finished(done),
+                _ = figures.tick() => {
+                    let snapshot = snapshots.borrow().clone();
+                    if let Some(figures) = self.calls.figures(&snapshot, Instant::now()) {
+                        self.probes.calls = Arc::new(figures);
+                        self.publish_probes();
+                    }
+                }
             }
         }
         for running in self.running.values() {
@@ -246,6 +261,7 @@ impl Worker {
                 self.publish_probes();
             }
             Finished::Call { id, outcome } => {
+                self.calls.record(&outcome, Instant::now());
                 let Some(running) = self.running.remove(&id) else {
                     return;
                 };
@@ -267,6 +283,7 @@ impl Worker {
                 };
                 let mut recorded = Vec::new();
                 for task in result.iter().flatten() {
+                    self.calls.record(&task.outcome, Instant::now());
                     let request = CallRequest {
                         target: Target::Task(task.task_id.clone()),
                         ..running.request.clone()

@@ -1,15 +1,22 @@
-//! Reads the two series the console needs out of a replica's OpenMetrics text:
-//! `mcpfleet_in_flight_calls` and `mcpfleet_tool_calls_total{tool,outcome}`. A hand-written
+//! Reads the series the console needs out of a replica's OpenMetrics text:
+//! `mcpfleet_in_flight_calls`, `mcpfleet_tool_calls_total{tool,outcome}` and the buckets of
+//! `mcpfleet_tool_call_duration_seconds{tool}`, summed over tools. A hand-written
 //! reader of a few lines, because the text is simple and any server may send garbage: lines it
 //! does not understand are skipped, and text without either series yields nothing.
 
+use crate::fleet::Bucket;
+
+const LATENCY_BUCKET: &str = "mcpfleet_tool_call_duration_seconds_bucket";
+
 /// Load figures of one scrape.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scraped {
     pub in_flight: u64,
     pub calls: u64,
     /// Calls whose outcome was tool_error or protocol_error (cancelled is not an error).
     pub errors: u64,
+    /// The latency histogram of every tool together, cumulative, sorted by bound.
+    pub buckets: Vec<Bucket>,
 }
 
 pub fn parse(text: &str) -> Option<Scraped> {
@@ -38,11 +45,29 @@ pub fn parse(text: &str) -> Option<Scraped> {
                     scraped.errors += value;
                 }
             }
+            LATENCY_BUCKET => {
+                let Some(le) = sample.label("le").and_then(bound) else {
+                    continue;
+                };
+                match scraped.buckets.iter_mut().find(|b| b.le == le) {
+                    Some(bucket) => bucket.count += value,
+                    None => scraped.buckets.push(Bucket { le, count: value }),
+                }
+            }
             _ => continue,
         }
         seen = true;
     }
+    scraped.buckets.sort_by(|a, b| a.le.total_cmp(&b.le));
     seen.then_some(scraped)
+}
+
+/// A bucket's `le`: a number, or `+Inf` for the bucket of every call.
+fn bound(text: &str) -> Option<f64> {
+    match text {
+        "+Inf" => Some(f64::INFINITY),
+        _ => text.parse().ok().filter(|le: &f64| le.is_finite()),
+    }
 }
 
 struct Sample<'a> {
@@ -142,9 +167,33 @@ mod tests {
             Some(Scraped {
                 in_flight: 2,
                 calls: 11,
-                errors: 3
+                errors: 3,
+                buckets: Vec::new(),
             })
         );
+    }
+
+    #[test]
+    fn sums_the_latency_buckets_of_every_tool() {
+        let text = "mcpfleet_tool_call_duration_seconds_bucket{tool=\"echo\",le=\"0.001\"} 5\n\
+            mcpfleet_tool_call_duration_seconds_bucket{tool=\"echo\",le=\"+Inf\"} 6\n\
+            mcpfleet_tool_call_duration_seconds_sum{tool=\"echo\"} 0.01\n\
+            mcpfleet_tool_call_duration_seconds_count{tool=\"echo\"} 6\n\
+            mcpfleet_tool_call_duration_seconds_bucket{tool=\"sleep\",le=\"+Inf\"} 2\n\
+            mcpfleet_tool_call_duration_seconds_bucket{tool=\"sleep\",le=\"0.001\"} 0\n\
+            mcpfleet_tool_call_duration_seconds_bucket{tool=\"x\",le=\"soon\"} 9\n";
+        let buckets = parse(text).unwrap().buckets;
+        let expected = [
+            Bucket {
+                le: 0.001,
+                count: 5,
+            },
+            Bucket {
+                le: f64::INFINITY,
+                count: 8,
+            },
+        ];
+        assert_eq!(buckets, expected);
     }
 
     #[test]
@@ -155,7 +204,8 @@ mod tests {
             Some(Scraped {
                 in_flight: 0,
                 calls: 4,
-                errors: 4
+                errors: 4,
+                buckets: Vec::new(),
             })
         );
     }

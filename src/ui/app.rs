@@ -107,6 +107,7 @@ impl Data {
             logs: &self.logs,
             probes: &self.probes.by_task,
             probe_errors: &self.probes.errors,
+            calls: &self.probes.calls,
             history: &self.history,
             sign_ins: &self.sign_ins,
             trends: &self.trends,

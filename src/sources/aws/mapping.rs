@@ -394,6 +394,7 @@ fn map_task(
         stopped_reason: task.stopped_reason().map(str::to_string),
         exit_code,
         metrics: None,
+        outlier: None,
         notes,
     }
 }

@@ -86,6 +86,7 @@ async fn scrape(client: &Client, address: &str) -> Reach {
             calls: scraped.calls,
             errors: scraped.errors,
             fetched_at: Some(SystemTime::now()),
+            buckets: scraped.buckets,
             ..TaskMetrics::default()
         }),
         None => Reach::NoMetrics,

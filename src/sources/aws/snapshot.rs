@@ -9,7 +9,7 @@ use super::{
     refresh::{Discovery, Watched},
     scrape::{Reach, UNREACHABLE},
 };
-use crate::fleet::{FleetSnapshot, Service, SourceKind, TaskStatus};
+use crate::fleet::{FleetSnapshot, Service, SourceKind, TaskStatus, outliers};
 
 /// The name the console shows for a service: plain over one cluster, `cluster/service` over
 /// several (names repeat across clusters).
@@ -100,6 +100,7 @@ fn service(discovery: &Discovery, settings: &AwsSettings, arn: &str, watched: &W
         }
     }
     service.traffic = discovery.traffic.get(arn).cloned();
+    outliers::mark(&mut service);
     service
 }
 

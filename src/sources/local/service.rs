@@ -251,15 +251,21 @@ impl ServiceState {
             calls: scraped.calls,
             errors: scraped.errors,
             fetched_at: Some(at),
+            buckets: scraped.buckets,
             ..TaskMetrics::default()
         });
         // Only new figures are worth a snapshot (a rate counts as new when it moved by more
         // than a rounding step); the fetch time rides along with the next one.
         let shown = |m: &TaskMetrics| {
             let tenths = |rate: Option<f64>| rate.map(|r| (r * 10.0).round() as i64);
+            let recent = m.recent.as_ref().map(|r| {
+                let figures = [Some(r.calls_per_sec), r.error_rate, r.p50_ms, r.p99_ms];
+                figures.map(tenths)
+            });
             (
                 (m.in_flight, m.calls, m.errors),
                 (tenths(m.calls_per_sec), tenths(m.errors_per_sec)),
+                recent,
             )
         };
         let same = task

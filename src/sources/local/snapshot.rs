@@ -3,7 +3,9 @@
 //! ones. Read-only over the state.
 
 use super::service::{ServiceState, TaskState};
-use crate::fleet::{Deployment, DeploymentPolicy, DeploymentStatus, Service, Task, TaskStatus};
+use crate::fleet::{
+    Deployment, DeploymentPolicy, DeploymentStatus, Service, Task, TaskStatus, outliers,
+};
 
 impl TaskState {
     pub fn to_model(&self) -> Task {
@@ -22,6 +24,7 @@ impl TaskState {
             stopped_reason: self.stopped_reason.clone(),
             exit_code: self.exit_code,
             metrics: self.metrics.clone(),
+            outlier: None,
             notes: Vec::new(),
         }
     }
@@ -69,7 +72,7 @@ impl ServiceState {
         let mut tasks: Vec<&TaskState> = self.tasks.iter().collect();
         // Tasks that still run first, in launch order; then the stopped ones, newest first.
         tasks.sort_by_key(|t| (t.is_stopped(), t.stopped_at.map(std::cmp::Reverse), t.seq));
-        Service {
+        let mut service = Service {
             name: self.spec.name.clone(),
             desired: self.desired,
             running: count(None, running),
@@ -87,6 +90,8 @@ impl ServiceState {
                 circuit_breaker: true,
                 rollback: true,
             }),
-        }
+        };
+        outliers::mark(&mut service);
+        service
     }
 }

@@ -11,10 +11,11 @@ use serde_json::json;
 
 use crate::{
     fleet::{
-        ApiStat, Deployment, DeploymentStatus, Endpoint, FleetSnapshot, Health, LogLine,
-        RolloutState, Service, ServiceEvent, SourceKind, Task, TaskMetrics, TaskStatus,
+        ApiStat, Deployment, DeploymentStatus, Endpoint, FigureSource, FleetSnapshot, Health,
+        LogLine, Recent, RolloutState, Service, ServiceEvent, SourceKind, Task, TaskMetrics,
+        TaskStatus,
     },
-    mcp::{History, Probe, ToolInfo},
+    mcp::{History, Probe, ToolInfo, figures::CallFigures},
     ui::{log_buffer::LogBuffer, theme::Theme},
 };
 
@@ -73,7 +74,19 @@ fn task(
             fetched_at: Some(at(599)),
             calls_per_sec: Some(f64::from(port % 10) + 0.5),
             errors_per_sec: Some(f64::from(port % 3) * 0.1),
+            recent: Some(Recent {
+                p50_ms: Some(1.5),
+                p99_ms: Some(f64::from(port % 9) + 4.0),
+                ..Recent::new(
+                    FigureSource::Metrics,
+                    Duration::from_secs(60),
+                    600,
+                    port as u64 % 7,
+                )
+            }),
+            buckets: Vec::new(),
         }),
+        outlier: None,
         notes: Vec::new(),
     }
 }
@@ -325,6 +338,7 @@ pub struct Fixture {
     pub fleet: FleetSnapshot,
     pub logs: LogBuffer,
     pub probes: HashMap<String, Probe>,
+    pub calls: CallFigures,
     pub probe_errors: HashMap<String, String>,
     pub history: History,
     pub trends: crate::fleet::trends::Trends,
@@ -347,6 +361,7 @@ impl Fixture {
             logs: logs(),
             probes: probes(),
             probe_errors: HashMap::new(),
+            calls: CallFigures::default(),
             history: History::new(50),
             trends,
             sign_ins: Vec::new(),
@@ -359,6 +374,7 @@ impl Fixture {
             logs: &self.logs,
             probes: &self.probes,
             probe_errors: &self.probe_errors,
+            calls: &self.calls,
             history: &self.history,
             sign_ins: &self.sign_ins,
             trends: &self.trends,

@@ -52,6 +52,8 @@ pub struct Context<'a> {
     pub probes: &'a HashMap<String, Probe>,
     /// Why the last probe of a task failed, by task id.
     pub probe_errors: &'a HashMap<String, String>,
+    /// Figures from the console's own calls, for tasks whose server has no metrics.
+    pub calls: &'a crate::mcp::figures::CallFigures,
     pub history: &'a History,
     /// The stored OAuth sign-ins (never their tokens).
     pub sign_ins: &'a [crate::oauth::Status],

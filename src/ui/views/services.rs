@@ -1,6 +1,7 @@
 //! The services list, the console's home: per service its counts, health, rollout state,
 //! in-flight calls now and over time, call rate, error share, protocol and tool-list drift, and
-//! a `!` after the name when the source has notes on it. Load comes from the tasks' own
+//! a `!` after the name when the source has notes on it, and how many of its tasks stand out
+//! from the rest (`fleet::outliers`). Load comes from the tasks' own
 //! metrics; when no live task has any, from the service's Service Connect traffic.
 
 use std::collections::{HashMap, HashSet};
@@ -25,18 +26,19 @@ use crate::{
     },
 };
 
-/// (header, width, shown only on wide terminals); SERVICE takes the rest.
-pub const COLUMNS: &[(&str, u16, bool)] = &[
-    ("SERVICE", 14, false),
-    ("D/R/P", 7, false),
-    ("HEALTH", 10, false),
-    ("ROLLOUT", 11, false),
-    ("IN-FLIGHT", 9, false),
-    ("TREND", 8, false),
-    ("CALLS/S", 7, false),
-    ("ERR%", 5, false),
-    ("PROTOCOL", 10, true),
-    ("DRIFT", 5, true),
+/// (header, width, the narrowest terminal it is shown on); SERVICE takes the rest.
+pub const COLUMNS: &[(&str, u16, u16)] = &[
+    ("SERVICE", 14, 0),
+    ("D/R/P", 7, 0),
+    ("HEALTH", 10, 0),
+    ("ROLLOUT", 11, 0),
+    ("IN-FLIGHT", 9, 0),
+    ("TREND", 8, 90),
+    ("CALLS/S", 7, 0),
+    ("ERR%", 5, 0),
+    ("OUTLIER", 8, 0),
+    ("PROTOCOL", 10, WIDE),
+    ("DRIFT", 5, WIDE),
 ];
 /// Below this width the wide-only columns go; drift then marks the service name.
 const WIDE: u16 = 110;
@@ -59,6 +61,8 @@ pub struct ServiceRow {
     pub drift: bool,
     /// How many notes the source has on the service.
     pub notes: usize,
+    /// Live tasks marked as outliers.
+    pub outliers: usize,
     /// Service Connect figures, standing in for the tasks' metrics when none has any.
     pub traffic: Option<TrafficLoad>,
 }
@@ -149,6 +153,7 @@ pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> Se
         },
         drift: hashes.len() > 1,
         notes: service.notes.len(),
+        outliers: live.iter().filter(|t| t.outlier.is_some()).count(),
         traffic,
     }
 }
@@ -177,7 +182,13 @@ impl ServicesView {
 
     fn rows(&self, ctx: &Context) -> Vec<ServiceRow> {
         let cells = |r: &ServiceRow| [r.name.clone(), rollout_label(r.rollout).to_string()];
-        let rows = ctx.snapshot.services.iter().map(|s| row(s, ctx.probes));
+        let rows = ctx.snapshot.services.iter().map(|s| {
+            let mut row = row(s, ctx.probes);
+            // Marks from the console's own calls, for services without metrics.
+            let marked = |t: &&crate::fleet::Task| ctx.calls.outliers.contains_key(&t.id);
+            row.outliers += s.tasks.iter().filter(marked).count();
+            row
+        });
         rows.filter(|r| self.list.matches(&cells(r))).collect()
     }
 }
@@ -243,7 +254,8 @@ impl View for ServicesView {
         let theme = ctx.theme;
         let rows = self.rows(ctx);
         let wide = area.width >= WIDE;
-        let columns: Vec<&(&str, u16, bool)> = COLUMNS.iter().filter(|c| wide || !c.2).collect();
+        let fits = |c: &&(&str, u16, u16)| area.width >= c.2;
+        let columns: Vec<&(&str, u16, u16)> = COLUMNS.iter().filter(fits).collect();
         let table_rows = rows.iter().map(|r| {
             let health_style = if r.ready as u32 >= r.desired {
                 theme.ok()
@@ -274,7 +286,7 @@ impl View for ServicesView {
             if r.notes > 0 {
                 name.push(Span::styled(" !", theme.warn()));
             }
-            let mut cells = vec![
+            let cells = vec![
                 Line::from(name),
                 Line::from(r.counts.clone()),
                 Line::from(Span::styled(
@@ -286,15 +298,20 @@ impl View for ServicesView {
                 Line::from(Span::styled(trend, theme.title())),
                 Line::from(rate),
                 Line::from(error_share),
-            ];
-            if wide {
-                cells.push(Line::from(r.protocol.clone()));
-                cells.push(Line::from(if r.drift {
+                match r.outliers {
+                    0 => Line::from(""),
+                    1 => Line::styled("! 1 task", theme.warn()),
+                    n => Line::styled(format!("! {n} tasks"), theme.warn()),
+                },
+                Line::from(r.protocol.clone()),
+                Line::from(if r.drift {
                     Span::styled("DRIFT", theme.error())
                 } else {
                     Span::raw("")
-                }));
-            }
+                }),
+            ];
+            let shown = COLUMNS.iter().map(|c| fits(&c));
+            let cells = cells.into_iter().zip(shown).filter(|c| c.1).map(|c| c.0);
             Row::new(cells)
         });
         let widths: Vec<Constraint> = columns

@@ -47,12 +47,13 @@ fn traffic_stands_in_when_no_live_task_has_metrics() {
         connections: vec![1, 2, 4, 4],
     };
     assert_eq!(everything.traffic, Some(load));
-    let text = render(&mut ServicesView::new(), &fixture.context(), 80, 24);
+    // Wide enough for the TREND column; PROTOCOL ("-") comes last.
+    let text = render(&mut ServicesView::new(), &fixture.context(), 160, 24);
     let line = text.lines().find(|l| l.starts_with("everything")).unwrap();
     let cells: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(
-        cells[cells.len() - 4..],
-        ["4", "▃▅██", "5.0", "2.0"],
+        cells[cells.len() - 5..],
+        ["4", "▃▅██", "5.0", "2.0", "-"],
         "{line}"
     );
 

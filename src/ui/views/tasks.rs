@@ -1,9 +1,11 @@
 //! The tasks of one service: revision (old/new during a rollout), zone, address, status,
-//! health, in-flight calls now and over time, uptime and the source's notes on each task;
+//! health, the MCP probe's latency, in-flight calls now and over time, the last minute's calls
+//! per second, error rate and p50/p99 latency (and where they came from), whether the task
+//! stands out from the rest of its service, uptime and the source's notes on each task;
 //! stopped tasks last, with their reason. The source's notes on the service stand above the
 //! table. Enter opens the task's logs, `o` its tools, `x` stops it (after confirmation).
 
-use std::{cmp::Reverse, time::SystemTime};
+use std::{cmp::Reverse, collections::HashMap, time::SystemTime};
 
 use ratatui::layout::{Constraint::Length, Constraint::Max, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -11,7 +13,8 @@ use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 use ratatui::{Frame, style::Style};
 
 use super::{Context, View, chrome::age};
-use crate::fleet::{Command, DeploymentStatus, Service, Task, TaskStatus};
+use crate::fleet::{Command, DeploymentStatus, FigureSource, Outlier, Service, Task, TaskStatus};
+use crate::mcp::{Probe, figures::CallFigures};
 use crate::ui::action::{Action, Scope, ViewKind};
 use crate::ui::keys::KeyId;
 use crate::ui::widgets::{list::ListState, sparkline_text};
@@ -22,16 +25,24 @@ pub const COLUMNS: &[(&str, u16, bool)] = &[
     ("TASK", 8, false),
     ("REV", 5, false),
     ("AZ", 15, true),
-    ("ADDRESS", 21, false),
+    ("ADDRESS", 21, true),
     ("STATUS", 12, false),
     ("HEALTH", 9, false),
+    ("PROBE", 7, false),
     ("IN-FLIGHT", 9, false),
     ("TREND", 8, true),
-    ("UPTIME", 6, false),
+    ("CALLS/S", 7, false),
+    ("ERR%", 5, false),
+    ("P50", 7, true),
+    ("P99", 7, false),
+    ("FROM", 7, true),
+    ("OUTLIER", 9, false),
+    ("UPTIME", 6, true),
     ("NOTES", 0, false),
 ];
-const TREND: usize = 7;
-const WIDE: u16 = 110;
+const TREND: usize = 8;
+/// Below this width the wide-only columns go (the detail line below spells out the address).
+const WIDE: u16 = 140;
 /// In-flight samples kept per task: as many as the TREND column shows.
 const TREND_POINTS: usize = 8;
 /// Lines under the table for the selected task spelled out (full id, URL, stop reason, notes).
@@ -45,7 +56,35 @@ pub struct TaskRow {
     pub id: String,
     pub stopped: bool,
     /// The text of each `COLUMNS` entry; TREND is left to the view.
-    pub cells: [String; 10],
+    pub cells: [String; 17],
+}
+
+/// What the MCP worker says of each task, by task id: its probes, and the figures of the
+/// console's own calls where the task's server has no metrics.
+#[derive(Clone, Copy)]
+pub struct Probed<'a> {
+    pub probes: &'a HashMap<String, Probe>,
+    pub errors: &'a HashMap<String, String>,
+    pub calls: &'a CallFigures,
+}
+
+impl Probed<'_> {
+    /// The last probe's `tools/list` round trip, or that it failed.
+    fn cell(&self, task_id: &str) -> Option<String> {
+        if self.errors.contains_key(task_id) {
+            return Some("failed".into());
+        }
+        let probe = self.probes.get(task_id)?;
+        Some(millis(probe.latency.as_secs_f64() * 1000.0))
+    }
+}
+
+/// Milliseconds with one decimal below 10 ms, where loopback calls sit, and none above.
+pub fn millis(ms: f64) -> String {
+    match ms < 10.0 {
+        true => format!("{ms:.1}ms"),
+        false => format!("{ms:.0}ms"),
+    }
 }
 
 fn is_stopped(task: &Task) -> bool {
@@ -59,7 +98,7 @@ fn label(value: impl std::fmt::Debug) -> String {
 
 /// Live tasks in the source's order, then stopped ones, most recently stopped first.
 /// Revisions are marked new/old against the PRIMARY deployment while older ones are active.
-pub fn rows(service: &Service, now: SystemTime) -> Vec<TaskRow> {
+pub fn rows(service: &Service, probed: Probed, now: SystemTime) -> Vec<TaskRow> {
     let (deployments, inactive) = (service.deployments.iter(), DeploymentStatus::Inactive);
     let rolling = deployments.filter(|d| d.status != inactive).count() > 1;
     let primary = service.primary().map(|d| d.revision);
@@ -79,6 +118,13 @@ pub fn rows(service: &Service, now: SystemTime) -> Vec<TaskRow> {
             false => label(task.last_status),
         };
         let in_flight = task.metrics.as_ref().map(|m| m.in_flight.to_string());
+        let recent = task.metrics.as_ref().and_then(|m| m.recent.as_ref());
+        let recent = recent.or(probed.calls.by_task.get(&task.id));
+        let recent = recent.filter(|_| !stopped);
+        let outlier = task
+            .outlier
+            .or(probed.calls.outliers.get(&task.id).copied());
+        let figure = |f: fn(&crate::fleet::Recent) -> Option<String>| or_dash(recent.and_then(f));
         let cells = [
             task.id.chars().take(8).collect(),
             revision,
@@ -86,8 +132,24 @@ pub fn rows(service: &Service, now: SystemTime) -> Vec<TaskRow> {
             or_dash(task.endpoint.as_ref().map(|e| e.address.clone())),
             status,
             or_dash(live(label(task.health))),
+            or_dash(probed.cell(&task.id).and_then(live)),
             or_dash(in_flight.and_then(live)),
             String::new(),
+            figure(|r| Some(format!("{:.1}", r.calls_per_sec))),
+            figure(|r| r.error_rate.map(|e| format!("{e:.1}"))),
+            figure(|r| r.p50_ms.map(millis)),
+            figure(|r| r.p99_ms.map(millis)),
+            figure(|r| {
+                Some(match r.from {
+                    FigureSource::Metrics => "metrics".into(),
+                    FigureSource::Console => "console".into(),
+                })
+            }),
+            match outlier.filter(|_| !stopped) {
+                Some(Outlier::Errors) => "! errors".into(),
+                Some(Outlier::Latency) => "! latency".into(),
+                None => String::new(),
+            },
             or_dash(task.started_at.and_then(|at| live(age(at, now)))),
             match stopped {
                 true => task.stopped_reason.clone().unwrap_or_default(),
@@ -112,6 +174,25 @@ pub fn detail(task: &Task, now: SystemTime) -> String {
     let url = task.endpoint.as_ref().map_or("no endpoint", |e| &e.url);
     let (id, deployment) = (&task.id, &task.deployment_id);
     format!("task {id} · {url} · deployment {deployment}")
+}
+
+/// A service whose tasks have no figures of their own but whose Service Connect traffic is
+/// known: that traffic is the whole service's, said once above the table rather than spread
+/// over the tasks.
+pub fn traffic_line(service: &Service) -> Option<String> {
+    let traffic = service.traffic.as_ref()?;
+    let live = service.tasks.iter().filter(|t| !is_stopped(t));
+    let measured = live
+        .filter_map(|t| t.metrics.as_ref())
+        .any(|m| m.recent.is_some());
+    let requests = traffic.requests.last().copied().filter(|_| !measured)?;
+    let errors = traffic.errors_5xx.last().copied().unwrap_or(0.0);
+    let share = (requests > 0.0).then(|| format!(", {:.1}% 5xx", 100.0 * errors / requests));
+    let (rate, share) = (requests / 60.0, share.unwrap_or_default());
+    Some(format!(
+        "whole service (Service Connect, last minute): {rate:.1} calls/s{share}; \
+         per-task figures need each task's /metrics"
+    ))
 }
 
 /// The service's notes as lines of at most `width` characters, marked `!`: the first
@@ -226,7 +307,12 @@ impl View for TasksView {
             frame.render_widget(Paragraph::new(Span::styled(note, theme.warn())), area);
             return;
         };
-        let mut rows = rows(service, ctx.now);
+        let probed = Probed {
+            probes: ctx.probes,
+            errors: ctx.probe_errors,
+            calls: ctx.calls,
+        };
+        let mut rows = rows(service, probed, ctx.now);
         rows.retain(|r| self.list.matches(&r.cells));
         for r in &mut rows {
             let points = ctx.trends.tasks.get(&r.id).into_iter().flatten();
@@ -252,6 +338,9 @@ impl View for TasksView {
                     ("HEALTH", "UNKNOWN") => theme.dim(),
                     ("HEALTH", "HEALTHY") => theme.ok(),
                     ("HEALTH", "UNHEALTHY") => theme.error(),
+                    ("PROBE", "failed") => theme.error(),
+                    ("OUTLIER", _) => theme.warn(),
+                    ("FROM", _) => theme.dim(),
                     ("TREND", _) => theme.title(),
                     _ => Style::default(),
                 };
@@ -265,7 +354,11 @@ impl View for TasksView {
         let table =
             Table::new(table_rows, constraints).header(Row::new(header).style(theme.header()));
 
-        let notes = note_lines(&service.notes, usize::from(area.width));
+        let mut notes: Vec<Line> = note_lines(&service.notes, usize::from(area.width))
+            .into_iter()
+            .map(|n| Line::styled(n, theme.warn()))
+            .collect();
+        notes.extend(traffic_line(service).map(|t| Line::styled(t, theme.dim())));
         // The notes, and a blank line between them and the table.
         let above_table = notes.len() as u16 + u16::from(!notes.is_empty());
         let room = area.height.saturating_sub(above_table + 1 + DETAIL_LINES);
@@ -274,8 +367,7 @@ impl View for TasksView {
         let layout = Layout::vertical([notes_height, table_height, Length(1), Max(DETAIL_LINES)]);
         let [notes_area, table_area, _, detail_area] = layout.areas(area);
 
-        let notes = notes.into_iter().map(|n| Line::styled(n, theme.warn()));
-        frame.render_widget(Paragraph::new(notes.collect::<Vec<_>>()), notes_area);
+        frame.render_widget(Paragraph::new(notes), notes_area);
         let ids = rows.iter().map(|r| r.id.clone()).collect();
         self.list.draw(frame, table_area, table, ids, theme);
 

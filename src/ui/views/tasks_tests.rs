@@ -1,12 +1,25 @@
 //! Tests of the tasks view: rows, notes, keys and clicks, snapshots.
 
 use super::*;
+use crate::fleet::{FigureSource, Recent, Traffic};
 use crate::ui::views::{
     fixtures::{Fixture, at, now, numbered},
     snapshot_support::{click_after_scroll, render},
 };
 
 const SERVICE: &str = "mcpfleet-server";
+
+/// Rows with nothing probed yet.
+fn plain_rows(service: &Service) -> Vec<TaskRow> {
+    let (probes, errors) = (HashMap::new(), HashMap::new());
+    let calls = CallFigures::default();
+    let probed = Probed {
+        probes: &probes,
+        errors: &errors,
+        calls: &calls,
+    };
+    rows(service, probed, now())
+}
 
 #[test]
 fn rows_mark_revisions_and_list_stopped_tasks_last() {
@@ -17,17 +30,17 @@ fn rows_mark_revisions_and_list_stopped_tasks_last() {
     (crashed.stopped_at, crashed.exit_code) = (Some(at(590)), Some(137));
     crashed.stopped_reason = Some("Essential container in task exited".into());
     server.tasks.insert(0, crashed.clone());
-    let all = rows(server, now());
+    let all = plain_rows(server);
     let text: Vec<_> = all.iter().map(|r| r.cells.join(" ")).collect();
     assert_eq!(
         text,
         [
-            "0f2ab1c9 2 new us-east-1a 127.0.0.1:41010 RUNNING HEALTHY 2  55s ",
-            "7a3e5c1b 2 new us-east-1b 127.0.0.1:41011 RUNNING HEALTHY 3  50s ",
-            "e4f6a8c0 2 new us-east-1a 127.0.0.1:41012 PENDING UNKNOWN 0  10s ",
-            "9c2d4e6f 1 old us-east-1a 127.0.0.1:41002 DRAINING HEALTHY 2  10m0s ",
-            "aaaaaaaa 1 old us-east-1b 127.0.0.1:41003 STOPPED - -  - Essential container in task exited",
-            "5b1e0c9a 1 old us-east-1b 127.0.0.1:41003 STOPPED - -  - Scaling activity initiated by (deployment ecs-svc/0000000000000000002)",
+            "0f2ab1c9 2 new us-east-1a 127.0.0.1:41010 RUNNING HEALTHY - 2  10.0 0.7 1.5ms 10ms metrics  55s ",
+            "7a3e5c1b 2 new us-east-1b 127.0.0.1:41011 RUNNING HEALTHY - 3  10.0 0.8 1.5ms 11ms metrics  50s ",
+            "e4f6a8c0 2 new us-east-1a 127.0.0.1:41012 PENDING UNKNOWN - 0  10.0 1.0 1.5ms 12ms metrics  10s ",
+            "9c2d4e6f 1 old us-east-1a 127.0.0.1:41002 DRAINING HEALTHY - 2  10.0 0.5 1.5ms 11ms metrics  10m0s ",
+            "aaaaaaaa 1 old us-east-1b 127.0.0.1:41003 STOPPED - - -  - - - - -  - Essential container in task exited",
+            "5b1e0c9a 1 old us-east-1b 127.0.0.1:41003 STOPPED - - -  - - - - -  - Scaling activity initiated by (deployment ecs-svc/0000000000000000002)",
         ]
     );
     assert_eq!(
@@ -35,7 +48,7 @@ fn rows_mark_revisions_and_list_stopped_tasks_last() {
         "task aaaaaaaa11112222 stopped 10s ago, exit 137: Essential container in task exited"
     );
     // One deployment: nothing to be old or new against.
-    let settled = rows(&fixture.fleet.services[1], now())[0].cells[1..6].join(" ");
+    let settled = plain_rows(&fixture.fleet.services[1])[0].cells[1..6].join(" ");
     assert_eq!(settled, "1 us-east-1b 127.0.0.1:42001 RUNNING UNHEALTHY");
     assert_eq!(stop_reason(None), "stopped from mcpfleet by operator");
     assert_eq!(stop_reason(Some("ana")), "stopped from mcpfleet by ana");
@@ -109,11 +122,11 @@ fn a_click_after_scrolling_selects_the_task_under_it() {
 fn notes_of_the_service_and_its_tasks() {
     let mut fixture = Fixture::new();
     let everything = &mut fixture.fleet.services[1];
-    assert_eq!(rows(everything, now())[0].cells[9], "unreachable from here");
+    assert_eq!(plain_rows(everything)[0].cells[16], "unreachable from here");
     everything.tasks[0]
         .notes
         .push("not registered in Cloud Map".into());
-    let notes = &rows(everything, now())[0].cells[9];
+    let notes = &plain_rows(everything)[0].cells[16];
     assert_eq!(notes, "unreachable from here; not registered in Cloud Map");
 
     let service_notes = &mut everything.notes;
@@ -158,4 +171,108 @@ fn snapshots() {
     render(&mut view, &fixture.context(), 80, 24);
     view.on_key(KeyId::Bottom, &fixture.context());
     crate::assert_view_snapshots!("tasks", &mut view, &fixture.context());
+}
+
+#[test]
+fn probe_figures_and_the_outlier_mark_fill_their_cells() {
+    let mut fixture = Fixture::new();
+    let server = &mut fixture.fleet.services[0];
+    server.tasks[1].outlier = Some(Outlier::Errors);
+    let errors = HashMap::from([(server.tasks[2].id.clone(), "refused".to_string())]);
+    let probed = Probed {
+        probes: &fixture.probes,
+        errors: &errors,
+        calls: &fixture.calls,
+    };
+    let all = rows(server, probed, now());
+    let column = |name: &str| COLUMNS.iter().position(|c| c.0 == name).unwrap();
+    let cells = |i: usize| {
+        let names = ["PROBE", "CALLS/S", "ERR%", "P50", "P99", "FROM", "OUTLIER"];
+        names.map(|n| all[i].cells[column(n)].clone())
+    };
+    assert_eq!(
+        cells(0),
+        ["3.0ms", "10.0", "0.7", "1.5ms", "10ms", "metrics", ""]
+    );
+    assert_eq!(
+        cells(1),
+        [
+            "3.0ms", "10.0", "0.8", "1.5ms", "11ms", "metrics", "! errors"
+        ]
+    );
+    assert_eq!(all[2].cells[column("PROBE")], "failed");
+    assert_eq!(millis(0.42), "0.4ms");
+    assert_eq!(millis(123.4), "123ms");
+    let text = render(
+        &mut TasksView::new(Scope::service(SERVICE)),
+        &fixture.context(),
+        80,
+        24,
+    );
+    assert!(text.contains("! errors"), "{text}");
+}
+
+#[test]
+fn service_connect_traffic_is_said_of_the_whole_service() {
+    let mut fixture = Fixture::new();
+    let everything = &mut fixture.fleet.services[1];
+    everything.traffic = Some(Traffic {
+        active_connections: vec![2.0],
+        requests: vec![300.0],
+        errors_5xx: vec![6.0],
+        response_ms: vec![12.0],
+        fetched_at: at(590),
+    });
+    assert_eq!(
+        traffic_line(everything).unwrap(),
+        "whole service (Service Connect, last minute): 5.0 calls/s, 2.0% 5xx; per-task \
+         figures need each task's /metrics"
+    );
+    // Once the tasks have figures of their own, those are shown instead.
+    let server = &mut fixture.fleet.services[0];
+    server.traffic = everything_traffic();
+    assert_eq!(traffic_line(server), None);
+}
+
+fn everything_traffic() -> Option<Traffic> {
+    Some(Traffic {
+        active_connections: vec![1.0],
+        requests: vec![60.0],
+        errors_5xx: vec![0.0],
+        response_ms: vec![5.0],
+        fetched_at: at(590),
+    })
+}
+
+#[test]
+fn a_server_without_metrics_shows_the_console_calls_marked_as_such() {
+    let mut fixture = Fixture::new();
+    let everything = &fixture.fleet.services[1];
+    let id = everything.tasks[0].id.clone();
+    let recent = Recent {
+        p50_ms: Some(40.0),
+        p99_ms: Some(120.0),
+        ..Recent::new(
+            FigureSource::Console,
+            std::time::Duration::from_secs(60),
+            120,
+            30,
+        )
+    };
+    fixture.calls.by_task.insert(id.clone(), recent);
+    fixture.calls.outliers.insert(id, Outlier::Errors);
+    let text = render(
+        &mut TasksView::new(Scope::service("everything")),
+        &fixture.context(),
+        160,
+        24,
+    );
+    let row = text.lines().find(|l| l.starts_with("c1d2e3f4")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert!(
+        cells
+            .windows(7)
+            .any(|w| w == ["2.0", "25.0", "40ms", "120ms", "console", "!", "errors"]),
+        "{row}"
+    );
 }
