@@ -34,10 +34,9 @@ pub fn render(outcomes: &[TaskOutcome]) -> String {
     let mut out = String::new();
     // Each distinct result once, under the replicas that gave it.
     for group in &comparison.groups {
-        let first = outcomes
-            .iter()
-            .find(|t| Some(&t.task_id) == group.tasks.first());
-        let Some(first) = first else { continue };
+        let Some(first) = group.first(outcomes) else {
+            continue;
+        };
         out.push_str(&format!(
             "── group {} · {} · {}\n",
             group.label,

@@ -92,23 +92,10 @@ pub async fn run(global: &GlobalArgs, args: ReproArgs) -> Result<u8, CliError> {
         request = request.on_task(task.clone());
     }
     let spread = if args.spread {
-        let found = snapshot
-            .service(&service)
-            .ok_or_else(|| CliError::new(exit::NOT_FOUND, format!("no service named {service}")))?;
-        let ready: Vec<_> = found.ready_tasks().collect();
-        if let Some(shared) = ready
-            .iter()
-            .find_map(|t| t.endpoint.as_ref().filter(|e| e.shared))
-        {
-            let error = McpError::SharedUrl {
-                service: service.clone(),
-                url: shared.url.clone(),
-            };
-            return Err(CliError::new(exit::USAGE, error.to_string()));
-        }
-        let mut ids: Vec<String> = ready.iter().map(|t| t.id.clone()).collect();
-        ids.sort();
-        ids
+        repro::spread_over(&snapshot, &service).map_err(|error| match error {
+            McpError::SharedUrl { .. } => CliError::new(exit::USAGE, error.to_string()),
+            other => source::mcp_error(&snapshot, other),
+        })?
     } else {
         Vec::new()
     };
@@ -287,33 +274,17 @@ pub fn render(report: &ReproReport, incidents: &[(Incident, PathBuf)]) -> String
         ));
     }
     out.push('\n');
-    match report.suspect.as_ref().and_then(|id| {
-        report
-            .replicas
-            .iter()
-            .find(|r| r.task_id.as_ref() == Some(id))
-    }) {
-        Some(suspect) => {
-            let (calls, failures) = report
-                .replicas
-                .iter()
-                .filter(|r| r.task_id != suspect.task_id)
-                .fold((0, 0), |(c, f), r| (c + r.calls, f + r.failures));
-            let (low, high) = repro::wilson(failures, calls);
-            let others = if calls == 0 {
-                0.0
-            } else {
-                failures as f64 / calls as f64
-            };
+    match report.standing_out() {
+        Some((suspect, others)) => {
             out.push_str(&format!(
                 "task {} stands out: it fails {} (95 % CI {:.1}–{:.1} %), the others {} ({:.1}–{:.1} %)\n",
                 suspect.task_id.as_deref().unwrap_or("?"),
                 percent(suspect.failure_rate),
                 suspect.failure_rate_low * 100.0,
                 suspect.failure_rate_high * 100.0,
-                percent(others),
-                low * 100.0,
-                high * 100.0
+                percent(others.rate),
+                others.low * 100.0,
+                others.high * 100.0
             ));
         }
         None if report.replicas.iter().any(|r| r.failures > 0) => {

@@ -101,6 +101,12 @@ impl std::fmt::Display for Difference {
 }
 
 impl Group {
+    /// The outcome that stands for the group: its first replica's, among `outcomes`.
+    pub fn first<'a>(&self, outcomes: &'a [TaskOutcome]) -> Option<&'a TaskOutcome> {
+        let task = self.tasks.first()?;
+        outcomes.iter().find(|t| &t.task_id == task)
+    }
+
     /// `group B differs from group A:` and a line per difference.
     pub fn describe(&self) -> Vec<String> {
         let mut lines = vec![format!("group {} differs from group A:", self.label)];

@@ -18,6 +18,7 @@ use tokio::{sync::watch, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use super::{CallOutcome, CallRequest, McpClient, McpError, OutcomeKind, Target, ToolInfo};
+use crate::fleet::FleetSnapshot;
 
 /// What to send, how often, how many at once and where.
 #[derive(Debug, Clone)]
@@ -28,6 +29,16 @@ pub struct ReproPlan {
     /// Each call pinned to the next ready task in turn, so every replica gets its share
     /// (instead of routing as a single call would).
     pub spread: Vec<String>,
+}
+
+/// The ready tasks of `service` in id order, for [`ReproPlan::spread`], as fan-out reaches
+/// them: none can be pinned through a URL in front of every task.
+pub fn spread_over(fleet: &FleetSnapshot, service: &str) -> Result<Vec<String>, McpError> {
+    let ready = super::route::RoundRobin::all_ready(fleet, service)?;
+    Ok(ready
+        .into_iter()
+        .map(|candidate| candidate.task_id)
+        .collect())
 }
 
 /// Why a tool is not sent again and again without `--force`: only a tool its server calls
@@ -278,14 +289,46 @@ fn suspect(replicas: &[ReplicaFigures]) -> Option<String> {
     let worst = replicas
         .iter()
         .max_by(|a, b| a.failure_rate.total_cmp(&b.failure_rate))?;
-    let (calls, failures) = replicas
-        .iter()
-        .filter(|r| !std::ptr::eq(*r, worst))
-        .fold((0, 0), |(c, f), r| (c + r.calls, f + r.failures));
-    let (_, others_high) = wilson(failures, calls);
-    (worst.failure_rate_low > others_high)
+    let others = Others::of(replicas, worst);
+    (worst.failure_rate_low > others.high)
         .then(|| worst.task_id.clone())
         .flatten()
+}
+
+/// Every replica but one, their calls pooled: what a standing-out replica is set against.
+#[derive(Debug, Clone, Copy)]
+pub struct Others {
+    pub rate: f64,
+    /// The 95 % Wilson score interval of the pooled failure rate.
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Others {
+    fn of(replicas: &[ReplicaFigures], one: &ReplicaFigures) -> Self {
+        let (calls, failures) = replicas
+            .iter()
+            .filter(|r| !std::ptr::eq(*r, one))
+            .fold((0, 0), |(c, f), r| (c + r.calls, f + r.failures));
+        let (low, high) = wilson(failures, calls);
+        Self {
+            rate: rate(failures, calls),
+            low,
+            high,
+        }
+    }
+}
+
+impl ReproReport {
+    /// The suspect's figures and the others' pooled, when a replica stands out.
+    pub fn standing_out(&self) -> Option<(&ReplicaFigures, Others)> {
+        let id = self.suspect.as_ref()?;
+        let replica = self
+            .replicas
+            .iter()
+            .find(|r| r.task_id.as_ref() == Some(id))?;
+        Some((replica, Others::of(&self.replicas, replica)))
+    }
 }
 
 /// How a reproducer ended: its figures and the first failure of each kind, with where the

@@ -38,20 +38,11 @@ impl App {
             }
         }
         // Any ready task: each replica its share, unless one URL is in front of them all.
-        let spread = match (
-            &request.target,
-            self.data.snapshot.service(&request.service),
-        ) {
-            (Target::AnyReady, Some(service)) => {
-                let ready: Vec<_> = service.ready_tasks().collect();
-                let steerable = ready
-                    .iter()
-                    .all(|t| t.endpoint.as_ref().is_some_and(|e| !e.shared));
-                let mut ids: Vec<String> = ready.iter().map(|t| t.id.clone()).collect();
-                ids.sort();
-                if steerable { ids } else { Vec::new() }
+        let spread = match &request.target {
+            Target::AnyReady => {
+                repro::spread_over(&self.data.snapshot, &request.service).unwrap_or_default()
             }
-            _ => Vec::new(),
+            Target::Task(_) => Vec::new(),
         };
         let tool = request.tool.clone();
         let plan = ReproPlan {

@@ -15,10 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Context, View};
 use crate::{
-    mcp::{
-        CallId, CallUpdate,
-        repro::{ReproReport, wilson},
-    },
+    mcp::{CallId, CallUpdate, repro::ReproReport},
     ui::{
         action::{Action, Scope, ViewKind},
         keys::KeyId,
@@ -226,18 +223,7 @@ pub fn lines(
         });
     }
     lines.push(Line::raw(""));
-    if let Some(suspect) = report.suspect.as_ref().and_then(|id| {
-        report
-            .replicas
-            .iter()
-            .find(|r| r.task_id.as_ref() == Some(id))
-    }) {
-        let (calls, failures) = report
-            .replicas
-            .iter()
-            .filter(|r| r.task_id != suspect.task_id)
-            .fold((0, 0), |(c, f), r| (c + r.calls, f + r.failures));
-        let (low, high) = wilson(failures, calls);
+    if let Some((suspect, others)) = report.standing_out() {
         lines.push(Line::styled(
             format!(
                 "task {} stands out: it fails {:.1} % (95 % CI {:.1}–{:.1} %), the others {:.1}–{:.1} %",
@@ -245,8 +231,8 @@ pub fn lines(
                 suspect.failure_rate * 100.0,
                 suspect.failure_rate_low * 100.0,
                 suspect.failure_rate_high * 100.0,
-                low * 100.0,
-                high * 100.0
+                others.low * 100.0,
+                others.high * 100.0
             ),
             theme.warn(),
         ));
@@ -280,7 +266,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::mcp::repro::ReplicaFigures;
+    use crate::mcp::repro::{ReplicaFigures, wilson};
 
     #[test]
     fn the_table_marks_the_replica_that_stands_out() {

@@ -346,11 +346,9 @@ fn compared_lines(compared: &Compared, theme: Theme) -> Vec<Line<'static>> {
         }
     }
     for group in &comparison.groups {
-        let first = compared
-            .outcomes
-            .iter()
-            .find(|t| Some(&t.task_id) == group.tasks.first());
-        let Some(first) = first else { continue };
+        let Some(first) = group.first(&compared.outcomes) else {
+            continue;
+        };
         let tasks: Vec<&str> = group.tasks.iter().map(|t| short(t)).collect();
         lines.push(Line::raw(""));
         lines.push(Line::styled(
