@@ -111,7 +111,7 @@ fn the_console_reads_subscribes_completes_and_gets_prompts() {
     console.wait_until("editing stopped", soon, |s| {
         !s.contains("editing (esc stops)")
     });
-    console.send_keys(&["Escape"]);
+    console.escape_and_pause();
 
     console.send_keys(&["/"]);
     console.send_keys(&["BSpace"; 11]);
@@ -125,7 +125,8 @@ fn the_console_reads_subscribes_completes_and_gets_prompts() {
     console.wait_until("editing stopped", soon, |s| {
         !s.contains("editing (esc stops)")
     });
-    console.send_keys(&["Escape", "Escape"]);
+    console.escape_and_pause();
+    console.back(soon);
     console.go_home(soon);
     console.send_keys(&["q"]);
     assert_eq!(console.wait_exit(soon).status, 0);

@@ -194,7 +194,7 @@ async fn the_console_lists_and_calls_tools_with_static_credentials() {
         wrong.command("tools tools");
         let screen = wrong.wait_for("HTTP 401", SOON);
         assert!(!screen.contains("wrong"), "the token stays out: {screen}");
-        wrong.send_keys(&["Escape"]);
+        wrong.back(SOON);
         wrong.command("tools keyed");
         wrong.wait_for("Return the message unchanged.", SOON);
         wrong.send_keys(&["q"]);

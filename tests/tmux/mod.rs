@@ -211,6 +211,26 @@ impl Console {
         });
     }
 
+    /// Esc back one screen, then waits for the breadcrumbs to change: a key sent right
+    /// after Esc would read as Alt+key.
+    pub fn back(&self, timeout: Duration) {
+        let crumbs = |screen: &str| screen.lines().nth(1).unwrap_or("").trim().to_owned();
+        let before = crumbs(&self.capture());
+        self.send_keys(&["Escape"]);
+        self.wait_until(
+            &format!("a screen other than {before:?}"),
+            timeout,
+            |screen| crumbs(screen) != before,
+        );
+    }
+
+    /// Esc where nothing on screen shows it was read (a prompt's form closing behind its
+    /// result): a pause like a person's, so the next key is not read as Alt+key.
+    pub fn escape_and_pause(&self) {
+        self.send_keys(&["Escape"]);
+        thread::sleep(Duration::from_millis(300));
+    }
+
     /// Types `text` literally.
     pub fn type_text(&self, text: &str) {
         self.tmux(&["send-keys", "-t", SESSION, "-l", text]);
