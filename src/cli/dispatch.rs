@@ -2,8 +2,8 @@
 //! code.
 
 use super::{
-    AuthCommand, Cli, CliError, Command, GlobalArgs, app, browse, call, elicit, exit, follow,
-    history, login, logs, ls, replay, repro, skills, tools,
+    AuthCommand, Cli, CliError, Command, GlobalArgs, app, bench, browse, call, elicit, exit,
+    follow, history, login, logs, ls, replay, repro, skills, tools,
 };
 
 fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<String, CliError> {
@@ -129,6 +129,39 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
                 json,
             };
             repro::run(&global, args).await
+        }
+        Command::Bench {
+            words,
+            args_json,
+            concurrency,
+            duration,
+            calls,
+            rate,
+            task,
+            stateless,
+            force,
+            timeout,
+            json,
+        } => {
+            let Some((service, tool, pairs)) = service_tool(&words, &global, "bench") else {
+                return exit::USAGE;
+            };
+            let args = bench::BenchArgs {
+                service,
+                tool,
+                args_json,
+                pairs,
+                concurrency,
+                duration,
+                calls,
+                rate,
+                task,
+                stateless,
+                force,
+                timeout,
+                json,
+            };
+            bench::run(&global, args).await
         }
         Command::Replay { file, task, json } => replay::replay(&global, &file, task, json).await,
         Command::History {

@@ -4,6 +4,7 @@
 //! the stable, documented form.
 
 pub mod app;
+pub mod bench;
 pub mod browse;
 pub mod call;
 mod dispatch;
@@ -259,6 +260,46 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A load run: many workers call one tool at once for a while (or a number of calls), at
+    /// full speed or a set rate; calls per second, latency quantiles and a latency histogram,
+    /// overall and per replica. Workers open their MCP session (or, with --stateless, learn
+    /// the protocol once per endpoint) before the measured window; request ids are unique.
+    /// Exit 1 when a call failed.
+    Bench {
+        /// SERVICE TOOL, then arguments as KEY=VALUE (with --url: TOOL, then arguments).
+        #[arg(required = true, value_name = "SERVICE TOOL [KEY=VALUE]")]
+        words: Vec<String>,
+        /// Arguments as one JSON object (pairs are merged over it).
+        #[arg(long = "args", value_name = "JSON")]
+        args_json: Option<String>,
+        /// Workers, each with one call in flight.
+        #[arg(short = 'c', long, default_value_t = 32)]
+        concurrency: usize,
+        /// How long to measure, e.g. 30s or 2m (default 10s unless --calls is given).
+        #[arg(short = 'd', long, value_parser = humantime::parse_duration)]
+        duration: Option<std::time::Duration>,
+        /// Stop after this many calls.
+        #[arg(short = 'n', long = "calls")]
+        calls: Option<u64>,
+        /// Calls per second over all workers (default: as fast as answers come).
+        #[arg(long, value_parser = positive)]
+        rate: Option<f64>,
+        /// Every call to this task (id or prefix); default: every ready task its share.
+        #[arg(long)]
+        task: Option<String>,
+        /// Hold no session: every request stands alone (2025-11-25 servers that issue no
+        /// session, or 2026-07-28).
+        #[arg(long)]
+        stateless: bool,
+        /// Send a tool its server does not annotate readOnlyHint or idempotentHint.
+        #[arg(long)]
+        force: bool,
+        /// Seconds one call may take before it counts as a timeout (default 60).
+        #[arg(long)]
+        timeout: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// An incident file's call sent again (to any ready task, or --task), and what changed:
     /// outcome, replica, HTTP status, result, latency.
     Replay {
@@ -466,3 +507,11 @@ impl CliError {
 /// The SERVICE a command names, or none with `--url` (checked here rather than by clap: a
 /// global `--url` given before the subcommand is not visible to its own argument rules).
 pub use dispatch::run;
+
+/// A rate above zero.
+fn positive(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value > 0.0 && value.is_finite() => Ok(value),
+        _ => Err(format!("{text:?} is not a positive number")),
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod apps;
 pub mod ask;
+pub mod bench;
 pub mod browse;
 mod call;
 pub mod compare;

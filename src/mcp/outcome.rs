@@ -113,6 +113,11 @@ impl std::fmt::Display for ServedBy {
 /// The response header by which a server names the replica that answered.
 pub const SERVED_BY: &str = "served-by";
 
+/// The task a `Served-By` header value names, if it names one.
+pub(crate) fn served_by_task(value: &str) -> Option<String> {
+    served_by_header(value).map(|named| named.task)
+}
+
 struct Named {
     task: String,
     revision: Option<u32>,

@@ -44,7 +44,14 @@ pub fn spread_over(fleet: &FleetSnapshot, service: &str) -> Result<Vec<String>, 
 /// Why a tool is not sent again and again without `--force`: only a tool its server calls
 /// read-only, or idempotent and not destructive, is safe to repeat.
 pub fn repeat_refusal(tool: &ToolInfo, calls: usize) -> Option<String> {
-    let name = &tool.name;
+    repeat_refusal_as(
+        tool,
+        &format!("repro would call {} {calls} times", tool.name),
+    )
+}
+
+/// [`repeat_refusal`] for another command: `doing` says what it would do with the tool.
+pub fn repeat_refusal_as(tool: &ToolInfo, doing: &str) -> Option<String> {
     let why = if tool.read_only == Some(true) {
         return None;
     } else if tool.destructive == Some(true) {
@@ -63,7 +70,7 @@ pub fn repeat_refusal(tool: &ToolInfo, calls: usize) -> Option<String> {
             .to_string()
     };
     Some(format!(
-        "repro would call {name} {calls} times, and {why}; pass --force to send it anyway"
+        "{doing}, and {why}; pass --force to send it anyway"
     ))
 }
 

@@ -55,7 +55,7 @@ fn named(service: &Service, id: &str) -> Result<Candidate, McpError> {
 
 /// `candidate`, when a call can be steered to it: not through a URL in front of every task,
 /// where the balancer picks the replica and the call would only claim to reach this one.
-fn steerable(service: &Service, candidate: Candidate) -> Result<Candidate, McpError> {
+pub(crate) fn steerable(service: &Service, candidate: Candidate) -> Result<Candidate, McpError> {
     if candidate.endpoint.shared {
         return Err(McpError::SharedUrl {
             service: service.name.clone(),

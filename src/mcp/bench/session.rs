@@ -1,0 +1,506 @@
+//! The load generator's MCP client: Streamable HTTP spoken directly over one pooled HTTP
+//! client, without rmcp's per-message machinery or the wire record, so that the client is not
+//! what a benchmark measures. The handshake (`initialize` and `notifications/initialized`, or
+//! `server/discover`) happens before the measured window; each measured call is one POST of a
+//! body built from a pre-serialised `params` and a request id unique in the run.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{
+    StatusCode,
+    header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue},
+};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::{Value, json};
+
+use crate::fleet::EndpointAuth;
+
+use super::super::{outcome::served_by_task, repro::FailureKind};
+
+const LEGACY: &str = "2025-11-25";
+const MODERN: &str = "2026-07-28";
+const CLIENT: &str = "mcpfleet-bench";
+
+/// How requests after the handshake look: with a session (2025-11-25 sessions), or without
+/// one (a 2025-11-25 server that issues none, or a 2026-07-28 server: each request carries
+/// the protocol in its `_meta`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flavor {
+    Legacy { version: String },
+    Modern,
+}
+
+impl Flavor {
+    pub fn protocol(&self) -> &str {
+        match self {
+            Flavor::Legacy { version } => version,
+            Flavor::Modern => MODERN,
+        }
+    }
+}
+
+/// One endpoint's HTTP client, headers and request body parts, shared by its workers.
+#[derive(Clone)]
+pub struct Line {
+    http: reqwest::Client,
+    pub url: String,
+    auth: EndpointAuth,
+    /// Accept, content type and the endpoint's own headers (credentials marked sensitive).
+    headers: HeaderMap,
+}
+
+/// What one measured call came to.
+pub struct Answer {
+    pub failure: Option<FailureKind>,
+    /// The task the server named in its `Served-By` header.
+    pub served_by: Option<String>,
+    pub latency: Duration,
+    /// Why it failed, for the report's last error.
+    pub error: Option<String>,
+}
+
+/// A worker's conversation: the session it holds (if any) and its next request id.
+pub struct Session {
+    line: Line,
+    flavor: Flavor,
+    session_id: Option<HeaderValue>,
+    /// The tools/call body around the id: `{"jsonrpc":"2.0","id":` … `,"method":…}`.
+    body_tail: String,
+    tool: HeaderValue,
+    next_id: u64,
+}
+
+impl Line {
+    pub fn new(url: &str, auth: &EndpointAuth, timeout: Duration) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|error| format!("HTTP client: {error}"))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            ACCEPT,
+            HeaderValue::from_static("application/json, text/event-stream"),
+        );
+        for (name, value) in &auth.headers {
+            let bad = || format!("header {name:?} is not a valid HTTP header");
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| bad())?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        if let Some(token) = &auth.bearer {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| "the bearer token is not a valid header value".to_string())?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        Ok(Self {
+            http,
+            url: url.to_string(),
+            auth: auth.clone(),
+            headers,
+        })
+    }
+
+    /// Learns how `url` wants to be spoken to: `initialize`, else `server/discover`. With
+    /// `stateless`, a server that keeps sessions must speak 2026-07-28, which has none.
+    pub async fn handshake(&self, stateless: bool) -> Result<Session, String> {
+        match self.initialize().await {
+            Ok(session) if !stateless || session.session_id.is_none() => Ok(session),
+            Ok(session) => {
+                session.close().await;
+                self.discover().await.map_err(|error| {
+                    format!(
+                        "{} keeps sessions (it issued Mcp-Session-Id) and does not speak \
+                         {MODERN} ({error}): run without --stateless",
+                        self.url
+                    )
+                })
+            }
+            // Refused credentials, a wrong host: discovery would be refused the same way.
+            Err(Refusal::Final(error)) => Err(error),
+            Err(Refusal::TryDiscover(first)) => self
+                .discover()
+                .await
+                .map_err(|error| format!("initialize: {first}; server/discover: {error}")),
+        }
+    }
+
+    async fn initialize(&self) -> Result<Session, Refusal> {
+        let body = json!({
+            "jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {
+                "protocolVersion": LEGACY,
+                "capabilities": {},
+                "clientInfo": {"name": CLIENT, "version": env!("CARGO_PKG_VERSION")}
+            }
+        });
+        let (headers, result) = self
+            .exchange(body.to_string(), &HeaderMap::new(), 0)
+            .await
+            .map_err(Refusal::classify)?;
+        let version = result
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or(LEGACY)
+            .to_string();
+        let mut session = Session::new(self.clone(), Flavor::Legacy { version });
+        session.session_id = headers.get("mcp-session-id").cloned();
+        let note = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+        let sent = self
+            .post(note.to_string(), &session.request_headers(None))
+            .await
+            .map_err(|error| Refusal::Final(error.1))?;
+        if !sent.status().is_success() {
+            return Err(Refusal::Final(format!(
+                "notifications/initialized: HTTP {}",
+                sent.status()
+            )));
+        }
+        Ok(session)
+    }
+
+    async fn discover(&self) -> Result<Session, String> {
+        let body = json!({
+            "jsonrpc": "2.0", "id": 0, "method": "server/discover",
+            "params": {"_meta": modern_meta()}
+        });
+        let mut headers = HeaderMap::new();
+        headers.insert("mcp-protocol-version", HeaderValue::from_static(MODERN));
+        headers.insert("mcp-method", HeaderValue::from_static("server/discover"));
+        self.exchange(body.to_string(), &headers, 0)
+            .await
+            .map_err(|(_, error)| error)?;
+        Ok(Session::new(self.clone(), Flavor::Modern))
+    }
+
+    /// A handshake request and its result.
+    async fn exchange(
+        &self,
+        body: String,
+        extra: &HeaderMap,
+        id: u64,
+    ) -> Result<(HeaderMap, Value), (Option<StatusCode>, String)> {
+        let response = self.post(body, extra).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| (Some(status), format!("reading the answer: {error}")))?;
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&bytes);
+            let text = crate::inert::inert_line(text.trim());
+            return Err((Some(status), format!("HTTP {status}: {text:.200}")));
+        }
+        let message = message_with_id(&headers, &bytes, id)
+            .ok_or_else(|| (Some(status), "no answer with the request's id".to_string()))?;
+        let message: Value = serde_json::from_str(message.get())
+            .map_err(|error| (Some(status), format!("malformed answer: {error}")))?;
+        if let Some(error) = message.get("error") {
+            return Err((Some(status), format!("JSON-RPC error {error}")));
+        }
+        let result = message
+            .get("result")
+            .cloned()
+            .ok_or_else(|| (Some(status), "an answer without a result".to_string()))?;
+        Ok((headers, result))
+    }
+
+    async fn post(
+        &self,
+        body: String,
+        extra: &HeaderMap,
+    ) -> Result<reqwest::Response, (Option<StatusCode>, String)> {
+        let mut headers = self.headers.clone();
+        headers.extend(extra.clone());
+        if let Some(target) = &self.auth.sigv4 {
+            let signed = crate::sigv4::sign_request(target, "POST", &self.url, body.as_bytes())
+                .await
+                .map_err(|error| (None, error.to_string()))?;
+            for (name, value) in signed {
+                if let (Ok(name), Ok(mut value)) = (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    value.set_sensitive(true);
+                    headers.insert(name, value);
+                }
+            }
+        }
+        self.http
+            .post(&self.url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| (None, describe(error)))
+    }
+}
+
+/// Why a handshake failed: for good, or in a way a 2026-07-28-only server would answer
+/// `initialize` (a 4xx other than auth and host refusals, a JSON-RPC error).
+enum Refusal {
+    Final(String),
+    TryDiscover(String),
+}
+
+impl Refusal {
+    fn classify((status, error): (Option<StatusCode>, String)) -> Self {
+        match status {
+            Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) | None => Refusal::Final(error),
+            Some(status) if status.is_server_error() => Refusal::Final(error),
+            Some(_) => Refusal::TryDiscover(error),
+        }
+    }
+}
+
+impl Session {
+    fn new(line: Line, flavor: Flavor) -> Self {
+        Self {
+            line,
+            flavor,
+            session_id: None,
+            body_tail: String::new(),
+            tool: HeaderValue::from_static(""),
+            next_id: 1,
+        }
+    }
+
+    pub fn flavor(&self) -> &Flavor {
+        &self.flavor
+    }
+
+    pub fn has_session(&self) -> bool {
+        self.session_id.is_some()
+    }
+
+    /// A conversation speaking the same way without a session, for a worker of a stateless
+    /// run.
+    pub fn stateless_copy(&self) -> Self {
+        Session::new(self.line.clone(), self.flavor.clone())
+    }
+
+    /// Sets the call every measured request makes; ids start at `first_id`.
+    pub fn prepare(&mut self, tool: &str, arguments: &Value, first_id: u64) -> Result<(), String> {
+        let mut params = json!({"name": tool, "arguments": arguments});
+        if self.flavor == Flavor::Modern {
+            params["_meta"] = modern_meta();
+        }
+        self.body_tail = format!(r#","method":"tools/call","params":{params}}}"#);
+        self.tool = HeaderValue::from_str(tool)
+            .map_err(|_| format!("tool name {tool:?} cannot be sent in a header"))?;
+        self.next_id = first_id;
+        Ok(())
+    }
+
+    fn request_headers(&self, method: Option<(&'static str, &HeaderValue)>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Ok(version) = HeaderValue::from_str(self.flavor.protocol()) {
+            headers.insert("mcp-protocol-version", version);
+        }
+        if let Some(id) = &self.session_id {
+            headers.insert("mcp-session-id", id.clone());
+        }
+        if let (Flavor::Modern, Some((method, name))) = (&self.flavor, method) {
+            headers.insert("mcp-method", HeaderValue::from_static(method));
+            headers.insert("mcp-name", name.clone());
+        }
+        headers
+    }
+
+    /// One measured `tools/call`.
+    pub async fn call(&mut self) -> Answer {
+        let id = self.next_id;
+        self.next_id += 1;
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{id}{}"#, self.body_tail);
+        let extra = self.request_headers(Some(("tools/call", &self.tool)));
+        let started = Instant::now();
+        let failed = |kind: FailureKind, error: String, served_by: Option<String>| Answer {
+            failure: Some(kind),
+            served_by,
+            latency: started.elapsed(),
+            error: Some(error),
+        };
+        let response = match self.line.post(body, &extra).await {
+            Ok(response) => response,
+            Err((_, error)) => {
+                let kind = if error.starts_with("timed out") {
+                    FailureKind::Timeout
+                } else {
+                    FailureKind::Connection
+                };
+                return failed(kind, error, None);
+            }
+        };
+        let status = response.status();
+        let served_by = response
+            .headers()
+            .get(super::super::outcome::SERVED_BY)
+            .and_then(|value| value.to_str().ok())
+            .and_then(served_by_task);
+        let headers = response.headers().clone();
+        let bytes = match response.bytes().await {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                let kind = if error.is_timeout() {
+                    FailureKind::Timeout
+                } else {
+                    FailureKind::Connection
+                };
+                return failed(kind, describe(error), served_by);
+            }
+        };
+        if !status.is_success() {
+            let error = format!("HTTP {}", status.as_u16());
+            return failed(FailureKind::HttpStatus(status.as_u16()), error, served_by);
+        }
+        let verdict = message_with_id(&headers, &bytes, id)
+            .ok_or_else(|| format!("no answer with id {id}"))
+            .and_then(|raw| {
+                serde_json::from_str::<Reply>(raw.get())
+                    .map_err(|error| format!("malformed answer: {error}"))
+            });
+        let latency = started.elapsed();
+        let (failure, error) = match verdict {
+            Err(error) => (Some(FailureKind::ProtocolError), Some(error)),
+            Ok(Reply { error: Some(_), .. }) => (
+                Some(FailureKind::ProtocolError),
+                Some("JSON-RPC error".to_string()),
+            ),
+            Ok(Reply {
+                result: Some(CallResult { is_error: true }),
+                ..
+            }) => (
+                Some(FailureKind::ToolError),
+                Some("isError: true".to_string()),
+            ),
+            Ok(Reply {
+                result: Some(_), ..
+            }) => (None, None),
+            Ok(Reply { result: None, .. }) => (
+                Some(FailureKind::ProtocolError),
+                Some("an answer without a result".to_string()),
+            ),
+        };
+        Answer {
+            failure,
+            served_by,
+            latency,
+            error,
+        }
+    }
+
+    /// Ends the session the server issued, if any (DELETE), so a run leaves none behind.
+    pub async fn close(self) {
+        let Some(id) = &self.session_id else { return };
+        let mut request = self
+            .line
+            .http
+            .delete(&self.line.url)
+            .headers(self.line.headers.clone())
+            .header("mcp-session-id", id.clone());
+        if let Ok(version) = HeaderValue::from_str(self.flavor.protocol()) {
+            request = request.header("mcp-protocol-version", version);
+        }
+        let _ = request.send().await;
+    }
+}
+
+fn modern_meta() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientInfo": {"name": CLIENT, "version": env!("CARGO_PKG_VERSION")},
+        "io.modelcontextprotocol/clientCapabilities": {}
+    })
+}
+
+/// The fields of an answer the verdict needs; the rest is skipped unparsed.
+#[derive(Deserialize)]
+struct Reply {
+    #[serde(default)]
+    result: Option<CallResult>,
+    #[serde(default)]
+    error: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct CallResult {
+    #[serde(default, rename = "isError")]
+    is_error: bool,
+}
+
+#[derive(Deserialize)]
+struct Id {
+    #[serde(default)]
+    id: Option<u64>,
+}
+
+/// The JSON-RPC message answering `id`: the JSON body, or the SSE event carrying it.
+fn message_with_id<'a>(
+    headers: &HeaderMap,
+    body: &'a [u8],
+    id: u64,
+) -> Option<&'a serde_json::value::RawValue> {
+    let sse = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/event-stream"));
+    let answers = |raw: &serde_json::value::RawValue| {
+        serde_json::from_str::<Id>(raw.get()).is_ok_and(|found| found.id == Some(id))
+    };
+    if !sse {
+        let raw: &serde_json::value::RawValue = serde_json::from_slice(body).ok()?;
+        return answers(raw).then_some(raw);
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    text.split('\n')
+        .filter_map(|line| line.strip_prefix("data:"))
+        .map(|data| data.trim_start_matches(' ').trim_end_matches('\r'))
+        .filter_map(|data| serde_json::from_str::<&serde_json::value::RawValue>(data).ok())
+        .find(|raw| answers(raw))
+}
+
+/// A transport error in a few words, without the URL's credentials.
+fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    if error.is_timeout() {
+        return format!("timed out: {error}");
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_headers(kind: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_str(kind).unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_answer_is_found_by_its_id_in_json_and_in_sse() {
+        let json = br#"{"jsonrpc":"2.0","id":7,"result":{"content":[]}}"#;
+        let found = message_with_id(&json_headers("application/json"), json, 7).unwrap();
+        assert!(found.get().contains("content"));
+        assert!(message_with_id(&json_headers("application/json"), json, 8).is_none());
+
+        let sse = b"event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n\
+                    id: 1\ndata: {\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"isError\":true}}\r\n\r\n";
+        let found = message_with_id(&json_headers("text/event-stream"), sse, 7).unwrap();
+        let reply: Reply = serde_json::from_str(found.get()).unwrap();
+        assert!(reply.result.unwrap().is_error);
+    }
+}
