@@ -5,6 +5,7 @@
 //! in the run. Its connections are its own, outside the worker's pool, for the length of a run:
 //! the pool's clients record every exchange, which a load generator must not pay for.
 
+mod direct;
 mod session;
 mod tally;
 

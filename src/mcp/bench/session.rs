@@ -45,6 +45,8 @@ impl Flavor {
 pub struct Line {
     http: reqwest::Client,
     pub url: String,
+    parsed: reqwest::Url,
+    timeout: Duration,
     auth: EndpointAuth,
     /// Accept, content type and the endpoint's own headers (credentials marked sensitive).
     headers: HeaderMap,
@@ -67,7 +69,10 @@ pub struct Session {
     session_id: Option<HeaderValue>,
     /// The tools/call body around the id: `{"jsonrpc":"2.0","id":` … `,"method":…}`.
     body_tail: String,
-    tool: HeaderValue,
+    /// Every header of a measured call, built once.
+    call_headers: HeaderMap,
+    /// The worker's own connection, for a plain-HTTP endpoint without request signing.
+    direct: Option<super::direct::Direct>,
     next_id: u64,
 }
 
@@ -98,9 +103,12 @@ impl Line {
             value.set_sensitive(true);
             headers.insert(reqwest::header::AUTHORIZATION, value);
         }
+        let parsed = reqwest::Url::parse(url).map_err(|error| format!("{url}: {error}"))?;
         Ok(Self {
             http,
             url: url.to_string(),
+            parsed,
+            timeout,
             auth: auth.clone(),
             headers,
         })
@@ -242,6 +250,27 @@ impl Line {
     }
 }
 
+impl Line {
+    /// A measured call's POST: the URL parsed once, the headers built once.
+    async fn send_call(
+        &self,
+        body: String,
+        headers: &HeaderMap,
+    ) -> Result<reqwest::Response, (Option<StatusCode>, String)> {
+        if self.auth.sigv4.is_some() {
+            // Signed per request: the signature covers the body.
+            return self.post(body, headers).await;
+        }
+        let mut request = reqwest::Request::new(reqwest::Method::POST, self.parsed.clone());
+        *request.headers_mut() = headers.clone();
+        *request.body_mut() = Some(body.into());
+        self.http
+            .execute(request)
+            .await
+            .map_err(|error| (None, describe(error)))
+    }
+}
+
 /// Why a handshake failed: for good, or in a way a 2026-07-28-only server would answer
 /// `initialize` (a 4xx other than auth and host refusals, a JSON-RPC error).
 enum Refusal {
@@ -266,7 +295,8 @@ impl Session {
             flavor,
             session_id: None,
             body_tail: String::new(),
-            tool: HeaderValue::from_static(""),
+            call_headers: HeaderMap::new(),
+            direct: None,
             next_id: 1,
         }
     }
@@ -292,9 +322,15 @@ impl Session {
             params["_meta"] = modern_meta();
         }
         self.body_tail = format!(r#","method":"tools/call","params":{params}}}"#);
-        self.tool = HeaderValue::from_str(tool)
+        let tool = HeaderValue::from_str(tool)
             .map_err(|_| format!("tool name {tool:?} cannot be sent in a header"))?;
+        let mut headers = self.line.headers.clone();
+        headers.extend(self.request_headers(Some(("tools/call", &tool))));
+        self.call_headers = headers;
         self.next_id = first_id;
+        if self.line.auth.sigv4.is_none() {
+            self.direct = super::direct::Direct::for_url(&self.line.parsed, self.line.timeout);
+        }
         Ok(())
     }
 
@@ -318,7 +354,6 @@ impl Session {
         let id = self.next_id;
         self.next_id += 1;
         let body = format!(r#"{{"jsonrpc":"2.0","id":{id}{}"#, self.body_tail);
-        let extra = self.request_headers(Some(("tools/call", &self.tool)));
         let started = Instant::now();
         let failed = |kind: FailureKind, error: String, served_by: Option<String>| Answer {
             failure: Some(kind),
@@ -326,10 +361,10 @@ impl Session {
             latency: started.elapsed(),
             error: Some(error),
         };
-        let response = match self.line.post(body, &extra).await {
-            Ok(response) => response,
-            Err((_, error)) => {
-                let kind = if error.starts_with("timed out") {
+        let (status, served_by, sse, bytes) = match self.send(body).await {
+            Ok(answered) => answered,
+            Err((timed_out, error)) => {
+                let kind = if timed_out {
                     FailureKind::Timeout
                 } else {
                     FailureKind::Connection
@@ -337,34 +372,11 @@ impl Session {
                 return failed(kind, error, None);
             }
         };
-        let status = response.status();
-        let served_by = response
-            .headers()
-            .get(super::super::outcome::SERVED_BY)
-            .and_then(|value| value.to_str().ok())
-            .and_then(served_by_task);
-        let headers = response.headers().clone();
-        let bytes = match response.bytes().await {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                let kind = if error.is_timeout() {
-                    FailureKind::Timeout
-                } else {
-                    FailureKind::Connection
-                };
-                return failed(kind, describe(error), served_by);
-            }
-        };
-        if !status.is_success() {
-            let error = format!("HTTP {}", status.as_u16());
-            return failed(FailureKind::HttpStatus(status.as_u16()), error, served_by);
+        if !(200..300).contains(&status) {
+            let error = format!("HTTP {status}");
+            return failed(FailureKind::HttpStatus(status), error, served_by);
         }
-        let verdict = message_with_id(&headers, &bytes, id)
-            .ok_or_else(|| format!("no answer with id {id}"))
-            .and_then(|raw| {
-                serde_json::from_str::<Reply>(raw.get())
-                    .map_err(|error| format!("malformed answer: {error}"))
-            });
+        let verdict = reply_to(sse, &bytes, id);
         let latency = started.elapsed();
         let (failure, error) = match verdict {
             Err(error) => (Some(FailureKind::ProtocolError), Some(error)),
@@ -395,6 +407,43 @@ impl Session {
         }
     }
 
+    /// The call's POST through the worker's own connection or the pooled client: status,
+    /// the task named in `Served-By`, whether the body is SSE, and the body.
+    async fn send(
+        &mut self,
+        body: String,
+    ) -> Result<(u16, Option<String>, bool, bytes::Bytes), (bool, String)> {
+        let served_by = |headers: &HeaderMap| {
+            headers
+                .get(super::super::outcome::SERVED_BY)
+                .and_then(|value| value.to_str().ok())
+                .and_then(served_by_task)
+        };
+        if let Some(direct) = &mut self.direct {
+            let answered = direct.post(&self.call_headers, body).await?;
+            let named = served_by(&answered.headers);
+            return Ok((
+                answered.status,
+                named,
+                is_sse(&answered.headers),
+                answered.body,
+            ));
+        }
+        let response = self
+            .line
+            .send_call(body, &self.call_headers)
+            .await
+            .map_err(|(_, error)| (error.starts_with("timed out"), error))?;
+        let status = response.status().as_u16();
+        let named = served_by(response.headers());
+        let sse = is_sse(response.headers());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| (error.is_timeout(), describe(error)))?;
+        Ok((status, named, sse, bytes))
+    }
+
     /// Ends the session the server issued, if any (DELETE), so a run leaves none behind.
     pub async fn close(self) {
         let Some(id) = &self.session_id else { return };
@@ -423,6 +472,8 @@ fn modern_meta() -> Value {
 #[derive(Deserialize)]
 struct Reply {
     #[serde(default)]
+    id: Option<u64>,
+    #[serde(default)]
     result: Option<CallResult>,
     #[serde(default)]
     error: Option<IgnoredAny>,
@@ -440,16 +491,41 @@ struct Id {
     id: Option<u64>,
 }
 
+fn is_sse(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/event-stream"))
+}
+
+/// The answer to `id` read in one pass: the JSON body, or the SSE event carrying it.
+fn reply_to(sse: bool, body: &[u8], id: u64) -> Result<Reply, String> {
+    let malformed = |error: serde_json::Error| format!("malformed answer: {error}");
+    if !sse {
+        let reply: Reply = serde_json::from_slice(body).map_err(malformed)?;
+        return if reply.id == Some(id) {
+            Ok(reply)
+        } else {
+            Err(format!("the answer is not to request {id}"))
+        };
+    }
+    let text =
+        std::str::from_utf8(body).map_err(|_| "an SSE body that is not UTF-8".to_string())?;
+    text.split('\n')
+        .filter_map(|line| line.strip_prefix("data:"))
+        .map(|data| data.trim_start_matches(' ').trim_end_matches('\r'))
+        .filter_map(|data| serde_json::from_str::<Reply>(data).ok())
+        .find(|reply| reply.id == Some(id))
+        .ok_or_else(|| format!("no answer to request {id} in the stream"))
+}
+
 /// The JSON-RPC message answering `id`: the JSON body, or the SSE event carrying it.
 fn message_with_id<'a>(
     headers: &HeaderMap,
     body: &'a [u8],
     id: u64,
 ) -> Option<&'a serde_json::value::RawValue> {
-    let sse = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("text/event-stream"));
+    let sse = is_sse(headers);
     let answers = |raw: &serde_json::value::RawValue| {
         serde_json::from_str::<Id>(raw.get()).is_ok_and(|found| found.id == Some(id))
     };
