@@ -50,6 +50,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Config(String),
     #[error("HTTP server failed: {0}")]
     Http(#[from] std::io::Error),
 }
@@ -344,6 +346,7 @@ fn router(state: &Arc<HttpState>, shutdown: &CancellationToken) -> Router {
 
 /// Binds and starts serving; returns once the socket listens.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
+    crate::tools::check_variant(&config).map_err(ServeError::Config)?;
     let identity = Identity::discover(config.replica.as_deref()).await;
     let listener = TcpListener::bind(config.bind)
         .await

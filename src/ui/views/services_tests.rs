@@ -17,10 +17,14 @@ fn rows_sum_live_tasks_and_spot_drift() {
     assert_eq!((server.notes, server.traffic), (0, None));
     assert_eq!(row(&fixture.fleet.services[1], &fixture.probes).notes, 2);
     let mut probes = fixture.probes.clone();
-    probes
-        .get_mut("7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f")
-        .unwrap()
-        .tools_hash = "different".into();
+    let odd = probes.get_mut("7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f").unwrap();
+    // Only the server's version differs: the fingerprint covers the whole surface.
+    odd.surface = std::sync::Arc::new(crate::mcp::surface::Surface::new(
+        serde_json::json!({"name": "mcpfleet-server", "version": "0.2.0"}),
+        odd.surface.protocol_version.clone(),
+        odd.surface.capabilities.clone(),
+        odd.surface.tools.values().cloned(),
+    ));
     assert!(row(&fixture.fleet.services[0], &probes).drift);
 }
 
