@@ -38,16 +38,16 @@ static OPS_TOOLS: LazyLock<Arc<ToolRouter<ops::OpsServer>>> =
 /// The ops toolbox as `replica` serves it: the shared set, or its own variant when it is set
 /// to differ (`variant.rs`).
 pub(crate) fn ops_tools(replica: &Replica) -> Arc<ToolRouter<ops::OpsServer>> {
-    if variant::differs(&replica.config) {
+    if variant::differs(replica) {
         variant::tools(replica, &OPS_TOOLS)
     } else {
         OPS_TOOLS.clone()
     }
 }
 
-/// Refuses a tool variant that names no tool or suits no profile (see `variant::check`).
-pub fn check_variant(config: &crate::config::ServerConfig) -> Result<(), String> {
-    variant::check(config, &OPS_TOOLS)
+/// Refuses `--hide-tools` naming a tool the ops toolbox does not have.
+pub fn check_hidden_tools(hide_tools: &[String]) -> Result<(), String> {
+    variant::check(hide_tools, &OPS_TOOLS)
 }
 
 /// Ends the call in the metrics even when the future is dropped (client went away), which is

@@ -8,29 +8,23 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use serde_json::{Value, json};
 
 use super::ops::OpsServer;
-use crate::{Replica, config::ServerConfig};
+use crate::Replica;
 
-/// Whether this configuration asks for a toolbox of its own.
-pub fn differs(config: &ServerConfig) -> bool {
-    !hidden(config).is_empty() || config.echo_max_length.is_some()
+/// Whether this replica is set to serve a toolbox of its own.
+pub fn differs(replica: &Replica) -> bool {
+    !hidden(&replica.config.hide_tools).is_empty() || replica.config.echo_max_length.is_some()
 }
 
-fn hidden(config: &ServerConfig) -> Vec<&str> {
-    let names = config.hide_tools.iter().map(|name| name.trim());
+fn hidden(names: &[String]) -> Vec<&str> {
+    let names = names.iter().map(|name| name.trim());
     names.filter(|name| !name.is_empty()).collect()
 }
 
-/// Refuses settings that would change nothing, so a typo does not pass for a variant.
-pub fn check(config: &ServerConfig, shared: &ToolRouter<OpsServer>) -> Result<(), String> {
-    if !differs(config) {
-        return Ok(());
-    }
-    if config.profile != crate::config::Profile::Ops {
-        return Err("--hide-tools and --echo-max-length apply to the ops profile only".into());
-    }
+/// Refuses a tool to hide that is not there, so a typo does not pass for a variant.
+pub fn check(hide_tools: &[String], shared: &ToolRouter<OpsServer>) -> Result<(), String> {
     let mut known: Vec<&str> = shared.map.keys().map(|name| name.as_ref()).collect();
     known.sort_unstable();
-    match hidden(config)
+    match hidden(hide_tools)
         .into_iter()
         .find(|name| !known.contains(name))
     {
@@ -47,16 +41,17 @@ pub fn check(config: &ServerConfig, shared: &ToolRouter<OpsServer>) -> Result<()
 pub fn tools(replica: &Replica, shared: &ToolRouter<OpsServer>) -> Arc<ToolRouter<OpsServer>> {
     let state = replica
         .profile_state
-        .get_or_init(|| Arc::new(Arc::new(build(&replica.config, shared))));
+        .get_or_init(|| Arc::new(Arc::new(build(replica, shared))));
     state
         .downcast_ref::<Arc<ToolRouter<OpsServer>>>()
         .cloned()
-        .unwrap_or_else(|| Arc::new(build(&replica.config, shared)))
+        .unwrap_or_else(|| Arc::new(build(replica, shared)))
 }
 
-fn build(config: &ServerConfig, shared: &ToolRouter<OpsServer>) -> ToolRouter<OpsServer> {
+fn build(replica: &Replica, shared: &ToolRouter<OpsServer>) -> ToolRouter<OpsServer> {
+    let config = &replica.config;
     let mut router = shared.clone();
-    for name in hidden(config) {
+    for name in hidden(&config.hide_tools) {
         router.remove_route(name);
     }
     if let Some(max) = config.echo_max_length
