@@ -1,8 +1,8 @@
 //! The drift radar on the local fleet: a service of three built-in replicas whose first one is
 //! a canary started with a different tool set (`sleep` hidden) and a changed schema bound
 //! (echo's `message` limited), beside a uniform service. `mcpfleet drift` flags the one and
-//! names the tool and the schema property; the console's services screen flags it and its
-//! diff view names them too.
+//! names the tool and the schema property; the console's services screen flags it, its diff
+//! view names them too, and a deploy that replaces the canary clears the flag.
 
 use std::{path::PathBuf, process::Command, time::Duration};
 
@@ -222,4 +222,27 @@ fn the_services_screen_flags_the_service_and_d_shows_what_differs() {
     console.wait_until("D opens the diff of the selected service", soon, |screen| {
         screen.contains("drift(drifty)") && screen.contains("tool removed: sleep")
     });
+
+    // A deploy replaces the canary with tasks of the revision as it is: the drift is gone.
+    console.back(soon);
+    console.send_keys(&["d"]);
+    console.wait_for("revision 2 replaces", soon);
+    console.send_keys(&["y"]);
+    console.wait_until(
+        "drifty rolled out and uniform",
+        Duration::from_secs(90),
+        |screen| {
+            screen
+                .lines()
+                .find(|l| l.starts_with("drifty"))
+                .is_some_and(|row| {
+                    row.contains("3/3 ready")
+                        && row.contains("COMPLETED")
+                        && !row.to_lowercase().contains("drift ")
+                        && !row.trim_end().to_lowercase().ends_with("drift")
+                })
+        },
+    );
+    console.command("drift drifty");
+    console.wait_for("drifty: uniform, 3 tasks present one surface", soon);
 }
