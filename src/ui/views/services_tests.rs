@@ -8,7 +8,7 @@ use crate::ui::views::{
 
 #[test]
 fn rows_sum_live_tasks_and_spot_drift() {
-    let fixture = Fixture::new();
+    let mut fixture = Fixture::new();
     let server = row(&fixture.fleet.services[0], &fixture.probes);
     assert_eq!(server.counts, "3/3/1");
     assert_eq!(server.ready, 2, "draining and pending tasks are not ready");
@@ -26,6 +26,18 @@ fn rows_sum_live_tasks_and_spot_drift() {
         odd.surface.tools.values().cloned(),
     ));
     assert!(row(&fixture.fleet.services[0], &probes).drift);
+
+    // Mid-rollout the column says it quietly; at rest it is the alarm.
+    fixture.probes = probes;
+    let line = |fixture: &Fixture| {
+        let text = render(&mut ServicesView::new(), &fixture.context(), 160, 24);
+        let line = text.lines().find(|l| l.starts_with("mcpfleet-server"));
+        line.unwrap().trim_end().to_string()
+    };
+    assert!(line(&fixture).ends_with(" drift"), "{}", line(&fixture));
+    let primary = &mut fixture.fleet.services[0].deployments[0];
+    primary.rollout_state = RolloutState::Completed;
+    assert!(line(&fixture).ends_with(" DRIFT"), "{}", line(&fixture));
 }
 
 #[test]
