@@ -237,6 +237,11 @@ fn tools_lists_annotations() {
     let tools: Value = serde_json::from_str(&stdout(&json)).unwrap();
     assert_eq!(tools["tools"].as_array().unwrap().len(), 7);
     assert!(tools["tools_hash"].is_string());
+    assert_eq!(tools["fingerprint"]["tools"], tools["tools_hash"]);
+    assert_eq!(
+        tools["fingerprint"]["hash"].as_str().map(str::len),
+        Some(12)
+    );
 }
 
 #[test]

@@ -45,13 +45,16 @@ async fn probe_reports_identity_protocol_tools_and_a_stable_hash() {
     assert!(again.handshake.is_none(), "the client is reused");
     let replica = pool.probe(&endpoint(&b)).await.unwrap();
     let other = pool.probe(&endpoint(&conformance)).await.unwrap();
-    assert_eq!(first.tools_hash, again.tools_hash);
+    let print = |probe: &mcpfleet::mcp::Probe| probe.surface.fingerprint.clone();
+    assert_eq!(print(&first), print(&again));
     assert_eq!(
-        first.tools_hash, replica.tools_hash,
-        "replicas of one revision hash alike"
+        print(&first),
+        print(&replica),
+        "replicas of one revision fingerprint alike"
     );
     assert_ne!(
-        first.tools_hash, other.tools_hash,
+        print(&first).tools,
+        print(&other).tools,
         "another tool list hashes differently"
     );
 
@@ -62,8 +65,14 @@ async fn probe_reports_identity_protocol_tools_and_a_stable_hash() {
     let old = legacy.probe(&endpoint(&a)).await.unwrap();
     assert_eq!(old.protocol_version, "2025-11-25");
     assert_eq!(
-        old.tools_hash, first.tools_hash,
-        "the hash does not depend on the era"
+        print(&old).tools,
+        print(&first).tools,
+        "the tools do not depend on the era"
+    );
+    assert_ne!(
+        (print(&old).protocol, print(&old).hash),
+        (print(&first).protocol, print(&first).hash),
+        "the protocol version is part of the surface"
     );
     eprintln!(
         "probe on loopback: handshake {:?}, tools/list {:?} (cold), {:?} (warm)",

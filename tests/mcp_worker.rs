@@ -194,7 +194,10 @@ async fn the_console_worker_probes_a_task_as_soon_as_it_is_ready() {
         .expect("a task that joins is probed without waiting for the round")
         .unwrap()
         .clone();
-    assert_eq!(seen.by_task["b"].tools_hash, seen.by_task["a"].tools_hash);
+    assert_eq!(
+        seen.by_task["b"].surface.fingerprint,
+        seen.by_task["a"].surface.fingerprint
+    );
     source.send_replace(Arc::new(fleet(&[&b])));
     tokio::time::timeout(SOON, probes.wait_for(|p| !p.by_task.contains_key("a")))
         .await

@@ -117,6 +117,16 @@ pub struct ServerConfig {
     #[arg(long, env = "MCPFLEET_PROBE_ALLOW", default_value = "")]
     pub probe_allow: ProbeAllowList,
 
+    /// Tools of the ops profile not to serve, comma separated: a replica whose tool set
+    /// differs from its siblings', to practise finding drift. Empty (the default) serves all.
+    #[arg(long, env = "MCPFLEET_HIDE_TOOLS", value_delimiter = ',')]
+    pub hide_tools: Vec<String>,
+
+    /// Bound echo's `message` to this many characters (`maxLength` in its input schema,
+    /// checked on every call); unset (the default), no bound.
+    #[arg(long, env = "MCPFLEET_ECHO_MAX_LENGTH")]
+    pub echo_max_length: Option<u32>,
+
     /// Tool set to serve.
     #[arg(long, env = "MCPFLEET_PROFILE", value_enum, default_value_t = Profile::Ops)]
     pub profile: Profile,

@@ -50,6 +50,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Config(String),
     #[error("HTTP server failed: {0}")]
     Http(#[from] std::io::Error),
 }
@@ -344,6 +346,13 @@ fn router(state: &Arc<HttpState>, shutdown: &CancellationToken) -> Router {
 
 /// Binds and starts serving; returns once the socket listens.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
+    let hides = config.hide_tools.iter().any(|name| !name.trim().is_empty());
+    let variant = hides || config.echo_max_length.is_some();
+    if variant && config.profile != Profile::Ops {
+        let why = "--hide-tools and --echo-max-length apply to the ops profile only";
+        return Err(ServeError::Config(why.into()));
+    }
+    crate::tools::check_hidden_tools(&config.hide_tools).map_err(ServeError::Config)?;
     let identity = Identity::discover(config.replica.as_deref()).await;
     let listener = TcpListener::bind(config.bind)
         .await

@@ -2,7 +2,7 @@
 //! code.
 
 use super::{
-    AuthCommand, Cli, CliError, Command, GlobalArgs, app, bench, browse, call, elicit, exit,
+    AuthCommand, Cli, CliError, Command, GlobalArgs, app, bench, browse, call, drift, elicit, exit,
     follow, history, login, logs, ls, replay, repro, skills, tools,
 };
 
@@ -57,6 +57,7 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
                 .map(|()| exit::OK),
             Err(error) => Err(error),
         },
+        Command::Drift { service, json } => drift::run(&global, service.as_deref(), json).await,
         Command::Call {
             words,
             args_json,

@@ -27,6 +27,9 @@ pub const READ_ONLY: u8 = 8;
 /// `skills NAME`: the skill's manifest breaks the extension's rules, or (`--verify`) a file of
 /// it does not match the manifest (size or sha256 digest) or could not be read.
 pub const INTEGRITY: u8 = 9;
+/// `drift`: the replicas of at least one service present different surfaces (tools, schemas,
+/// server, protocol or capabilities).
+pub const DRIFT: u8 = 10;
 /// A signal ended the command: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

@@ -1,4 +1,4 @@
-//! The non-interactive commands (`ls`, `tools`, `call`, `history`, `resources`, `read`,
+//! The non-interactive commands (`ls`, `tools`, `drift`, `call`, `history`, `resources`, `read`,
 //! `prompts`, `prompt`, `complete`, `logs`, `completions`), their clap
 //! definitions and documented exit codes. Human output is aligned tables; `--json` output is
 //! the stable, documented form.
@@ -8,6 +8,7 @@ pub mod bench;
 pub mod browse;
 pub mod call;
 mod dispatch;
+pub mod drift;
 pub mod elicit;
 pub mod exit;
 mod fan_out;
@@ -177,6 +178,15 @@ pub enum Command {
         /// Task id or prefix.
         #[arg(long)]
         task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare what the replicas of each service (or of SERVICE) present — tools, schemas,
+    /// descriptions, annotations, server name and version, protocol, capabilities — and say
+    /// what differs between them. Exits 10 when any service drifts.
+    Drift {
+        /// Only this service.
+        service: Option<String>,
         #[arg(long)]
         json: bool,
     },

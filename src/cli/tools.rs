@@ -73,7 +73,8 @@ pub async fn run(
             "server": {"name": probe.server_name, "version": probe.server_version},
             "protocol_version": probe.protocol_version,
             "url": probe.url,
-            "tools_hash": probe.tools_hash,
+            "tools_hash": probe.surface.fingerprint.tools,
+            "fingerprint": probe.surface.fingerprint,
             "tools": probe.tools,
             "dropped": probe.dropped_tools,
         });

@@ -204,7 +204,7 @@ fn compared(outcome: &CallOutcome) -> Value {
 }
 
 /// Key order does not make two results different.
-fn canonical(value: &Value) -> Value {
+pub(super) fn canonical(value: &Value) -> Value {
     match value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
@@ -220,7 +220,8 @@ fn canonical(value: &Value) -> Value {
     }
 }
 
-fn hash(value: &Value) -> String {
+/// The first 12 hex digits of the SHA-256 of `value` in canonical form.
+pub(super) fn hash(value: &Value) -> String {
     let digest = Sha256::digest(canonical(value).to_string().as_bytes());
     digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
@@ -272,6 +273,13 @@ pub fn differences(expected: &CallOutcome, found: &CallOutcome) -> Vec<Differenc
             ),
         });
     }
+    out
+}
+
+/// How `found` differs from `expected`, field by field (`Difference::Field` only).
+pub(super) fn field_differences(expected: &Value, found: &Value) -> Vec<Difference> {
+    let mut out = Vec::new();
+    fields(Some(expected), Some(found), &mut String::new(), &mut out);
     out
 }
 

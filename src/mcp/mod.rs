@@ -1,5 +1,5 @@
-//! The client side of MCP: one rmcp client per endpoint ([`Pool`]), probes with a drift hash,
-//! calls routed over a fleet snapshot with argument checks, progress, cancellation, timeouts
+//! The client side of MCP: one rmcp client per endpoint ([`Pool`]), probes fingerprinting a
+//! server's surface for the drift radar, calls routed over a fleet snapshot with argument checks, progress, cancellation, timeouts
 //! and safe retries during rolling deploys, fan-out to every ready task, and a call history.
 //!
 //! The [`worker`] owns the pool: the console and the one-shot commands send it requests and
@@ -13,6 +13,7 @@ mod call;
 pub mod compare;
 mod config;
 mod connection;
+pub mod drift;
 mod error;
 mod fanout;
 pub mod figures;
@@ -28,6 +29,7 @@ mod route;
 pub mod schema;
 mod signing;
 pub mod skills;
+pub mod surface;
 pub use skills::{FileCheck, FileStatus, SkillReport};
 mod task;
 mod trace;
@@ -50,7 +52,7 @@ pub use outcome::{
     CallOutcome, Exchange, KnownBy, OutcomeKind, Retry, SERVED_BY, ServedBy, ToolResult,
 };
 pub use pool::Pool;
-pub use probe::{Clearance, Probe, ToolInfo, tools_hash};
+pub use probe::{Clearance, Probe, ToolInfo};
 pub use request::{CallControl, CallEvent, CallRequest, DEFAULT_TIMEOUT, LOG_LEVELS, ServerLog};
 pub use rmcp::model::ContentBlock;
 pub use route::{MAX_RETRIES, Target};

@@ -1,7 +1,11 @@
-//! Probing an endpoint: who the server says it is, which protocol it speaks, its tools (with a
-//! hash for drift detection across replicas and revisions), and how fast it answers.
+//! Probing an endpoint: who the server says it is, which protocol it speaks, its tools, the
+//! whole surface fingerprinted for drift detection across replicas and revisions
+//! ([`super::surface`]), and how fast it answers.
 
-use std::time::{Duration, SystemTime};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use rmcp::model::Tool;
 use serde::{Serialize, Serializer};
@@ -9,7 +13,7 @@ use serde_json::Value;
 
 use crate::fleet::Endpoint;
 
-use super::{McpError, Pool, error::Failure};
+use super::{McpError, Pool, error::Failure, surface::Surface};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolInfo {
@@ -120,7 +124,9 @@ pub struct Probe {
     /// Tools the server listed that the client will not call, with why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dropped_tools: Vec<super::validate::DroppedTool>,
-    pub tools_hash: String,
+    /// Everything the server presents, fingerprinted: what drift is judged on.
+    #[serde(rename = "fingerprint", serialize_with = "fingerprint")]
+    pub surface: Arc<Surface>,
     /// Counts, when the server offers resources / prompts at all.
     pub resources: Option<usize>,
     pub prompts: Option<usize>,
@@ -133,6 +139,10 @@ pub struct Probe {
 
 fn millis<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_f64(duration.as_secs_f64() * 1000.0)
+}
+
+fn fingerprint<S: Serializer>(surface: &Arc<Surface>, serializer: S) -> Result<S::Ok, S::Error> {
+    surface.fingerprint.serialize(serializer)
 }
 
 fn optional_millis<S: Serializer>(
@@ -227,17 +237,27 @@ impl Pool {
         let implementation = server.as_ref().and_then(|info| info.server_info.as_ref());
         let mut tools: Vec<ToolInfo> = catalog.tools().iter().map(ToolInfo::from).collect();
         tools.sort_by(|a, b| a.name.cmp(&b.name));
+        let protocol_version = server
+            .as_ref()
+            .map(|i| i.protocol_version.to_string())
+            .unwrap_or_default();
+        let surface = Surface::new(
+            serde_json::to_value(implementation).unwrap_or_default(),
+            protocol_version.clone(),
+            serde_json::to_value(capabilities).unwrap_or_default(),
+            catalog
+                .tools()
+                .iter()
+                .map(|tool| serde_json::to_value(tool).unwrap_or_default()),
+        );
         Ok(Probe {
             url: endpoint.url.clone(),
             latency,
             handshake: created.then_some(connection.handshake),
             server_name: implementation.map(|i| i.name.clone()),
             server_version: implementation.map(|i| i.version.clone()),
-            protocol_version: server
-                .as_ref()
-                .map(|i| i.protocol_version.to_string())
-                .unwrap_or_default(),
-            tools_hash: tools_hash(catalog.tools()),
+            protocol_version,
+            surface: Arc::new(surface),
             dropped_tools: catalog.dropped.clone(),
             tools,
             resources: resources.as_ref().map(Vec::len),
@@ -246,64 +266,6 @@ impl Pool {
             prompt_names: prompts.unwrap_or_default(),
             fetched_at: SystemTime::now(),
         })
-    }
-}
-
-/// A stable 64-bit digest of a tool list: every field of every tool except `_meta`, with
-/// object keys sorted and tools in any order. Equal lists hash equal across replicas, runs
-/// and builds (FNV-1a, not the std hasher, whose output may change between releases).
-pub fn tools_hash(tools: &[Tool]) -> String {
-    let mut each: Vec<String> = tools
-        .iter()
-        .map(|tool| {
-            let mut value = serde_json::to_value(tool).unwrap_or(Value::Null);
-            if let Some(object) = value.as_object_mut() {
-                object.remove("_meta");
-            }
-            let mut text = String::new();
-            canonical(&value, &mut text);
-            text
-        })
-        .collect();
-    each.sort();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for text in &each {
-        for byte in text.bytes().chain([0]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    format!("{hash:016x}")
-}
-
-/// JSON with object keys in sorted order, so equal values print equal.
-fn canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(object) => {
-            let mut keys: Vec<&String> = object.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                canonical(&object[key], out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                canonical(item, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
     }
 }
 
@@ -347,41 +309,5 @@ mod tests {
             why,
             "wipe is annotated destructive (destructiveHint: true): refused under --read-only"
         );
-    }
-
-    #[test]
-    fn hash_ignores_tool_order_and_key_order() {
-        let a = tool(
-            "a",
-            json!({"type": "object", "properties": {"x": {"type": "string"}}}),
-        );
-        let b = tool(
-            "b",
-            json!({"properties": {"y": {"type": "integer"}}, "type": "object"}),
-        );
-        let b_reordered = tool(
-            "b",
-            json!({"type": "object", "properties": {"y": {"type": "integer"}}}),
-        );
-        assert_eq!(
-            tools_hash(&[a.clone(), b]),
-            tools_hash(&[b_reordered, a.clone()])
-        );
-        assert_eq!(tools_hash(&[]).len(), 16);
-    }
-
-    #[test]
-    fn hash_changes_with_a_schema_or_a_tool() {
-        let a = tool(
-            "a",
-            json!({"type": "object", "properties": {"x": {"type": "string"}}}),
-        );
-        let a2 = tool(
-            "a",
-            json!({"type": "object", "properties": {"x": {"type": "number"}}}),
-        );
-        let c = tool("c", json!({"type": "object"}));
-        assert_ne!(tools_hash(std::slice::from_ref(&a)), tools_hash(&[a2]));
-        assert_ne!(tools_hash(std::slice::from_ref(&a)), tools_hash(&[a, c]));
     }
 }

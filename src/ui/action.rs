@@ -26,6 +26,7 @@ pub enum ViewKind {
     Help,
     Repro,
     Incidents,
+    Drift,
 }
 
 impl ViewKind {
@@ -46,6 +47,7 @@ impl ViewKind {
             ViewKind::Help => "help",
             ViewKind::Repro => "repro",
             ViewKind::Incidents => "incidents",
+            ViewKind::Drift => "drift",
         }
     }
 }

@@ -396,6 +396,7 @@ impl App {
             ViewKind::Resources => Box::new(views::resources::ResourcesView::new(scope)),
             ViewKind::Prompts => Box::new(views::prompts::PromptsView::new(scope)),
             ViewKind::Skills => Box::new(views::skills::SkillsView::new(scope)),
+            ViewKind::Drift => Box::new(views::drift::DriftView::new(scope)),
             ViewKind::History => Box::new(views::history::HistoryView::new(scope)),
             ViewKind::Incidents => Box::new(views::incidents::IncidentsView::new(
                 scope,

@@ -34,6 +34,11 @@ pub const COMMANDS: &[(&str, &[&str], &str)] = &[
         &["skill"],
         "skills of a service, verified by digest: skills [SERVICE]",
     ),
+    (
+        "drift",
+        &[],
+        "what differs between replicas' tools, schemas, server: drift [SERVICE]",
+    ),
     ("history", &["hist"], "past calls"),
     (
         "incidents",
@@ -108,6 +113,7 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
         "resources" => scoped(ViewKind::Resources),
         "prompts" => scoped(ViewKind::Prompts),
         "skills" => scoped(ViewKind::Skills),
+        "drift" => scoped(ViewKind::Drift),
         "history" => Ok(Action::Open(ViewKind::History, Scope::fleet())),
         "incidents" => Ok(Action::Open(ViewKind::Incidents, Scope::fleet())),
         "stats" => Ok(Action::Open(ViewKind::Stats, Scope::fleet())),

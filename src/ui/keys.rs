@@ -58,6 +58,7 @@ pub enum KeyId {
     AppUi,
     OpenApp,
     TraceLogs,
+    Drift,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +133,9 @@ pub const TABLE: &[Binding] = &[
     bind!(Resources, [(Char('R'), SHIFT), (Char('R'), NONE)], "R", "resources", View(V::Services), false, false),
     bind!(Prompts, [(Char('p'), NONE)], "p", "prompts", View(V::Services), false, false),
     bind!(Skills, [(Char('K'), SHIFT), (Char('K'), NONE)], "K", "skills", View(V::Services), false, false),
+    bind!(Drift, [(Char('D'), SHIFT), (Char('D'), NONE)], "D", "drift: what differs between replicas", View(V::Services), false, false),
+    bind!(Drift, [(Char('D'), SHIFT), (Char('D'), NONE)], "D", "drift: what differs between replicas", View(V::Tasks), false, false),
+    bind!(Drift, [(Char('D'), SHIFT), (Char('D'), NONE)], "D", "drift: what differs between replicas", View(V::Rollout), false, false),
     bind!(Scale, [(Char('s'), NONE)], "s", "scale", View(V::Services), true, true),
     bind!(ForceDeploy, [(Char('d'), NONE)], "d", "force new deployment", View(V::Services), true, true),
     bind!(Rollback, [(Char('b'), NONE)], "b", "rollback", View(V::Rollout), true, true),

@@ -6,6 +6,7 @@
 pub mod conformance;
 pub mod network;
 pub mod ops;
+pub mod variant;
 
 use std::{
     collections::HashMap,
@@ -34,8 +35,19 @@ use crate::{
 static OPS_TOOLS: LazyLock<Arc<ToolRouter<ops::OpsServer>>> =
     LazyLock::new(|| Arc::new(ops::OpsServer::ops_router() + network::router()));
 
-pub(crate) fn ops_tools() -> Arc<ToolRouter<ops::OpsServer>> {
-    OPS_TOOLS.clone()
+/// The ops toolbox as `replica` serves it: the shared set, or its own variant when it is set
+/// to differ (`variant.rs`).
+pub(crate) fn ops_tools(replica: &Replica) -> Arc<ToolRouter<ops::OpsServer>> {
+    if variant::differs(replica) {
+        variant::tools(replica, &OPS_TOOLS)
+    } else {
+        OPS_TOOLS.clone()
+    }
+}
+
+/// Refuses `--hide-tools` naming a tool the ops toolbox does not have.
+pub fn check_hidden_tools(hide_tools: &[String]) -> Result<(), String> {
+    variant::check(hide_tools, &OPS_TOOLS)
 }
 
 /// Ends the call in the metrics even when the future is dropped (client went away), which is

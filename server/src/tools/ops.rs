@@ -89,8 +89,8 @@ pub struct FailArgs {
 impl OpsServer {
     pub fn new(replica: Arc<Replica>) -> Self {
         Self {
+            tool_router: super::ops_tools(&replica),
             replica,
-            tool_router: super::ops_tools(),
         }
     }
 

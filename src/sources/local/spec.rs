@@ -45,6 +45,14 @@ pub struct LocalServiceSpec {
     pub faults: Option<String>,
     #[serde(default)]
     pub faulty_replicas: Option<u32>,
+    /// Variables added to the first `canary_replicas` tasks the service starts (1 when unset):
+    /// replicas that differ from their siblings, e.g. `MCPFLEET_HIDE_TOOLS = "sleep"` for the
+    /// built-in server, to practise finding drift. As with faults, tasks started later run the
+    /// revision as it is.
+    #[serde(default)]
+    pub canary_env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub canary_replicas: Option<u32>,
 }
 
 fn default_replicas() -> u32 {
@@ -68,12 +76,19 @@ impl LocalServiceSpec {
             health_path: None,
             faults: None,
             faulty_replicas: None,
+            canary_env: BTreeMap::new(),
+            canary_replicas: None,
         }
     }
 
     /// Whether the task started `seq`-th (from 1) gets the fault plan.
     pub fn is_faulty(&self, seq: u64) -> bool {
         self.faults.is_some() && self.faulty_replicas.is_none_or(|n| seq <= u64::from(n))
+    }
+
+    /// Whether the task started `seq`-th (from 1) gets the canary variables.
+    pub fn is_canary(&self, seq: u64) -> bool {
+        !self.canary_env.is_empty() && seq <= u64::from(self.canary_replicas.unwrap_or(1))
     }
 
     pub fn health_check(&self) -> HealthCheck {
@@ -259,7 +274,7 @@ pub fn command_line(
     revision: &Revision,
     task_id: &str,
     port: u16,
-    faulty: bool,
+    seq: u64,
 ) -> CommandLine {
     let fill = |text: &str| {
         text.replace("{port}", &port.to_string())
@@ -271,7 +286,7 @@ pub fn command_line(
     let (args, shimmed) = match &spec.command {
         None => {
             env.push(("MCPFLEET_REVISION".into(), revision.number.to_string()));
-            if let Some(plan) = spec.faults.as_ref().filter(|_| faulty) {
+            if let Some(plan) = spec.faults.as_ref().filter(|_| spec.is_faulty(seq)) {
                 env.push(("MCPFLEET_FAULTS".into(), plan.clone()));
             }
             let deadline = config.drain_deadline.as_secs().max(1).to_string();
@@ -290,6 +305,10 @@ pub fn command_line(
     args.extend(revision.args.iter().map(|arg| fill(arg)));
     // The revision's own variables come last so they win over the defaults above.
     env.extend(revision.env.iter().map(|(k, v)| (k.clone(), fill(v))));
+    // A canary's own variables win over the revision's: that is what sets it apart.
+    if spec.is_canary(seq) {
+        env.extend(spec.canary_env.iter().map(|(k, v)| (k.clone(), fill(v))));
+    }
     CommandLine {
         program: config.exe.clone(),
         args,
@@ -316,10 +335,10 @@ mod tests {
         assert!(spec.is_faulty(1) && !spec.is_faulty(2));
         let config = LocalConfig::default_fleet("mcpfleet");
         let revision = Revision::first(&spec);
-        let env = |faulty| command_line(&config, &spec, &revision, "abc", 4100, faulty).env;
+        let env = |seq| command_line(&config, &spec, &revision, "abc", 4100, seq).env;
         let plan = ("MCPFLEET_FAULTS".to_string(), "echo:error=0.2".to_string());
-        assert!(env(true).contains(&plan));
-        assert!(!env(false).contains(&plan));
+        assert!(env(1).contains(&plan));
+        assert!(!env(2).contains(&plan));
         spec.command = Some("node".into());
         let config = LocalConfig {
             services: vec![spec],
@@ -329,6 +348,30 @@ mod tests {
             config.validate(),
             Err(LocalConfigError::FaultsNeedBuiltIn(_))
         ));
+    }
+
+    #[test]
+    fn canary_variables_go_to_the_first_task_and_win_over_the_revisions() {
+        let mut spec = LocalServiceSpec::built_in(3);
+        assert!(!spec.is_canary(1), "no variables, no canary");
+        spec.env.insert("MCPFLEET_HIDE_TOOLS".into(), "fail".into());
+        spec.canary_env
+            .insert("MCPFLEET_HIDE_TOOLS".into(), "sleep".into());
+        assert!(
+            spec.is_canary(1) && !spec.is_canary(2),
+            "one canary by default"
+        );
+        let config = LocalConfig::default_fleet("mcpfleet");
+        let revision = Revision::first(&spec);
+        let hidden = |seq| {
+            let env = command_line(&config, &spec, &revision, "abc", 4100, seq).env;
+            let found = env.iter().rev().find(|(k, _)| k == "MCPFLEET_HIDE_TOOLS");
+            found.map(|(_, v)| v.clone())
+        };
+        assert_eq!(hidden(1).as_deref(), Some("sleep"));
+        assert_eq!(hidden(2).as_deref(), Some("fail"));
+        spec.canary_replicas = Some(2);
+        assert!(spec.is_canary(2) && !spec.is_canary(3));
     }
 
     #[test]
@@ -376,7 +419,7 @@ mod tests {
             args: None,
         };
         let revision = Revision::first(&spec).next(2, &change);
-        let line = command_line(&config, &spec, &revision, "abc", 4100, false);
+        let line = command_line(&config, &spec, &revision, "abc", 4100, 1);
         assert_eq!(
             line.args,
             ["serve", "--bind", "127.0.0.1:4100", "--replica", "abc"]
@@ -388,7 +431,7 @@ mod tests {
         let mut spec = LocalServiceSpec::built_in(1);
         spec.command = Some("python3".into());
         spec.args = vec!["server.py".into(), "--port={port}".into()];
-        let line = command_line(&config, &spec, &Revision::first(&spec), "abc", 4200, false);
+        let line = command_line(&config, &spec, &Revision::first(&spec), "abc", 4200, 1);
         assert_eq!(
             line.args,
             ["__child", "--", "python3", "server.py", "--port=4200"]

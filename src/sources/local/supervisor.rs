@@ -159,7 +159,7 @@ impl Supervisor {
             spec: state.spec.clone(),
             revision: state.revision(task.revision).clone(),
             task_id: task_id.clone(),
-            faulty: state.spec.is_faulty(task.seq),
+            seq: task.seq,
         };
         self.stops
             .insert(task_id, task::spawn(launch, self.workers.clone()));

@@ -44,8 +44,9 @@ pub struct TaskLaunch {
     pub spec: LocalServiceSpec,
     pub revision: Revision,
     pub task_id: String,
-    /// Runs with the service's fault plan.
-    pub faulty: bool,
+    /// The task's start order in its service, from 1: whether it gets the fault plan and the
+    /// canary variables.
+    pub seq: u64,
 }
 
 /// What every worker shares.
@@ -153,7 +154,7 @@ fn start(launch: &TaskLaunch) -> std::io::Result<(Child, SocketAddr)> {
         &launch.revision,
         &launch.task_id,
         port,
-        launch.faulty,
+        launch.seq,
     );
     let child = tokio::process::Command::new(&line.program)
         .args(&line.args)

@@ -317,7 +317,12 @@ pub fn probes() -> HashMap<String, Probe> {
                 true,
             ),
         ],
-        tools_hash: "5f0c2a9e".into(),
+        surface: std::sync::Arc::new(crate::mcp::surface::Surface::new(
+            json!({"name": "mcpfleet-server", "version": "0.1.0"}),
+            "2026-07-28".into(),
+            json!({"tools": {}, "resources": {}}),
+            [json!({"name": "echo", "inputSchema": {"type": "object"}})],
+        )),
         resources: Some(1),
         prompts: None,
         resource_names: vec!["identity".into()],

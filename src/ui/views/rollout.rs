@@ -7,13 +7,17 @@ use std::{cmp::Reverse, time::SystemTime};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, Wrap};
-use ratatui::{Frame, style::Style};
+use ratatui::{
+    Frame,
+    style::{Modifier, Style},
+};
 
 use super::{Context, View, chrome::age, tasks::clip};
 use crate::fleet::{
     Command, Deployment, DeploymentPolicy, DeploymentStatus, RevisionChange, RolloutState,
 };
 use crate::fleet::{Service, ServiceEvent};
+use crate::mcp::drift::ServiceDrift;
 use crate::ui::action::{Action, Scope, ViewKind};
 use crate::ui::widgets::list::{matches_filter, move_selection};
 use crate::ui::{keys::KeyId, theme::Theme, views::services::rollout_label};
@@ -92,6 +96,25 @@ pub fn summary(service: &Service) -> Option<(String, RolloutState)> {
         }
     };
     Some((text, primary.rollout_state))
+}
+
+/// Whether the replicas present more than one surface, in one sentence: what a rollout is
+/// expected to cause while it lasts, and what should be gone when it completes.
+pub fn drift_text(drift: &ServiceDrift) -> Option<String> {
+    if !drift.drift {
+        return None;
+    }
+    let groups = drift.groups.iter().map(|g| {
+        let revisions: Vec<String> = g.revisions.iter().map(u32::to_string).collect();
+        let tasks = plural(g.tasks.len() as u32, "task");
+        format!("{} on revision {}", tasks, revisions.join(","))
+    });
+    let groups: Vec<String> = groups.collect();
+    Some(format!(
+        "replicas present {} surfaces ({}) · D shows what differs",
+        drift.groups.len(),
+        groups.join(" / ")
+    ))
 }
 
 /// The service's deployment bounds and circuit breaker, in one phrase.
@@ -216,6 +239,7 @@ impl View for RolloutView {
     fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
         let service = self.service.clone();
         let command = match key {
+            KeyId::Drift => return Some(Action::Open(ViewKind::Drift, self.scope.clone())),
             KeyId::Rollback => Command::Rollback { service },
             KeyId::ForceDeploy => {
                 let change = RevisionChange::default();
@@ -277,7 +301,7 @@ impl View for RolloutView {
             } else {
                 1
             };
-        let [table_area, summary_area, _, events_area] = Layout::vertical([
+        let [table_area, summary_area, drift_area, events_area] = Layout::vertical([
             Constraint::Length(table_height.max(1)),
             Constraint::Length(summary_height),
             Constraint::Length(1),
@@ -291,6 +315,15 @@ impl View for RolloutView {
         ]);
         let summary = Paragraph::new(summary).wrap(Wrap { trim: true });
         frame.render_widget(summary, summary_area);
+        let drift = ServiceDrift::of(service, ctx.probes, ctx.probe_errors);
+        if let Some(text) = drift_text(&drift) {
+            // Loud either way: expected mid-rollout, an alarm once it is over.
+            let style = match drift.rollout_in_progress {
+                true => theme.warn().add_modifier(Modifier::BOLD),
+                false => theme.error().add_modifier(Modifier::REVERSED),
+            };
+            frame.render_widget(Paragraph::new(Span::styled(text, style)), drift_area);
+        }
         self.render_events(frame, events_area, ctx, service);
     }
 }
@@ -385,6 +418,21 @@ mod tests {
         assert!(render(&mut gone, &ctx, 80, 24).starts_with("service gone is no longer"));
         let message = Some(Action::Message("no service gone".into()));
         assert_eq!(gone.on_key(KeyId::Rollback, &ctx), message);
+    }
+
+    #[test]
+    fn drift_mid_rollout_is_stated_with_its_revisions() {
+        let mut fixture = Fixture::new();
+        let mut view = RolloutView::new(Scope::service(SERVICE));
+        let quiet = render(&mut view, &fixture.context(), 120, 20);
+        assert!(!quiet.contains("surfaces"), "{quiet}");
+        let odd = fixture.probes.values_mut().next().unwrap();
+        let (server, protocol) = (serde_json::json!({"name": "x"}), "2025-11-25".to_string());
+        let surface = crate::mcp::surface::Surface::new(server, protocol, Default::default(), []);
+        odd.surface = std::sync::Arc::new(surface);
+        let loud = render(&mut view, &fixture.context(), 120, 20);
+        let line = "replicas present 2 surfaces (1 task on revision 2 / 1 task on revision 2)";
+        assert!(loud.contains(line), "{loud}");
     }
 
     #[test]

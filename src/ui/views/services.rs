@@ -1,5 +1,6 @@
 //! The services list, the console's home: per service its counts, health, rollout state,
-//! in-flight calls now and over time, call rate, error share, protocol and tool-list drift, and
+//! in-flight calls now and over time, call rate, error share, protocol and drift of the surface
+//! its replicas present (quiet mid-rollout, loud at rest; `D` opens the diff), and
 //! a `!` after the name when the source has notes on it, and how many of its tasks stand out
 //! from the rest (`fleet::outliers`). Load comes from the tasks' own
 //! metrics; when no live task has any, from the service's Service Connect traffic.
@@ -9,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use ratatui::{
     Frame,
     layout::{Constraint, Rect},
-    style::Style,
+    style::{Modifier, Style},
     text::{Line, Span},
     widgets::{Paragraph, Row, Table, Wrap},
 };
@@ -58,6 +59,8 @@ pub struct ServiceRow {
     /// Errors as a percentage of calls over the same window; none without calls.
     pub error_share: Option<f64>,
     pub protocol: String,
+    /// The live tasks present more than one surface (`mcp::drift`): expected while the
+    /// rollout is in progress, alarming otherwise.
     pub drift: bool,
     /// How many notes the source has on the service.
     pub notes: usize,
@@ -111,7 +114,11 @@ pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> Se
         .iter()
         .map(|p| p.protocol_version.as_str())
         .collect();
-    let hashes: HashSet<&str> = task_probes.iter().map(|p| p.tools_hash.as_str()).collect();
+    // The whole surface (server, protocol, capabilities, tools), as `mcpfleet drift` groups it.
+    let hashes: HashSet<&str> = task_probes
+        .iter()
+        .map(|p| p.surface.fingerprint.hash.as_str())
+        .collect();
     let mut protocols: Vec<&str> = protocols.into_iter().collect();
     protocols.sort();
     let measured = live.iter().any(|t| t.metrics.is_some());
@@ -235,6 +242,7 @@ impl View for ServicesView {
             KeyId::Prompts => open(ViewKind::Prompts),
             KeyId::Skills => open(ViewKind::Skills),
             KeyId::Rollout => open(ViewKind::Rollout),
+            KeyId::Drift => open(ViewKind::Drift),
             KeyId::Scale => {
                 let service = service?;
                 let desired = ctx.snapshot.service(&service)?.desired;
@@ -278,8 +286,15 @@ impl View for ServicesView {
                     .unwrap_or_default(),
             };
             let (rate, error_share) = (one_decimal(r.calls_per_sec), one_decimal(r.error_share));
+            // Mid-rollout drift is expected and shown quietly; drift at rest is the alarm.
+            let rolling = r.rollout == Some(RolloutState::InProgress);
+            let drift_style = if rolling {
+                theme.warn()
+            } else {
+                theme.error().add_modifier(Modifier::REVERSED)
+            };
             let mut name = vec![if r.drift && !wide {
-                Span::styled(format!("{} ⚠", r.name), theme.error())
+                Span::styled(format!("{} ⚠", r.name), drift_style)
             } else {
                 Span::raw(r.name.clone())
             }];
@@ -304,10 +319,10 @@ impl View for ServicesView {
                     n => Line::styled(format!("! {n} tasks"), theme.warn()),
                 },
                 Line::from(r.protocol.clone()),
-                Line::from(if r.drift {
-                    Span::styled("DRIFT", theme.error())
-                } else {
-                    Span::raw("")
+                Line::from(match (r.drift, rolling) {
+                    (true, true) => Span::styled("drift", drift_style),
+                    (true, false) => Span::styled("DRIFT", drift_style),
+                    (false, _) => Span::raw(""),
                 }),
             ];
             let shown = COLUMNS.iter().map(|c| fits(&c));

@@ -8,7 +8,7 @@ use crate::ui::views::{
 
 #[test]
 fn rows_sum_live_tasks_and_spot_drift() {
-    let fixture = Fixture::new();
+    let mut fixture = Fixture::new();
     let server = row(&fixture.fleet.services[0], &fixture.probes);
     assert_eq!(server.counts, "3/3/1");
     assert_eq!(server.ready, 2, "draining and pending tasks are not ready");
@@ -17,11 +17,27 @@ fn rows_sum_live_tasks_and_spot_drift() {
     assert_eq!((server.notes, server.traffic), (0, None));
     assert_eq!(row(&fixture.fleet.services[1], &fixture.probes).notes, 2);
     let mut probes = fixture.probes.clone();
-    probes
-        .get_mut("7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f")
-        .unwrap()
-        .tools_hash = "different".into();
+    let odd = probes.get_mut("7a3e5c1b9d2f4a6c8e0b2d4f6a8c0e2f").unwrap();
+    // Only the server's version differs: the fingerprint covers the whole surface.
+    odd.surface = std::sync::Arc::new(crate::mcp::surface::Surface::new(
+        serde_json::json!({"name": "mcpfleet-server", "version": "0.2.0"}),
+        odd.surface.protocol_version.clone(),
+        odd.surface.capabilities.clone(),
+        odd.surface.tools.values().cloned(),
+    ));
     assert!(row(&fixture.fleet.services[0], &probes).drift);
+
+    // Mid-rollout the column says it quietly; at rest it is the alarm.
+    fixture.probes = probes;
+    let line = |fixture: &Fixture| {
+        let text = render(&mut ServicesView::new(), &fixture.context(), 160, 24);
+        let line = text.lines().find(|l| l.starts_with("mcpfleet-server"));
+        line.unwrap().trim_end().to_string()
+    };
+    assert!(line(&fixture).ends_with(" drift"), "{}", line(&fixture));
+    let primary = &mut fixture.fleet.services[0].deployments[0];
+    primary.rollout_state = RolloutState::Completed;
+    assert!(line(&fixture).ends_with(" DRIFT"), "{}", line(&fixture));
 }
 
 #[test]

@@ -272,6 +272,7 @@ impl View for TasksView {
         let task = match key {
             KeyId::Open | KeyId::Tools | KeyId::StopTask => self.list.selected_id()?,
             KeyId::Logs => return Some(Action::Open(ViewKind::Logs, Scope::service(service))),
+            KeyId::Drift => return Some(Action::Open(ViewKind::Drift, Scope::service(service))),
             other => return self.list.on_key(other),
         };
         // A task gone from the fleet since the rows were drawn counts as stopped.
