@@ -27,6 +27,8 @@ pub const READ_ONLY: u8 = 8;
 /// `skills NAME`: the skill's manifest breaks the extension's rules, or (`--verify`) a file of
 /// it does not match the manifest (size or sha256 digest) or could not be read.
 pub const INTEGRITY: u8 = 9;
+/// `check`: a check failed on at least one replica (the output names the replicas).
+pub const CHECK_FAILED: u8 = 10;
 /// A signal ended the command: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

@@ -27,6 +27,7 @@ mod route;
 pub mod schema;
 mod signing;
 pub mod skills;
+pub mod smoke;
 pub use skills::{FileCheck, FileStatus, SkillReport};
 mod task;
 mod trace;

@@ -1,0 +1,375 @@
+//! `mcpfleet check FILE SERVICE`: the smoke checks of a file on every ready replica — every
+//! check cleared before anything is sent (the tool listed, its arguments fitting its schema,
+//! its clearance), then a table of check × replica, or `--json`, and a JUnit XML report.
+
+use std::{path::PathBuf, time::Duration};
+
+use serde_json::{Value, json};
+
+use crate::{
+    inert::inert_line,
+    mcp::{
+        self, Clearance, ToolInfo, schema,
+        smoke::{self, Check, CheckFile, Verdict},
+    },
+};
+
+use super::{CliError, GlobalArgs, exit, source, table};
+
+pub struct CheckArgs {
+    pub file: PathBuf,
+    pub service: String,
+    pub junit: Option<PathBuf>,
+    pub force: bool,
+    pub timeout: Option<f64>,
+    pub json: bool,
+}
+
+impl CheckArgs {
+    fn junit_to_stdout(&self) -> bool {
+        self.junit.as_deref() == Some(std::path::Path::new("-"))
+    }
+}
+
+pub async fn run(global: &GlobalArgs, args: CheckArgs) -> Result<u8, CliError> {
+    if args.json && args.junit_to_stdout() {
+        return Err(CliError::new(
+            exit::USAGE,
+            "--json and --junit - both want stdout: give --junit a file",
+        ));
+    }
+    let shown = args.file.display();
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|error| CliError::new(exit::USAGE, format!("cannot read {shown}: {error}")))?;
+    let file = CheckFile::parse(&text)
+        .map_err(|error| CliError::new(exit::USAGE, format!("{shown}: {error}")))?;
+    let mut opened = source::open_for_command(global).await?;
+    let snapshot = source::settle(&mut opened.handle).await?;
+    let service = if global.url.is_some() {
+        "url".to_string()
+    } else {
+        args.service.clone()
+    };
+    let answerer = super::elicit::answer(super::elicit::Policy::Refuse);
+    let config = global.worker_config(&opened.config, answerer.asks);
+    let worker = mcp::worker::spawn(opened.handle.snapshots.clone(), config);
+    let probe = worker
+        .probe(&service, None)
+        .await
+        .map_err(|error| source::mcp_error(&snapshot, error))?;
+    clear(&file.checks, &probe.tools, global.read_only, args.force).map_err(|(code, lines)| {
+        let message = match &lines[..] {
+            [line] => format!("{shown}: {line}"),
+            lines => format!(
+                "{shown}: {} checks cannot run:\n  {}",
+                lines.len(),
+                lines.join("\n  ")
+            ),
+        };
+        CliError::new(code, message)
+    })?;
+    let timeout = args
+        .timeout
+        .map_or(mcp::DEFAULT_TIMEOUT, Duration::from_secs_f64);
+    let verdicts = smoke::run(&worker, &service, &file.checks, timeout)
+        .await
+        .map_err(|error| match error {
+            mcp::McpError::SharedUrl { .. } => CliError::new(exit::USAGE, error.to_string()),
+            other => source::mcp_error(&snapshot, other),
+        })?;
+    let label = if global.url.is_some() {
+        ""
+    } else {
+        &args.service
+    };
+    if args.json {
+        let out = to_json(&shown.to_string(), label, &verdicts);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).expect("JSON values serialise")
+        );
+    } else if args.junit_to_stdout() {
+        // The XML is stdout's; the table goes beside it.
+        eprint!("{}", render(&verdicts));
+    } else {
+        print!("{}", render(&verdicts));
+    }
+    if let Some(path) = &args.junit {
+        let xml = junit(label, &file.checks, &verdicts);
+        if args.junit_to_stdout() {
+            print!("{xml}");
+        } else {
+            std::fs::write(path, xml).map_err(|error| {
+                CliError::new(exit::USAGE, format!("--junit {}: {error}", path.display()))
+            })?;
+        }
+    }
+    Ok(if verdicts.iter().all(Verdict::passed) {
+        exit::OK
+    } else {
+        exit::CHECK_FAILED
+    })
+}
+
+/// Every check's tool listed by the service, its arguments fitting the tool's schema, and its
+/// clearance given: else every reason, one per line, with the exit code of the first.
+fn clear(
+    checks: &[Check],
+    tools: &[ToolInfo],
+    read_only: bool,
+    force: bool,
+) -> Result<(), (u8, Vec<String>)> {
+    let mut refused: Vec<(u8, String)> = Vec::new();
+    for check in checks {
+        let at = format!("line {}: check \"{}\"", check.line, check.name);
+        let Some(tool) = tools.iter().find(|t| t.name == check.tool) else {
+            let listed: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+            let message = format!(
+                "{at}: the service lists no tool \"{}\" (it lists: {})",
+                check.tool,
+                listed.join(", ")
+            );
+            refused.push((exit::NOT_FOUND, inert_line(&message).into_owned()));
+            continue;
+        };
+        match tool.clearance(read_only) {
+            Clearance::Refused(why) => refused.push((exit::READ_ONLY, format!("{at}: {why}"))),
+            Clearance::Confirm if !force => refused.push((
+                exit::USAGE,
+                format!(
+                    "{at}: {} is annotated destructive (destructiveHint: true) and would be \
+                     called on every replica; pass --force to send it anyway",
+                    check.tool
+                ),
+            )),
+            Clearance::Confirm | Clearance::Send => {}
+        }
+        let problems = schema::check(&tool.input_schema, &check.arguments);
+        if !problems.is_empty() {
+            let message = format!(
+                "{at}: the arguments do not fit {}'s input schema: {}",
+                check.tool,
+                problems.join("; ")
+            );
+            refused.push((exit::USAGE, inert_line(&message).into_owned()));
+        }
+    }
+    match refused.first() {
+        None => Ok(()),
+        Some((code, _)) => Err((*code, refused.into_iter().map(|(_, line)| line).collect())),
+    }
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
+fn reasons(verdict: &Verdict) -> Vec<String> {
+    verdict
+        .failures
+        .iter()
+        .map(|miss| inert_line(&miss.to_string()).into_owned())
+        .collect()
+}
+
+/// `task ID (rev N)`: the replica as the summary, the JUnit testcase and CI logs name it.
+fn replica_name(verdict: &Verdict) -> String {
+    match verdict.replica() {
+        (task, Some(revision)) => format!("task {task} (rev {revision})"),
+        (task, None) => format!("task {task}"),
+    }
+}
+
+pub fn render(verdicts: &[Verdict]) -> String {
+    let rows: Vec<Vec<String>> = verdicts
+        .iter()
+        .map(|v| {
+            let (task, revision) = v.replica();
+            let why = reasons(v);
+            vec![
+                v.check.clone(),
+                short(task).to_string(),
+                revision.map_or("-".into(), |r| r.to_string()),
+                if v.passed() { "pass" } else { "FAIL" }.to_string(),
+                format!("{:.1} ms", v.latency_ms),
+                if why.is_empty() {
+                    "-".into()
+                } else {
+                    why.join("; ")
+                },
+            ]
+        })
+        .collect();
+    let mut out = table::render(
+        &["CHECK", "TASK", "REV", "VERDICT", "LATENCY", "WHY"],
+        &rows,
+    );
+    let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.passed()).collect();
+    let mut replicas: Vec<String> = verdicts.iter().map(replica_name).collect();
+    replicas.sort();
+    replicas.dedup();
+    out.push_str(&format!(
+        "{} of {} passed on {} replica{}",
+        verdicts.len() - failed.len(),
+        verdicts.len(),
+        replicas.len(),
+        if replicas.len() == 1 { "" } else { "s" }
+    ));
+    if failed.is_empty() {
+        out.push('\n');
+        return out;
+    }
+    out.push_str(&format!("; {} failed\n", failed.len()));
+    // Each failing replica once, with the checks it failed.
+    let mut failing: Vec<(String, Vec<&str>)> = Vec::new();
+    for verdict in failed {
+        let name = replica_name(verdict);
+        match failing.iter_mut().find(|(replica, _)| *replica == name) {
+            Some((_, checks)) => checks.push(&verdict.check),
+            None => failing.push((name, vec![&verdict.check])),
+        }
+    }
+    for (replica, checks) in failing {
+        out.push_str(&format!("failed on {replica}: {}\n", checks.join(", ")));
+    }
+    out
+}
+
+pub fn to_json(file: &str, service: &str, verdicts: &[Verdict]) -> Value {
+    let failed = verdicts.iter().filter(|v| !v.passed()).count();
+    let mut replicas: Vec<&str> = verdicts.iter().map(|v| v.replica().0).collect();
+    replicas.sort();
+    replicas.dedup();
+    let mut checks: Vec<&str> = verdicts.iter().map(|v| v.check.as_str()).collect();
+    checks.dedup();
+    let verdicts: Vec<Value> = verdicts
+        .iter()
+        .map(|v| {
+            let mut value = serde_json::to_value(v).expect("a verdict serialises");
+            value["passed"] = json!(v.passed());
+            for (failure, miss) in value["failures"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .zip(&v.failures)
+            {
+                failure["message"] = json!(inert_line(&miss.to_string()));
+            }
+            value
+        })
+        .collect();
+    json!({
+        "file": file,
+        "service": service,
+        "checks": checks.len(),
+        "replicas": replicas.len(),
+        "passed": verdicts.len() - failed,
+        "failed": failed,
+        "verdicts": verdicts,
+    })
+}
+
+/// The JUnit XML report: a testsuite per check, a testcase per replica, each failure's message
+/// naming what fell short.
+pub fn junit(service: &str, checks: &[Check], verdicts: &[Verdict]) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("mcpfleet check");
+    for check in checks {
+        let mut suite = TestSuite::new(check.name.as_str());
+        suite.add_property(("tool", check.tool.as_str()));
+        for verdict in verdicts.iter().filter(|v| v.check == check.name) {
+            let status = if verdict.passed() {
+                TestCaseStatus::success()
+            } else {
+                let why = reasons(verdict);
+                let kind = serde_json::to_value(&verdict.failures[0]).unwrap_or_default();
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status
+                    .set_message(why.join("; "))
+                    .set_type(kind["kind"].as_str().unwrap_or("failure"))
+                    .set_description(why.join("\n"));
+                status
+            };
+            let mut case = TestCase::new(replica_name(verdict), status);
+            let classname = if service.is_empty() {
+                check.name.clone()
+            } else {
+                format!("{service}.{}", check.name)
+            };
+            case.set_classname(classname)
+                .set_time(Duration::from_secs_f64(verdict.latency_ms / 1000.0));
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().expect("a JUnit report serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn tool(name: &str, destructive: bool) -> ToolInfo {
+        ToolInfo {
+            name: name.into(),
+            title: None,
+            description: None,
+            input_schema: json!({"type": "object", "properties": {"message": {"type": "string"}},
+                "required": ["message"]}),
+            output_schema: None,
+            read_only: None,
+            destructive: Some(destructive),
+            idempotent: None,
+            open_world: None,
+            ui_resource: None,
+        }
+    }
+
+    fn checks(tool: &str, args: &str) -> Vec<Check> {
+        let text = format!("[[check]]\nname = \"c\"\ntool = \"{tool}\"\nargs = {args}\n");
+        CheckFile::parse(&text).unwrap().checks
+    }
+
+    #[test]
+    fn a_check_is_cleared_only_with_a_listed_tool_and_fitting_arguments() {
+        let tools = [tool("echo", false)];
+        assert_eq!(
+            clear(
+                &checks("echo", "{ message = \"hi\" }"),
+                &tools,
+                false,
+                false
+            ),
+            Ok(())
+        );
+        let (code, lines) = clear(&checks("nope", "{}"), &tools, false, false).unwrap_err();
+        assert_eq!(code, exit::NOT_FOUND);
+        assert_eq!(
+            lines,
+            ["line 1: check \"c\": the service lists no tool \"nope\" (it lists: echo)"]
+        );
+        let (code, lines) =
+            clear(&checks("echo", "{ message = 3 }"), &tools, false, false).unwrap_err();
+        assert_eq!(code, exit::USAGE);
+        assert!(
+            lines[0]
+                .starts_with("line 1: check \"c\": the arguments do not fit echo's input schema: "),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn a_destructive_tool_needs_force_and_is_refused_under_read_only() {
+        let tools = [tool("wipe", true)];
+        let wipe = checks("wipe", "{ message = \"x\" }");
+        let (code, lines) = clear(&wipe, &tools, false, false).unwrap_err();
+        assert_eq!(code, exit::USAGE);
+        assert!(lines[0].contains("pass --force"), "{lines:?}");
+        assert_eq!(clear(&wipe, &tools, false, true), Ok(()));
+        let (code, lines) = clear(&wipe, &tools, true, true).unwrap_err();
+        assert_eq!(code, exit::READ_ONLY);
+        assert!(lines[0].contains("refused under --read-only"), "{lines:?}");
+    }
+}
