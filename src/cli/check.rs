@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use crate::{
     inert::inert_line,
     mcp::{
-        self, Clearance, ToolInfo, schema,
-        smoke::{self, Check, CheckFile, Verdict},
+        self, ToolInfo,
+        smoke::{self, Check, CheckFile, Verdict, clear::Why},
     },
 };
 
@@ -111,53 +111,34 @@ pub async fn run(global: &GlobalArgs, args: CheckArgs) -> Result<u8, CliError> {
     })
 }
 
-/// Every check's tool listed by the service, its arguments fitting the tool's schema, and its
-/// clearance given: else every reason, one per line, with the exit code of the first.
+/// The file's refusals against the service's tools, one per line, with the exit code of the
+/// first; a destructive tool wants --force.
 fn clear(
     checks: &[Check],
     tools: &[ToolInfo],
     read_only: bool,
     force: bool,
 ) -> Result<(), (u8, Vec<String>)> {
-    let mut refused: Vec<(u8, String)> = Vec::new();
-    for check in checks {
-        let at = format!("line {}: check \"{}\"", check.line, check.name);
-        let Some(tool) = tools.iter().find(|t| t.name == check.tool) else {
-            let listed: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
-            let message = format!(
-                "{at}: the service lists no tool \"{}\" (it lists: {})",
-                check.tool,
-                listed.join(", ")
-            );
-            refused.push((exit::NOT_FOUND, inert_line(&message).into_owned()));
-            continue;
-        };
-        match tool.clearance(read_only) {
-            Clearance::Refused(why) => refused.push((exit::READ_ONLY, format!("{at}: {why}"))),
-            Clearance::Confirm if !force => refused.push((
-                exit::USAGE,
-                format!(
-                    "{at}: {} is annotated destructive (destructiveHint: true) and would be \
-                     called on every replica; pass --force to send it anyway",
-                    check.tool
-                ),
-            )),
-            Clearance::Confirm | Clearance::Send => {}
-        }
-        let problems = schema::check(&tool.input_schema, &check.arguments);
-        if !problems.is_empty() {
-            let message = format!(
-                "{at}: the arguments do not fit {}'s input schema: {}",
-                check.tool,
-                problems.join("; ")
-            );
-            refused.push((exit::USAGE, inert_line(&message).into_owned()));
-        }
-    }
-    match refused.first() {
-        None => Ok(()),
-        Some((code, _)) => Err((*code, refused.into_iter().map(|(_, line)| line).collect())),
-    }
+    let refused = smoke::clear::refusals(checks, tools, read_only, force);
+    let Some(first) = refused.first() else {
+        return Ok(());
+    };
+    let code = |why| match why {
+        Why::NotListed => exit::NOT_FOUND,
+        Why::ReadOnly => exit::READ_ONLY,
+        Why::NeedsConsent | Why::Arguments => exit::USAGE,
+    };
+    let lines = refused
+        .iter()
+        .map(|refusal| {
+            let line = inert_line(&refusal.message).into_owned();
+            match refusal.why {
+                Why::NeedsConsent => format!("{line}; pass --force to send it anyway"),
+                _ => line,
+            }
+        })
+        .collect();
+    Err((code(first.why), lines))
 }
 
 fn short(id: &str) -> &str {
@@ -170,14 +151,6 @@ fn reasons(verdict: &Verdict) -> Vec<String> {
         .iter()
         .map(|miss| inert_line(&miss.to_string()).into_owned())
         .collect()
-}
-
-/// `task ID (rev N)`: the replica as the summary, the JUnit testcase and CI logs name it.
-fn replica_name(verdict: &Verdict) -> String {
-    match verdict.replica() {
-        (task, Some(revision)) => format!("task {task} (rev {revision})"),
-        (task, None) => format!("task {task}"),
-    }
 }
 
 pub fn render(verdicts: &[Verdict]) -> String {
@@ -204,32 +177,9 @@ pub fn render(verdicts: &[Verdict]) -> String {
         &["CHECK", "TASK", "REV", "VERDICT", "LATENCY", "WHY"],
         &rows,
     );
-    let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.passed()).collect();
-    let mut replicas: Vec<String> = verdicts.iter().map(replica_name).collect();
-    replicas.sort();
-    replicas.dedup();
-    out.push_str(&format!(
-        "{} of {} passed on {} replica{}",
-        verdicts.len() - failed.len(),
-        verdicts.len(),
-        replicas.len(),
-        if replicas.len() == 1 { "" } else { "s" }
-    ));
-    if failed.is_empty() {
-        out.push('\n');
-        return out;
-    }
-    out.push_str(&format!("; {} failed\n", failed.len()));
-    // Each failing replica once, with the checks it failed.
-    let mut failing: Vec<(String, Vec<&str>)> = Vec::new();
-    for verdict in failed {
-        let name = replica_name(verdict);
-        match failing.iter_mut().find(|(replica, _)| *replica == name) {
-            Some((_, checks)) => checks.push(&verdict.check),
-            None => failing.push((name, vec![&verdict.check])),
-        }
-    }
-    for (replica, checks) in failing {
+    out.push_str(&smoke::summary(verdicts));
+    out.push('\n');
+    for (replica, checks) in smoke::failing(verdicts) {
         out.push_str(&format!("failed on {replica}: {}\n", checks.join(", ")));
     }
     out
@@ -237,11 +187,9 @@ pub fn render(verdicts: &[Verdict]) -> String {
 
 pub fn to_json(file: &str, service: &str, verdicts: &[Verdict]) -> Value {
     let failed = verdicts.iter().filter(|v| !v.passed()).count();
-    let mut replicas: Vec<&str> = verdicts.iter().map(|v| v.replica().0).collect();
-    replicas.sort();
-    replicas.dedup();
     let mut checks: Vec<&str> = verdicts.iter().map(|v| v.check.as_str()).collect();
     checks.dedup();
+    let replicas = smoke::replicas(verdicts);
     let verdicts: Vec<Value> = verdicts
         .iter()
         .map(|v| {
@@ -262,7 +210,7 @@ pub fn to_json(file: &str, service: &str, verdicts: &[Verdict]) -> Value {
         "file": file,
         "service": service,
         "checks": checks.len(),
-        "replicas": replicas.len(),
+        "replicas": replicas,
         "passed": verdicts.len() - failed,
         "failed": failed,
         "verdicts": verdicts,
@@ -290,7 +238,7 @@ pub fn junit(service: &str, checks: &[Check], verdicts: &[Verdict]) -> String {
                     .set_description(why.join("\n"));
                 status
             };
-            let mut case = TestCase::new(replica_name(verdict), status);
+            let mut case = TestCase::new(smoke::replica_name(verdict), status);
             let classname = if service.is_empty() {
                 check.name.clone()
             } else {
@@ -303,73 +251,4 @@ pub fn junit(service: &str, checks: &[Check], verdicts: &[Verdict]) -> String {
         report.add_test_suite(suite);
     }
     report.to_string().expect("a JUnit report serialises")
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn tool(name: &str, destructive: bool) -> ToolInfo {
-        ToolInfo {
-            name: name.into(),
-            title: None,
-            description: None,
-            input_schema: json!({"type": "object", "properties": {"message": {"type": "string"}},
-                "required": ["message"]}),
-            output_schema: None,
-            read_only: None,
-            destructive: Some(destructive),
-            idempotent: None,
-            open_world: None,
-            ui_resource: None,
-        }
-    }
-
-    fn checks(tool: &str, args: &str) -> Vec<Check> {
-        let text = format!("[[check]]\nname = \"c\"\ntool = \"{tool}\"\nargs = {args}\n");
-        CheckFile::parse(&text).unwrap().checks
-    }
-
-    #[test]
-    fn a_check_is_cleared_only_with_a_listed_tool_and_fitting_arguments() {
-        let tools = [tool("echo", false)];
-        assert_eq!(
-            clear(
-                &checks("echo", "{ message = \"hi\" }"),
-                &tools,
-                false,
-                false
-            ),
-            Ok(())
-        );
-        let (code, lines) = clear(&checks("nope", "{}"), &tools, false, false).unwrap_err();
-        assert_eq!(code, exit::NOT_FOUND);
-        assert_eq!(
-            lines,
-            ["line 1: check \"c\": the service lists no tool \"nope\" (it lists: echo)"]
-        );
-        let (code, lines) =
-            clear(&checks("echo", "{ message = 3 }"), &tools, false, false).unwrap_err();
-        assert_eq!(code, exit::USAGE);
-        assert!(
-            lines[0]
-                .starts_with("line 1: check \"c\": the arguments do not fit echo's input schema: "),
-            "{lines:?}"
-        );
-    }
-
-    #[test]
-    fn a_destructive_tool_needs_force_and_is_refused_under_read_only() {
-        let tools = [tool("wipe", true)];
-        let wipe = checks("wipe", "{ message = \"x\" }");
-        let (code, lines) = clear(&wipe, &tools, false, false).unwrap_err();
-        assert_eq!(code, exit::USAGE);
-        assert!(lines[0].contains("pass --force"), "{lines:?}");
-        assert_eq!(clear(&wipe, &tools, false, true), Ok(()));
-        let (code, lines) = clear(&wipe, &tools, true, true).unwrap_err();
-        assert_eq!(code, exit::READ_ONLY);
-        assert!(lines[0].contains("refused under --read-only"), "{lines:?}");
-    }
 }

@@ -1,9 +1,10 @@
 //! Smoke checks, a post-deploy gate: the calls of a check file ([`file`]), each fanned out to
 //! every ready replica of a service through the worker (so routing, credentials and served-by
 //! attribution are `call --all-tasks`'s), and per check and replica a [`Verdict`] with what
-//! fell short ([`expect`]). Which tools may be called at all (listed, schema, clearance) is
-//! the front end's to decide before [`run`]. No terminal code here.
+//! fell short ([`expect`]). Whether a file may run at all — tools listed, arguments fitting,
+//! clearance — is [`clear`]'s to say, before [`run`]. No terminal code here.
 
+pub mod clear;
 pub mod expect;
 pub mod file;
 
@@ -61,6 +62,52 @@ impl Verdict {
             _ => (&self.task_id, Some(self.revision)),
         }
     }
+}
+
+/// `task ID (rev N)`: a replica as summaries, JUnit testcases and CI logs name it.
+pub fn replica_name(verdict: &Verdict) -> String {
+    match verdict.replica() {
+        (task, Some(revision)) => format!("task {task} (rev {revision})"),
+        (task, None) => format!("task {task}"),
+    }
+}
+
+/// How many replicas the verdicts cover.
+pub fn replicas(verdicts: &[Verdict]) -> usize {
+    let mut names: Vec<&str> = verdicts.iter().map(|v| v.replica().0).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.len()
+}
+
+/// Each replica that failed a check, once, by [`replica_name`], with the checks it failed, in
+/// the order they first failed.
+pub fn failing(verdicts: &[Verdict]) -> Vec<(String, Vec<&str>)> {
+    let mut failing: Vec<(String, Vec<&str>)> = Vec::new();
+    for verdict in verdicts.iter().filter(|v| !v.passed()) {
+        let name = replica_name(verdict);
+        match failing.iter_mut().find(|(replica, _)| *replica == name) {
+            Some((_, checks)) => checks.push(&verdict.check),
+            None => failing.push((name, vec![&verdict.check])),
+        }
+    }
+    failing
+}
+
+/// `5 of 6 passed on 3 replicas; 1 failed`.
+pub fn summary(verdicts: &[Verdict]) -> String {
+    let failed = verdicts.iter().filter(|v| !v.passed()).count();
+    let replicas = replicas(verdicts);
+    let mut line = format!(
+        "{} of {} passed on {replicas} replica{}",
+        verdicts.len() - failed,
+        verdicts.len(),
+        if replicas == 1 { "" } else { "s" }
+    );
+    if failed > 0 {
+        line.push_str(&format!("; {failed} failed"));
+    }
+    line
 }
 
 /// Runs every check, one after the other, each on every ready replica of `service` at once;
