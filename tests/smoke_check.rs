@@ -336,3 +336,55 @@ fn a_bad_key_or_a_tool_the_service_does_not_list_is_a_clear_error() {
     );
     assert!(!junit.exists(), "no report for checks that never ran");
 }
+
+mod tmux;
+
+#[test]
+fn in_the_console_check_shows_each_replicas_verdict_and_names_the_faulty_one() {
+    let dir = scratch("console");
+    let config = config(&dir).to_string_lossy().into_owned();
+    let smoke = check_file(&dir, "smoke.toml", SMOKE);
+    let bad = check_file(
+        &dir,
+        "bad.toml",
+        "[[check]]\nname = \"a\"\ntool = \"echo\"\nlatency = 5\n",
+    );
+    let soon = std::time::Duration::from_secs(30);
+    let console = tmux::Console::start("check", 200, 30, &[("MCPFLEET_CONFIG", &config)]);
+    console.wait_until("three flaky replicas running", soon, |screen| {
+        screen.contains("flaky") && screen.contains("3/3")
+    });
+    // The tool list first: a check is cleared against it.
+    console.command("tools flaky");
+    console.wait_until("the probed tool list", soon, |screen| {
+        screen.lines().any(|l| l.starts_with("whoami "))
+    });
+
+    console.command(&format!("check {}", bad.display()));
+    console.wait_until("the bad key named with its line", soon, |screen| {
+        screen.contains("bad.toml: TOML parse error at line 4, column 1: unknown field `latency`")
+    });
+
+    console.command(&format!("check {}", smoke.display()));
+    let screen = console.wait_until("every check answered", soon, |screen| {
+        screen.contains("2/2 checks on every ready replica of flaky · done")
+            && screen.contains("5 of 6 passed on 3 replicas; 1 failed")
+            && screen.contains("failed on task ")
+    });
+    let failed: Vec<&str> = screen.lines().filter(|l| l.contains(" FAIL ")).collect();
+    let [failed] = failed[..] else {
+        panic!("one failing row:\n{screen}")
+    };
+    assert!(failed.starts_with("echo round-trips  "), "{screen}");
+    assert!(
+        failed.contains("outcome: expected ok, got tool error (tool error: injected fault"),
+        "{screen}"
+    );
+    assert_eq!(screen.matches(" pass ").count(), 5, "{screen}");
+    let named = screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("failed on task "))
+        .unwrap();
+    assert!(named.ends_with(" (rev 1): echo round-trips"), "{screen}");
+    assert!(failed.contains(&format!("  {}  ", &named[..8])), "{screen}");
+}

@@ -26,6 +26,7 @@ pub enum ViewKind {
     Help,
     Repro,
     Incidents,
+    Check,
 }
 
 impl ViewKind {
@@ -46,6 +47,7 @@ impl ViewKind {
             ViewKind::Help => "help",
             ViewKind::Repro => "repro",
             ViewKind::Incidents => "incidents",
+            ViewKind::Check => "check",
         }
     }
 }
@@ -124,6 +126,11 @@ pub enum Action {
     /// The call sent many times on a reproducer's screen.
     StartRepro(Box<CallRequest>),
     ConfirmedFanOut(Box<CallRequest>),
+    /// Run a check file's smoke checks on every ready replica of a service (`:check`).
+    StartCheck {
+        service: String,
+        file: std::path::PathBuf,
+    },
     CancelCall(CallId),
     /// Ask the MCP worker for something besides a call, for the page on top, from the
     /// scope's service (and task).
