@@ -77,11 +77,8 @@ pub async fn run(global: &GlobalArgs, args: CheckArgs) -> Result<u8, CliError> {
             mcp::McpError::SharedUrl { .. } => CliError::new(exit::USAGE, error.to_string()),
             other => source::mcp_error(&snapshot, other),
         })?;
-    let label = if global.url.is_some() {
-        ""
-    } else {
-        &args.service
-    };
+    // What the reports call the service: with --url, the URL.
+    let label = global.url.as_deref().unwrap_or(&args.service);
     if args.json {
         let out = to_json(&shown.to_string(), label, &verdicts);
         println!(
@@ -239,12 +236,7 @@ pub fn junit(service: &str, checks: &[Check], verdicts: &[Verdict]) -> String {
                 status
             };
             let mut case = TestCase::new(smoke::replica_name(verdict), status);
-            let classname = if service.is_empty() {
-                check.name.clone()
-            } else {
-                format!("{service}.{}", check.name)
-            };
-            case.set_classname(classname)
+            case.set_classname(format!("{service}.{}", check.name))
                 .set_time(Duration::from_secs_f64(verdict.latency_ms / 1000.0));
             suite.add_test_case(case);
         }
