@@ -2,8 +2,8 @@
 //! code.
 
 use super::{
-    AuthCommand, Cli, CliError, Command, GlobalArgs, app, bench, browse, call, drift, elicit, exit,
-    follow, history, login, logs, ls, replay, repro, skills, tools,
+    AuthCommand, Cli, CliError, Command, GlobalArgs, app, bench, browse, call, check, drift,
+    elicit, exit, follow, history, login, logs, ls, replay, repro, skills, tools,
 };
 
 fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<String, CliError> {
@@ -164,6 +164,27 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             };
             bench::run(&global, args).await
         }
+        Command::Check {
+            file,
+            service,
+            junit,
+            force,
+            timeout,
+            json,
+        } => match named(service, &global, "check") {
+            Ok(service) => {
+                let args = check::CheckArgs {
+                    file,
+                    service,
+                    junit,
+                    force,
+                    timeout,
+                    json,
+                };
+                check::run(&global, args).await
+            }
+            Err(error) => Err(error),
+        },
         Command::Replay { file, task, json } => replay::replay(&global, &file, task, json).await,
         Command::History {
             grep,

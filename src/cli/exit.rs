@@ -30,6 +30,8 @@ pub const INTEGRITY: u8 = 9;
 /// `drift`: the replicas of at least one service present different surfaces (tools, schemas,
 /// server, protocol or capabilities).
 pub const DRIFT: u8 = 10;
+/// `check`: a check failed on at least one replica (the output names the replicas).
+pub const CHECK_FAILED: u8 = 11;
 /// A signal ended the command: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

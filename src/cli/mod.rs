@@ -1,5 +1,5 @@
-//! The non-interactive commands (`ls`, `tools`, `drift`, `call`, `history`, `resources`, `read`,
-//! `prompts`, `prompt`, `complete`, `logs`, `completions`), their clap
+//! The non-interactive commands (`ls`, `tools`, `drift`, `call`, `repro`, `bench`, `check`,
+//! `history`, `resources`, `read`, `prompts`, `prompt`, `complete`, `logs`, `completions`), their clap
 //! definitions and documented exit codes. Human output is aligned tables; `--json` output is
 //! the stable, documented form.
 
@@ -7,6 +7,7 @@ pub mod app;
 pub mod bench;
 pub mod browse;
 pub mod call;
+pub mod check;
 mod dispatch;
 pub mod drift;
 pub mod elicit;
@@ -318,6 +319,29 @@ pub enum Command {
         /// Send it to this task (id or prefix) instead of any ready one.
         #[arg(long)]
         task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Smoke checks, a post-deploy gate: each call of a TOML check file on every ready replica
+    /// of SERVICE, its answer held to the file's expectations (outcome, JSON pointer equals or
+    /// matches, latency budget). Exit 10 when a check fails on a replica, which is named.
+    Check {
+        /// The check file: `[[check]]` tables with `name`, `tool`, `args`, `outcome`,
+        /// `latency_ms` and `[[check.expect]]` (`pointer` with `equals` or `matches`).
+        file: PathBuf,
+        /// Service name (not needed with --url).
+        service: Option<String>,
+        /// Also write a JUnit XML report here (`-` for stdout): a testsuite per check, a
+        /// testcase per replica.
+        #[arg(long, value_name = "PATH")]
+        junit: Option<PathBuf>,
+        /// Call tools annotated destructiveHint: true (on every replica).
+        #[arg(long)]
+        force: bool,
+        /// Seconds without a result or progress before a call counts as timed out (default
+        /// 60).
+        #[arg(long)]
+        timeout: Option<f64>,
         #[arg(long)]
         json: bool,
     },

@@ -11,14 +11,7 @@ use crate::{
 
 pub fn outcome_json(outcome: &CallOutcome) -> Value {
     let (result, error) = match &outcome.result {
-        Ok(result) => (
-            json!({
-                "content": result.content,
-                "structuredContent": result.structured_content,
-                "isError": result.is_error,
-            }),
-            Value::Null,
-        ),
+        Ok(result) => (result.to_json(), Value::Null),
         Err(error) => (Value::Null, Value::String(error.to_string())),
     };
     json!({

@@ -29,6 +29,7 @@ mod route;
 pub mod schema;
 mod signing;
 pub mod skills;
+pub mod smoke;
 pub mod surface;
 pub use skills::{FileCheck, FileStatus, SkillReport};
 mod task;

@@ -161,6 +161,15 @@ pub struct ToolResult {
 }
 
 impl ToolResult {
+    /// As MCP sends it: `content`, `structuredContent`, `isError`.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "content": self.content,
+            "structuredContent": self.structured_content,
+            "isError": self.is_error,
+        })
+    }
+
     /// The text blocks, one per line.
     pub fn text(&self) -> String {
         let texts: Vec<&str> = self

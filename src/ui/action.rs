@@ -27,6 +27,7 @@ pub enum ViewKind {
     Repro,
     Incidents,
     Drift,
+    Check,
 }
 
 impl ViewKind {
@@ -48,6 +49,7 @@ impl ViewKind {
             ViewKind::Repro => "repro",
             ViewKind::Incidents => "incidents",
             ViewKind::Drift => "drift",
+            ViewKind::Check => "check",
         }
     }
 }
@@ -126,6 +128,11 @@ pub enum Action {
     /// The call sent many times on a reproducer's screen.
     StartRepro(Box<CallRequest>),
     ConfirmedFanOut(Box<CallRequest>),
+    /// Run a check file's smoke checks on every ready replica of a service (`:check`).
+    StartCheck {
+        service: String,
+        file: std::path::PathBuf,
+    },
     CancelCall(CallId),
     /// Ask the MCP worker for something besides a call, for the page on top, from the
     /// scope's service (and task).

@@ -38,6 +38,7 @@ pub const MIN_HEIGHT: u16 = 12;
 const MESSAGE_TTL: Duration = Duration::from_secs(8);
 
 mod calls;
+mod check;
 mod draw;
 mod fetch;
 mod input;
@@ -493,6 +494,7 @@ impl App {
             Action::StartCall(request) => self.start_call(*request, false, false),
             Action::StartFanOut(request) => self.start_call(*request, false, true),
             Action::StartRepro(request) => self.start_repro(*request),
+            Action::StartCheck { service, file } => self.start_check(service, &file),
             Action::ConfirmedFanOut(request) => self.start_call(*request, true, true),
             Action::ConfirmedCall(request) => self.start_call(*request, true, false),
             Action::CancelCall(id) => self.mcp.cancel(id),

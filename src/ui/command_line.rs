@@ -45,6 +45,11 @@ pub const COMMANDS: &[(&str, &[&str], &str)] = &[
         &["inc"],
         "failed calls the reproducer saved; r sends one again",
     ),
+    (
+        "check",
+        &["smoke"],
+        "a file's smoke checks on every replica: check FILE [SERVICE]",
+    ),
     ("stats", &["api"], "API calls and errors per operation"),
     (
         "ctx",
@@ -117,6 +122,17 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
         "history" => Ok(Action::Open(ViewKind::History, Scope::fleet())),
         "incidents" => Ok(Action::Open(ViewKind::Incidents, Scope::fleet())),
         "stats" => Ok(Action::Open(ViewKind::Stats, Scope::fleet())),
+        "check" => match args.first() {
+            Some(file) => Ok(Action::StartCheck {
+                service: args
+                    .get(1)
+                    .map(|s| s.to_string())
+                    .or_else(|| current.service.clone())
+                    .ok_or("check needs a service: :check FILE SERVICE")?,
+                file: file.into(),
+            }),
+            None => Err("check needs a file: :check FILE [SERVICE]".into()),
+        },
         "login" => Ok(Action::SignIn(service(0)?)),
         "logout" => Ok(Action::SignOut(service(0)?)),
         "auth" => Ok(Action::Open(ViewKind::Auth, Scope::fleet())),
@@ -290,6 +306,29 @@ mod tests {
         let error = parse("scale web 3", &Scope::fleet(), true).unwrap_err();
         assert!(error.contains("--read-only"), "{error}");
         assert!(!complete("sc", &[], true).contains(&"scale".to_string()));
+    }
+
+    #[test]
+    fn check_takes_a_file_and_the_service_typed_or_in_view() {
+        let start = |service: &str| Action::StartCheck {
+            service: service.into(),
+            file: "smoke.toml".into(),
+        };
+        let fleet = Scope::fleet();
+        assert_eq!(
+            parse("check smoke.toml api", &fleet, true),
+            Ok(start("api"))
+        );
+        let in_view = Scope::service("web");
+        assert_eq!(parse("smoke smoke.toml", &in_view, false), Ok(start("web")));
+        assert_eq!(
+            parse("check smoke.toml", &fleet, false),
+            Err("check needs a service: :check FILE SERVICE".into())
+        );
+        assert_eq!(
+            parse("check", &in_view, false),
+            Err("check needs a file: :check FILE [SERVICE]".into())
+        );
     }
 
     #[test]

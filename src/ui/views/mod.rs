@@ -6,6 +6,7 @@
 pub mod arguments;
 pub mod auth;
 pub mod call;
+pub mod check;
 pub mod chrome;
 pub mod confirm;
 pub mod drift;
