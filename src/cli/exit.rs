@@ -27,6 +27,8 @@ pub const READ_ONLY: u8 = 8;
 /// `skills NAME`: the skill's manifest breaks the extension's rules, or (`--verify`) a file of
 /// it does not match the manifest (size or sha256 digest) or could not be read.
 pub const INTEGRITY: u8 = 9;
+/// `doctor`: a step of the connection failed (the step and what to check are printed).
+pub const DIAGNOSIS: u8 = 10;
 /// A signal ended the command: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

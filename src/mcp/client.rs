@@ -58,6 +58,11 @@ pub(super) enum McpRequest {
         reply: oneshot::Sender<Result<Browsed, McpError>>,
     },
     Browsing(BrowseRequest),
+    Doctor {
+        service: String,
+        task: Option<String>,
+        updates: mpsc::UnboundedSender<super::doctor::DoctorUpdate>,
+    },
 }
 
 /// What probing found: the newest probe of each task still in the fleet, why the last probe
@@ -257,6 +262,23 @@ impl McpClient {
     /// Stops a watch: the server is told (unsubscribe, or the listen request cancelled).
     pub fn unwatch(&self, id: CallId) {
         self.browsing(BrowseRequest::Unwatch(id));
+    }
+
+    /// Checks the connection to a task of `service` step by step (the one named, else a
+    /// ready one, else any running one); the steps arrive on the returned channel as they
+    /// end, then the whole diagnosis.
+    pub fn doctor(
+        &self,
+        service: &str,
+        task: Option<&str>,
+    ) -> mpsc::UnboundedReceiver<super::doctor::DoctorUpdate> {
+        let (updates, received) = mpsc::unbounded_channel();
+        let _ = self.requests.send(McpRequest::Doctor {
+            service: service.to_string(),
+            task: task.map(str::to_string),
+            updates,
+        });
+        received
     }
 
     fn browsing(&self, request: BrowseRequest) {

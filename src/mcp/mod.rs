@@ -12,6 +12,7 @@ mod call;
 pub mod compare;
 mod config;
 mod connection;
+pub mod doctor;
 mod error;
 mod fanout;
 pub mod figures;
