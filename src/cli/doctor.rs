@@ -3,8 +3,6 @@
 //! as a table with each step's latency and, under a failed step, what to check. Never signs
 //! in: a server that wants a sign-in is a finding, not a prompt.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use crate::{
@@ -19,15 +17,6 @@ use super::{CliError, GlobalArgs, exit, source, table};
 
 pub const COLUMNS: &[&str] = &["STEP", "RESULT", "LATENCY", "DETAIL"];
 
-/// Milliseconds, with a decimal below 10 ms where loopback steps sit.
-pub fn latency(latency: Option<Duration>) -> String {
-    match latency.map(|l| l.as_secs_f64() * 1000.0) {
-        None => "-".into(),
-        Some(ms) if ms < 10.0 => format!("{ms:.1}ms"),
-        Some(ms) => format!("{ms:.0}ms"),
-    }
-}
-
 /// The steps as a table, then what to check under the failed one.
 pub fn render(task: Option<&str>, diagnosis: &Diagnosis) -> String {
     let rows: Vec<Vec<String>> = diagnosis
@@ -37,7 +26,7 @@ pub fn render(task: Option<&str>, diagnosis: &Diagnosis) -> String {
             vec![
                 step.step.label().to_string(),
                 step.outcome.label().to_string(),
-                latency(step.latency),
+                step.latency_text(),
                 inert_line(&step.detail).into_owned(),
             ]
         })

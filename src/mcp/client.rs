@@ -61,7 +61,7 @@ pub(super) enum McpRequest {
     Doctor {
         service: String,
         task: Option<String>,
-        updates: mpsc::UnboundedSender<super::doctor::DoctorUpdate>,
+        tell: super::doctor::Tell,
     },
 }
 
@@ -273,12 +273,36 @@ impl McpClient {
         task: Option<&str>,
     ) -> mpsc::UnboundedReceiver<super::doctor::DoctorUpdate> {
         let (updates, received) = mpsc::unbounded_channel();
+        self.send_doctor(
+            service,
+            task,
+            Box::new(move |update| {
+                let _ = updates.send(update);
+            }),
+        );
+        received
+    }
+
+    /// The same, its news sent to `sink` as `BrowseUpdate::Doctor` under the returned id: for
+    /// callers that must not await.
+    pub fn doctor_to(&self, service: &str, task: Option<&str>, sink: BrowseSink) -> CallId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.send_doctor(
+            service,
+            task,
+            Box::new(move |update| {
+                let _ = sink.send((id, super::BrowseUpdate::Doctor(update)));
+            }),
+        );
+        id
+    }
+
+    fn send_doctor(&self, service: &str, task: Option<&str>, tell: super::doctor::Tell) {
         let _ = self.requests.send(McpRequest::Doctor {
             service: service.to_string(),
             task: task.map(str::to_string),
-            updates,
+            tell,
         });
-        received
     }
 
     fn browsing(&self, request: BrowseRequest) {

@@ -195,11 +195,11 @@ impl Worker {
             McpRequest::Doctor {
                 service,
                 task,
-                updates,
+                tell,
             } => {
                 let chosen = route::doctor_target(snapshot, &service, task.as_deref());
                 let config = self.pool.config().clone();
-                tokio::spawn(super::doctor::run(chosen, config, updates));
+                tokio::spawn(super::doctor::run(chosen, config, tell));
             }
         }
     }

@@ -26,6 +26,7 @@ pub enum ViewKind {
     Help,
     Repro,
     Incidents,
+    Doctor,
 }
 
 impl ViewKind {
@@ -46,6 +47,7 @@ impl ViewKind {
             ViewKind::Help => "help",
             ViewKind::Repro => "repro",
             ViewKind::Incidents => "incidents",
+            ViewKind::Doctor => "doctor",
         }
     }
 }
@@ -83,6 +85,8 @@ pub enum Fetch {
     Browse(Browse),
     /// Watch a resource for updates (the resource list for changes when `None`).
     Watch(Option<String>),
+    /// Check the connection to the scope's task step by step; the steps come as they end.
+    Doctor,
 }
 
 #[derive(Debug, Clone, PartialEq)]

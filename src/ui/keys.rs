@@ -58,6 +58,8 @@ pub enum KeyId {
     AppUi,
     OpenApp,
     TraceLogs,
+    Doctor,
+    Again,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +139,8 @@ pub const TABLE: &[Binding] = &[
     bind!(Rollback, [(Char('b'), NONE)], "b", "rollback", View(V::Rollout), true, true),
     bind!(ForceDeploy, [(Char('d'), NONE)], "d", "force new deployment", View(V::Rollout), true, true),
     bind!(StopTask, [(Char('x'), NONE)], "x", "stop task", View(V::Tasks), true, true),
+    bind!(Doctor, [(Char('D'), SHIFT), (Char('D'), NONE)], "D", "doctor: check the connection", View(V::Tasks), false, true),
+    bind!(Again, [(Char('r'), NONE)], "r", "check again", View(V::Doctor), false, true),
     bind!(Follow, [(Char('f'), NONE)], "f", "follow/pause", View(V::Logs), false, true),
     bind!(Wrap, [(Char('w'), NONE)], "w", "wrap", View(V::Logs), false, true),
     bind!(Level, [(Char('v'), NONE)], "v", "level filter", View(V::Logs), false, true),

@@ -14,10 +14,8 @@ mod session;
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-use tokio::sync::mpsc;
-
 use crate::fleet::Endpoint;
+use serde::Serialize;
 
 use super::{McpError, PoolConfig, route::Candidate};
 
@@ -100,6 +98,16 @@ fn millis<S: serde::Serializer>(latency: &Option<Duration>, s: S) -> Result<S::O
 }
 
 impl Step {
+    /// The latency in milliseconds, with a decimal below 10 ms where loopback steps sit; a
+    /// dash for a step that did not run.
+    pub fn latency_text(&self) -> String {
+        match self.latency.map(|l| l.as_secs_f64() * 1000.0) {
+            None => "-".into(),
+            Some(ms) if ms < 10.0 => format!("{ms:.1}ms"),
+            Some(ms) => format!("{ms:.0}ms"),
+        }
+    }
+
     fn ok(step: StepName, started: Instant, detail: impl Into<String>) -> Self {
         Self {
             step,
@@ -159,28 +167,22 @@ pub enum DoctorUpdate {
     Done(Result<Diagnosis, super::McpError>),
 }
 
-/// The doctor of the task `chosen` names, its news sent to `updates` as it runs.
-pub(crate) async fn run(
-    chosen: Result<Candidate, McpError>,
-    config: PoolConfig,
-    updates: mpsc::UnboundedSender<DoctorUpdate>,
-) {
+/// Where a doctor's news goes: a channel of the caller's, in whatever envelope it reads.
+pub type Tell = Box<dyn Fn(DoctorUpdate) + Send + Sync>;
+
+/// The doctor of the task `chosen` names, its news told as it runs.
+pub(crate) async fn run(chosen: Result<Candidate, McpError>, config: PoolConfig, tell: Tell) {
     let candidate = match chosen {
         Ok(candidate) => candidate,
-        Err(error) => {
-            let _ = updates.send(DoctorUpdate::Done(Err(error)));
-            return;
-        }
+        Err(error) => return tell(DoctorUpdate::Done(Err(error))),
     };
-    let _ = updates.send(DoctorUpdate::Target {
+    tell(DoctorUpdate::Target {
         task_id: candidate.task_id.clone(),
         url: candidate.endpoint.url.clone(),
     });
-    let on_step = |step: &Step| {
-        let _ = updates.send(DoctorUpdate::Step(step.clone()));
-    };
+    let on_step = |step: &Step| tell(DoctorUpdate::Step(step.clone()));
     let diagnosis = diagnose(&candidate.endpoint, &config, on_step).await;
-    let _ = updates.send(DoctorUpdate::Done(Ok(diagnosis)));
+    tell(DoctorUpdate::Done(Ok(diagnosis)));
 }
 
 /// Runs every step against `endpoint`, telling `on_step` of each as it ends.

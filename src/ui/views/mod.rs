@@ -8,6 +8,7 @@ pub mod auth;
 pub mod call;
 pub mod chrome;
 pub mod confirm;
+pub mod doctor;
 pub mod elicit;
 pub mod help;
 pub mod history;
