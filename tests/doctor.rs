@@ -3,7 +3,7 @@
 //! without a token and a TLS certificate for another name; against a healthy replica every
 //! step passes, and the table says so.
 
-use std::{process::Output, sync::Arc, time::Duration};
+use std::{path::Path, process::Output, sync::Arc, time::Duration};
 
 use mcpfleet_server::ServerConfig;
 use serde_json::Value;
@@ -11,12 +11,17 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
 
 async fn mcpfleet(args: &[&str]) -> Output {
+    mcpfleet_with(Path::new("/dev/null"), args).await
+}
+
+/// The command with `config` as its config file.
+async fn mcpfleet_with(config: &Path, args: &[&str]) -> Output {
     let output = tokio::process::Command::new(BIN)
         .env(
             "XDG_STATE_HOME",
             std::env::temp_dir().join("mcpfleet-tests-state"),
         )
-        .env("MCPFLEET_CONFIG", "/dev/null")
+        .env("MCPFLEET_CONFIG", config)
         .args(args)
         .output();
     tokio::time::timeout(Duration::from_secs(60), output)
@@ -150,10 +155,10 @@ async fn a_401_without_a_token_is_the_http_step() {
     assert!(!json.to_string().contains("s3cret-doctor-token"));
 }
 
-/// A TLS listener on loopback whose certificate is for other.example only; it completes
+/// A TLS listener on loopback with a self-signed certificate for `name` only; it completes
 /// handshakes and then hangs up.
-async fn tls_listener_for_another_name() -> std::net::SocketAddr {
-    let issued = rcgen::generate_simple_self_signed(vec!["other.example".to_string()]).unwrap();
+async fn tls_listener_for(name: &str) -> std::net::SocketAddr {
+    let issued = rcgen::generate_simple_self_signed(vec![name.to_string()]).unwrap();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(issued.signing_key.serialize_der().into());
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
@@ -178,7 +183,7 @@ async fn tls_listener_for_another_name() -> std::net::SocketAddr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_for_another_name_is_the_tls_step() {
-    let address = tls_listener_for_another_name().await;
+    let address = tls_listener_for("other.example").await;
     let url = format!("https://localhost:{}/mcp", address.port());
     let (code, json) = doctor(&url).await;
     assert_eq!(step(&json, "dns")["outcome"], "ok", "{json:#}");
@@ -190,6 +195,31 @@ async fn a_certificate_for_another_name_is_the_tls_step() {
         "certificate name mismatch: the certificate is for other.example, not localhost",
         "reissue the certificate with localhost",
     );
+    // By address: the certificate does not list it either.
+    let (code, json) = doctor(&format!("https://{address}/mcp")).await;
+    assert_failed_at(
+        code,
+        &json,
+        "tls",
+        "the certificate is for other.example, not 127.0.0.1",
+        "127.0.0.1 among its subject alternative names",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_nobody_here_trusts_is_the_tls_step() {
+    let address = tls_listener_for("localhost").await;
+    let url = format!("https://localhost:{}/mcp", address.port());
+    let (code, json) = doctor(&url).await;
+    assert_failed_at(
+        code,
+        &json,
+        "tls",
+        "certificate issuer not trusted",
+        "add the issuing CA to this machine's trust store",
+    );
+    let detail = step(&json, "tls")["detail"].as_str().unwrap();
+    assert!(!detail.contains("mismatch"), "the name is right: {detail}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,4 +289,61 @@ async fn the_table_names_the_failed_step_and_what_to_check() {
         text.contains("\ntcp failed: check that the task is running"),
         "{text}"
     );
+}
+
+/// `doctor SERVICE` on a static fleet: the service and its task named in the JSON; a service
+/// or task that is not there is exit 5 and says what there is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_of_the_fleet_is_checked_through_its_task() {
+    let server = mcpfleet_server::start(ServerConfig::loopback())
+        .await
+        .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = closed.local_addr().unwrap();
+    drop(closed);
+    let dir = std::env::temp_dir().join(format!("mcpfleet-doctor-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    let text = format!(
+        "source = \"static\"\n\n[static]\nservers = [\n  {{ name = \"down\", url = \
+         \"http://{down}/mcp\" }},\n  {{ name = \"up\", url = \"http://{}/mcp\" }},\n]\n",
+        server.local_addr
+    );
+    std::fs::write(&config, text).unwrap();
+    let run = |args: &'static [&'static str]| mcpfleet_with(&config, args);
+
+    let output = run(&["doctor", "down", "--json"]).await;
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(10), "{json:#}");
+    assert_eq!(json["service"], "down");
+    assert!(
+        json["task"].as_str().is_some_and(|t| !t.is_empty()),
+        "{json:#}"
+    );
+    assert_eq!(json["url"], format!("http://{down}/mcp"));
+    assert_eq!(json["failed"], "tcp");
+
+    let output = run(&["doctor", "up"]).await;
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("task "), "the task is named: {text}");
+
+    let output = run(&["doctor", "up", "--task", "nosuchtask"]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("has no task nosuchtask"), "{stderr}");
+    let output = run(&["doctor", "nowhere"]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("no service nowhere (services: down, up)"),
+        "{stderr}"
+    );
+    let output = run(&["doctor"]).await;
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "no service and no --url is a usage error"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

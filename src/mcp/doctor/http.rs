@@ -163,7 +163,9 @@ pub(super) async fn mcp_path(
             "check the server's log lines around this moment".to_string(),
         ),
         _ => {
-            let detail = format!("POST {path}: {said}");
+            // Any answer but those above means an MCP endpoint is there, even one that
+            // wants a session or a header the ping lacks.
+            let detail = format!("the MCP endpoint answers at {path}: {said}");
             return Step::ok(StepName::Http, started, detail);
         }
     };

@@ -357,13 +357,13 @@ impl ServerCertVerifier for NameChecking {
     }
 }
 
-/// A name as the verifier presents it (`DnsName("a.example")`, `IpAddress(…)`), as written
-/// in the certificate.
+/// A name as the verifier presents it (`DnsName("a.example")`, `IpAddress(192.0.2.1)`), as
+/// written in the certificate.
 fn plain(presented: &str) -> String {
-    match presented.split_once("(\"") {
-        Some((_, rest)) => rest.trim_end_matches("\")").to_string(),
-        None => presented.to_string(),
-    }
+    let inner = presented
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'));
+    inner.unwrap_or(presented).trim_matches('"').to_string()
 }
 
 #[cfg(test)]
@@ -371,6 +371,7 @@ mod tests {
     #[test]
     fn presented_names_read_as_written() {
         assert_eq!(super::plain("DnsName(\"other.example\")"), "other.example");
+        assert_eq!(super::plain("IpAddress(192.0.2.1)"), "192.0.2.1");
         assert_eq!(super::plain("10.0.0.1"), "10.0.0.1");
     }
 }
