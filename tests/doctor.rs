@@ -1,7 +1,7 @@
 //! `mcpfleet doctor` against real listeners on loopback: it names the step that fails and what
 //! to check for nothing listening, a wrong path, a Host the server does not allow (403), a 401
-//! without a token and a TLS certificate for another name; against a healthy replica every
-//! step passes, and the table says so.
+//! without a token, and a TLS certificate for another name, expired or from an untrusted
+//! issuer; against a healthy replica every step passes, and the table says so.
 
 use std::{path::Path, process::Output, sync::Arc, time::Duration};
 
@@ -158,14 +158,19 @@ async fn a_401_without_a_token_is_the_http_step() {
 /// A TLS listener on loopback with a self-signed certificate for `name` only; it completes
 /// handshakes and then hangs up.
 async fn tls_listener_for(name: &str) -> std::net::SocketAddr {
-    let issued = rcgen::generate_simple_self_signed(vec![name.to_string()]).unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(issued.signing_key.serialize_der().into());
+    tls_listener(rcgen::CertificateParams::new(vec![name.to_string()]).unwrap()).await
+}
+
+async fn tls_listener(params: rcgen::CertificateParams) -> std::net::SocketAddr {
+    let signing_key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&signing_key).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(vec![issued.cert.der().clone()], key)
+        .with_single_cert(vec![cert.der().clone()], key)
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -203,6 +208,22 @@ async fn a_certificate_for_another_name_is_the_tls_step() {
         "tls",
         "the certificate is for other.example, not 127.0.0.1",
         "127.0.0.1 among its subject alternative names",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_certificate_is_the_tls_step() {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let address = tls_listener(params).await;
+    let (code, json) = doctor(&format!("https://localhost:{}/mcp", address.port())).await;
+    assert_failed_at(
+        code,
+        &json,
+        "tls",
+        "certificate expired",
+        "renew the server's certificate",
     );
 }
 
