@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use reqwest::{StatusCode, header};
 
 use super::{Step, StepName, net::Target};
-use crate::{fleet::Endpoint, mcp::PoolConfig};
+use crate::{
+    fleet::Endpoint,
+    mcp::{PoolConfig, error::one_line},
+};
 
 /// How long the server may take to answer a step's request.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,22 +87,16 @@ pub(super) async fn mcp_path(
     let response = match request.send().await {
         Ok(response) => response,
         Err(error) => {
-            let detail = format!(
-                "no HTTP answer: {}",
-                super::super::error::one_line(&error.to_string())
-            );
+            let detail = format!("no HTTP answer: {}", one_line(&error.to_string()));
             let hint = "the port takes connections but does not answer HTTP: check that it is \
                         the MCP server's port and the URL's scheme (http or https)";
             return Step::failed(StepName::Http, started, detail, hint);
         }
     };
     let answer = answer(response).await;
-    let path =
-        reqwest::Url::parse(&endpoint.url).map_or_else(|_| "/".into(), |u| u.path().to_string());
-    let host = reqwest::Url::parse(&endpoint.url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_default();
+    let parsed = reqwest::Url::parse(&endpoint.url).ok();
+    let path = parsed.as_ref().map_or("/", |url| url.path()).to_string();
+    let host = parsed.as_ref().and_then(|url| url.host_str()).unwrap_or("");
     let status = answer.status;
     let said = status_line(&answer);
     let (detail, hint) = match status.as_u16() {
@@ -196,10 +193,7 @@ pub(super) async fn healthz(client: &reqwest::Client, target: &Target) -> Step {
         Err(error) => Step::failed(
             StepName::Healthz,
             started,
-            format!(
-                "GET /healthz: {}",
-                super::super::error::one_line(&error.to_string())
-            ),
+            format!("GET /healthz: {}", one_line(&error.to_string())),
             "check that the server answers on this origin",
         ),
     }
