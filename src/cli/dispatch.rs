@@ -2,8 +2,8 @@
 //! code.
 
 use super::{
-    AuthCommand, Cli, CliError, Command, GlobalArgs, app, bench, browse, call, check, drift,
-    elicit, exit, follow, history, login, logs, ls, replay, repro, skills, tools,
+    AuthCommand, Cli, CliError, Command, GlobalArgs, app, bench, browse, call, check, doctor,
+    drift, elicit, exit, follow, history, login, logs, ls, replay, repro, skills, tools,
 };
 
 fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<String, CliError> {
@@ -316,6 +316,14 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             };
             skills::run(&global, args).await
         }
+        Command::Doctor {
+            service,
+            task,
+            json,
+        } => match named(service, &global, "doctor") {
+            Ok(service) => doctor::run(&global, &service, task.as_deref(), json).await,
+            Err(error) => Err(error),
+        },
         Command::Logs {
             service,
             task,

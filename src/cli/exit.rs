@@ -32,6 +32,8 @@ pub const INTEGRITY: u8 = 9;
 pub const DRIFT: u8 = 10;
 /// `check`: a check failed on at least one replica (the output names the replicas).
 pub const CHECK_FAILED: u8 = 11;
+/// `doctor`: a step of the connection failed (the step and what to check are printed).
+pub const DIAGNOSIS: u8 = 12;
 /// A signal ended the command: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

@@ -74,7 +74,7 @@ pub async fn run(
             BrowseUpdate::Ended(why) => {
                 return Err(CliError::new(exit::CONNECTION, format!("{uri}: {why}")));
             }
-            BrowseUpdate::ListChanged | BrowseUpdate::Answer(_) => {}
+            BrowseUpdate::ListChanged | BrowseUpdate::Answer(_) | BrowseUpdate::Doctor(_) => {}
         }
     }
     stop(&worker, watch).await;

@@ -1,5 +1,6 @@
-//! The non-interactive commands (`ls`, `tools`, `drift`, `call`, `repro`, `bench`, `check`,
-//! `history`, `resources`, `read`, `prompts`, `prompt`, `complete`, `logs`, `completions`), their clap
+//! The non-interactive commands (`ls`, `tools`, `drift`, `doctor`, `call`, `repro`, `bench`,
+//! `check`, `history`, `resources`, `read`, `prompts`, `prompt`, `complete`, `logs`,
+//! `completions`), their clap
 //! definitions and documented exit codes. Human output is aligned tables; `--json` output is
 //! the stable, documented form.
 
@@ -9,6 +10,7 @@ pub mod browse;
 pub mod call;
 pub mod check;
 mod dispatch;
+pub mod doctor;
 pub mod drift;
 pub mod elicit;
 pub mod exit;
@@ -464,6 +466,19 @@ pub enum Command {
         /// Read every file of the skill and check it against the manifest.
         #[arg(long)]
         verify: bool,
+        /// Task id or prefix.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the connection to a service's task (--task, else a ready one, else any running
+    /// one) or to --url step by step: DNS, TCP, TLS (https), HTTP to the MCP path, /healthz,
+    /// the MCP handshake, tools/list; each with its latency and, for the step that failed,
+    /// what to check. Exit 10 when a step failed.
+    Doctor {
+        /// Service name (not needed with --url).
+        service: Option<String>,
         /// Task id or prefix.
         #[arg(long)]
         task: Option<String>,

@@ -58,6 +58,11 @@ pub(super) enum McpRequest {
         reply: oneshot::Sender<Result<Browsed, McpError>>,
     },
     Browsing(BrowseRequest),
+    Doctor {
+        service: String,
+        task: Option<String>,
+        tell: super::doctor::Tell,
+    },
 }
 
 /// What probing found: the newest probe of each task still in the fleet, why the last probe
@@ -257,6 +262,47 @@ impl McpClient {
     /// Stops a watch: the server is told (unsubscribe, or the listen request cancelled).
     pub fn unwatch(&self, id: CallId) {
         self.browsing(BrowseRequest::Unwatch(id));
+    }
+
+    /// Checks the connection to a task of `service` step by step (the one named, else a
+    /// ready one, else any running one); the steps arrive on the returned channel as they
+    /// end, then the whole diagnosis.
+    pub fn doctor(
+        &self,
+        service: &str,
+        task: Option<&str>,
+    ) -> mpsc::UnboundedReceiver<super::doctor::DoctorUpdate> {
+        let (updates, received) = mpsc::unbounded_channel();
+        self.send_doctor(
+            service,
+            task,
+            Box::new(move |update| {
+                let _ = updates.send(update);
+            }),
+        );
+        received
+    }
+
+    /// The same, its news sent to `sink` as `BrowseUpdate::Doctor` under the returned id: for
+    /// callers that must not await.
+    pub fn doctor_to(&self, service: &str, task: Option<&str>, sink: BrowseSink) -> CallId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.send_doctor(
+            service,
+            task,
+            Box::new(move |update| {
+                let _ = sink.send((id, super::BrowseUpdate::Doctor(update)));
+            }),
+        );
+        id
+    }
+
+    fn send_doctor(&self, service: &str, task: Option<&str>, tell: super::doctor::Tell) {
+        let _ = self.requests.send(McpRequest::Doctor {
+            service: service.to_string(),
+            task: task.map(str::to_string),
+            tell,
+        });
     }
 
     fn browsing(&self, request: BrowseRequest) {

@@ -13,6 +13,7 @@ mod call;
 pub mod compare;
 mod config;
 mod connection;
+pub mod doctor;
 pub mod drift;
 mod error;
 mod fanout;

@@ -22,6 +22,8 @@ pub enum BrowseUpdate {
     ListChanged,
     /// The watch ended by itself (it was not asked to stop), and why.
     Ended(String),
+    /// A doctor's news (`McpClient::doctor_to`), step by step until `Done`.
+    Doctor(super::doctor::DoctorUpdate),
 }
 
 /// Where a caller receives its browse answers and watch news.

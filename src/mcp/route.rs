@@ -85,6 +85,25 @@ pub(crate) fn probe_target(
     }
 }
 
+/// The task a doctor checks: the one named, else the first ready task, else the first task
+/// still running with an endpoint — a doctor is most wanted where no task answers.
+pub(crate) fn doctor_target(
+    fleet: &FleetSnapshot,
+    service: &str,
+    task: Option<&str>,
+) -> Result<Candidate, McpError> {
+    probe_target(fleet, service, task).or_else(|error| match (error, task) {
+        (McpError::NoReadyTask { service: name }, None) => fleet
+            .service(service)
+            .into_iter()
+            .flat_map(|found| &found.tasks)
+            .filter(|task| task.stopped_at.is_none())
+            .find_map(Candidate::of)
+            .ok_or(McpError::NoReadyTask { service: name }),
+        (error, _) => Err(error),
+    })
+}
+
 /// Per-service round-robin positions.
 #[derive(Default)]
 pub(crate) struct RoundRobin {

@@ -192,6 +192,15 @@ impl Worker {
             McpRequest::Browsing(request) => {
                 super::watch::on_request(&self.pool, &mut self.watches, request, snapshot)
             }
+            McpRequest::Doctor {
+                service,
+                task,
+                tell,
+            } => {
+                let chosen = route::doctor_target(snapshot, &service, task.as_deref());
+                let config = self.pool.config().clone();
+                tokio::spawn(super::doctor::run(chosen, config, tell));
+            }
         }
     }
 

@@ -28,6 +28,7 @@ pub enum ViewKind {
     Incidents,
     Drift,
     Check,
+    Doctor,
 }
 
 impl ViewKind {
@@ -50,6 +51,7 @@ impl ViewKind {
             ViewKind::Incidents => "incidents",
             ViewKind::Drift => "drift",
             ViewKind::Check => "check",
+            ViewKind::Doctor => "doctor",
         }
     }
 }
@@ -87,6 +89,8 @@ pub enum Fetch {
     Browse(Browse),
     /// Watch a resource for updates (the resource list for changes when `None`).
     Watch(Option<String>),
+    /// Check the connection to the scope's task step by step; the steps come as they end.
+    Doctor,
 }
 
 #[derive(Debug, Clone, PartialEq)]

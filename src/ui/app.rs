@@ -405,6 +405,7 @@ impl App {
             )),
             ViewKind::Stats => Box::new(views::stats::StatsView::new()),
             ViewKind::Auth => Box::new(views::auth::AuthView::new()),
+            ViewKind::Doctor => Box::new(views::doctor::DoctorView::new(scope)),
             _ => return None,
         })
     }

@@ -59,6 +59,8 @@ pub enum KeyId {
     OpenApp,
     TraceLogs,
     Drift,
+    Doctor,
+    Again,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,13 +136,14 @@ pub const TABLE: &[Binding] = &[
     bind!(Prompts, [(Char('p'), NONE)], "p", "prompts", View(V::Services), false, false),
     bind!(Skills, [(Char('K'), SHIFT), (Char('K'), NONE)], "K", "skills", View(V::Services), false, false),
     bind!(Drift, [(Char('D'), SHIFT), (Char('D'), NONE)], "D", "drift: what differs between replicas", View(V::Services), false, false),
-    bind!(Drift, [(Char('D'), SHIFT), (Char('D'), NONE)], "D", "drift: what differs between replicas", View(V::Tasks), false, false),
     bind!(Drift, [(Char('D'), SHIFT), (Char('D'), NONE)], "D", "drift: what differs between replicas", View(V::Rollout), false, false),
     bind!(Scale, [(Char('s'), NONE)], "s", "scale", View(V::Services), true, true),
     bind!(ForceDeploy, [(Char('d'), NONE)], "d", "force new deployment", View(V::Services), true, true),
     bind!(Rollback, [(Char('b'), NONE)], "b", "rollback", View(V::Rollout), true, true),
     bind!(ForceDeploy, [(Char('d'), NONE)], "d", "force new deployment", View(V::Rollout), true, true),
     bind!(StopTask, [(Char('x'), NONE)], "x", "stop task", View(V::Tasks), true, true),
+    bind!(Doctor, [(Char('D'), SHIFT), (Char('D'), NONE)], "D", "doctor: check the connection", View(V::Tasks), false, true),
+    bind!(Again, [(Char('r'), NONE)], "r", "check again", View(V::Doctor), false, true),
     bind!(Follow, [(Char('f'), NONE)], "f", "follow/pause", View(V::Logs), false, true),
     bind!(Wrap, [(Char('w'), NONE)], "w", "wrap", View(V::Logs), false, true),
     bind!(Level, [(Char('v'), NONE)], "v", "level filter", View(V::Logs), false, true),

@@ -1,11 +1,11 @@
-//! Resources, prompts and completions: a page's fetches go to the MCP worker, and what
-//! comes back goes to that page only; a watch whose page closed is stopped.
+//! Resources, prompts, completions and the doctor: a page's fetches go to the MCP worker, and
+//! what comes back goes to that page only; a watch whose page closed is stopped.
 
 use std::time::SystemTime;
 
 use super::App;
 use crate::{
-    mcp::{BrowseUpdate, CallId, McpError},
+    mcp::{BrowseUpdate, CallId, McpError, doctor::DoctorUpdate},
     ui::action::{Fetch, Scope},
 };
 
@@ -18,6 +18,8 @@ impl App {
         let (id, watch) = match &fetch {
             Fetch::Browse(what) => (self.mcp.browse_to(service, task, what.clone(), sink), false),
             Fetch::Watch(uri) => (self.mcp.watch(service, task, uri.clone(), sink), true),
+            // Many answers, like a watch's, until its `Done`.
+            Fetch::Doctor => (self.mcp.doctor_to(service, task, sink), true),
         };
         self.fetches.insert(id, (page, watch));
         if let Some(page) = self.stack.iter_mut().find(|p| p.id == page) {
@@ -31,7 +33,11 @@ impl App {
         let Some(&(page, watch)) = self.fetches.get(&id) else {
             return;
         };
-        if !watch || matches!(update, BrowseUpdate::Ended(_)) {
+        let ended = matches!(
+            update,
+            BrowseUpdate::Ended(_) | BrowseUpdate::Doctor(DoctorUpdate::Done(_))
+        );
+        if !watch || ended {
             self.fetches.remove(&id);
         }
         if let BrowseUpdate::Answer(Err(error @ McpError::AuthRequired { .. })) = &update {

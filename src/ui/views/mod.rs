@@ -9,6 +9,7 @@ pub mod call;
 pub mod check;
 pub mod chrome;
 pub mod confirm;
+pub mod doctor;
 pub mod drift;
 pub mod elicit;
 pub mod help;

@@ -3,7 +3,8 @@
 //! per second, error rate and p50/p99 latency (and where they came from), whether the task
 //! stands out from the rest of its service, uptime and the source's notes on each task;
 //! stopped tasks last, with their reason. The source's notes on the service stand above the
-//! table. Enter opens the task's logs, `o` its tools, `x` stops it (after confirmation).
+//! table. Enter opens the task's logs, `o` its tools, `D` the doctor's check of its
+//! connection, `x` stops it (after confirmation).
 
 use std::{cmp::Reverse, collections::HashMap, time::SystemTime};
 
@@ -270,9 +271,10 @@ impl View for TasksView {
     fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
         let service = self.service.clone();
         let task = match key {
-            KeyId::Open | KeyId::Tools | KeyId::StopTask => self.list.selected_id()?,
+            KeyId::Open | KeyId::Tools | KeyId::StopTask | KeyId::Doctor => {
+                self.list.selected_id()?
+            }
             KeyId::Logs => return Some(Action::Open(ViewKind::Logs, Scope::service(service))),
-            KeyId::Drift => return Some(Action::Open(ViewKind::Drift, Scope::service(service))),
             other => return self.list.on_key(other),
         };
         // A task gone from the fleet since the rows were drawn counts as stopped.
@@ -287,6 +289,10 @@ impl View for TasksView {
             KeyId::StopTask if stopped => {
                 Action::Message(format!("task {short} is already stopped"))
             }
+            KeyId::Doctor if stopped => {
+                Action::Message(format!("task {short} is stopped: nothing answers there"))
+            }
+            KeyId::Doctor => Action::Open(ViewKind::Doctor, Scope::task(service, task_id)),
             _ if stopped => Action::Message(format!("task {short} is stopped: it has no tools")),
             KeyId::Tools => Action::Open(ViewKind::Tools, Scope::task(service, task_id)),
             _ => {

@@ -267,6 +267,7 @@ impl View for ResourcesView {
                     *watch = Some(id);
                 }
             }
+            Fetch::Doctor => {}
         }
     }
 
