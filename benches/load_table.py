@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -48,13 +49,17 @@ def start_server(mode):
 
 
 def run(argv):
-    """Runs a client; returns its stdout and the CPU seconds it used (user + system)."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # Read while it runs so a full pipe cannot stall it; wait4 then gives its rusage.
-    out, err = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return out.decode(), err.decode(), proc.returncode, usage.ru_utime + usage.ru_stime
+    """Runs a client; returns its stdout, stderr, exit code and the CPU seconds it used (user +
+    system). Both streams go to files: a client that writes much to one while the other is
+    read would otherwise stall on a full pipe."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return (out.read().decode(), err.read().decode(errors="replace"), proc.returncode,
+                usage.ru_utime + usage.ru_stime)
 
 
 def mcpfleet(url, conc, seconds, stateless):

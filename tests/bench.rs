@@ -31,17 +31,12 @@ fn plan(calls: u64, concurrency: usize, stateless: bool) -> BenchPlan {
 }
 
 async fn run(plan: &BenchPlan, fleet: &mcpfleet::fleet::FleetSnapshot) -> BenchReport {
-    let (targets, revisions) = bench::targets(fleet, SERVICE, None).unwrap();
+    let now = bench::Targets::of(fleet, SERVICE, None).unwrap();
+    let (_publish, targets) = watch::channel(Arc::new(now));
     let (progress, _) = watch::channel(Arc::new(BenchReport::default()));
-    bench::run(
-        plan,
-        &targets,
-        &revisions,
-        &progress,
-        &CancellationToken::new(),
-    )
-    .await
-    .expect("the run starts")
+    bench::run(plan, targets, &progress, &CancellationToken::new())
+        .await
+        .expect("the run starts")
 }
 
 fn by_task(report: &BenchReport) -> HashMap<String, u64> {

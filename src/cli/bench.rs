@@ -71,11 +71,19 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<u8, CliError> {
         return Err(CliError::new(exit::USAGE, why));
     }
     let arguments = call::arguments(args.args_json.as_deref(), &args.pairs, Some(tool))?;
-    let (targets, revisions) =
-        bench::targets(&snapshot, &service, args.task.as_deref()).map_err(|error| match error {
-            McpError::SharedUrl { .. } => CliError::new(exit::USAGE, error.to_string()),
-            other => source::mcp_error(&snapshot, other),
-        })?;
+    let first =
+        bench::Targets::of(&snapshot, &service, args.task.as_deref()).map_err(
+            |error| match error {
+                McpError::SharedUrl { .. } => CliError::new(exit::USAGE, error.to_string()),
+                other => source::mcp_error(&snapshot, other),
+            },
+        )?;
+    let targets = follow(
+        opened.handle.snapshots.clone(),
+        first,
+        service.clone(),
+        args.task.clone(),
+    );
     let plan = BenchPlan {
         service: service.clone(),
         tool: args.tool.clone(),
@@ -104,7 +112,7 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<u8, CliError> {
             }
         })
     };
-    let ran = bench::run(&plan, &targets, &revisions, &progress, &cancel).await;
+    let ran = bench::run(&plan, targets, &progress, &cancel).await;
     interrupted.abort();
     if let Some(shown) = shown {
         shown.abort();
@@ -129,6 +137,28 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<u8, CliError> {
     } else {
         exit::OK
     })
+}
+
+/// The run's endpoints as the fleet changes: a rollout's new tasks join, stopped and draining
+/// ones leave (a fleet with none ready keeps the last ones, whose calls then fail and say so).
+fn follow(
+    mut snapshots: watch::Receiver<Arc<crate::fleet::FleetSnapshot>>,
+    first: bench::Targets,
+    service: String,
+    task: Option<String>,
+) -> watch::Receiver<Arc<bench::Targets>> {
+    let (publish, targets) = watch::channel(Arc::new(first));
+    tokio::spawn(async move {
+        while snapshots.changed().await.is_ok() {
+            let fleet = snapshots.borrow_and_update().clone();
+            if let Ok(now) = bench::Targets::of(&fleet, &service, task.as_deref())
+                && publish.send(Arc::new(now)).is_err()
+            {
+                break;
+            }
+        }
+    });
+    targets
 }
 
 /// One line on stderr, redrawn every tick: where the run is and its last tick's figures.

@@ -8,6 +8,7 @@
 mod direct;
 mod session;
 mod tally;
+mod worker;
 
 use std::{
     collections::HashMap,
@@ -62,6 +63,22 @@ pub struct BenchTarget {
     /// The replica behind the URL when the URL is that task's own; None for a URL in front of
     /// every task, where the server's `Served-By` header says who answered, if it does.
     pub replica: Option<Replica>,
+}
+
+/// The endpoints a run spreads over now, and the revision of every task seen: published again
+/// whenever the fleet changes, so workers follow a rollout.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    pub list: Vec<BenchTarget>,
+    pub revisions: HashMap<String, u32>,
+}
+
+impl Targets {
+    /// [`targets`] as one value.
+    pub fn of(fleet: &FleetSnapshot, service: &str, task: Option<&str>) -> Result<Self, McpError> {
+        let (list, revisions) = targets(fleet, service, task)?;
+        Ok(Self { list, revisions })
+    }
 }
 
 /// The endpoints of `service` a run spreads over: every ready task's own address, or the
@@ -133,6 +150,8 @@ pub struct BenchReport {
     /// Workers holding a session the server issued (none in a stateless run, or with a
     /// server that issues none).
     pub sessions: usize,
+    /// How many times a worker moved to another replica as the fleet changed.
+    pub moves: u64,
     pub rate: Option<f64>,
     /// Workers that could not open their conversation, with why.
     pub not_started: Vec<String>,
@@ -206,12 +225,12 @@ impl BenchReport {
     }
 }
 
-/// Runs `plan` over `targets`, publishing the report on `progress` every tick, until the
-/// window ends, the calls are done or `cancel` fires. Err when no worker could start.
+/// Runs `plan` over the endpoints `targets` holds (following them as they change),
+/// publishing the report on `progress` every tick, until the window ends, the calls are done
+/// or `cancel` fires. Err when no worker could start.
 pub async fn run(
     plan: &BenchPlan,
-    targets: &[BenchTarget],
-    revisions: &HashMap<String, u32>,
+    targets: watch::Receiver<Arc<Targets>>,
     progress: &watch::Sender<Arc<BenchReport>>,
     cancel: &CancellationToken,
 ) -> Result<BenchReport, String> {
@@ -229,71 +248,42 @@ pub async fn run(
         planned_calls: plan.calls,
         ..BenchReport::default()
     };
+    let first = targets.borrow().clone();
+    if first.list.is_empty() {
+        return Err(format!("{} has no ready task", plan.service));
+    }
+    let mut revisions = first.revisions.clone();
     let setup = Instant::now();
-    let sessions = open(plan, targets, &mut report).await?;
+    let opened = open(plan, &first.list, &mut report).await?;
     report.setup_ms = setup.elapsed().as_secs_f64() * 1000.0;
     progress.send_replace(Arc::new(report.clone()));
 
-    let lanes: Vec<Arc<Lane>> = sessions.iter().map(|_| Arc::default()).collect();
-    let budget = plan.calls.map(|calls| Arc::new(AtomicU64::new(calls)));
-    let last_error = Arc::new(std::sync::Mutex::new(None::<String>));
     let started = Instant::now();
-    let deadline = plan.duration.map(|d| started + d);
-    // Each worker's share of the rate: its own schedule, so no lock is shared to pace.
-    let every = plan
-        .rate
-        .filter(|rate| *rate > 0.0)
-        .map(|rate| Duration::from_secs_f64(sessions.len() as f64 / rate));
+    let crew = worker::Crew {
+        plan: Arc::new(plan.clone()),
+        targets,
+        budget: plan.calls.map(|calls| Arc::new(AtomicU64::new(calls))),
+        last_error: Arc::default(),
+        moves: Arc::default(),
+        deadline: plan.duration.map(|d| started + d),
+        // Each worker keeps its own schedule, so no lock is shared to pace.
+        every: plan
+            .rate
+            .filter(|rate| *rate > 0.0)
+            .map(|rate| Duration::from_secs_f64(opened.len() as f64 / rate)),
+        cancel: cancel.clone(),
+    };
+    let lanes: Vec<Arc<Lane>> = opened.iter().map(|_| Arc::default()).collect();
     let mut workers = tokio::task::JoinSet::new();
-    for ((mut session, replica), lane) in sessions.into_iter().zip(&lanes) {
-        let (lane, budget, cancel) = (lane.clone(), budget.clone(), cancel.clone());
-        let last_error = last_error.clone();
-        workers.spawn(async move {
-            let mut next = Instant::now();
-            loop {
-                if cancel.is_cancelled() || deadline.is_some_and(|d| Instant::now() >= d) {
-                    break;
-                }
-                if let Some(budget) = &budget
-                    && budget
-                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                        .is_err()
-                {
-                    break;
-                }
-                if let Some(every) = every {
-                    let slot = tokio::time::sleep_until(next.into());
-                    tokio::select! {
-                        () = slot => {}
-                        () = cancel.cancelled() => break,
-                    }
-                    next += every;
-                }
-                let answer = tokio::select! {
-                    answer = session.call() => answer,
-                    () = cancel.cancelled() => break,
-                };
-                let served = match (&answer.served_by, &replica) {
-                    (Some(task), Some(own)) if own.task_id.as_deref() == Some(task) => own.clone(),
-                    (Some(task), _) => Replica {
-                        task_id: Some(task.clone()),
-                        revision: None,
-                    },
-                    (None, Some(own)) => own.clone(),
-                    (None, None) => Replica {
-                        task_id: None,
-                        revision: None,
-                    },
-                };
-                lane.record(&served, answer.latency, answer.failure.as_ref());
-                if let Some(error) = answer.error {
-                    *last_error
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error);
-                }
-            }
-            session.close().await;
-        });
+    for ((n, session, url, replica), lane) in opened.into_iter().zip(&lanes) {
+        let worker = worker::Worker {
+            n,
+            session,
+            url,
+            replica,
+            lane: lane.clone(),
+        };
+        workers.spawn(worker.run(crew.clone()));
     }
 
     let mut totals = Totals::default();
@@ -312,8 +302,12 @@ pub async fn run(
         let now = Instant::now();
         totals.collect(&lanes, now - started, now - last_tick);
         last_tick = now;
-        report.fill(&totals, now - started, revisions);
-        report.last_error = last_error
+        // Tasks gone from the fleet keep the revision they were seen with.
+        revisions.extend(crew.targets.borrow().revisions.clone());
+        report.fill(&totals, now - started, &revisions);
+        report.moves = crew.moves.load(Ordering::Relaxed);
+        report.last_error = crew
+            .last_error
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
@@ -334,7 +328,7 @@ async fn open(
     plan: &BenchPlan,
     targets: &[BenchTarget],
     report: &mut BenchReport,
-) -> Result<Vec<(session::Session, Option<Replica>)>, String> {
+) -> Result<Vec<(usize, session::Session, String, Option<Replica>)>, String> {
     let mut lines = Vec::new();
     for target in targets {
         lines.push(session::Line::new(&target.url, &target.auth, plan.timeout)?);
@@ -364,7 +358,7 @@ async fn open(
                     .protocol
                     .get_or_insert_with(|| session.flavor().protocol().to_string());
                 report.sessions += usize::from(session.has_session());
-                sessions.push((session, target.replica.clone()));
+                sessions.push((n, session, target.url.clone(), target.replica.clone()));
             }
             Err(error) => {
                 let who = target

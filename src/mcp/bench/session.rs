@@ -305,6 +305,11 @@ impl Session {
         &self.flavor
     }
 
+    /// The id the next call will carry.
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
     pub fn has_session(&self) -> bool {
         self.session_id.is_some()
     }

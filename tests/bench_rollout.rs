@@ -1,0 +1,133 @@
+//! The load generator through three rolling deploys of the local fleet: its workers follow the
+//! fleet as tasks are replaced, no idempotent call fails, the rate holds above 200 calls/s,
+//! and the report gives every revision's figures.
+
+use std::{sync::Arc, time::Duration};
+
+use mcpfleet::{
+    fleet::{Command, FleetSnapshot, RevisionChange, RolloutState, Source, TaskStatus},
+    mcp::bench::{self, BenchPlan, BenchReport, Targets},
+    sources::local::{LocalConfig, LocalSource},
+};
+use serde_json::json;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
+const SERVICE: &str = "mcpfleet-server";
+
+/// The run's endpoints, again whenever the fleet changes, as `mcpfleet bench` follows them.
+fn follow(mut snapshots: watch::Receiver<Arc<FleetSnapshot>>) -> watch::Receiver<Arc<Targets>> {
+    let first = Targets::of(&snapshots.borrow(), SERVICE, None).expect("ready replicas");
+    let (publish, targets) = watch::channel(Arc::new(first));
+    tokio::spawn(async move {
+        while snapshots.changed().await.is_ok() {
+            let fleet = snapshots.borrow_and_update().clone();
+            if let Ok(now) = Targets::of(&fleet, SERVICE, None)
+                && publish.send(Arc::new(now)).is_err()
+            {
+                break;
+            }
+        }
+    });
+    targets
+}
+
+fn rolled_out(fleet: &FleetSnapshot, revision: u32) -> bool {
+    let service = fleet.service(SERVICE).unwrap();
+    service
+        .primary()
+        .is_some_and(|d| d.revision == revision && d.rollout_state == RolloutState::Completed)
+        && service
+            .tasks
+            .iter()
+            .filter(|t| t.last_status != TaskStatus::Stopped)
+            .all(|t| t.revision == revision)
+        && service.ready_tasks().count() == 3
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bench_through_three_rolling_deploys_loses_no_call() {
+    let mut handle = Box::new(LocalSource::new(LocalConfig::default_fleet(BIN)).unwrap()).start();
+    handle
+        .wait_for(Duration::from_secs(20), |s| {
+            s.service(SERVICE)
+                .is_some_and(|s| s.ready_tasks().count() == 3)
+        })
+        .await
+        .expect("three ready replicas");
+
+    let plan = BenchPlan {
+        service: SERVICE.into(),
+        tool: "echo".into(),
+        arguments: json!({"message": "through the rollout"}),
+        concurrency: 12,
+        duration: None,
+        calls: None,
+        rate: Some(250.0),
+        timeout: Duration::from_secs(10),
+        stateless: false,
+    };
+    let targets = follow(handle.snapshots.clone());
+    let cancel = CancellationToken::new();
+    let (progress, mut watching) = watch::channel(Arc::new(BenchReport::default()));
+    let running = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move { bench::run(&plan, targets, &progress, &cancel).await })
+    };
+    // Loaded before the first deploy.
+    watching
+        .wait_for(|report| report.calls > 200)
+        .await
+        .expect("the run reports");
+
+    for revision in 2..=4 {
+        handle
+            .execute(Command::Deploy {
+                service: SERVICE.into(),
+                change: RevisionChange::default(),
+            })
+            .await
+            .expect("deploy accepted");
+        handle
+            .wait_for(Duration::from_secs(60), |s| rolled_out(s, revision))
+            .await
+            .unwrap_or_else(|| panic!("revision {revision} rolled out"));
+    }
+    // Some load on the last revision alone.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    cancel.cancel();
+    let report = running.await.unwrap().expect("the run started");
+
+    eprintln!(
+        "{} calls in {:.1} s ({:.0}/s), {} moves, {} failures",
+        report.calls, report.elapsed_s, report.calls_per_sec, report.moves, report.failures
+    );
+    assert_eq!(
+        report.failures, 0,
+        "failed idempotent calls: {:?}, last: {:?}",
+        report.failures_by_kind, report.last_error
+    );
+    assert!(
+        report.calls_per_sec >= 200.0,
+        "{:.0} calls/s",
+        report.calls_per_sec
+    );
+    assert!(
+        report.moves >= 12,
+        "workers followed the fleet: {}",
+        report.moves
+    );
+    let mut revisions: Vec<u32> = report.replicas.iter().filter_map(|r| r.revision).collect();
+    revisions.sort_unstable();
+    revisions.dedup();
+    assert_eq!(revisions, vec![1, 2, 3, 4], "every revision served calls");
+    assert!(
+        report
+            .replicas
+            .iter()
+            .all(|r| r.task_id.is_some() && r.calls > 0),
+        "{:#?}",
+        report.replicas
+    );
+}
