@@ -27,6 +27,7 @@ fn plan(calls: u64, concurrency: usize, stateless: bool) -> BenchPlan {
         rate: None,
         timeout: Duration::from_secs(10),
         stateless,
+        idempotent: true,
     }
 }
 

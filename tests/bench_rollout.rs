@@ -1,8 +1,11 @@
 //! The load generator through three rolling deploys of the local fleet: its workers follow the
 //! fleet as tasks are replaced, no idempotent call fails, the rate holds above 200 calls/s,
-//! and the report gives every revision's figures.
+//! and the report gives every revision's figures; in the console, the rollout screen shows
+//! each revision's calls/s, error rate and p99 under that load.
 
-use std::{sync::Arc, time::Duration};
+mod tmux;
+
+use std::{process::Command as Process, sync::Arc, time::Duration};
 
 use mcpfleet::{
     fleet::{Command, FleetSnapshot, RevisionChange, RolloutState, Source, TaskStatus},
@@ -67,6 +70,7 @@ async fn a_bench_through_three_rolling_deploys_loses_no_call() {
         rate: Some(250.0),
         timeout: Duration::from_secs(10),
         stateless: false,
+        idempotent: true,
     };
     let targets = follow(handle.snapshots.clone());
     let cancel = CancellationToken::new();
@@ -100,8 +104,13 @@ async fn a_bench_through_three_rolling_deploys_loses_no_call() {
     let report = running.await.unwrap().expect("the run started");
 
     eprintln!(
-        "{} calls in {:.1} s ({:.0}/s), {} moves, {} failures",
-        report.calls, report.elapsed_s, report.calls_per_sec, report.moves, report.failures
+        "{} calls in {:.1} s ({:.0}/s), {} moves, {} retries, {} failures",
+        report.calls,
+        report.elapsed_s,
+        report.calls_per_sec,
+        report.moves,
+        report.retries,
+        report.failures
     );
     assert_eq!(
         report.failures, 0,
@@ -130,4 +139,66 @@ async fn a_bench_through_three_rolling_deploys_loses_no_call() {
         "{:#?}",
         report.replicas
     );
+}
+
+/// The PRIMARY row's revision and its CALLS/S cell, on a 160-column rollout screen.
+fn primary_figures(screen: &str) -> Option<(String, String)> {
+    let row = screen.lines().find(|line| line.starts_with("PRIMARY"))?;
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    Some((cells.get(1)?.to_string(), cells.get(7)?.to_string()))
+}
+
+#[test]
+fn the_rollout_screen_shows_each_revision_under_load() {
+    let console = tmux::Console::start("bench-rollout", 160, 45, &[]);
+    console.wait_for("3/3 ready", Duration::from_secs(60));
+    let state = console.state_dir().join("bench");
+    let mut bench = Process::new(BIN)
+        .args([
+            "bench",
+            SERVICE,
+            "echo",
+            "message=under load",
+            "--rate",
+            "150",
+        ])
+        .args(["-c", "6", "-d", "60s", "--json"])
+        .env("MCPFLEET_CONFIG", "/dev/null")
+        .env("XDG_RUNTIME_DIR", console.runtime_dir())
+        .env("XDG_STATE_HOME", &state)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("mcpfleet bench starts");
+
+    console.command("rollout mcpfleet-server");
+    let loaded = |revision: &'static str| {
+        move |screen: &str| {
+            primary_figures(screen).is_some_and(|(rev, rate)| {
+                rev == revision && rate.parse::<f64>().is_ok_and(|r| r > 50.0)
+            })
+        }
+    };
+    console.wait_until(
+        "revision 1 under load",
+        Duration::from_secs(45),
+        loaded("1"),
+    );
+    console.send_keys(&["d"]);
+    console.wait_for("revision 2 replaces", Duration::from_secs(10));
+    console.send_keys(&["y"]);
+    let screen = console.wait_until(
+        "revision 2 under load",
+        Duration::from_secs(60),
+        loaded("2"),
+    );
+    let _ = bench.kill();
+    let _ = bench.wait();
+    eprintln!("{screen}");
+    let row = screen.lines().find(|l| l.starts_with("PRIMARY")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[8], "0.0", "no call of the new revision failed: {row}");
+    assert!(cells[9].parse::<f64>().is_ok(), "its p99: {row}");
+    console.send_keys(&["q"]);
+    assert_eq!(console.wait_exit(Duration::from_secs(10)).status, 0);
 }

@@ -65,6 +65,7 @@ fn deployment(
         rollout_reason: None,
         created_at: created,
         updated_at: created + Duration::from_secs(30),
+        figures: None,
     }
 }
 

@@ -98,6 +98,7 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<u8, CliError> {
             .timeout
             .map_or(mcp::DEFAULT_TIMEOUT, Duration::from_secs_f64),
         stateless: args.stateless,
+        idempotent: tool.read_only == Some(true) || tool.idempotent == Some(true),
     };
     // The probe's connection is not the bench's: close the worker's before measuring.
     drop(worker);

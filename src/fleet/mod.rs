@@ -7,6 +7,7 @@ pub mod logs;
 pub mod model;
 pub mod outliers;
 pub mod recent;
+pub mod revisions;
 pub mod time;
 pub mod trends;
 
@@ -20,6 +21,7 @@ pub use logs::{Level, LogLine, LogReceiver, LogSender, log_channel};
 pub use model::*;
 pub use outliers::Outlier;
 pub use recent::{Bucket, FigureSource, Recent};
+pub use revisions::RevisionFigures;
 
 /// What a running source hands the console: the latest snapshot, the log stream, and a way to
 /// send commands. Dropping the handle stops the source (and, for local, its children).

@@ -161,6 +161,9 @@ pub struct Deployment {
     pub created_at: SystemTime,
     #[serde(with = "crate::fleet::time")]
     pub updated_at: SystemTime,
+    /// What the revision's tasks did over the recent window (`revisions::roll_up`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figures: Option<super::RevisionFigures>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

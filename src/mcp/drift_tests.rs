@@ -81,6 +81,7 @@ fn service(revisions: &[u32], rolling: bool) -> Service {
         rollout_reason: None,
         created_at: now,
         updated_at: now,
+        figures: None,
     });
     service
 }

@@ -25,6 +25,25 @@ pub struct Direct {
     timeout: Duration,
 }
 
+/// A call that got no answer: timed out, or the connection failed; `unsent` when the request
+/// certainly never reached the server (the connection could not be opened, or had closed
+/// before the request went out), so the replica did not run it.
+pub struct Lost {
+    pub timed_out: bool,
+    pub unsent: bool,
+    pub why: String,
+}
+
+impl Lost {
+    fn unsent(why: String) -> Self {
+        Self {
+            timed_out: false,
+            unsent: true,
+            why,
+        }
+    }
+}
+
 /// A response read to its end.
 pub struct Answered {
     pub status: u16,
@@ -78,51 +97,55 @@ impl Direct {
         Ok(self.sender.insert(sender))
     }
 
-    /// One POST of `body` with `headers`, read to its end within the timeout. Err is a
-    /// transport failure: `(timed_out, why)`; the connection is reopened for the next call.
-    pub async fn post(
-        &mut self,
-        headers: &HeaderMap,
-        body: String,
-    ) -> Result<Answered, (bool, String)> {
+    /// One POST of `body` with `headers`, read to its end within the timeout; the connection
+    /// is reopened for the next call after a failure.
+    pub async fn post(&mut self, headers: &HeaderMap, body: String) -> Result<Answered, Lost> {
         let timeout = self.timeout;
         match tokio::time::timeout(timeout, self.exchange(headers, body)).await {
             Ok(Ok(answered)) => Ok(answered),
-            Ok(Err(error)) => {
+            Ok(Err(lost)) => {
                 self.sender = None;
-                Err((false, error))
+                Err(lost)
             }
             Err(_) => {
                 self.sender = None;
-                Err((
-                    true,
-                    format!("timed out after {}", humantime::format_duration(timeout)),
-                ))
+                Err(Lost {
+                    timed_out: true,
+                    unsent: false,
+                    why: format!("timed out after {}", humantime::format_duration(timeout)),
+                })
             }
         }
     }
 
-    async fn exchange(&mut self, headers: &HeaderMap, body: String) -> Result<Answered, String> {
+    async fn exchange(&mut self, headers: &HeaderMap, body: String) -> Result<Answered, Lost> {
         let mut request = Request::new(Full::new(Bytes::from(body)));
         *request.method_mut() = hyper::Method::POST;
         *request.uri_mut() = self.target.clone();
         let mut all = headers.clone();
         all.insert(HOST, self.host.clone());
         *request.headers_mut() = all;
-        let sender = self.connect().await?;
+        let sender = self.connect().await.map_err(Lost::unsent)?;
         sender
             .ready()
             .await
-            .map_err(|error| format!("connection: {error}"))?;
-        let response: Response<Incoming> = sender
-            .send_request(request)
-            .await
-            .map_err(|error| format!("connection: {error}"))?;
+            .map_err(|error| Lost::unsent(format!("connection: {error}")))?;
+        let response: Response<Incoming> =
+            sender.send_request(request).await.map_err(|error| Lost {
+                timed_out: false,
+                // Canceled: the connection closed before the request was written.
+                unsent: error.is_canceled(),
+                why: format!("connection: {error}"),
+            })?;
         let (parts, body) = response.into_parts();
         let body = body
             .collect()
             .await
-            .map_err(|error| format!("reading the answer: {error}"))?
+            .map_err(|error| Lost {
+                timed_out: false,
+                unsent: false,
+                why: format!("reading the answer: {error}"),
+            })?
             .to_bytes();
         Ok(Answered {
             status: parts.status.as_u16(),

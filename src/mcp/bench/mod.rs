@@ -53,6 +53,9 @@ pub struct BenchPlan {
     pub timeout: Duration,
     /// Hold no session: one handshake per endpoint, then every request stands alone.
     pub stateless: bool,
+    /// The tool is annotated read-only or idempotent: a call whose connection broke before an
+    /// answer is sent once more to another replica, as HTTP clients retry idempotent requests.
+    pub idempotent: bool,
 }
 
 /// An endpoint the workers are spread over.
@@ -152,6 +155,10 @@ pub struct BenchReport {
     pub sessions: usize,
     /// How many times a worker moved to another replica as the fleet changed.
     pub moves: u64,
+    /// Calls sent again on another replica because the first certainly did not run them (it
+    /// could not be reached, or answered 503 while draining); the retry's outcome is the one
+    /// counted.
+    pub retries: u64,
     pub rate: Option<f64>,
     /// Workers that could not open their conversation, with why.
     pub not_started: Vec<String>,
@@ -265,6 +272,7 @@ pub async fn run(
         budget: plan.calls.map(|calls| Arc::new(AtomicU64::new(calls))),
         last_error: Arc::default(),
         moves: Arc::default(),
+        retries: Arc::default(),
         deadline: plan.duration.map(|d| started + d),
         // Each worker keeps its own schedule, so no lock is shared to pace.
         every: plan
@@ -306,6 +314,7 @@ pub async fn run(
         revisions.extend(crew.targets.borrow().revisions.clone());
         report.fill(&totals, now - started, &revisions);
         report.moves = crew.moves.load(Ordering::Relaxed);
+        report.retries = crew.retries.load(Ordering::Relaxed);
         report.last_error = crew
             .last_error
             .lock()

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::fleet::EndpointAuth;
 
 use super::super::{outcome::served_by_task, repro::FailureKind};
+use super::direct::Lost;
 
 const LEGACY: &str = "2025-11-25";
 const MODERN: &str = "2026-07-28";
@@ -60,6 +61,10 @@ pub struct Answer {
     pub latency: Duration,
     /// Why it failed, for the report's last error.
     pub error: Option<String>,
+    /// The replica certainly did not run it: the request never reached it, or it answered
+    /// 503 (a draining replica refuses before running anything), so sending it to another
+    /// replica cannot run it twice.
+    pub unsent: bool,
 }
 
 /// A worker's conversation: the session it holds (if any) and its next request id.
@@ -256,18 +261,23 @@ impl Line {
         &self,
         body: String,
         headers: &HeaderMap,
-    ) -> Result<reqwest::Response, (Option<StatusCode>, String)> {
+    ) -> Result<reqwest::Response, Lost> {
         if self.auth.sigv4.is_some() {
             // Signed per request: the signature covers the body.
-            return self.post(body, headers).await;
+            return self.post(body, headers).await.map_err(|(_, why)| Lost {
+                timed_out: why.starts_with("timed out"),
+                unsent: false,
+                why,
+            });
         }
         let mut request = reqwest::Request::new(reqwest::Method::POST, self.parsed.clone());
         *request.headers_mut() = headers.clone();
         *request.body_mut() = Some(body.into());
-        self.http
-            .execute(request)
-            .await
-            .map_err(|error| (None, describe(error)))
+        self.http.execute(request).await.map_err(|error| Lost {
+            timed_out: error.is_timeout(),
+            unsent: error.is_connect(),
+            why: describe(error),
+        })
     }
 }
 
@@ -360,26 +370,32 @@ impl Session {
         self.next_id += 1;
         let body = format!(r#"{{"jsonrpc":"2.0","id":{id}{}"#, self.body_tail);
         let started = Instant::now();
-        let failed = |kind: FailureKind, error: String, served_by: Option<String>| Answer {
+        let failed = |kind: FailureKind, error: String, served_by, unsent| Answer {
             failure: Some(kind),
             served_by,
             latency: started.elapsed(),
             error: Some(error),
+            unsent,
         };
         let (status, served_by, sse, bytes) = match self.send(body).await {
             Ok(answered) => answered,
-            Err((timed_out, error)) => {
-                let kind = if timed_out {
+            Err(lost) => {
+                let kind = if lost.timed_out {
                     FailureKind::Timeout
                 } else {
                     FailureKind::Connection
                 };
-                return failed(kind, error, None);
+                return failed(kind, lost.why, None, lost.unsent);
             }
         };
         if !(200..300).contains(&status) {
             let error = format!("HTTP {status}");
-            return failed(FailureKind::HttpStatus(status), error, served_by);
+            return failed(
+                FailureKind::HttpStatus(status),
+                error,
+                served_by,
+                status == 503,
+            );
         }
         let verdict = reply_to(sse, &bytes, id);
         let latency = started.elapsed();
@@ -409,6 +425,7 @@ impl Session {
             served_by,
             latency,
             error,
+            unsent: false,
         }
     }
 
@@ -417,7 +434,7 @@ impl Session {
     async fn send(
         &mut self,
         body: String,
-    ) -> Result<(u16, Option<String>, bool, bytes::Bytes), (bool, String)> {
+    ) -> Result<(u16, Option<String>, bool, bytes::Bytes), Lost> {
         let served_by = |headers: &HeaderMap| {
             headers
                 .get(super::super::outcome::SERVED_BY)
@@ -434,18 +451,15 @@ impl Session {
                 answered.body,
             ));
         }
-        let response = self
-            .line
-            .send_call(body, &self.call_headers)
-            .await
-            .map_err(|(_, error)| (error.starts_with("timed out"), error))?;
+        let response = self.line.send_call(body, &self.call_headers).await?;
         let status = response.status().as_u16();
         let named = served_by(response.headers());
         let sse = is_sse(response.headers());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| (error.is_timeout(), describe(error)))?;
+        let bytes = response.bytes().await.map_err(|error| Lost {
+            timed_out: error.is_timeout(),
+            unsent: false,
+            why: describe(error),
+        })?;
         Ok((status, named, sse, bytes))
     }
 

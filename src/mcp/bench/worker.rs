@@ -28,6 +28,8 @@ pub(super) struct Crew {
     pub last_error: Arc<Mutex<Option<String>>>,
     /// How many times a worker moved to another replica.
     pub moves: Arc<AtomicU64>,
+    /// Calls sent again on another replica because the first certainly did not run them.
+    pub retries: Arc<AtomicU64>,
     pub deadline: Option<Instant>,
     /// Each worker's share of the rate.
     pub every: Option<Duration>,
@@ -77,10 +79,22 @@ impl Worker {
                 }
                 next += every;
             }
-            let answer = tokio::select! {
+            let mut answer = tokio::select! {
                 answer = self.session.call() => answer,
                 () = crew.cancel.cancelled() => break,
             };
+            // A replica that drained or went away before the fleet said so did not run the
+            // call (or, for an idempotent tool, may run it again harmlessly): like a client
+            // behind Service Connect, send it once to another replica.
+            let lost = answer.failure == Some(super::super::repro::FailureKind::Connection);
+            let retry = answer.unsent || (lost && crew.plan.idempotent);
+            if retry && self.flee(&mut crew).await {
+                crew.retries.fetch_add(1, Ordering::Relaxed);
+                answer = tokio::select! {
+                    answer = self.session.call() => answer,
+                    () = crew.cancel.cancelled() => break,
+                };
+            }
             let served = match (&answer.served_by, &self.replica) {
                 (Some(task), Some(own)) if own.task_id.as_deref() == Some(task) => own.clone(),
                 (Some(task), _) => Replica {
@@ -115,6 +129,26 @@ impl Worker {
             self.replica.clone_from(&target.replica);
             return;
         }
+        self.move_to(target, crew).await;
+    }
+
+    /// Moves to the next ready replica after the one that refused; false when there is none
+    /// or it cannot be reached either.
+    async fn flee(&mut self, crew: &mut Crew) -> bool {
+        let targets = crew.targets.borrow().clone();
+        let count = targets.list.len();
+        let other = (1..=count)
+            .map(|step| &targets.list[(self.n + step) % count])
+            .find(|target| target.url != self.url);
+        match other {
+            Some(target) => self.move_to(target, crew).await,
+            None => false,
+        }
+    }
+
+    /// Opens a conversation with `target` and makes it this worker's; false (staying) when
+    /// that fails.
+    async fn move_to(&mut self, target: &super::BenchTarget, crew: &Crew) -> bool {
         let plan = &crew.plan;
         let opened = match Line::new(&target.url, &target.auth, plan.timeout) {
             Ok(line) => line.handshake(plan.stateless).await,
@@ -124,18 +158,19 @@ impl Worker {
             Ok(session) => session,
             Err(error) => {
                 crew.say(format!("moving to {}: {error}", target.url));
-                return;
+                return false;
             }
         };
         // Ids go on from where this worker was, so they stay unique in the run.
         if let Err(error) = session.prepare(&plan.tool, &plan.arguments, self.session.next_id()) {
             crew.say(error);
-            return;
+            return false;
         }
         let left = std::mem::replace(&mut self.session, session);
         left.close().await;
         self.url.clone_from(&target.url);
         self.replica.clone_from(&target.replica);
         crew.moves.fetch_add(1, Ordering::Relaxed);
+        true
     }
 }

@@ -323,6 +323,7 @@ fn deployment(d: &ecs::Deployment) -> Deployment {
         rollout_reason: d.rollout_state_reason().map(str::to_string),
         created_at: time(d.created_at()).unwrap_or(SystemTime::UNIX_EPOCH),
         updated_at: time(d.updated_at()).unwrap_or(SystemTime::UNIX_EPOCH),
+        figures: None,
     }
 }
 

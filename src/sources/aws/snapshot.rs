@@ -9,7 +9,7 @@ use super::{
     refresh::{Discovery, Watched},
     scrape::{Reach, UNREACHABLE},
 };
-use crate::fleet::{FleetSnapshot, Service, SourceKind, TaskStatus, outliers};
+use crate::fleet::{FleetSnapshot, Service, SourceKind, TaskStatus, outliers, revisions};
 
 /// The name the console shows for a service: plain over one cluster, `cluster/service` over
 /// several (names repeat across clusters).
@@ -101,6 +101,7 @@ fn service(discovery: &Discovery, settings: &AwsSettings, arn: &str, watched: &W
     }
     service.traffic = discovery.traffic.get(arn).cloned();
     outliers::mark(&mut service);
+    revisions::roll_up(&mut service);
     service
 }
 

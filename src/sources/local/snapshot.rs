@@ -4,7 +4,7 @@
 
 use super::service::{ServiceState, TaskState};
 use crate::fleet::{
-    Deployment, DeploymentPolicy, DeploymentStatus, Service, Task, TaskStatus, outliers,
+    Deployment, DeploymentPolicy, DeploymentStatus, Service, Task, TaskStatus, outliers, revisions,
 };
 
 impl TaskState {
@@ -58,6 +58,7 @@ impl ServiceState {
                 rollout_reason: d.rollout_reason.clone(),
                 created_at: d.created_at,
                 updated_at: d.updated_at,
+                figures: None,
             })
             .collect();
         let rank = |s: DeploymentStatus| match s {
@@ -92,6 +93,7 @@ impl ServiceState {
             }),
         };
         outliers::mark(&mut service);
+        revisions::roll_up(&mut service);
         service
     }
 }

@@ -110,6 +110,7 @@ fn deployment(
         rollout_reason: None,
         created_at: at(created),
         updated_at: at(created + 20),
+        figures: None,
     }
 }
 

@@ -28,28 +28,42 @@ pub const COLUMNS: &[(&str, u16, bool)] = &[
     ("REVISION", 8, false),
     ("DESIRED", 7, false),
     ("RUNNING", 7, false),
-    ("PENDING", 7, false),
+    ("PENDING", 7, true),
     ("FAILED", 6, false),
-    ("ROLLOUT STATE", 13, false),
+    ("ROLLOUT", 11, false),
+    ("CALLS/S", 7, false),
+    ("ERR%", 6, false),
+    ("P99 MS", 7, false),
     ("CREATED", 7, true),
-    ("UPDATED", 7, false),
+    ("UPDATED", 7, true),
     ("REASON", 0, false),
 ];
 const STATE: usize = 6;
+const ERRORS: usize = 8;
 const WIDE: u16 = 110;
 /// Width of the events' age column ("10m30s ago").
 const AGE_WIDTH: usize = 10;
 
-/// One deployment as the text of each `COLUMNS` entry (a pure function, tested alone).
-pub fn deployment_cells(d: &Deployment, now: SystemTime) -> [String; 10] {
+/// One deployment as the text of each `COLUMNS` entry (a pure function, tested alone); its
+/// revision's calls/s, error rate and slowest task's p99 over the recent window, `-` without.
+pub fn deployment_cells(d: &Deployment, now: SystemTime) -> [String; 13] {
     let status = format!("{:?}", d.status).to_uppercase();
     let counts = [d.revision, d.desired, d.running, d.pending, d.failed].map(|n| n.to_string());
     let [revision, desired, running, pending, failed] = counts;
     let state = rollout_label(Some(d.rollout_state)).to_string();
     let (created, updated) = (age(d.created_at, now), age(d.updated_at, now));
     let reason = d.rollout_reason.clone().unwrap_or_default();
+    let figures = d.figures.as_ref();
+    let rate = figures.map_or("-".into(), |f| format!("{:.1}", f.calls_per_sec));
+    let errors = figures
+        .and_then(|f| f.error_rate)
+        .map_or("-".into(), |e| format!("{e:.1}"));
+    let p99 = figures
+        .and_then(|f| f.p99_ms)
+        .map_or("-".into(), |p| format!("{p:.1}"));
     [
-        status, revision, desired, running, pending, failed, state, created, updated, reason,
+        status, revision, desired, running, pending, failed, state, rate, errors, p99, created,
+        updated, reason,
     ]
 }
 
@@ -58,6 +72,15 @@ fn state_style(state: RolloutState, theme: Theme) -> Style {
         RolloutState::InProgress => theme.warn(),
         RolloutState::Completed => theme.ok(),
         RolloutState::Failed => theme.error(),
+    }
+}
+
+/// A revision whose calls fail stands out before the breaker decides: red from 5 %.
+fn errors_style(d: &Deployment, theme: Theme) -> Style {
+    match d.figures.as_ref().and_then(|f| f.error_rate) {
+        Some(rate) if rate >= 5.0 => theme.error().add_modifier(Modifier::BOLD),
+        Some(rate) if rate > 0.0 => theme.warn(),
+        _ => Style::default(),
     }
 }
 
@@ -275,6 +298,7 @@ impl View for RolloutView {
             let cells = shown.iter().zip(&widths).map(|(&i, &width)| {
                 let style = match i {
                     STATE => state_style(d.rollout_state, theme),
+                    ERRORS => errors_style(d, theme),
                     _ => Style::default(),
                 };
                 Line::styled(clip(&cells[i], usize::from(width)), style)
@@ -362,7 +386,26 @@ mod tests {
         let fixture = Fixture::new();
         let server = &fixture.fleet.services[0];
         let cells = deployment_cells(&server.deployments[0], now()).join(" ");
-        assert_eq!(cells, "PRIMARY 2 3 2 0 0 IN_PROGRESS 1m0s 40s ");
+        assert_eq!(cells, "PRIMARY 2 3 2 0 0 IN_PROGRESS - - - 1m0s 40s ");
+        let mut failing = server.deployments[0].clone();
+        failing.figures = Some(crate::fleet::RevisionFigures {
+            tasks: 2,
+            calls: 400,
+            errors: 400,
+            calls_per_sec: 133.3,
+            error_rate: Some(100.0),
+            p99_ms: Some(12.5),
+        });
+        let cells = deployment_cells(&failing, now()).join(" ");
+        assert_eq!(
+            cells,
+            "PRIMARY 2 3 2 0 0 IN_PROGRESS 133.3 100.0 12.5 1m0s 40s "
+        );
+        let theme = Theme::colored();
+        assert_eq!(
+            errors_style(&failing, theme),
+            theme.error().add_modifier(Modifier::BOLD)
+        );
         let (text, state) = summary(server).unwrap();
         let expected = "rolling out revision 2: 2/3 running, 1 old task still running";
         assert_eq!((&text[..], state), (expected, RolloutState::InProgress));
