@@ -16,7 +16,7 @@ use crate::{
     },
 };
 
-use super::{CliError, GlobalArgs, call, exit, source, table};
+use super::{CliError, GlobalArgs, call, exit, probed, source, table};
 
 /// Without `--duration` or `--calls`, a run lasts this long.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
@@ -38,39 +38,17 @@ pub struct BenchArgs {
 }
 
 pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<u8, CliError> {
-    let mut opened = source::open_for_command(global).await?;
-    let snapshot = source::settle(&mut opened.handle).await?;
-    let service = if global.url.is_some() {
-        "url".to_string()
-    } else {
-        args.service.clone()
-    };
-    let answerer = super::elicit::answer(super::elicit::Policy::Refuse);
-    let config = global.worker_config(&opened.config, answerer.asks);
-    let worker = mcp::worker::spawn(opened.handle.snapshots.clone(), config);
-    let probe = worker
-        .probe(&service, args.task.as_deref())
-        .await
-        .map_err(|error| source::mcp_error(&snapshot, error))?;
-    let tool = probe
-        .tools
-        .iter()
-        .find(|t| t.name == args.tool)
-        .ok_or_else(|| {
-            let error = McpError::UnknownTool {
-                tool: args.tool.clone(),
-                available: probe.tools.iter().map(|t| t.name.clone()).collect(),
-            };
-            CliError::new(exit::NOT_FOUND, error.to_string())
-        })?;
+    let probed = probed::probed(global, &args.service, args.task.as_deref()).await?;
+    let (snapshot, service) = (probed.snapshot.clone(), probed.service.clone());
+    let tool = probed.tool(&args.tool)?.clone();
     if let Clearance::Refused(why) = tool.clearance(global.read_only) {
         return Err(CliError::new(exit::READ_ONLY, why));
     }
     let doing = format!("bench would call {} again and again", tool.name);
-    if let Some(why) = repro::repeat_refusal_as(tool, &doing).filter(|_| !args.force) {
+    if let Some(why) = repro::repeat_refusal_as(&tool, &doing).filter(|_| !args.force) {
         return Err(CliError::new(exit::USAGE, why));
     }
-    let arguments = call::arguments(args.args_json.as_deref(), &args.pairs, Some(tool))?;
+    let arguments = call::arguments(args.args_json.as_deref(), &args.pairs, Some(&tool))?;
     let first =
         bench::Targets::of(&snapshot, &service, args.task.as_deref()).map_err(
             |error| match error {
@@ -79,7 +57,7 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<u8, CliError> {
             },
         )?;
     let targets = follow(
-        opened.handle.snapshots.clone(),
+        probed.opened.handle.snapshots.clone(),
         first,
         service.clone(),
         args.task.clone(),
@@ -101,7 +79,7 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<u8, CliError> {
         idempotent: tool.read_only == Some(true) || tool.idempotent == Some(true),
     };
     // The probe's connection is not the bench's: close the worker's before measuring.
-    drop(worker);
+    drop(probed.worker);
     let (progress, watching) = watch::channel(Arc::new(BenchReport::default()));
     let cancel = CancellationToken::new();
     let shown = (!args.json && std::io::stderr().is_terminal()).then(|| show_progress(watching));

@@ -14,7 +14,7 @@ use crate::{
     },
 };
 
-use super::{CliError, GlobalArgs, exit, source, table};
+use super::{CliError, GlobalArgs, exit, probed, source, table};
 
 pub struct CheckArgs {
     pub file: PathBuf,
@@ -43,20 +43,13 @@ pub async fn run(global: &GlobalArgs, args: CheckArgs) -> Result<u8, CliError> {
         .map_err(|error| CliError::new(exit::USAGE, format!("cannot read {shown}: {error}")))?;
     let file = CheckFile::parse(&text)
         .map_err(|error| CliError::new(exit::USAGE, format!("{shown}: {error}")))?;
-    let mut opened = source::open_for_command(global).await?;
-    let snapshot = source::settle(&mut opened.handle).await?;
-    let service = if global.url.is_some() {
-        "url".to_string()
-    } else {
-        args.service.clone()
-    };
-    let answerer = super::elicit::answer(super::elicit::Policy::Refuse);
-    let config = global.worker_config(&opened.config, answerer.asks);
-    let worker = mcp::worker::spawn(opened.handle.snapshots.clone(), config);
-    let probe = worker
-        .probe(&service, None)
-        .await
-        .map_err(|error| source::mcp_error(&snapshot, error))?;
+    let probed = probed::probed(global, &args.service, None).await?;
+    let (snapshot, service, worker, probe) = (
+        &probed.snapshot,
+        &probed.service,
+        &probed.worker,
+        &probed.probe,
+    );
     clear(&file.checks, &probe.tools, global.read_only, args.force).map_err(|(code, lines)| {
         let message = match &lines[..] {
             [line] => format!("{shown}: {line}"),
@@ -71,11 +64,11 @@ pub async fn run(global: &GlobalArgs, args: CheckArgs) -> Result<u8, CliError> {
     let timeout = args
         .timeout
         .map_or(mcp::DEFAULT_TIMEOUT, Duration::from_secs_f64);
-    let verdicts = smoke::run(&worker, &service, &file.checks, timeout)
+    let verdicts = smoke::run(worker, service, &file.checks, timeout)
         .await
         .map_err(|error| match error {
             mcp::McpError::SharedUrl { .. } => CliError::new(exit::USAGE, error.to_string()),
-            other => source::mcp_error(&snapshot, other),
+            other => source::mcp_error(snapshot, other),
         })?;
     // What the reports call the service: with --url, the URL.
     let label = global.url.as_deref().unwrap_or(&args.service);

@@ -21,6 +21,7 @@ pub mod login;
 pub mod logs;
 pub mod ls;
 mod outcome;
+mod probed;
 pub mod replay;
 pub mod repro;
 pub mod skills;

@@ -24,7 +24,7 @@ use crate::{
     },
 };
 
-use super::{CliError, GlobalArgs, call, exit, source, table};
+use super::{CliError, GlobalArgs, call, exit, probed, source, table};
 
 /// Log lines kept while a run lasts, for the incidents' context.
 const LOG_LINES_KEPT: usize = 100_000;
@@ -51,32 +51,10 @@ pub fn incidents_dir() -> Option<PathBuf> {
 }
 
 pub async fn run(global: &GlobalArgs, args: ReproArgs) -> Result<u8, CliError> {
-    let mut opened = source::open_for_command(global).await?;
-    let snapshot = source::settle(&mut opened.handle).await?;
-    let service = if global.url.is_some() {
-        "url".to_string()
-    } else {
-        args.service.clone()
-    };
-    let logs = collect_logs(&mut opened.handle.logs.rx);
-    let answerer = super::elicit::answer(super::elicit::Policy::Refuse);
-    let config = global.worker_config(&opened.config, answerer.asks);
-    let worker = mcp::worker::spawn(opened.handle.snapshots.clone(), config);
-    let probe = worker
-        .probe(&service, args.task.as_deref())
-        .await
-        .map_err(|error| source::mcp_error(&snapshot, error))?;
-    let tool = probe
-        .tools
-        .iter()
-        .find(|t| t.name == args.tool)
-        .ok_or_else(|| {
-            let error = McpError::UnknownTool {
-                tool: args.tool.clone(),
-                available: probe.tools.iter().map(|t| t.name.clone()).collect(),
-            };
-            CliError::new(exit::NOT_FOUND, error.to_string())
-        })?;
+    let mut probed = probed::probed(global, &args.service, args.task.as_deref()).await?;
+    let logs = collect_logs(&mut probed.opened.handle.logs.rx);
+    let (snapshot, service, worker) = (&probed.snapshot, &probed.service, &probed.worker);
+    let tool = probed.tool(&args.tool)?;
     if let Clearance::Refused(why) = tool.clearance(global.read_only) {
         return Err(CliError::new(exit::READ_ONLY, why));
     }
@@ -84,7 +62,7 @@ pub async fn run(global: &GlobalArgs, args: ReproArgs) -> Result<u8, CliError> {
         return Err(CliError::new(exit::USAGE, why));
     }
     let arguments = call::arguments(args.args_json.as_deref(), &args.pairs, Some(tool))?;
-    let mut request = mcp::CallRequest::new(&service, &args.tool, arguments).with_timeout(Some(
+    let mut request = mcp::CallRequest::new(service, &args.tool, arguments).with_timeout(Some(
         args.timeout
             .map_or(mcp::DEFAULT_TIMEOUT, Duration::from_secs_f64),
     ));
@@ -92,9 +70,9 @@ pub async fn run(global: &GlobalArgs, args: ReproArgs) -> Result<u8, CliError> {
         request = request.on_task(task.clone());
     }
     let spread = if args.spread {
-        repro::spread_over(&snapshot, &service).map_err(|error| match error {
+        repro::spread_over(snapshot, service).map_err(|error| match error {
             McpError::SharedUrl { .. } => CliError::new(exit::USAGE, error.to_string()),
-            other => source::mcp_error(&snapshot, other),
+            other => source::mcp_error(snapshot, other),
         })?
     } else {
         Vec::new()
@@ -116,7 +94,7 @@ pub async fn run(global: &GlobalArgs, args: ReproArgs) -> Result<u8, CliError> {
             }
         })
     };
-    let (report, firsts) = repro::run(&worker, &plan, &progress, &cancel).await;
+    let (report, firsts) = repro::run(worker, &plan, &progress, &cancel).await;
     interrupted.abort();
     if let Some(shown) = shown {
         shown.abort();
