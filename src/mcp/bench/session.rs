@@ -6,7 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::{
+    StatusCode,
+    header::{HeaderMap, HeaderValue},
+};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
@@ -14,6 +17,7 @@ use serde_json::{Value, json};
 use super::super::{outcome::served_by_task, repro::FailureKind};
 use super::direct::Lost;
 pub use super::line::Line;
+use super::line::{describe, is_sse};
 
 pub(super) const LEGACY: &str = "2025-11-25";
 pub(super) const MODERN: &str = "2026-07-28";
@@ -63,6 +67,97 @@ pub struct Session {
     /// The worker's own connection, for a plain-HTTP endpoint without request signing.
     direct: Option<super::direct::Direct>,
     next_id: u64,
+}
+
+impl Line {
+    /// Learns how `url` wants to be spoken to: `initialize`, else `server/discover`. With
+    /// `stateless`, a server that keeps sessions must speak 2026-07-28, which has none.
+    pub async fn handshake(&self, stateless: bool) -> Result<Session, String> {
+        match self.initialize().await {
+            Ok(session) if !stateless || session.session_id.is_none() => Ok(session),
+            Ok(session) => {
+                session.close().await;
+                self.discover().await.map_err(|error| {
+                    format!(
+                        "{} keeps sessions (it issued Mcp-Session-Id) and does not speak \
+                         {MODERN} ({error}): run without --stateless",
+                        self.url
+                    )
+                })
+            }
+            // Refused credentials, a wrong host: discovery would be refused the same way.
+            Err(Refusal::Final(error)) => Err(error),
+            Err(Refusal::TryDiscover(first)) => self
+                .discover()
+                .await
+                .map_err(|error| format!("initialize: {first}; server/discover: {error}")),
+        }
+    }
+
+    async fn initialize(&self) -> Result<Session, Refusal> {
+        let body = json!({
+            "jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {
+                "protocolVersion": LEGACY,
+                "capabilities": {},
+                "clientInfo": {"name": CLIENT, "version": env!("CARGO_PKG_VERSION")}
+            }
+        });
+        let (headers, result) = self
+            .exchange(body.to_string(), &HeaderMap::new(), 0)
+            .await
+            .map_err(Refusal::classify)?;
+        let version = result
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or(LEGACY)
+            .to_string();
+        let mut session = Session::new(self.clone(), Flavor::Legacy { version });
+        session.session_id = headers.get("mcp-session-id").cloned();
+        let note = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+        let sent = self
+            .post(note.to_string(), &session.request_headers(None))
+            .await
+            .map_err(|error| Refusal::Final(error.1))?;
+        if !sent.status().is_success() {
+            return Err(Refusal::Final(format!(
+                "notifications/initialized: HTTP {}",
+                sent.status()
+            )));
+        }
+        Ok(session)
+    }
+
+    async fn discover(&self) -> Result<Session, String> {
+        let body = json!({
+            "jsonrpc": "2.0", "id": 0, "method": "server/discover",
+            "params": {"_meta": modern_meta()}
+        });
+        let mut headers = HeaderMap::new();
+        headers.insert("mcp-protocol-version", HeaderValue::from_static(MODERN));
+        headers.insert("mcp-method", HeaderValue::from_static("server/discover"));
+        self.exchange(body.to_string(), &headers, 0)
+            .await
+            .map_err(|(_, error)| error)?;
+        Ok(Session::new(self.clone(), Flavor::Modern))
+    }
+}
+
+/// Why a handshake failed: for good, or in a way a 2026-07-28-only server would answer
+/// `initialize` (a 4xx other than auth and host refusals, a JSON-RPC error).
+enum Refusal {
+    Final(String),
+    TryDiscover(String),
+}
+
+impl Refusal {
+    fn classify((status, error): (Option<StatusCode>, String)) -> Self {
+        match status {
+            Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) | None => Refusal::Final(error),
+            Some(status) if status.is_server_error() => Refusal::Final(error),
+            Some(_) => Refusal::TryDiscover(error),
+        }
+    }
 }
 
 impl Session {
@@ -274,19 +369,6 @@ struct CallResult {
     is_error: bool,
 }
 
-#[derive(Deserialize)]
-struct Id {
-    #[serde(default)]
-    id: Option<u64>,
-}
-
-fn is_sse(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("text/event-stream"))
-}
-
 /// The answer to `id` read in one pass: the JSON body, or the SSE event carrying it.
 fn reply_to(sse: bool, body: &[u8], id: u64) -> Result<Reply, String> {
     let malformed = |error: serde_json::Error| format!("malformed answer: {error}");
@@ -308,45 +390,11 @@ fn reply_to(sse: bool, body: &[u8], id: u64) -> Result<Reply, String> {
         .ok_or_else(|| format!("no answer to request {id} in the stream"))
 }
 
-/// The JSON-RPC message answering `id`: the JSON body, or the SSE event carrying it.
-pub(super) fn message_with_id<'a>(
-    headers: &HeaderMap,
-    body: &'a [u8],
-    id: u64,
-) -> Option<&'a serde_json::value::RawValue> {
-    let sse = is_sse(headers);
-    let answers = |raw: &serde_json::value::RawValue| {
-        serde_json::from_str::<Id>(raw.get()).is_ok_and(|found| found.id == Some(id))
-    };
-    if !sse {
-        let raw: &serde_json::value::RawValue = serde_json::from_slice(body).ok()?;
-        return answers(raw).then_some(raw);
-    }
-    let text = std::str::from_utf8(body).ok()?;
-    text.split('\n')
-        .filter_map(|line| line.strip_prefix("data:"))
-        .map(|data| data.trim_start_matches(' ').trim_end_matches('\r'))
-        .filter_map(|data| serde_json::from_str::<&serde_json::value::RawValue>(data).ok())
-        .find(|raw| answers(raw))
-}
-
-/// A transport error in a few words, without the URL's credentials.
-pub(super) fn describe(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    if error.is_timeout() {
-        return format!("timed out: {error}");
-    }
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text = format!("{text}: {cause}");
-        source = cause.source();
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
+    use reqwest::header::CONTENT_TYPE;
+
+    use super::super::line::message_with_id;
     use super::*;
 
     fn json_headers(kind: &str) -> HeaderMap {
