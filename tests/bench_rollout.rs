@@ -19,23 +19,6 @@ use tokio_util::sync::CancellationToken;
 const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
 const SERVICE: &str = "mcpfleet-server";
 
-/// The run's endpoints, again whenever the fleet changes, as `mcpfleet bench` follows them.
-fn follow(mut snapshots: watch::Receiver<Arc<FleetSnapshot>>) -> watch::Receiver<Arc<Targets>> {
-    let first = Targets::of(&snapshots.borrow(), SERVICE, None).expect("ready replicas");
-    let (publish, targets) = watch::channel(Arc::new(first));
-    tokio::spawn(async move {
-        while snapshots.changed().await.is_ok() {
-            let fleet = snapshots.borrow_and_update().clone();
-            if let Ok(now) = Targets::of(&fleet, SERVICE, None)
-                && publish.send(Arc::new(now)).is_err()
-            {
-                break;
-            }
-        }
-    });
-    targets
-}
-
 fn rolled_out(fleet: &FleetSnapshot, revision: u32) -> bool {
     let service = fleet.service(SERVICE).unwrap();
     service
@@ -72,7 +55,8 @@ async fn a_bench_through_three_rolling_deploys_loses_no_call() {
         stateless: false,
         idempotent: true,
     };
-    let targets = follow(handle.snapshots.clone());
+    let first = Targets::of(&handle.snapshots.borrow(), SERVICE, None).expect("ready replicas");
+    let targets = first.follow(handle.snapshots.clone(), SERVICE.into(), None);
     let cancel = CancellationToken::new();
     let (progress, mut watching) = watch::channel(Arc::new(BenchReport::default()));
     let running = {

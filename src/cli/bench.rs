@@ -56,9 +56,8 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<u8, CliError> {
                 other => source::mcp_error(&snapshot, other),
             },
         )?;
-    let targets = follow(
+    let targets = first.follow(
         probed.opened.handle.snapshots.clone(),
-        first,
         service.clone(),
         args.task.clone(),
     );
@@ -116,28 +115,6 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<u8, CliError> {
     } else {
         exit::OK
     })
-}
-
-/// The run's endpoints as the fleet changes: a rollout's new tasks join, stopped and draining
-/// ones leave (a fleet with none ready keeps the last ones, whose calls then fail and say so).
-fn follow(
-    mut snapshots: watch::Receiver<Arc<crate::fleet::FleetSnapshot>>,
-    first: bench::Targets,
-    service: String,
-    task: Option<String>,
-) -> watch::Receiver<Arc<bench::Targets>> {
-    let (publish, targets) = watch::channel(Arc::new(first));
-    tokio::spawn(async move {
-        while snapshots.changed().await.is_ok() {
-            let fleet = snapshots.borrow_and_update().clone();
-            if let Ok(now) = bench::Targets::of(&fleet, &service, task.as_deref())
-                && publish.send(Arc::new(now)).is_err()
-            {
-                break;
-            }
-        }
-    });
-    targets
 }
 
 /// One line on stderr, redrawn every tick: where the run is and its last tick's figures.
@@ -208,15 +185,8 @@ pub fn render(report: &BenchReport) -> String {
         .replicas
         .iter()
         .map(|r| {
-            let kinds: Vec<String> = r
-                .failures_by_kind
-                .iter()
-                .map(|(kind, n)| format!("{kind}={n}"))
-                .collect();
             vec![
-                r.task_id
-                    .as_deref()
-                    .map_or("(unknown)".to_string(), |t| t.chars().take(8).collect()),
+                table::task_cell(r.task_id.as_deref()),
                 r.revision.map_or("-".into(), |v| v.to_string()),
                 r.calls.to_string(),
                 format!("{:.1}", r.calls_per_sec),
@@ -225,11 +195,7 @@ pub fn render(report: &BenchReport) -> String {
                 ms(r.latency.p90_ms),
                 ms(r.latency.p99_ms),
                 ms(r.latency.max_ms),
-                if kinds.is_empty() {
-                    "-".into()
-                } else {
-                    kinds.join(" ")
-                },
+                table::kinds_cell(&r.failures_by_kind),
             ]
         })
         .collect();

@@ -198,15 +198,8 @@ pub fn render(report: &ReproReport, incidents: &[(Incident, PathBuf)]) -> String
         .replicas
         .iter()
         .map(|r| {
-            let kinds: Vec<String> = r
-                .failures_by_kind
-                .iter()
-                .map(|(kind, n)| format!("{kind}={n}"))
-                .collect();
             vec![
-                r.task_id
-                    .as_deref()
-                    .map_or("(unknown)".to_string(), |t| t[..t.len().min(8)].to_string()),
+                table::task_cell(r.task_id.as_deref()),
                 r.revision.map_or("-".into(), |v| v.to_string()),
                 r.calls.to_string(),
                 r.failures.to_string(),
@@ -220,11 +213,7 @@ pub fn render(report: &ReproReport, incidents: &[(Incident, PathBuf)]) -> String
                 format!("{:.1}", r.p90_ms),
                 format!("{:.1}", r.p99_ms),
                 format!("{:.1}", r.max_ms),
-                if kinds.is_empty() {
-                    "-".into()
-                } else {
-                    kinds.join(" ")
-                },
+                table::kinds_cell(&r.failures_by_kind),
             ]
         })
         .collect();

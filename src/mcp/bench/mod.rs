@@ -83,6 +83,29 @@ impl Targets {
         let (list, revisions) = targets(fleet, service, task)?;
         Ok(Self { list, revisions })
     }
+
+    /// These targets, then again on every snapshot: a rollout's new tasks join, stopped and
+    /// draining ones leave (a fleet with none ready keeps the last ones, whose calls then fail
+    /// and say so).
+    pub fn follow(
+        self,
+        mut snapshots: watch::Receiver<Arc<FleetSnapshot>>,
+        service: String,
+        task: Option<String>,
+    ) -> watch::Receiver<Arc<Targets>> {
+        let (publish, targets) = watch::channel(Arc::new(self));
+        tokio::spawn(async move {
+            while snapshots.changed().await.is_ok() {
+                let fleet = snapshots.borrow_and_update().clone();
+                if let Ok(now) = Targets::of(&fleet, &service, task.as_deref())
+                    && publish.send(Arc::new(now)).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        targets
+    }
 }
 
 /// The endpoints of `service` a run spreads over: every ready task's own address, or the
