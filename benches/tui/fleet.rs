@@ -66,6 +66,7 @@ fn deployment(
         created_at: created,
         updated_at: created + Duration::from_secs(30),
         figures: None,
+        bake_ends_at: None,
     }
 }
 

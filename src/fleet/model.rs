@@ -87,15 +87,49 @@ pub struct Service {
     pub policy: Option<DeploymentPolicy>,
 }
 
-/// ECS's deploymentConfiguration: the task count bounds during a rollout and the circuit
-/// breaker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// ECS's deploymentConfiguration: the task count bounds during a rollout, the circuit
+/// breaker and the deployment alarms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeploymentPolicy {
     pub min_healthy_percent: u32,
     pub max_percent: u32,
     pub circuit_breaker: bool,
     /// The breaker rolls back to the last completed deployment when it trips.
     pub rollback: bool,
+    /// CloudWatch alarms watched during a deployment and its bake time: one going into ALARM
+    /// fails the deployment, whose tasks may all be healthy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<DeploymentAlarm>,
+    /// A deployment failed by an alarm rolls back to the last completed one.
+    #[serde(default)]
+    pub alarm_rollback: bool,
+}
+
+/// One deployment alarm and, where the source knows it, its state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentAlarm {
+    pub name: String,
+    pub state: Option<AlarmState>,
+    /// Why it is in its state, in CloudWatch's manner ("3 datapoints ≥ 50 %").
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlarmState {
+    Ok,
+    Alarm,
+    InsufficientData,
+}
+
+impl AlarmState {
+    pub fn label(self) -> &'static str {
+        match self {
+            AlarmState::Ok => "OK",
+            AlarmState::Alarm => "ALARM",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
 }
 
 /// Service Connect traffic per minute, oldest first, as CloudWatch reports it.
@@ -164,6 +198,14 @@ pub struct Deployment {
     /// What the revision's tasks did over the recent window (`revisions::roll_up`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub figures: Option<super::RevisionFigures>,
+    /// While every task of the deployment runs healthy and the deployment alarms are still
+    /// watched before it completes: when that bake time ends.
+    #[serde(
+        default,
+        with = "crate::fleet::time::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bake_ends_at: Option<SystemTime>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

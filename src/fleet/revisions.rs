@@ -79,6 +79,7 @@ mod tests {
             created_at: std::time::SystemTime::UNIX_EPOCH,
             updated_at: std::time::SystemTime::UNIX_EPOCH,
             figures: None,
+            bake_ends_at: None,
         };
         Service {
             name: "svc".into(),

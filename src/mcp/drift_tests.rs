@@ -82,6 +82,7 @@ fn service(revisions: &[u32], rolling: bool) -> Service {
         created_at: now,
         updated_at: now,
         figures: None,
+        bake_ends_at: None,
     });
     service
 }

@@ -68,7 +68,11 @@ pub const COMMANDS: &[(&str, &[&str], &str)] = &[
     ),
     ("auth", &["signins", "sign-ins"], "stored OAuth sign-ins"),
     ("scale", &[], "scale SERVICE N"),
-    ("deploy", &[], "force a new deployment: deploy SERVICE"),
+    (
+        "deploy",
+        &[],
+        "new deployment, env changed: deploy [SERVICE] [NAME=VALUE…]",
+    ),
     ("rollback", &[], "roll back: rollback SERVICE"),
     ("help", &["?"], "keys and commands"),
     ("quit", &["q", "q!", "exit"], "quit"),
@@ -155,10 +159,25 @@ pub fn parse(line: &str, current: &Scope, read_only: bool) -> Result<Action, Str
                 .map_err(|_| format!("`{count}` is not a task count"))?;
             Ok(Action::Confirm(Command::Scale { service, desired }))
         }
-        "deploy" => Ok(Action::Confirm(Command::Deploy {
-            service: service(0)?,
-            change: RevisionChange::default(),
-        })),
+        "deploy" => {
+            // The service may be left out; the variables are the words with an `=`.
+            let named = args.first().filter(|word| !word.contains('='));
+            let service = match named {
+                Some(name) => name.to_string(),
+                None => current
+                    .service
+                    .clone()
+                    .ok_or("deploy needs a service: :deploy SERVICE [NAME=VALUE…]")?,
+            };
+            let mut change = RevisionChange::default();
+            for word in &args[usize::from(named.is_some())..] {
+                let Some((key, value)) = word.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+                    return Err(format!("`{word}` is not NAME=VALUE"));
+                };
+                change.env.insert(key.to_string(), value.to_string());
+            }
+            Ok(Action::Confirm(Command::Deploy { service, change }))
+        }
         "rollback" => Ok(Action::Confirm(Command::Rollback {
             service: service(0)?,
         })),
@@ -299,6 +318,27 @@ mod tests {
                 .unwrap_err()
                 .contains("needs a service")
         );
+        let deploy = |service: &str, env: &[(&str, &str)]| {
+            let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+            Ok(Action::Confirm(Command::Deploy {
+                service: service.into(),
+                change: RevisionChange {
+                    env: env.collect(),
+                    args: None,
+                },
+            }))
+        };
+        assert_eq!(parse("deploy", &here, false), deploy("web", &[]));
+        let faults = "MCPFLEET_FAULTS=echo:error=1.0";
+        let expected = deploy("api", &[("MCPFLEET_FAULTS", "echo:error=1.0")]);
+        assert_eq!(
+            parse(&format!("deploy api {faults}"), &here, false),
+            expected
+        );
+        let here_too = deploy("web", &[("A", "1"), ("B", "")]);
+        assert_eq!(parse("deploy A=1 B=", &here, false), here_too);
+        let error = parse("deploy web =1", &here, false).unwrap_err();
+        assert_eq!(error, "`=1` is not NAME=VALUE");
     }
 
     #[test]

@@ -55,7 +55,8 @@ pub struct BenchPlan {
     /// Hold no session: one handshake per endpoint, then every request stands alone.
     pub stateless: bool,
     /// The tool is annotated read-only or idempotent: a call whose connection broke before an
-    /// answer is sent once more to another replica, as HTTP clients retry idempotent requests.
+    /// answer is sent again to another replica (up to 3 times), as HTTP clients retry
+    /// idempotent requests.
     pub idempotent: bool,
 }
 

@@ -19,6 +19,9 @@ use super::{
     tally::{Lane, Replica},
 };
 
+/// Times one call is sent again on another replica after it certainly did not run.
+const MAX_RESENDS: usize = 3;
+
 /// What every worker of a run shares.
 #[derive(Clone)]
 pub(super) struct Crew {
@@ -85,14 +88,18 @@ impl Worker {
             };
             // A replica that drained or went away before the fleet said so did not run the
             // call (or, for an idempotent tool, may run it again harmlessly): like a client
-            // behind Service Connect, send it once to another replica.
-            let lost = answer.failure == Some(super::super::repro::FailureKind::Connection);
-            let retry = answer.unsent || (lost && crew.plan.idempotent);
-            if retry && self.flee(&mut crew).await {
+            // behind Service Connect, send it to another replica; mid-rollout that one may be
+            // going too, so a few times at most.
+            for _ in 0..MAX_RESENDS {
+                let lost = answer.failure == Some(super::super::repro::FailureKind::Connection);
+                let retry = answer.unsent || (lost && crew.plan.idempotent);
+                if !retry || !self.flee(&mut crew).await {
+                    break;
+                }
                 crew.retries.fetch_add(1, Ordering::Relaxed);
                 answer = tokio::select! {
                     answer = self.session.call() => answer,
-                    () = crew.cancel.cancelled() => break,
+                    () = crew.cancel.cancelled() => return self.session.close().await,
                 };
             }
             let served = match (&answer.served_by, &self.replica) {
@@ -132,18 +139,18 @@ impl Worker {
         self.move_to(target, crew).await;
     }
 
-    /// Moves to the next ready replica after the one that refused; false when there is none
-    /// or it cannot be reached either.
+    /// Moves to the first ready replica after the one that refused that opens a
+    /// conversation, as the fleet now stands; false when none does.
     async fn flee(&mut self, crew: &mut Crew) -> bool {
         let targets = crew.targets.borrow().clone();
         let count = targets.list.len();
-        let other = (1..=count)
-            .map(|step| &targets.list[(self.n + step) % count])
-            .find(|target| target.url != self.url);
-        match other {
-            Some(target) => self.move_to(target, crew).await,
-            None => false,
+        for step in 1..=count {
+            let target = &targets.list[(self.n + step) % count];
+            if target.url != self.url && self.move_to(target, crew).await {
+                return true;
+            }
         }
+        false
     }
 
     /// Opens a conversation with `target` and makes it this worker's; false (staying) when

@@ -7,8 +7,8 @@ use std::{collections::HashMap, time::SystemTime};
 use aws_sdk_ecs::types as ecs;
 
 use crate::fleet::{
-    Deployment, DeploymentPolicy, DeploymentStatus, Endpoint, Health, RolloutState, Service,
-    ServiceEvent, Task, TaskStatus,
+    Deployment, DeploymentAlarm, DeploymentPolicy, DeploymentStatus, Endpoint, Health,
+    RolloutState, Service, ServiceEvent, Task, TaskStatus,
 };
 
 /// The tag that marks an MCP service; its value is the MCP path.
@@ -289,6 +289,7 @@ pub fn service(input: ServiceInput<'_>) -> Service {
 fn policy(service: &ecs::Service) -> Option<DeploymentPolicy> {
     let config = service.deployment_configuration()?;
     let breaker = config.deployment_circuit_breaker();
+    let alarms = config.alarms().filter(|a| a.enable());
     let percent =
         |n: Option<i32>, default: u32| n.and_then(|n| u32::try_from(n).ok()).unwrap_or(default);
     Some(DeploymentPolicy {
@@ -296,6 +297,18 @@ fn policy(service: &ecs::Service) -> Option<DeploymentPolicy> {
         max_percent: percent(config.maximum_percent(), 200),
         circuit_breaker: breaker.is_some_and(|b| b.enable()),
         rollback: breaker.is_some_and(|b| b.enable() && b.rollback()),
+        // Their states are CloudWatch's, which this source does not ask for.
+        alarms: alarms.map_or_else(Vec::new, |a| {
+            let names = a.alarm_names().iter();
+            names
+                .map(|name| DeploymentAlarm {
+                    name: name.clone(),
+                    state: None,
+                    reason: None,
+                })
+                .collect()
+        }),
+        alarm_rollback: alarms.is_some_and(|a| a.rollback()),
     })
 }
 
@@ -324,6 +337,7 @@ fn deployment(d: &ecs::Deployment) -> Deployment {
         created_at: time(d.created_at()).unwrap_or(SystemTime::UNIX_EPOCH),
         updated_at: time(d.updated_at()).unwrap_or(SystemTime::UNIX_EPOCH),
         figures: None,
+        bake_ends_at: None,
     }
 }
 

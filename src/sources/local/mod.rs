@@ -10,9 +10,11 @@
 //! - `supervisor`: the one task that owns all state and publishes snapshots
 //! - `service`: a service's state and how worker reports change it; `snapshot`: its model
 //! - `rollout`: the scheduler (rolling update, circuit breaker); `commands`: scale, deploy, …
+//! - `alarm`: the deployment alarm on a service's error rate, which fails a deployment
 //! - `task`: one worker per task process; `health`: probes and scrapes
 //! - `child`: parent-death wiring and the `__child` shim; `events`: ECS wording and ids
 
+pub mod alarm;
 pub mod child;
 mod commands;
 mod events;

@@ -1,8 +1,8 @@
 //! The service scheduler: what to start and stop so a service reaches its desired count on
 //! its PRIMARY deployment, as an ECS rolling update with maximumPercent 200 and
 //! minimumHealthyPercent 100 (start new tasks, wait until they are healthy, only then drain old
-//! ones), with the deployment circuit breaker and rollback. Decisions only: it marks tasks and
-//! queues `Action`s that the supervisor carries out.
+//! ones), with the deployment circuit breaker, the deployment alarm and its bake time, and
+//! rollback. Decisions only: it marks tasks and queues `Action`s that the supervisor carries out.
 
 use std::time::{Instant, SystemTime};
 
@@ -10,7 +10,7 @@ use super::{
     events,
     service::{Action, DeploymentState, ServiceState, StopRequest, TaskState},
 };
-use crate::fleet::{DeploymentStatus, Health, RolloutState, TaskStatus};
+use crate::fleet::{AlarmState, DeploymentStatus, Health, RolloutState, TaskStatus};
 
 /// A running task failing its health checks this long is replaced.
 const UNHEALTHY_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -20,7 +20,8 @@ impl ServiceState {
     /// Brings the service one step closer to its goal; cheap and idempotent, so it runs after
     /// every batch of events and on a timer.
     pub fn reconcile(&mut self, now: Instant) {
-        self.trip_circuit_breaker();
+        self.watch_alarm(now);
+        self.trip_circuit_breaker(now);
         let mut stopped = self.stop_unhealthy(now);
         stopped.extend(self.scale_in_primary());
         self.start_missing(now);
@@ -29,7 +30,7 @@ impl ServiceState {
             self.events.push(events::stopped(&self.spec.name, &stopped));
         }
         self.retire_deployments();
-        self.complete_primary();
+        self.complete_primary(now);
         self.note_steady_state();
     }
 
@@ -38,19 +39,55 @@ impl ServiceState {
         self.desired.div_ceil(2).clamp(3, 200)
     }
 
-    fn trip_circuit_breaker(&mut self) {
+    fn trip_circuit_breaker(&mut self, now: Instant) {
         let threshold = self.failure_threshold();
-        let name = self.spec.name.clone();
-        let primary = self.primary_mut();
+        let primary = self.primary();
         if primary.rollout_state != RolloutState::InProgress || primary.failed < threshold {
             return;
         }
+        let reason = format!("ECS deployment circuit breaker: {BREAKER_REASON}.");
+        self.fail_primary(reason, BREAKER_REASON.to_string(), true, now);
+    }
+
+    /// Takes the alarm's datapoint when one is due, and fails the deployment in progress (or
+    /// baking) when the alarm went into ALARM after it began: its tasks may all be healthy
+    /// while every call they serve fails.
+    fn watch_alarm(&mut self, now: Instant) {
+        let Some(alarm) = self.alarm.as_mut() else {
+            return;
+        };
+        let reason = alarm.reason.clone();
+        let counters = self.tasks.iter().filter(|t| !t.is_stopped());
+        let counters = counters.filter_map(|t| {
+            let metrics = t.metrics.as_ref()?;
+            Some((t.id.as_str(), metrics.calls, metrics.errors))
+        });
+        let turned = alarm.evaluate(counters, now);
+        self.changed |= turned || alarm.reason != reason;
+        let (name, rollback, since) = (alarm.name.clone(), alarm.spec.rollback, alarm.alarm_since);
+        let alarming = alarm.state == AlarmState::Alarm;
+        let primary = self.primary();
+        let after_begin = since.is_some_and(|since| since > primary.begun);
+        if !alarming || !after_begin || primary.rollout_state != RolloutState::InProgress {
+            return;
+        }
+        let why = format!("alarm {name} went into ALARM");
+        let reason = format!("ECS deployment alarms: {why}.");
+        self.fail_primary(reason, why, rollback, now);
+    }
+
+    /// Marks the primary deployment FAILED and, with `rollback`, makes the newest completed
+    /// deployment primary again.
+    fn fail_primary(&mut self, reason: String, event_reason: String, rollback: bool, now: Instant) {
+        let name = self.spec.name.clone();
+        let primary = self.primary_mut();
         primary.rollout_state = RolloutState::Failed;
-        primary.rollout_reason = Some(format!("ECS deployment circuit breaker: {BREAKER_REASON}."));
+        primary.rollout_reason = Some(reason);
+        primary.bake_until = None;
         primary.updated_at = SystemTime::now();
         let failed_id = primary.id.clone();
         self.events
-            .push(events::deployment_failed(&name, &failed_id, BREAKER_REASON));
+            .push(events::deployment_failed(&name, &failed_id, &event_reason));
         self.changed = true;
         let target = self
             .deployments
@@ -60,7 +97,9 @@ impl ServiceState {
             .map(|d| d.id.clone());
         // Without an earlier completed deployment there is nothing to go back to: the deployment
         // stays FAILED and the scheduler keeps retrying with backoff.
-        let Some(target) = target else { return };
+        let Some(target) = target.filter(|_| rollback) else {
+            return;
+        };
         for deployment in &mut self.deployments {
             if deployment.id == failed_id {
                 deployment.status = DeploymentStatus::Active;
@@ -69,6 +108,7 @@ impl ServiceState {
                 deployment.rollout_state = RolloutState::InProgress;
                 deployment.rollout_reason = None;
                 deployment.updated_at = SystemTime::now();
+                deployment.begun = now;
             }
         }
         self.events.push(events::rolling_back(&name, &target));
@@ -254,8 +294,8 @@ impl ServiceState {
     }
 
     /// COMPLETED once the desired count runs healthy on the primary and every older task has
-    /// stopped.
-    fn complete_primary(&mut self) {
+    /// stopped, and, with an alarm, once it has been watched for its bake time since.
+    fn complete_primary(&mut self, now: Instant) {
         let primary = self.primary().clone();
         if primary.rollout_state != RolloutState::InProgress {
             return;
@@ -277,11 +317,28 @@ impl ServiceState {
             .tasks
             .iter()
             .any(|t| t.deployment_id != primary.id && !t.is_stopped());
+        let bake = self.alarm.as_ref().map(|alarm| alarm.spec.bake_time());
         if healthy != self.desired || live != self.desired || others {
+            if primary.bake_until.is_some() {
+                self.primary_mut().bake_until = None;
+                self.changed = true;
+            }
             return;
+        }
+        if let Some(bake) = bake {
+            match primary.bake_until {
+                None => {
+                    self.primary_mut().bake_until = Some((now + bake, SystemTime::now() + bake));
+                    self.changed = true;
+                    return;
+                }
+                Some((until, _)) if now < until => return,
+                Some(_) => {}
+            }
         }
         let name = self.spec.name.clone();
         let deployment = self.primary_mut();
+        deployment.bake_until = None;
         deployment.rollout_state = RolloutState::Completed;
         deployment.rollout_reason = Some(format!("ECS deployment {} completed.", deployment.id));
         deployment.updated_at = SystemTime::now();

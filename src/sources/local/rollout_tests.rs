@@ -4,11 +4,15 @@
 use std::time::{Duration, Instant};
 
 use super::super::{
+    alarm::AlarmSpec,
     child::Exit,
     service::{Action, ServiceState},
     spec::LocalServiceSpec,
 };
-use crate::fleet::{DeploymentStatus, RevisionChange, RolloutState, Service, TaskStatus};
+use crate::fleet::{
+    AlarmState, DeploymentStatus, RevisionChange, RolloutState, Service, TaskStatus,
+};
+use crate::sources::metrics_text::Scraped;
 
 fn service(replicas: u32) -> ServiceState {
     ServiceState::new(
@@ -337,4 +341,112 @@ fn only_the_latest_stopped_tasks_are_kept() {
         .filter(|t| t.last_status == TaskStatus::Stopped)
         .count();
     assert_eq!(stopped, 3);
+}
+
+fn alarmed(threshold: f64) -> ServiceState {
+    let mut spec = LocalServiceSpec::built_in(2);
+    spec.alarm = Some(AlarmSpec {
+        name: None,
+        threshold,
+        period: 1,
+        evaluation_periods: 2,
+        rollback: true,
+    });
+    ServiceState::new(spec, Duration::from_secs(20), 20)
+}
+
+/// Each task's counters as its /metrics would report them.
+fn scrape(state: &mut ServiceState, ids: &[String], calls: u64, errors: u64) {
+    for id in ids {
+        let scraped = Scraped {
+            calls,
+            errors,
+            ..Scraped::default()
+        };
+        state.on_metrics(id, scraped, std::time::SystemTime::now());
+    }
+}
+
+#[test]
+fn an_alarm_holds_completion_for_its_bake_time_and_rolls_back_a_revision_whose_calls_fail() {
+    let mut state = alarmed(50.0);
+    let t0 = Instant::now();
+    let at = |s: u64| t0 + Duration::from_millis(s * 1000 + 10);
+    state.reconcile(t0);
+    let (first, _) = actions(&mut state);
+    run(&mut state, &first, true);
+    state.reconcile(t0);
+    let model = state.to_model();
+    let primary = model.primary().unwrap();
+    assert_eq!(primary.rollout_state, RolloutState::InProgress, "baking");
+    assert!(primary.bake_ends_at.is_some());
+    let text = crate::ui::views::rollout::summary(&model, std::time::SystemTime::now());
+    assert!(text.unwrap().0.contains("is baking"));
+    // Healthy calls through the bake time (3 s: 2 datapoints and a period): completed.
+    for s in 1..=3 {
+        scrape(&mut state, &first, 100 * s, 0);
+        state.reconcile(at(s));
+    }
+    let alarm = &state.to_model().policy.unwrap().alarms[0];
+    assert_eq!(alarm.state, Some(AlarmState::Ok), "{alarm:?}");
+    state.reconcile(at(4));
+    assert_eq!(state.primary().rollout_state, RolloutState::Completed);
+
+    // Revision 2 starts healthy and fails every call.
+    state.deploy(&RevisionChange::default());
+    state.reconcile(at(4));
+    let (bad, _) = actions(&mut state);
+    run(&mut state, &bad, true);
+    state.reconcile(at(4));
+    let (_, drained) = actions(&mut state);
+    assert_eq!(
+        drained, first,
+        "the old tasks drain once the new ones are healthy"
+    );
+    exit(&mut state, &first, 0);
+    state.reconcile(at(4));
+    assert!(state.to_model().primary().unwrap().bake_ends_at.is_some());
+    scrape(&mut state, &bad, 50, 50);
+    state.reconcile(at(5));
+    assert_eq!(state.primary().rollout_state, RolloutState::InProgress);
+    scrape(&mut state, &bad, 120, 120);
+    state.reconcile(at(6));
+    let model = state.to_model();
+    let failed = model.deployments.iter().find(|d| d.revision == 2).unwrap();
+    assert_eq!(failed.rollout_state, RolloutState::Failed);
+    let reason = failed.rollout_reason.as_deref().unwrap();
+    assert_eq!(
+        reason,
+        "ECS deployment alarms: alarm mcpfleet-server-tool-errors went into ALARM."
+    );
+    let primary = model.primary().unwrap();
+    assert_eq!(
+        (primary.revision, primary.rollout_state),
+        (1, RolloutState::InProgress)
+    );
+    let events = events(&model);
+    let rolling_back = events
+        .iter()
+        .position(|e| e.contains("rolling back to deployment"));
+    let failed_event = events.iter().position(|e| e.ends_with("went into ALARM."));
+    assert!(rolling_back < failed_event, "newest first: {events:?}");
+
+    // The rollback is not failed by the alarm it answers: revision 1's tasks start, the bad
+    // ones drain, the alarm clears and the rollback completes after its bake time.
+    state.reconcile(at(6));
+    let (good, _) = actions(&mut state);
+    run(&mut state, &good, true);
+    state.reconcile(at(6));
+    let (_, drained) = actions(&mut state);
+    assert_eq!(drained, bad);
+    exit(&mut state, &bad, 0);
+    for s in 7..=11 {
+        scrape(&mut state, &good, 10 * s, 0);
+        state.reconcile(at(s));
+    }
+    let primary = state.primary();
+    assert_eq!(
+        (primary.revision, primary.rollout_state),
+        (1, RolloutState::Completed)
+    );
 }

@@ -9,6 +9,7 @@ use std::{
 };
 
 use super::{
+    alarm::AlarmWatch,
     child::Exit,
     events::{self, EventLog},
     spec::{LocalServiceSpec, Revision},
@@ -96,6 +97,10 @@ pub struct DeploymentState {
     pub failed: u32,
     pub created_at: SystemTime,
     pub updated_at: SystemTime,
+    /// Begun for this deployment at this instant.
+    pub begun: Instant,
+    /// Every task healthy, the alarm still watched until then (a service with an alarm).
+    pub bake_until: Option<(Instant, SystemTime)>,
 }
 
 impl DeploymentState {
@@ -110,6 +115,8 @@ impl DeploymentState {
             failed: 0,
             created_at: now,
             updated_at: now,
+            begun: Instant::now(),
+            bake_until: None,
         }
     }
 }
@@ -133,6 +140,7 @@ pub struct ServiceState {
     /// Set by every change; the supervisor publishes a snapshot and clears it.
     pub changed: bool,
     pub actions: Vec<Action>,
+    pub alarm: Option<AlarmWatch>,
 }
 
 impl ServiceState {
@@ -151,6 +159,10 @@ impl ServiceState {
             stopped_kept,
             changed: true,
             actions: Vec::new(),
+            alarm: spec
+                .alarm
+                .clone()
+                .map(|alarm| AlarmWatch::new(alarm, &spec.name, Instant::now())),
             spec,
         }
     }

@@ -59,6 +59,10 @@ impl ServiceState {
                 created_at: d.created_at,
                 updated_at: d.updated_at,
                 figures: None,
+                bake_ends_at: d
+                    .bake_until
+                    .filter(|_| d.rollout_state == crate::fleet::RolloutState::InProgress)
+                    .map(|(_, at)| at),
             })
             .collect();
         let rank = |s: DeploymentStatus| match s {
@@ -90,6 +94,8 @@ impl ServiceState {
                 max_percent: 200,
                 circuit_breaker: true,
                 rollback: true,
+                alarms: self.alarm.iter().map(|alarm| alarm.to_model()).collect(),
+                alarm_rollback: self.alarm.as_ref().is_some_and(|a| a.spec.rollback),
             }),
         };
         outliers::mark(&mut service);

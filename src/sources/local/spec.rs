@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use serde::Deserialize;
 
-use super::child::PARENT_PID_ENV;
+use super::{alarm::AlarmSpec, child::PARENT_PID_ENV};
 
 /// Name of the built-in service (the `mcpfleet serve` replicas).
 pub const BUILT_IN_SERVICE: &str = "mcpfleet-server";
@@ -53,6 +53,10 @@ pub struct LocalServiceSpec {
     pub canary_env: BTreeMap<String, String>,
     #[serde(default)]
     pub canary_replicas: Option<u32>,
+    /// A deployment alarm on the service's tool-call error rate (`[local.services.alarm]`),
+    /// which fails and rolls back a deployment whose tasks start healthy but fail their calls.
+    #[serde(default)]
+    pub alarm: Option<AlarmSpec>,
 }
 
 fn default_replicas() -> u32 {
@@ -78,6 +82,7 @@ impl LocalServiceSpec {
             faulty_replicas: None,
             canary_env: BTreeMap::new(),
             canary_replicas: None,
+            alarm: None,
         }
     }
 
@@ -167,6 +172,8 @@ pub enum LocalConfigError {
     EmptyCommand(String),
     #[error("local service {0}: faults are for the built-in server, not a command")]
     FaultsNeedBuiltIn(String),
+    #[error("local service {name}: alarm: {why}")]
+    Alarm { name: String, why: &'static str },
 }
 
 impl LocalConfig {
@@ -221,6 +228,12 @@ impl LocalConfig {
             }
             if spec.faults.is_some() && spec.command.is_some() {
                 return Err(LocalConfigError::FaultsNeedBuiltIn(name.into()));
+            }
+            if let Some(why) = spec.alarm.as_ref().and_then(AlarmSpec::invalid) {
+                return Err(LocalConfigError::Alarm {
+                    name: name.into(),
+                    why,
+                });
             }
         }
         Ok(())

@@ -74,26 +74,36 @@ pub fn describe(command: &Command, snapshot: &FleetSnapshot) -> String {
                 .map(|d| d.revision)
                 .unwrap_or(0);
             let running = service.map(|s| s.running).unwrap_or(0);
-            let extra = if change.env.is_empty() && change.args.is_none() {
-                ""
-            } else {
-                " with changes"
+            // Names only: a value typed here may be a credential.
+            let mut changed: Vec<&str> = change.env.keys().map(String::as_str).collect();
+            if change.args.is_some() {
+                changed.push("its arguments");
+            }
+            let extra = match changed.is_empty() {
+                true => String::new(),
+                false => format!(" ({} changed)", changed.join(", ")),
             };
             if snapshot.source == crate::fleet::SourceKind::Aws {
                 // ECS's forceNewDeployment keeps the task definition.
-                let limits = service.and_then(|s| s.policy).map_or(String::new(), |p| {
-                    format!(
-                        ", keeping between {} % and {} % of the desired count running",
-                        p.min_healthy_percent, p.max_percent
-                    )
-                });
+                let limits = service
+                    .and_then(|s| s.policy.as_ref())
+                    .map_or(String::new(), |p| {
+                        format!(
+                            ", keeping between {} % and {} % of the desired count running",
+                            p.min_healthy_percent, p.max_percent
+                        )
+                    });
                 return format!(
                     "Force a new deployment of {name}: new tasks of the same revision {revision} \
                      replace all {running} running tasks{limits}."
                 );
             }
+            let what = match changed.is_empty() {
+                true => "Force a new deployment of",
+                false => "Deploy a new revision of",
+            };
             format!(
-                "Force a new deployment of {name}: revision {} replaces revision {revision}{extra} on all \
+                "{what} {name}: revision {}{extra} replaces revision {revision} on all \
                  {running} running tasks, one batch at a time (new tasks start before old ones drain).",
                 revision + 1
             )
@@ -290,6 +300,8 @@ mod tests {
             max_percent: 200,
             circuit_breaker: true,
             rollback: true,
+            alarms: Vec::new(),
+            alarm_rollback: false,
         });
         let deploy = Command::Deploy {
             service: "mcpfleet-server".into(),

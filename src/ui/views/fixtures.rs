@@ -111,6 +111,7 @@ fn deployment(
         created_at: at(created),
         updated_at: at(created + 20),
         figures: None,
+        bake_ends_at: None,
     }
 }
 

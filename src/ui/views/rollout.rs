@@ -14,7 +14,8 @@ use ratatui::{
 
 use super::{Context, View, chrome::age, tasks::clip};
 use crate::fleet::{
-    Command, Deployment, DeploymentPolicy, DeploymentStatus, RevisionChange, RolloutState,
+    AlarmState, Command, Deployment, DeploymentPolicy, DeploymentStatus, RevisionChange,
+    RolloutState,
 };
 use crate::fleet::{Service, ServiceEvent};
 use crate::mcp::drift::ServiceDrift;
@@ -89,15 +90,35 @@ fn plural(n: u32, word: &str) -> String {
 }
 
 /// Where the rollout of the PRIMARY deployment stands, in one sentence.
-pub fn summary(service: &Service) -> Option<(String, RolloutState)> {
+pub fn summary(service: &Service, now: SystemTime) -> Option<(String, RolloutState)> {
     let primary = service.primary()?;
     let (revision, running, desired) = (primary.revision, primary.running, primary.desired);
     let text = match primary.rollout_state {
+        RolloutState::InProgress if primary.bake_ends_at.is_some() => {
+            let left = primary
+                .bake_ends_at
+                .and_then(|end| end.duration_since(now).ok())
+                .map_or("0s".into(), |left| {
+                    humantime::format_duration(std::time::Duration::from_secs(left.as_secs()))
+                        .to_string()
+                });
+            format!(
+                "revision {revision} is baking: {running}/{desired} running, \
+                 deployment alarms watched {left} more"
+            )
+        }
         RolloutState::InProgress => {
             let active = service.deployments.iter();
             let active = active.filter(|d| d.status == DeploymentStatus::Active);
             let old: u32 = active.map(|d| d.running).sum();
-            let mut text = format!("rolling out revision {revision}: {running}/{desired} running");
+            // A FAILED deployment still running beside the primary is what it rolls back from.
+            let verb = match service.deployments.iter().any(|d| {
+                d.status == DeploymentStatus::Active && d.rollout_state == RolloutState::Failed
+            }) {
+                true => "rolling back to",
+                false => "rolling out",
+            };
+            let mut text = format!("{verb} revision {revision}: {running}/{desired} running");
             if primary.pending > 0 {
                 text += &format!(", {} pending", primary.pending);
             }
@@ -147,10 +168,42 @@ pub fn policy_text(policy: &DeploymentPolicy) -> String {
         (true, false) => "circuit breaker on, no rollback",
         (false, _) => "circuit breaker off",
     };
+    let alarms = match (policy.alarms.len(), policy.alarm_rollback) {
+        (0, _) => String::new(),
+        (n, rollback) => format!(
+            " · {} alarm{}{}",
+            n,
+            if n == 1 { "" } else { "s" },
+            if rollback { ", rolls back" } else { "" }
+        ),
+    };
     format!(
-        "min {} % / max {} % · {breaker}",
+        "min {} % / max {} % · {breaker}{alarms}",
         policy.min_healthy_percent, policy.max_percent
     )
+}
+
+/// Each deployment alarm whose state is known, in one line: the state, then why.
+pub fn alarm_lines(policy: &DeploymentPolicy, theme: Theme) -> Vec<Line<'static>> {
+    let known = policy
+        .alarms
+        .iter()
+        .filter_map(|alarm| Some((alarm, alarm.state?)));
+    known
+        .map(|(alarm, state)| {
+            let style = match state {
+                AlarmState::Alarm => theme.error().add_modifier(Modifier::BOLD),
+                AlarmState::Ok => theme.ok(),
+                AlarmState::InsufficientData => theme.dim(),
+            };
+            let reason = alarm.reason.as_deref().map(|r| format!(" · {r}"));
+            Line::from(vec![
+                Span::raw(format!("alarm {} ", alarm.name)),
+                Span::styled(state.label(), style),
+                Span::styled(reason.unwrap_or_default(), theme.dim()),
+            ])
+        })
+        .collect()
 }
 
 /// ECS starts every event with "(service NAME)"; in a view of that service it says nothing.
@@ -309,7 +362,7 @@ impl View for RolloutView {
         let table = Table::new(rows, widths.iter().map(|&w| Constraint::Length(w)))
             .header(Row::new(header).style(theme.header()));
 
-        let (text, style) = match summary(service) {
+        let (text, style) = match summary(service, ctx.now) {
             Some((text, state)) => (text, state_style(state, theme)),
             None => ("no deployments".to_string(), theme.dim()),
         };
@@ -325,13 +378,25 @@ impl View for RolloutView {
             } else {
                 1
             };
-        let [table_area, summary_area, drift_area, events_area] = Layout::vertical([
+        let alarms = service
+            .policy
+            .as_ref()
+            .map_or_else(Vec::new, |p| alarm_lines(p, theme));
+        let [
+            table_area,
+            summary_area,
+            alarm_area,
+            drift_area,
+            events_area,
+        ] = Layout::vertical([
             Constraint::Length(table_height.max(1)),
             Constraint::Length(summary_height),
+            Constraint::Length(alarms.len() as u16),
             Constraint::Length(1),
             Constraint::Fill(1),
         ])
         .areas(area);
+        frame.render_widget(Paragraph::new(alarms), alarm_area);
         frame.render_widget(table, table_area);
         let summary = Line::from(vec![
             Span::styled(text, style),
@@ -363,6 +428,8 @@ mod tests {
             max_percent: 200,
             circuit_breaker: true,
             rollback: true,
+            alarms: Vec::new(),
+            alarm_rollback: false,
         };
         assert_eq!(
             policy_text(&policy),
@@ -406,10 +473,10 @@ mod tests {
             errors_style(&failing, theme),
             theme.error().add_modifier(Modifier::BOLD)
         );
-        let (text, state) = summary(server).unwrap();
+        let (text, state) = summary(server, now()).unwrap();
         let expected = "rolling out revision 2: 2/3 running, 1 old task still running";
         assert_eq!((&text[..], state), (expected, RolloutState::InProgress));
-        let settled = summary(&fixture.fleet.services[1]).unwrap().0;
+        let settled = summary(&fixture.fleet.services[1], now()).unwrap().0;
         assert_eq!(settled, "revision 1 is deployed: 1/3 running");
         let steady = event_text(&server.name, &server.events[3]);
         assert_eq!(steady, "has reached a steady state.");
@@ -426,10 +493,43 @@ mod tests {
         primary.rollout_state = RolloutState::Failed;
         let reason = "ECS deployment circuit breaker: tasks failed to start.";
         primary.rollout_reason = Some(reason.into());
-        let text = summary(server).unwrap().0;
+        let text = summary(server, now()).unwrap().0;
         assert_eq!(text, format!("rollout of revision 3 failed: {reason}"));
         let mut view = RolloutView::new(Scope::service(SERVICE));
         crate::assert_view_snapshots!("rollout_failed", &mut view, &fixture.context());
+    }
+
+    #[test]
+    fn a_baking_rollout_counts_down_under_its_alarm() {
+        let mut fixture = Fixture::new();
+        let server = &mut fixture.fleet.services[0];
+        server.policy = Some(DeploymentPolicy {
+            min_healthy_percent: 100,
+            max_percent: 200,
+            circuit_breaker: true,
+            rollback: true,
+            alarms: vec![crate::fleet::DeploymentAlarm {
+                name: "mcpfleet-server-tool-errors".into(),
+                state: Some(AlarmState::Alarm),
+                reason: Some("3 datapoints in a row ≥ 50 % of calls failing".into()),
+            }],
+            alarm_rollback: true,
+        });
+        let primary = &mut server.deployments[0];
+        primary.running = 3;
+        primary.bake_ends_at = Some(now() + std::time::Duration::from_millis(12_400));
+        let text = summary(server, now()).unwrap().0;
+        let expected = "revision 2 is baking: 3/3 running, deployment alarms watched 12s more";
+        assert_eq!(text, expected);
+        let policy = policy_text(server.policy.as_ref().unwrap());
+        assert!(policy.ends_with("· 1 alarm, rolls back"), "{policy}");
+        let mut view = RolloutView::new(Scope::service(SERVICE));
+        let screen = render(&mut view, &fixture.context(), 120, 24);
+        let line = screen.lines().find(|l| l.starts_with("alarm ")).unwrap();
+        assert!(
+            line.starts_with("alarm mcpfleet-server-tool-errors ALARM · 3 datapoints"),
+            "{screen}"
+        );
     }
 
     #[test]
