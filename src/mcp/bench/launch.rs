@@ -11,7 +11,8 @@ use crate::mcp::{CallId, CallUpdate, McpClient, UpdateSink};
 
 impl McpClient {
     /// Starts `plan` over `targets` in a task of its own: every report goes to `updates` as
-    /// `CallUpdate::Bench`, the last as `CallUpdate::BenchDone`. The token stops it early.
+    /// `CallUpdate::Bench`, and after the last of them the end as `CallUpdate::BenchDone`. The
+    /// token stops the run early.
     pub fn bench(
         &self,
         plan: BenchPlan,
@@ -35,7 +36,9 @@ impl McpClient {
                 })
             };
             let ran = super::run(&plan, targets, &progress, &stop).await;
-            forwarding.abort();
+            // The forwarder ends once it has sent what is left, so the end comes last.
+            drop(progress);
+            let _ = forwarding.await;
             let _ = updates.send((id, CallUpdate::BenchDone(ran.map(Arc::new))));
         });
         (id, cancel)
