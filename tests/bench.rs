@@ -1,7 +1,8 @@
 //! The load generator against real replicas on loopback: every call counted once and on the
 //! replica that served it (the replicas' own /metrics agree), unique request ids, sessions
 //! opened before the window (or none in a stateless run), failures by kind, a dead replica
-//! named without stopping the run, and the CLI's report.
+//! named without stopping the run, the CLI's report, and the console's run reporting on its
+//! sink.
 
 mod mcp_support;
 
@@ -180,4 +181,48 @@ async fn the_cli_reports_per_replica() {
     assert_eq!(text.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("30 calls, 0 failed"), "{stdout}");
     assert!(stdout.contains("latency histogram"), "{stdout}");
+}
+
+/// The console's way in: the run spawned through `McpClient::bench`, its reports and its end
+/// on the caller's sink under one id, the end last, a cancel ending it early with what it
+/// measured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_started_for_the_console_reports_on_its_sink_until_stopped() {
+    let a = start(Mode::Session, "bench-console-a", |_| {}).await;
+    let b = start(Mode::Session, "bench-console-b", |_| {}).await;
+    let fleet = fleet(&[&a, &b]);
+    let mut plan = plan(0, 4, false);
+    (plan.calls, plan.duration) = (None, Some(Duration::from_secs(60)));
+    let (_publish, targets) =
+        watch::channel(Arc::new(bench::Targets::of(&fleet, SERVICE, None).unwrap()));
+    let (sink, mut updates) = tokio::sync::mpsc::unbounded_channel();
+    let (id, cancel) = mcpfleet::mcp::McpClient::detached().bench(plan, targets, sink);
+    let mut seen = 0;
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some((from, update)) = updates.recv().await {
+            assert_eq!(from, id);
+            match update {
+                mcpfleet::mcp::CallUpdate::Bench(report) => {
+                    assert!(report.calls >= seen, "the figures only grow");
+                    seen = report.calls;
+                    if report.replicas.len() == 2 && report.replicas.iter().all(|r| r.calls > 0) {
+                        cancel.cancel();
+                    }
+                }
+                mcpfleet::mcp::CallUpdate::BenchDone(end) => return end,
+                other => panic!("not a bench update: {other:?}"),
+            }
+        }
+        panic!("the sink closed without an end");
+    })
+    .await
+    .expect("the run stops within the timeout");
+    let report = ended.expect("the run started");
+    assert!(report.done && report.stopped_early, "{report:#?}");
+    assert!(report.calls >= seen && seen > 0, "{report:#?}");
+    assert!(report.elapsed_s < 30.0, "{report:#?}");
+    assert!(
+        updates.recv().await.is_none(),
+        "nothing comes after the end"
+    );
 }

@@ -33,6 +33,10 @@ pub enum CallUpdate {
     Repro(Arc<super::repro::ReproReport>),
     /// A reproducer ended (done, or cancelled).
     ReproDone(Box<super::repro::ReproEnd>),
+    /// A load run's figures so far, every half second.
+    Bench(Arc<super::bench::BenchReport>),
+    /// A load run ended (done, or stopped early), or why no worker could start.
+    BenchDone(Result<Arc<super::bench::BenchReport>, String>),
 }
 
 /// Where a caller receives the updates of the calls it started.

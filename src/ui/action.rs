@@ -25,6 +25,7 @@ pub enum ViewKind {
     Auth,
     Help,
     Repro,
+    Bench,
     Incidents,
     Drift,
     Check,
@@ -48,6 +49,7 @@ impl ViewKind {
             ViewKind::Auth => "auth",
             ViewKind::Help => "help",
             ViewKind::Repro => "repro",
+            ViewKind::Bench => "bench",
             ViewKind::Incidents => "incidents",
             ViewKind::Drift => "drift",
             ViewKind::Check => "check",
@@ -131,6 +133,8 @@ pub enum Action {
     StartFanOut(Box<CallRequest>),
     /// The call sent many times on a reproducer's screen.
     StartRepro(Box<CallRequest>),
+    /// The call as a load run on a bench page, under the CLI's refusals.
+    StartBench(Box<CallRequest>),
     ConfirmedFanOut(Box<CallRequest>),
     /// Run a check file's smoke checks on every ready replica of a service (`:check`).
     StartCheck {

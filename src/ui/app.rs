@@ -10,7 +10,7 @@ use std::{
 };
 
 use ratatui::layout::Rect;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -37,6 +37,7 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
 const MESSAGE_TTL: Duration = Duration::from_secs(8);
 
+mod bench;
 mod calls;
 mod check;
 mod draw;
@@ -145,6 +146,7 @@ pub struct App {
     probe_failures_seen: u64,
     commander: Commander,
     events: mpsc::UnboundedSender<UiEvent>,
+    snapshots: watch::Receiver<Arc<FleetSnapshot>>,
     pub quit: bool,
     /// Set by `SwitchSource`; the loop opens that source and rewires the console to it.
     pub switch_to: Option<SourceChoice>,
@@ -168,6 +170,7 @@ impl App {
             call_updates,
             browse_updates,
             events,
+            snapshots,
         } = workers;
         let probes = mcp.probes.borrow().clone();
         let history = mcp.history.borrow().clone();
@@ -201,6 +204,7 @@ impl App {
             probe_failures_seen: 0,
             commander,
             events,
+            snapshots,
             quit: false,
             switch_to: None,
             body: Rect::default(),
@@ -318,7 +322,10 @@ impl App {
         }
         let done = matches!(
             update,
-            CallUpdate::Done(_) | CallUpdate::FannedOut(_) | CallUpdate::ReproDone(_)
+            CallUpdate::Done(_)
+                | CallUpdate::FannedOut(_)
+                | CallUpdate::ReproDone(_)
+                | CallUpdate::BenchDone(_)
         );
         let page = if done {
             self.calls.remove(&id)
@@ -495,6 +502,7 @@ impl App {
             Action::StartCall(request) => self.start_call(*request, false, false),
             Action::StartFanOut(request) => self.start_call(*request, false, true),
             Action::StartRepro(request) => self.start_repro(*request),
+            Action::StartBench(request) => self.start_bench(*request),
             Action::StartCheck { service, file } => self.start_check(service, &file),
             Action::ConfirmedFanOut(request) => self.start_call(*request, true, true),
             Action::ConfirmedCall(request) => self.start_call(*request, true, false),
@@ -541,6 +549,8 @@ pub struct Workers {
     pub call_updates: UpdateSink,
     pub browse_updates: BrowseSink,
     pub events: mpsc::UnboundedSender<UiEvent>,
+    /// The source's snapshots, which a load run follows as tasks come and go.
+    pub snapshots: watch::Receiver<Arc<FleetSnapshot>>,
 }
 
 /// A console over a fixed snapshot with no source or MCP worker behind it, for benchmarks and
@@ -550,15 +560,20 @@ impl App {
     pub fn for_snapshot(snapshot: Arc<FleetSnapshot>, log_capacity: usize, theme: Theme) -> Self {
         let (commands, _) = mpsc::channel(1);
         let (_, logs) = crate::fleet::log_channel(1);
-        let (_, snapshots) = tokio::sync::watch::channel(snapshot.clone());
-        let source =
-            crate::fleet::SourceHandle::new(snapshots, logs, commands, CancellationToken::new());
+        let (_, snapshots) = watch::channel(snapshot.clone());
+        let source = crate::fleet::SourceHandle::new(
+            snapshots.clone(),
+            logs,
+            commands,
+            CancellationToken::new(),
+        );
         let workers = Workers {
             commander: source.commander(),
             mcp: McpClient::detached(),
             call_updates: mpsc::unbounded_channel().0,
             browse_updates: mpsc::unbounded_channel().0,
             events: mpsc::unbounded_channel().0,
+            snapshots,
         };
         Self::new(snapshot, log_capacity, workers, false, theme)
     }

@@ -150,3 +150,36 @@ fn read_only_refuses_a_destructive_call_and_sends_nothing() {
         "a tool that does not destroy is still called"
     );
 }
+
+fn bench_of(tool: &str) -> Action {
+    match call_of(tool) {
+        Action::StartCall(request) => Action::StartBench(request),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn bench_refuses_what_the_cli_refuses_and_starts_nothing() {
+    let mut app = app_calling_wipe(true);
+    app.apply(bench_of("wipe"));
+    assert_eq!(
+        said(&app),
+        "wipe is annotated destructive (destructiveHint: true): refused under --read-only"
+    );
+    assert!(app.calls.is_empty());
+    assert_eq!(app.top().title(), "call(wipe)", "no bench page opens");
+
+    let mut app = app_calling_wipe(false);
+    app.apply(bench_of("wipe"));
+    let why = said(&app);
+    assert!(
+        why.starts_with("bench would call wipe again and again, and its server annotates it destructiveHint: true"),
+        "{why}"
+    );
+    assert!(
+        why.ends_with("`mcpfleet bench --force` sends it anyway"),
+        "{why}"
+    );
+    assert!(app.calls.is_empty());
+    assert_eq!(app.top().title(), "call(wipe)");
+}

@@ -98,6 +98,7 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
         call_updates: call_updates_tx,
         browse_updates: browse_updates_tx,
         events: events_tx,
+        snapshots: handle.snapshots.clone(),
     };
     let mut app = App::new(
         handle.snapshot(),

@@ -6,6 +6,7 @@
 //! the pool's clients record every exchange, which a load generator must not pay for.
 
 mod direct;
+mod launch;
 mod line;
 mod session;
 mod tally;

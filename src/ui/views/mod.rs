@@ -5,6 +5,7 @@
 
 pub mod arguments;
 pub mod auth;
+pub mod bench;
 pub mod call;
 pub mod check;
 pub mod chrome;

@@ -50,7 +50,14 @@ fn works_while_typing(id: KeyId) -> bool {
     use KeyId as K;
     let form = matches!(
         id,
-        K::Send | K::FanOut | K::Repro | K::CancelCall | K::RawJson | K::Target | K::Protocol
+        K::Send
+            | K::FanOut
+            | K::Repro
+            | K::Bench
+            | K::CancelCall
+            | K::RawJson
+            | K::Target
+            | K::Protocol
     );
     form || matches!(
         id,
@@ -222,9 +229,11 @@ impl View for CallView {
         match key {
             KeyId::Send => return self.send(false),
             KeyId::FanOut => return self.send(true),
-            KeyId::Repro => {
+            KeyId::Repro | KeyId::Bench => {
+                let repro = key == KeyId::Repro;
                 return self.send(false).map(|action| match action {
-                    Action::StartCall(request) => Action::StartRepro(request),
+                    Action::StartCall(request) if repro => Action::StartRepro(request),
+                    Action::StartCall(request) => Action::StartBench(request),
                     other => other,
                 });
             }

@@ -175,7 +175,10 @@ impl ResultPane {
                 self.state = CallState::Done(outcome.clone());
                 self.scroll = 0;
             }
-            CallUpdate::Repro(_) | CallUpdate::ReproDone(_) => {}
+            CallUpdate::Repro(_)
+            | CallUpdate::ReproDone(_)
+            | CallUpdate::Bench(_)
+            | CallUpdate::BenchDone(_) => {}
             CallUpdate::FannedOut(result) => {
                 let compared = result.clone().map(|outcomes| Compared {
                     comparison: Comparison::of(&outcomes),
