@@ -31,6 +31,7 @@ pub mod schema;
 mod signing;
 pub mod skills;
 pub mod smoke;
+pub mod streams;
 pub mod surface;
 pub use skills::{FileCheck, FileStatus, SkillReport};
 mod task;
