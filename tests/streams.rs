@@ -174,3 +174,61 @@ async fn on_static_urls_the_config_files_idle_timeout_names_the_replica_to_fix()
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+mod tmux;
+
+#[test]
+fn the_console_flags_the_service_and_the_task_whose_stream_outlasts_the_idle_timeout() {
+    let dir = scratch("console");
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        "[local]\nbuiltin_replicas = 0\n\n\
+         [[local.services]]\nname = \"sse\"\nreplicas = 2\n\
+         env = { MCPFLEET_SSE_KEEP_ALIVE = \"500ms\" }\n\
+         canary_env = { MCPFLEET_SSE_KEEP_ALIVE = \"5s\" }\n\n\
+         [streams]\nidle_timeout_secs = 2\n",
+    )
+    .unwrap();
+    let config = path.to_string_lossy().into_owned();
+    let soon = Duration::from_secs(45);
+    // 2025-11-25 sessions, each with its standalone stream.
+    let console = tmux::Console::start_with_args(
+        "streams",
+        80,
+        24,
+        &[("MCPFLEET_CONFIG", &config)],
+        &["--protocol-era", "legacy"],
+    );
+    console.wait_until("the service flagged", soon, |screen| {
+        screen
+            .lines()
+            .find(|l| l.starts_with("sse"))
+            .is_some_and(|row| row.contains("2/2 ready") && row.trim_end().ends_with("! sse"))
+    });
+    console.send_keys(&["Enter"]);
+    let rows = |screen: &str| -> Vec<String> {
+        let tasks = screen.lines().skip_while(|l| !l.starts_with("TASK"));
+        tasks
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let screen = console.wait_until("the canary's row marked", soon, |screen| {
+        let rows = rows(screen);
+        rows.len() == 2 && rows.iter().filter(|r| r.contains("! sse")).count() == 1
+    });
+    // The detail under the table is the selected task's: move onto the marked one.
+    if !rows(&screen)[0].contains("! sse") {
+        console.send_keys(&["j"]);
+    }
+    let screen = console.wait_until("the advice and the figures", soon, |screen| {
+        let words = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+        words.contains("idle timeout: set the server's --sse-keep-alive below 2 s")
+            && words.contains("streams: 1 open")
+    });
+    let words = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("! stream silent"), "{screen}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -63,6 +63,46 @@ impl StreamHealth {
     }
 }
 
+impl StreamHealth {
+    /// The figures in a line: `1 open · 4 opened · 0 reconnects · keep-alive 5.0 s · silent
+    /// 2.0 s`.
+    pub fn summary(&self, now: SystemTime) -> String {
+        let mut parts = vec![
+            format!("{} open", self.open),
+            format!("{} opened", self.opened),
+            format!("{} reconnects", self.reconnects),
+        ];
+        if let Some(gap) = self.longest_gap {
+            parts.push(format!("keep-alive {}", seconds(gap)));
+        }
+        if let Some(silent) = self.silent_for(now) {
+            parts.push(format!("silent {}", seconds(silent)));
+        }
+        parts.join(" · ")
+    }
+}
+
+impl StreamWarning {
+    /// The warning where room is short: `stream silent 5.0 s > 2 s idle timeout`.
+    pub fn short(&self) -> String {
+        format!(
+            "stream silent {} > {} idle timeout",
+            seconds(self.silence),
+            seconds(self.idle_timeout)
+        )
+    }
+
+    /// The warning in a sentence that fits two lines of a screen.
+    pub fn advice(&self) -> String {
+        let timeout = seconds(self.idle_timeout);
+        format!(
+            "{}: set the server's --sse-keep-alive below {timeout}, or raise the idle timeout \
+             in front",
+            self.short()
+        )
+    }
+}
+
 impl std::fmt::Display for StreamWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (silence, timeout) = (seconds(self.silence), seconds(self.idle_timeout));
@@ -136,6 +176,26 @@ mod tests {
         assert!(warning.to_string().contains("has been silent for 90 s"));
         assert_eq!(health.judge(secs(120), now), None);
         assert_eq!(StreamHealth::default().judge(secs(1), now), None);
+    }
+
+    #[test]
+    fn the_figures_and_the_warning_in_a_line() {
+        let now = SystemTime::now();
+        let health = StreamHealth {
+            open: 1,
+            opened: 4,
+            reconnects: 1,
+            longest_gap: Some(secs(5)),
+            last_gap: Some(secs(5)),
+            quiet_since: Some(now - secs(2)),
+        };
+        assert_eq!(
+            health.summary(now),
+            "1 open · 4 opened · 1 reconnects · keep-alive 5 s · silent 2 s"
+        );
+        let warning = health.judge(secs(2), now).unwrap();
+        assert_eq!(warning.short(), "stream silent 5 s > 2 s idle timeout");
+        assert!(warning.advice().contains("--sse-keep-alive below 2 s"));
     }
 
     #[test]
