@@ -216,10 +216,12 @@ fn render(replicas: &[Replica], now: SystemTime) -> String {
                 crate::inert::inert_line(error)
             ));
         }
-        if replica.error.is_none() && replica.health.as_ref().is_none_or(|h| h.opened == 0) {
+        let streamless = replica.health.as_ref().is_none_or(|h| h.open == 0);
+        if replica.error.is_none() && replica.warning.is_none() && streamless {
             out.push_str(&format!(
-                "note: {named}: no SSE stream was opened (a 2026-07-28 session has no \
-                 standalone stream; --protocol-era legacy asks for one)\n"
+                "note: {named}: no SSE stream stayed open: the server offers this client \
+                 none (a stateless server answers in JSON; a 2026-07-28 client has no \
+                 standalone stream)\n"
             ));
         }
     }
