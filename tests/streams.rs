@@ -1,8 +1,9 @@
 //! Stream health against the idle timeout in front of the replicas: with a 2 s timeout, the
 //! replica whose SSE keep-alive is 5 s is warned about by name and the command exits 14, while
 //! its sibling keeping its streams alive every 500 ms is not — on the local fleet (a canary
-//! with the long keep-alive) and on static URLs (replicas on loopback, the timeout from the
-//! config file).
+//! with the long keep-alive), on static URLs (replicas on loopback, the timeout from the config
+//! file) and in the console. Behind a proxy that cuts quiet connections, as a load balancer
+//! does, the cut streams are re-opened and counted.
 
 use std::{path::PathBuf, process::Command, time::Duration};
 
@@ -173,6 +174,89 @@ async fn on_static_urls_the_config_files_idle_timeout_names_the_replica_to_fix()
     let output = run(&["streams", "fast", "--for", "2s"]).await.unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// What a load balancer does to a quiet connection: a loopback proxy to `upstream` that closes
+/// both sides once no byte has crossed either way for `idle`.
+async fn idle_cutting_proxy(
+    upstream: std::net::SocketAddr,
+    idle: Duration,
+) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut client_in, mut client_out) = client.into_split();
+                let (mut server_in, mut server_out) = server.into_split();
+                let (mut up, mut down) = ([0u8; 16 * 1024], [0u8; 16 * 1024]);
+                loop {
+                    let crossed = tokio::time::timeout(idle, async {
+                        tokio::select! {
+                            read = client_in.read(&mut up) => match read {
+                                Ok(n) if n > 0 => server_out.write_all(&up[..n]).await.is_ok(),
+                                _ => false,
+                            },
+                            read = server_in.read(&mut down) => match read {
+                                Ok(n) if n > 0 => client_out.write_all(&down[..n]).await.is_ok(),
+                                _ => false,
+                            },
+                        }
+                    })
+                    .await;
+                    if crossed != Ok(true) {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    address
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_proxy_that_cuts_quiet_streams_the_reconnects_are_counted_and_warned_about() {
+    let mut config = mcpfleet_server::ServerConfig::loopback();
+    config.sse_keep_alive = Duration::from_secs(5);
+    let server = mcpfleet_server::start(config).await.expect("server starts");
+    let proxy = idle_cutting_proxy(server.local_addr, Duration::from_secs(2)).await;
+    let dir = scratch("proxy");
+    let url = format!("http://{proxy}/mcp");
+    let output = tokio::task::spawn_blocking(move || {
+        let args = [
+            "--url",
+            &url,
+            "streams",
+            "--for",
+            "8s",
+            "--idle-timeout",
+            "1500ms",
+        ];
+        mcpfleet(&dir, "", &args)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(14),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let table = text(&output.stdout);
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+    // SERVICE TASK OPEN OPENED RECONNECTS …: the stream was cut every 2 s and opened again.
+    let reconnects: u64 = row[4].parse().unwrap_or_else(|_| panic!("{table}"));
+    assert!(reconnects >= 1, "{table}");
+    // Each cut stream went 2 s without a byte: longer than the 1.5 s judged against.
+    assert!(
+        table.contains("warning: url task url: a stream") && table.contains("silent for 2"),
+        "{table}"
+    );
 }
 
 mod tmux;
