@@ -125,6 +125,48 @@ pub struct OAuthClientSection {
     pub callback_port: Option<u16>,
 }
 
+/// The idle timeout of whatever sits in front of the replicas (a load balancer, the Service
+/// Connect proxy), against which their SSE keep-alive is judged.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamsSection {
+    /// Seconds; Service Connect's HTTP default (300) when absent.
+    pub idle_timeout_secs: Option<u64>,
+    /// Per service, by name, where one sits behind something else.
+    pub services: std::collections::BTreeMap<String, StreamsServiceSection>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamsServiceSection {
+    pub idle_timeout_secs: u64,
+}
+
+impl StreamsSection {
+    /// The idle timeout in front of `service`'s replicas.
+    pub fn idle_timeout(&self, service: &str) -> std::time::Duration {
+        let secs = match self.services.get(service) {
+            Some(section) => Some(section.idle_timeout_secs),
+            None => self.idle_timeout_secs,
+        };
+        secs.map(std::time::Duration::from_secs)
+            .unwrap_or(crate::mcp::streams::DEFAULT_IDLE_TIMEOUT)
+    }
+
+    /// A timeout of zero would warn about every stream.
+    fn validate(&self) -> Result<(), String> {
+        if self.idle_timeout_secs == Some(0) {
+            return Err("[streams] idle_timeout_secs: must be at least 1".into());
+        }
+        match self.services.iter().find(|(_, s)| s.idle_timeout_secs == 0) {
+            Some((name, _)) => Err(format!(
+                "[streams.services.{name}] idle_timeout_secs: must be at least 1"
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The roots the console shares with servers that ask (`roots/list`): none by default.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -183,6 +225,7 @@ pub struct Config {
     pub ui: UiSection,
     pub oauth: OAuthSection,
     pub roots: RootsSection,
+    pub streams: StreamsSection,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -227,6 +270,7 @@ impl Config {
         config
             .roots
             .validate()
+            .and_then(|()| config.streams.validate())
             .map_err(|message| ConfigError::Invalid {
                 path: shown.clone(),
                 message,
@@ -346,6 +390,30 @@ log_buffer_lines = 5000
         let error = Config::parse("source = \"kubernetes\"\n").unwrap_err();
         assert!(
             error.contains("line 1") && error.contains("kubernetes"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_idle_timeout_in_front_defaults_to_service_connects_and_is_set_per_service() {
+        let default = Config::parse("").unwrap().streams;
+        assert_eq!(default.idle_timeout("any").as_secs(), 300);
+        let config = Config::parse(
+            "[streams]\nidle_timeout_secs = 60\n\n[streams.services.slow]\nidle_timeout_secs = 350\n",
+        )
+        .unwrap();
+        assert_eq!(config.streams.idle_timeout("ops").as_secs(), 60);
+        assert_eq!(config.streams.idle_timeout("slow").as_secs(), 350);
+        let zero = Config::parse("[streams]\nidle_timeout_secs = 0\n").unwrap();
+        assert!(
+            zero.streams
+                .validate()
+                .unwrap_err()
+                .contains("idle_timeout_secs")
+        );
+        let error = Config::parse("[streams]\nidle_timeout = 60\n").unwrap_err();
+        assert!(
+            error.contains("line 2") && error.contains("idle_timeout"),
             "{error}"
         );
     }

@@ -72,6 +72,18 @@ pub struct ServerConfig {
     )]
     pub drain_deadline_secs: u64,
 
+    /// How often an open SSE stream gets a keep-alive comment when no message goes out
+    /// (`15s`, `500ms`; `0s` sends none). Keep it below the idle timeout of the load balancer
+    /// or Service Connect proxy in front (Service Connect's HTTP default is 5 minutes), which
+    /// cuts a stream silent for longer.
+    #[arg(
+        long,
+        env = "MCPFLEET_SSE_KEEP_ALIVE",
+        default_value = "15s",
+        value_parser = humantime::parse_duration
+    )]
+    pub sse_keep_alive: Duration,
+
     /// Largest accepted request body in bytes; larger bodies get 413.
     #[arg(long, env = "MCPFLEET_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,

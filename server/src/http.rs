@@ -115,6 +115,7 @@ fn mcp_config(
         .with_legacy_session_mode(config.mode == Mode::Session)
         .with_json_response(config.mode == Mode::Stateless)
         .with_max_request_body_bytes(config.max_body_bytes)
+        .with_sse_keep_alive(Some(config.sse_keep_alive).filter(|every| !every.is_zero()))
         .with_cancellation_token(shutdown.child_token());
     mcp = match allowed_hosts(config, identity) {
         hosts if hosts.is_empty() => mcp.disable_allowed_hosts(),

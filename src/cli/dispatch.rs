@@ -3,7 +3,7 @@
 
 use super::{
     AuthCommand, Cli, CliError, Command, GlobalArgs, app, bench, browse, call, check, doctor,
-    drift, elicit, exit, follow, history, login, logs, ls, replay, repro, skills, tools,
+    drift, elicit, exit, follow, history, login, logs, ls, replay, repro, skills, streams, tools,
 };
 
 fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<String, CliError> {
@@ -58,6 +58,20 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
             Err(error) => Err(error),
         },
         Command::Drift { service, json } => drift::run(&global, service.as_deref(), json).await,
+        Command::Streams {
+            service,
+            watch_for,
+            idle_timeout,
+            json,
+        } => {
+            let args = streams::StreamsArgs {
+                service,
+                watch_for,
+                idle_timeout,
+                json,
+            };
+            streams::run(&global, args).await
+        }
         Command::Call {
             words,
             args_json,

@@ -1,5 +1,5 @@
 //! The non-interactive commands (`ls`, `tools`, `drift`, `doctor`, `call`, `repro`, `bench`,
-//! `check`, `history`, `resources`, `read`, `prompts`, `prompt`, `complete`, `logs`,
+//! `check`, `streams`, `history`, `resources`, `read`, `prompts`, `prompt`, `complete`, `logs`,
 //! `completions`), their clap
 //! definitions and documented exit codes. Human output is aligned tables; `--json` output is
 //! the stable, documented form.
@@ -26,6 +26,7 @@ pub mod replay;
 pub mod repro;
 pub mod skills;
 pub mod source;
+pub mod streams;
 pub mod table;
 pub mod tools;
 pub mod tui;
@@ -191,6 +192,23 @@ pub enum Command {
     Drift {
         /// Only this service.
         service: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Watch each ready replica's SSE streams for a while: streams open and re-opened, the
+    /// keep-alive seen, and a warning (exit 14) where a stream is silent for longer than the
+    /// idle timeout of the load balancer or Service Connect in front.
+    Streams {
+        /// Only this service.
+        service: Option<String>,
+        /// How long to watch, e.g. 20s or 2m: longer than the servers' keep-alive.
+        #[arg(long = "for", value_name = "DURATION", default_value = "20s",
+              value_parser = humantime::parse_duration)]
+        watch_for: std::time::Duration,
+        /// The idle timeout in front of the replicas, e.g. 60s (default: the config file's
+        /// `[streams]`, else 300s, Service Connect's for HTTP).
+        #[arg(long, value_name = "DURATION", value_parser = nonzero_duration)]
+        idle_timeout: Option<std::time::Duration>,
         #[arg(long)]
         json: bool,
     },
@@ -559,6 +577,14 @@ impl CliError {
 pub use dispatch::run;
 
 /// A rate above zero.
+fn nonzero_duration(text: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(_) => Err("must be longer than 0s".into()),
+        Err(error) => Err(format!("{text:?}: {error}")),
+    }
+}
+
 fn positive(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if value > 0.0 && value.is_finite() => Ok(value),

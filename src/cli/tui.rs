@@ -70,6 +70,7 @@ pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
         roots: opened.config.roots.declared(),
         history_file: super::history::file_path(),
         incidents_dir: super::repro::incidents_dir(),
+        idle_timeouts: opened.config.streams.clone(),
     };
     // `:ctx` opens another source with the same flags; it never ends the console.
     let open = |choice: SourceChoice| {

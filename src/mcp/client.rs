@@ -67,7 +67,13 @@ pub(super) enum McpRequest {
         task: Option<String>,
         tell: super::doctor::Tell,
     },
+    Streams {
+        reply: oneshot::Sender<StreamsByTask>,
+    },
 }
+
+/// Each live task's SSE streams, by task id, for the tasks whose endpoint has a client.
+pub type StreamsByTask = HashMap<String, super::streams::StreamHealth>;
 
 /// What probing found: the newest probe of each task still in the fleet, why the last probe
 /// of a task failed when it did, and the newest failure (numbered, so a reader can tell a new
@@ -84,6 +90,9 @@ pub struct Probes {
     /// Each task's figures from the console's own calls over the recent window, refreshed
     /// every few seconds while they change.
     pub calls: Arc<super::figures::CallFigures>,
+    /// Each task's SSE streams as its connection saw them, refreshed with the figures when
+    /// they change.
+    pub streams: Arc<StreamsByTask>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -299,6 +308,13 @@ impl McpClient {
             }),
         );
         id
+    }
+
+    /// Each live task's SSE streams as of now (tasks without a client are left out).
+    pub async fn stream_health(&self) -> StreamsByTask {
+        let (reply, answer) = oneshot::channel();
+        let _ = self.requests.send(McpRequest::Streams { reply });
+        answer.await.unwrap_or_default()
     }
 
     fn send_doctor(&self, service: &str, task: Option<&str>, tell: super::doctor::Tell) {

@@ -34,8 +34,9 @@ use super::{
     config::{Era, PoolConfig},
     error::{Failure, from_init_error, from_service_error},
     signing::SigningClient,
+    streams::StreamHealth,
     validate::Catalog,
-    wire::{Round, WireLog, client::WireClient},
+    wire::{Round, WireLog, client::WireClient, streams::StreamBook},
 };
 
 /// The handshake of either kind of HTTP client, as one type.
@@ -273,6 +274,8 @@ pub(crate) struct Connection {
     listing: tokio::sync::Mutex<()>,
     /// Every HTTP exchange of this client, as it crossed the wire.
     wire: Arc<WireLog>,
+    /// This client's SSE streams, byte by byte.
+    streams: Arc<StreamBook>,
 }
 
 impl Connection {
@@ -320,6 +323,12 @@ impl Connection {
             }
             other => other,
         }
+    }
+
+    /// This client's SSE streams as of now.
+    pub fn stream_health(&self) -> StreamHealth {
+        self.streams
+            .health(Instant::now(), std::time::SystemTime::now())
     }
 
     pub fn server(&self) -> Option<Arc<ServerPeerInfo>> {
@@ -475,9 +484,11 @@ pub(crate) async fn connect(
     };
     let started = Instant::now();
     let wire = Arc::new(WireLog::default());
+    let streams = Arc::new(StreamBook::default());
     let http = WireClient {
         http,
         log: wire.clone(),
+        streams: streams.clone(),
     };
     // An endpoint behind IAM gets every request signed; the rest is the same client.
     let oauth = match (&auth.sigv4, &auth.bearer, &config.tokens) {
@@ -553,5 +564,6 @@ pub(crate) async fn connect(
         shared,
         listing: tokio::sync::Mutex::new(()),
         wire,
+        streams,
     })
 }

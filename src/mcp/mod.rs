@@ -31,6 +31,7 @@ pub mod schema;
 mod signing;
 pub mod skills;
 pub mod smoke;
+pub mod streams;
 pub mod surface;
 pub use skills::{FileCheck, FileStatus, SkillReport};
 mod task;
@@ -44,7 +45,7 @@ pub mod worker;
 
 pub use ask::{Ask, AskSender, ClientRoot, Question, Sampled};
 pub use browse::{Browse, Browsed, Completing};
-pub use client::{CallId, CallUpdate, McpClient, Probes, UpdateSink, WorkerConfig};
+pub use client::{CallId, CallUpdate, McpClient, Probes, StreamsByTask, UpdateSink, WorkerConfig};
 pub use config::{Era, PoolConfig};
 pub use error::McpError;
 pub use fanout::TaskOutcome;

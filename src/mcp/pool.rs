@@ -165,6 +165,15 @@ impl Pool {
         }
     }
 
+    /// The SSE streams of the client `endpoint` has, if it has one (none is opened for it).
+    pub(crate) fn stream_health(
+        &self,
+        endpoint: &Endpoint,
+    ) -> Option<super::streams::StreamHealth> {
+        let slot = self.slots().get(&SlotKey::of(endpoint)).cloned()?;
+        slot.get().map(|connection| connection.stream_health())
+    }
+
     fn forget(&self, key: &SlotKey, slot: &Slot) {
         let mut slots = self.slots();
         if slots

@@ -17,7 +17,8 @@ use tokio_util::sync::CancellationToken;
 use crate::fleet::{Endpoint, FleetSnapshot};
 
 use super::client::{
-    CallId, CallUpdate, McpClient, McpRequest, ProbeFailure, Probes, UpdateSink, WorkerConfig,
+    CallId, CallUpdate, McpClient, McpRequest, ProbeFailure, Probes, StreamsByTask, UpdateSink,
+    WorkerConfig,
 };
 use super::{
     CallControl, CallEvent, CallOutcome, CallRequest, History, HistoryEntry, McpError, Pool, Probe,
@@ -135,8 +136,17 @@ impl Worker {
                 Some(done) = finished.recv() => self.on_finished(done),
                 _ = figures.tick() => {
                     let snapshot = snapshots.borrow().clone();
+                    let mut changed = false;
                     if let Some(figures) = self.calls.figures(&snapshot, Instant::now()) {
                         self.probes.calls = Arc::new(figures);
+                        changed = true;
+                    }
+                    let streams = self.stream_health(&snapshot);
+                    if streams != *self.probes.streams {
+                        self.probes.streams = Arc::new(streams);
+                        changed = true;
+                    }
+                    if changed {
                         self.publish_probes();
                     }
                 }
@@ -200,6 +210,9 @@ impl Worker {
                 let chosen = route::doctor_target(snapshot, &service, task.as_deref());
                 let config = self.pool.config().clone();
                 tokio::spawn(super::doctor::run(chosen, config, tell));
+            }
+            McpRequest::Streams { reply } => {
+                let _ = reply.send(self.stream_health(snapshot));
             }
         }
     }
@@ -416,6 +429,20 @@ impl Worker {
             }
             tell_caller();
         });
+    }
+
+    /// The SSE streams of every live task whose endpoint has a client in the pool.
+    fn stream_health(&self, snapshot: &FleetSnapshot) -> StreamsByTask {
+        snapshot
+            .services
+            .iter()
+            .flat_map(|service| &service.tasks)
+            .filter(|task| task.stopped_at.is_none())
+            .filter_map(|task| {
+                let endpoint = task.endpoint.as_ref()?;
+                Some((task.id.clone(), self.pool.stream_health(endpoint)?))
+            })
+            .collect()
     }
 
     fn publish_probes(&self) {

@@ -100,6 +100,8 @@ pub struct Data {
     pub read_only: bool,
     /// Where a reproducer's incident files go; none, and they are not saved.
     pub incidents_dir: Option<std::path::PathBuf>,
+    /// The idle timeout in front of each service's replicas, against which streams are judged.
+    pub idle_timeouts: crate::config::StreamsSection,
 }
 
 impl Data {
@@ -110,6 +112,8 @@ impl Data {
             probes: &self.probes.by_task,
             probe_errors: &self.probes.errors,
             calls: &self.probes.calls,
+            streams: &self.probes.streams,
+            idle_timeouts: &self.idle_timeouts,
             history: &self.history,
             sign_ins: &self.sign_ins,
             trends: &self.trends,
@@ -188,6 +192,7 @@ impl App {
                 theme,
                 read_only,
                 incidents_dir: None,
+                idle_timeouts: Default::default(),
             },
             stack: vec![Page {
                 id: 0,

@@ -50,6 +50,8 @@ pub struct UiOptions {
     pub history_file: Option<std::path::PathBuf>,
     /// Where the reproducer's incident files go.
     pub incidents_dir: Option<std::path::PathBuf>,
+    /// The config file's `[streams]`: the idle timeout in front of each service's replicas.
+    pub idle_timeouts: crate::config::StreamsSection,
 }
 
 /// How often the header's "refreshed N s ago" and message expiry are brought up to date.
@@ -109,6 +111,7 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
     );
     app.set_oauth(options.oauth.clone());
     app.data.incidents_dir = options.incidents_dir.clone();
+    app.data.idle_timeouts = options.idle_timeouts.clone();
     Wired {
         handle,
         app,

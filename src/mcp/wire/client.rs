@@ -12,6 +12,7 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
+    time::Instant,
 };
 
 use bytes::Bytes;
@@ -30,7 +31,10 @@ use rmcp::{
 };
 use sse_stream::{Sse, SseStream};
 
-use super::{WireLog, redact};
+use super::{
+    WireLog, redact,
+    streams::{StreamBook, StreamKind},
+};
 
 type Headers = HashMap<HeaderName, HeaderValue>;
 type Error = StreamableHttpError<reqwest::Error>;
@@ -46,6 +50,7 @@ const RESERVED: &[&str] = &["accept", SESSION_ID, LAST_EVENT_ID];
 pub(crate) struct WireClient {
     pub http: reqwest::Client,
     pub log: Arc<WireLog>,
+    pub streams: Arc<StreamBook>,
 }
 
 /// `Content-Type`'s media type is `expected` (case-insensitive, parameters ignored).
@@ -179,18 +184,24 @@ impl WireClient {
     }
 
     /// The events of an SSE response, each recorded as it arrives, none larger than
-    /// `max_event` bytes.
+    /// `max_event` bytes; its bytes and its end told to the connection's stream book.
     fn events(
         &self,
         seq: u64,
         response: reqwest::Response,
         max_event: usize,
+        kind: StreamKind,
     ) -> BoxStream<'static, Result<Sse, SseError>> {
         let pending = Arc::new(AtomicUsize::new(0));
+        let watched = Watched {
+            id: self.streams.opened(kind, Instant::now()),
+            book: self.streams.clone(),
+        };
         let bytes = Bounded {
             inner: response.bytes_stream().boxed(),
             pending: pending.clone(),
             max: max_event,
+            watched,
         };
         let log = self.log.clone();
         SseStream::from_bytes_stream(bytes)
@@ -420,7 +431,7 @@ impl StreamableHttpClient for WireClient {
         }
         let session = session_id(&response);
         if media_type_is(response.headers(), EVENT_STREAM) {
-            let events = self.events(seq, response, limits.max_sse_event_size);
+            let events = self.events(seq, response, limits.max_sse_event_size, StreamKind::Post);
             return Ok(StreamableHttpPostResponse::Sse(events, session));
         }
         if is_json {
@@ -549,16 +560,37 @@ impl StreamableHttpClient for WireClient {
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             return Err(StreamableHttpError::UnexpectedContentType(content_type));
         }
-        Ok(self.events(seq, response, max_sse_event_size))
+        let resumed = last_event_id.is_some();
+        Ok(self.events(
+            seq,
+            response,
+            max_sse_event_size,
+            StreamKind::Get { resumed },
+        ))
     }
 }
 
 /// A body's bytes that fail once more than `max` arrive without an event between them, so a
-/// server that never ends an event cannot grow the parser's buffer without bound.
+/// server that never ends an event cannot grow the parser's buffer without bound. Each chunk,
+/// keep-alive comments included (the parser drops those), is told to the stream book.
 struct Bounded {
     inner: BoxStream<'static, reqwest::Result<Bytes>>,
     pending: Arc<AtomicUsize>,
     max: usize,
+    watched: Watched,
+}
+
+/// A stream in the connection's stream book, which hears of its end however it ends: by the
+/// server, by the network, or dropped by the client.
+struct Watched {
+    id: u64,
+    book: Arc<StreamBook>,
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        self.book.ended(self.id, Instant::now());
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -577,6 +609,12 @@ impl Stream for Bounded {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
         let polled = self.inner.try_poll_next_unpin(cx);
+        let (book, id) = (&self.watched.book, self.watched.id);
+        match &polled {
+            std::task::Poll::Ready(Some(Ok(_))) => book.bytes(id, Instant::now()),
+            std::task::Poll::Ready(_) => book.ended(id, Instant::now()),
+            std::task::Poll::Pending => {}
+        }
         polled.map(|item| {
             item.map(|chunk| {
                 let chunk = chunk?;

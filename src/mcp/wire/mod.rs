@@ -9,6 +9,7 @@
 
 pub(crate) mod client;
 mod redact;
+pub(crate) mod streams;
 
 use std::{
     collections::{HashSet, VecDeque},

@@ -350,6 +350,8 @@ pub struct Fixture {
     pub history: History,
     pub trends: crate::fleet::trends::Trends,
     pub sign_ins: Vec<crate::oauth::Status>,
+    pub streams: crate::mcp::StreamsByTask,
+    pub idle_timeouts: crate::config::StreamsSection,
 }
 
 impl Default for Fixture {
@@ -372,6 +374,8 @@ impl Fixture {
             history: History::new(50),
             trends,
             sign_ins: Vec::new(),
+            streams: Default::default(),
+            idle_timeouts: Default::default(),
         }
     }
 
@@ -382,6 +386,8 @@ impl Fixture {
             probes: &self.probes,
             probe_errors: &self.probe_errors,
             calls: &self.calls,
+            streams: &self.streams,
+            idle_timeouts: &self.idle_timeouts,
             history: &self.history,
             sign_ins: &self.sign_ins,
             trends: &self.trends,

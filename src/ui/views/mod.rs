@@ -58,6 +58,10 @@ pub struct Context<'a> {
     pub probe_errors: &'a HashMap<String, String>,
     /// Figures from the console's own calls, for tasks whose server has no metrics.
     pub calls: &'a crate::mcp::figures::CallFigures,
+    /// Each task's SSE streams as its connection saw them, by task id.
+    pub streams: &'a crate::mcp::StreamsByTask,
+    /// The idle timeout in front of each service's replicas (the config file's `[streams]`).
+    pub idle_timeouts: &'a crate::config::StreamsSection,
     pub history: &'a History,
     /// The stored OAuth sign-ins (never their tokens).
     pub sign_ins: &'a [crate::oauth::Status],
@@ -66,6 +70,23 @@ pub struct Context<'a> {
     pub theme: Theme,
     pub now: SystemTime,
     pub read_only: bool,
+}
+
+impl Context<'_> {
+    /// A task's streams, and the warning when one outlasts the idle timeout in front of its
+    /// service's replicas.
+    pub fn stream_health(
+        &self,
+        service: &str,
+        task_id: &str,
+    ) -> Option<(
+        &crate::mcp::streams::StreamHealth,
+        Option<crate::mcp::streams::StreamWarning>,
+    )> {
+        let health = self.streams.get(task_id)?;
+        let timeout = self.idle_timeouts.idle_timeout(service);
+        Some((health, health.judge(timeout, self.now)))
+    }
 }
 
 pub trait View {

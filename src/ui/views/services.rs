@@ -3,7 +3,9 @@
 //! its replicas present (quiet mid-rollout, loud at rest; `D` opens the diff), and
 //! a `!` after the name when the source has notes on it, and how many of its tasks stand out
 //! from the rest (`fleet::outliers`). Load comes from the tasks' own
-//! metrics; when no live task has any, from the service's Service Connect traffic.
+//! metrics; when no live task has any, from the service's Service Connect traffic. `! sse` in
+//! OUTLIER marks a service with a task whose SSE stream stays silent for longer than the idle
+//! timeout in front of it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -68,6 +70,8 @@ pub struct ServiceRow {
     pub outliers: usize,
     /// Service Connect figures, standing in for the tasks' metrics when none has any.
     pub traffic: Option<TrafficLoad>,
+    /// Live tasks with a stream silent for longer than the idle timeout in front of them.
+    pub stream_warnings: usize,
 }
 
 /// The newest minute of a service's Service Connect traffic, as the load columns show it.
@@ -162,6 +166,7 @@ pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> Se
         notes: service.notes.len(),
         outliers: live.iter().filter(|t| t.outlier.is_some()).count(),
         traffic,
+        stream_warnings: 0,
     }
 }
 
@@ -194,6 +199,12 @@ impl ServicesView {
             // Marks from the console's own calls, for services without metrics.
             let marked = |t: &&crate::fleet::Task| ctx.calls.outliers.contains_key(&t.id);
             row.outliers += s.tasks.iter().filter(marked).count();
+            let live = s.tasks.iter().filter(|t| t.stopped_at.is_none());
+            let warned = |t: &&crate::fleet::Task| {
+                ctx.stream_health(&s.name, &t.id)
+                    .is_some_and(|(_, warning)| warning.is_some())
+            };
+            row.stream_warnings = live.filter(warned).count();
             row
         });
         rows.filter(|r| self.list.matches(&cells(r))).collect()
@@ -313,7 +324,10 @@ impl View for ServicesView {
                 Line::from(Span::styled(trend, theme.title())),
                 Line::from(rate),
                 Line::from(error_share),
+                // A task whose stream outlasts the idle timeout in front stands out too (the
+                // tasks screen says which and why), where no other task does.
                 match r.outliers {
+                    0 if r.stream_warnings > 0 => Line::styled("! sse", theme.warn()),
                     0 => Line::from(""),
                     1 => Line::styled("! 1 task", theme.warn()),
                     n => Line::styled(format!("! {n} tasks"), theme.warn()),

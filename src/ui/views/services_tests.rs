@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ui::views::{
-    fixtures::{Fixture, at, numbered},
+    fixtures::{Fixture, at, now, numbered},
     snapshot_support::{click_after_scroll, render},
 };
 
@@ -163,4 +163,35 @@ fn an_empty_list_says_why() {
         empty_reason(&fixture.fleet, true).0,
         "no service matches the filter"
     );
+}
+
+#[test]
+fn a_service_whose_task_streams_outlast_the_idle_timeout_is_flagged() {
+    let mut fixture = Fixture::new();
+    let task = fixture.fleet.services[0].tasks[0].id.clone();
+    let silent_since = now() - std::time::Duration::from_secs(400);
+    let health = crate::mcp::streams::StreamHealth {
+        open: 1,
+        opened: 1,
+        quiet_since: Some(silent_since),
+        ..Default::default()
+    };
+    fixture.streams.insert(task, health);
+    let mut view = ServicesView::new();
+    let screen = render(&mut view, &fixture.context(), 80, 10);
+    let line = |name: &str| {
+        let found = screen.lines().find(|l| l.starts_with(name));
+        found
+            .unwrap_or_else(|| panic!("{name} in\n{screen}"))
+            .to_string()
+    };
+    let (flagged, other) = (
+        &fixture.fleet.services[0].name,
+        &fixture.fleet.services[1].name,
+    );
+    assert!(
+        line(flagged).ends_with("! sse"),
+        "silent 400 s > 300 s:\n{screen}"
+    );
+    assert!(!line(other).contains("sse"), "{screen}");
 }

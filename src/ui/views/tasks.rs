@@ -1,7 +1,9 @@
 //! The tasks of one service: revision (old/new during a rollout), zone, address, status,
 //! health, the MCP probe's latency, in-flight calls now and over time, the last minute's calls
 //! per second, error rate and p50/p99 latency (and where they came from), whether the task
-//! stands out from the rest of its service, uptime and the source's notes on each task;
+//! stands out from the rest of its service (or has an SSE stream silent for longer than the
+//! idle timeout in front of it: `! sse`, spelled out with its streams' figures below the
+//! table), uptime and the source's notes on each task;
 //! stopped tasks last, with their reason. The source's notes on the service stand above the
 //! table. Enter opens the task's logs, `o` its tools, `D` the doctor's check of its
 //! connection, `x` stops it (after confirmation).
@@ -46,8 +48,9 @@ const TREND: usize = 8;
 const WIDE: u16 = 140;
 /// In-flight samples kept per task: as many as the TREND column shows.
 const TREND_POINTS: usize = 8;
-/// Lines under the table for the selected task spelled out (full id, URL, stop reason, notes).
-const DETAIL_LINES: u16 = 3;
+/// Lines under the table for the selected task spelled out (full id, URL, stop reason, a
+/// stream warning, notes, its streams' figures).
+const DETAIL_LINES: u16 = 5;
 /// Lines above the table for the service's notes; the last one counts those left out.
 const NOTE_LINES: usize = 2;
 
@@ -67,9 +70,17 @@ pub struct Probed<'a> {
     pub probes: &'a HashMap<String, Probe>,
     pub errors: &'a HashMap<String, String>,
     pub calls: &'a CallFigures,
+    /// Each task's SSE streams, judged against the idle timeout in front of the service.
+    pub streams: &'a crate::mcp::StreamsByTask,
+    pub idle_timeout: std::time::Duration,
 }
 
 impl Probed<'_> {
+    fn stream_warned(&self, task_id: &str, now: SystemTime) -> bool {
+        let health = self.streams.get(task_id);
+        health.is_some_and(|h| h.judge(self.idle_timeout, now).is_some())
+    }
+
     /// The last probe's `tools/list` round trip, or that it failed.
     fn cell(&self, task_id: &str) -> Option<String> {
         if self.errors.contains_key(task_id) {
@@ -149,6 +160,8 @@ pub fn rows(service: &Service, probed: Probed, now: SystemTime) -> Vec<TaskRow> 
             match outlier.filter(|_| !stopped) {
                 Some(Outlier::Errors) => "! errors".into(),
                 Some(Outlier::Latency) => "! latency".into(),
+                // A stream that outlasts the idle timeout in front; the detail says more.
+                None if !stopped && probed.stream_warned(&task.id, now) => "! sse".into(),
                 None => String::new(),
             },
             or_dash(task.started_at.and_then(|at| live(age(at, now)))),
@@ -318,6 +331,8 @@ impl View for TasksView {
             probes: ctx.probes,
             errors: ctx.probe_errors,
             calls: ctx.calls,
+            streams: ctx.streams,
+            idle_timeout: ctx.idle_timeouts.idle_timeout(&self.service),
         };
         let mut rows = rows(service, probed, ctx.now);
         rows.retain(|r| self.list.matches(&r.cells));
@@ -385,11 +400,22 @@ impl View for TasksView {
             None => format!("no task matches /{}", self.list.filter()),
         };
         let mut lines = vec![Line::styled(text, theme.dim())];
+        let streams = selected.and_then(|t| ctx.stream_health(&self.service, &t.id));
+        if let Some((_, Some(warning))) = &streams {
+            lines.push(Line::styled(
+                format!("! {}", warning.advice()),
+                theme.warn(),
+            ));
+        }
         if let Some(task) = selected.filter(|t| !t.notes.is_empty()) {
             lines.push(Line::styled(
                 format!("! {}", task.notes.join("; ")),
                 theme.warn(),
             ));
+        }
+        if let Some((health, _)) = streams {
+            let summary = format!("streams: {}", health.summary(ctx.now));
+            lines.push(Line::styled(summary, theme.dim()));
         }
         let detail = Paragraph::new(lines).wrap(Wrap { trim: true });
         frame.render_widget(detail, detail_area);

@@ -17,6 +17,8 @@ fn plain_rows(service: &Service) -> Vec<TaskRow> {
         probes: &probes,
         errors: &errors,
         calls: &calls,
+        streams: &HashMap::new(),
+        idle_timeout: crate::mcp::streams::DEFAULT_IDLE_TIMEOUT,
     };
     rows(service, probed, now())
 }
@@ -183,6 +185,8 @@ fn probe_figures_and_the_outlier_mark_fill_their_cells() {
         probes: &fixture.probes,
         errors: &errors,
         calls: &fixture.calls,
+        streams: &HashMap::new(),
+        idle_timeout: crate::mcp::streams::DEFAULT_IDLE_TIMEOUT,
     };
     let all = rows(server, probed, now());
     let column = |name: &str| COLUMNS.iter().position(|c| c.0 == name).unwrap();
@@ -274,5 +278,54 @@ fn a_server_without_metrics_shows_the_console_calls_marked_as_such() {
             .windows(7)
             .any(|w| w == ["2.0", "25.0", "40ms", "120ms", "console", "!", "errors"]),
         "{row}"
+    );
+}
+
+#[test]
+fn a_stream_outlasting_the_idle_timeout_marks_its_task_and_the_detail_says_what_to_change() {
+    use crate::mcp::streams::StreamHealth;
+    let mut fixture = Fixture::new();
+    fixture.idle_timeouts =
+        crate::config::Config::parse("[streams.services.mcpfleet-server]\nidle_timeout_secs = 2\n")
+            .unwrap()
+            .streams;
+    let (first, second) = (
+        fixture.fleet.services[0].tasks[0].id.clone(),
+        fixture.fleet.services[0].tasks[1].id.clone(),
+    );
+    let health = |gap_ms: u64| StreamHealth {
+        open: 1,
+        opened: 3,
+        reconnects: 1,
+        longest_gap: Some(std::time::Duration::from_millis(gap_ms)),
+        last_gap: Some(std::time::Duration::from_millis(gap_ms)),
+        quiet_since: Some(now()),
+    };
+    fixture.streams.insert(first, health(5000));
+    fixture.streams.insert(second, health(500));
+    let ctx = fixture.context();
+    let mut view = TasksView::new(Scope::service(SERVICE));
+    let screen = render(&mut view, &ctx, 80, 24);
+    let row = |prefix: &str| {
+        screen
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix} in\n{screen}"))
+            .to_string()
+    };
+    assert!(row("0f2ab1c9").contains("! sse"), "{screen}");
+    assert!(!row("7a3e5c1b").contains("! sse"), "{screen}");
+    // The detail under the table wraps: read it as one text.
+    let words = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "! stream silent 5 s > 2 s idle timeout: set the server's --sse-keep-alive below \
+             2 s, or raise the idle timeout in front"
+        ),
+        "{screen}"
+    );
+    assert!(
+        words.contains("streams: 1 open · 3 opened · 1 reconnects · keep-alive 5 s"),
+        "{screen}"
     );
 }
