@@ -192,7 +192,11 @@ async fn the_console_lists_and_calls_tools_with_static_credentials() {
         );
         wrong.wait_for("keyed", SOON);
         wrong.command("tools tools");
-        let screen = wrong.wait_for("HTTP 401", SOON);
+        // The services page may already say 401 (the probe's message): wait for the list.
+        let screen = wrong.wait_until("the tool list says 401", SOON, |screen| {
+            let crumbs = screen.lines().nth(1).unwrap_or("");
+            crumbs.contains("tools(tools)") && screen.contains("HTTP 401")
+        });
         assert!(!screen.contains("wrong"), "the token stays out: {screen}");
         wrong.back(SOON);
         wrong.command("tools keyed");
