@@ -2,8 +2,9 @@
 //! code.
 
 use super::{
-    AuthCommand, Cli, CliError, Command, GlobalArgs, app, bench, browse, call, check, doctor,
-    drift, elicit, exit, follow, history, login, logs, ls, replay, repro, skills, streams, tools,
+    AuthCommand, Cli, CliError, Command, GlobalArgs, RolloutCommand, app, bench, browse, call,
+    check, doctor, drift, elicit, exit, follow, history, login, logs, ls, replay, repro, rollout,
+    skills, streams, tools,
 };
 
 fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<String, CliError> {
@@ -367,6 +368,14 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
         Command::Auth {
             command: AuthCommand::Status { json },
         } => login::status(json),
+        Command::Rollout {
+            command:
+                RolloutCommand::Wait {
+                    service,
+                    timeout,
+                    json,
+                },
+        } => rollout::wait(&global, &service, timeout, json).await,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

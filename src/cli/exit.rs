@@ -34,6 +34,9 @@ pub const DRIFT: u8 = 10;
 pub const CHECK_FAILED: u8 = 11;
 /// `doctor`: a step of the connection failed (the step and what to check are printed).
 pub const DIAGNOSIS: u8 = 12;
+/// `rollout wait`: the deployment waited on failed (circuit breaker, deployment alarm); the
+/// reason and the revision rolled back to are printed.
+pub const ROLLOUT_FAILED: u8 = 13;
 /// `streams`: a replica's SSE stream went (or is going) without a byte for longer than the
 /// idle timeout in front of it, which would cut it (the replica and what to change are printed).
 pub const STREAM_WARNING: u8 = 14;

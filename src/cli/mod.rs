@@ -24,6 +24,7 @@ mod outcome;
 mod probed;
 pub mod replay;
 pub mod repro;
+pub mod rollout;
 pub mod skills;
 pub mod source;
 pub mod streams;
@@ -538,6 +539,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuthCommand,
     },
+    /// A service's rollout.
+    Rollout {
+        #[command(subcommand)]
+        command: RolloutCommand,
+    },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
     /// Run one MCP server replica in this process (what the local fleet runs).
@@ -545,6 +551,24 @@ pub enum Command {
     /// Runs a configured command of the local fleet and ties its life to the console's.
     #[command(name = "__child", hide = true)]
     Child(child::ChildArgs),
+}
+
+#[derive(Subcommand)]
+pub enum RolloutCommand {
+    /// Wait until the service's rollout ends: a line per change with each revision's calls/s,
+    /// error rate and p99; exit 0 once the new revision is deployed and no old task runs, 13
+    /// when the deployment fails (circuit breaker, deployment alarm) with why and the revision
+    /// rolled back to, 6 at the timeout.
+    Wait {
+        service: String,
+        /// How long to wait, e.g. 10m.
+        #[arg(long, value_name = "DURATION", default_value = "10m",
+              value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+        /// Print the outcome as JSON on stdout (the lines go to stderr).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -6,6 +6,7 @@ pub mod command;
 pub mod logs;
 pub mod model;
 pub mod outliers;
+pub mod progress;
 pub mod recent;
 pub mod revisions;
 pub mod time;
