@@ -12,11 +12,9 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    time::Instant,
 };
 
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt, TryStreamExt, stream::BoxStream};
+use futures_util::{StreamExt, stream::BoxStream};
 use reqwest::{
     Method, StatusCode,
     header::{self, HeaderMap, HeaderName, HeaderValue},
@@ -33,6 +31,7 @@ use sse_stream::{Sse, SseStream};
 
 use super::{
     WireLog, redact,
+    sse_body::Bounded,
     streams::{StreamBook, StreamKind},
 };
 
@@ -193,16 +192,13 @@ impl WireClient {
         kind: StreamKind,
     ) -> BoxStream<'static, Result<Sse, SseError>> {
         let pending = Arc::new(AtomicUsize::new(0));
-        let watched = Watched {
-            id: self.streams.opened(kind, Instant::now()),
-            book: self.streams.clone(),
-        };
-        let bytes = Bounded {
-            inner: response.bytes_stream().boxed(),
-            pending: pending.clone(),
-            max: max_event,
-            watched,
-        };
+        let bytes = Bounded::new(
+            response.bytes_stream().boxed(),
+            pending.clone(),
+            max_event,
+            self.streams.clone(),
+            kind,
+        );
         let log = self.log.clone();
         SseStream::from_bytes_stream(bytes)
             .inspect(move |event| {
@@ -567,64 +563,6 @@ impl StreamableHttpClient for WireClient {
             max_sse_event_size,
             StreamKind::Get { resumed },
         ))
-    }
-}
-
-/// A body's bytes that fail once more than `max` arrive without an event between them, so a
-/// server that never ends an event cannot grow the parser's buffer without bound. Each chunk,
-/// keep-alive comments included (the parser drops those), is told to the stream book.
-struct Bounded {
-    inner: BoxStream<'static, reqwest::Result<Bytes>>,
-    pending: Arc<AtomicUsize>,
-    max: usize,
-    watched: Watched,
-}
-
-/// A stream in the connection's stream book, which hears of its end however it ends: by the
-/// server, by the network, or dropped by the client.
-struct Watched {
-    id: u64,
-    book: Arc<StreamBook>,
-}
-
-impl Drop for Watched {
-    fn drop(&mut self) {
-        self.book.ended(self.id, Instant::now());
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-enum BoundedError {
-    #[error(transparent)]
-    Http(#[from] reqwest::Error),
-    #[error("{}", super::super::error::too_large(*.0))]
-    TooLarge(usize),
-}
-
-impl Stream for Bounded {
-    type Item = Result<Bytes, BoundedError>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        let polled = self.inner.try_poll_next_unpin(cx);
-        let (book, id) = (&self.watched.book, self.watched.id);
-        match &polled {
-            std::task::Poll::Ready(Some(Ok(_))) => book.bytes(id, Instant::now()),
-            std::task::Poll::Ready(_) => book.ended(id, Instant::now()),
-            std::task::Poll::Pending => {}
-        }
-        polled.map(|item| {
-            item.map(|chunk| {
-                let chunk = chunk?;
-                let pending = self.pending.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len();
-                if pending > self.max {
-                    return Err(BoundedError::TooLarge(self.max));
-                }
-                Ok(chunk)
-            })
-        })
     }
 }
 

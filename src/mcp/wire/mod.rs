@@ -9,6 +9,7 @@
 
 pub(crate) mod client;
 mod redact;
+mod sse_body;
 pub(crate) mod streams;
 
 use std::{
