@@ -230,6 +230,20 @@ async fn a_killed_replica_is_stopped_with_its_signal_and_replaced() {
         "{reason}"
     );
     assert_eq!(stopped.exit_code, Some(137));
+    assert_eq!(
+        stopped.stop_code.as_deref(),
+        Some("EssentialContainerExited")
+    );
+    let container = &stopped.containers[0];
+    assert_eq!(
+        (container.exit_code, container.last_status.as_deref()),
+        (Some(137), Some("STOPPED"))
+    );
+    assert_eq!(
+        container.reason.as_deref(),
+        Some("Essential container in task exited")
+    );
+    assert_eq!(service.crash_loop, None, "one death is no loop");
     let after = ready_ids(&snapshot, SERVICE);
     assert_eq!(
         after.difference(&before).count(),
@@ -465,6 +479,11 @@ async fn a_deploy_whose_tasks_fail_to_start_rolls_back() {
         Some(2),
         "the server refuses the bogus fault rule at start"
     );
+    assert_eq!(crashed.stop_code.as_deref(), Some("TaskFailedToStart"));
+    assert_eq!(
+        service.crash_loop, None,
+        "the deaths were the rolled-back revision's"
+    );
     let text = events(&snapshot, SERVICE);
     assert!(
         text.contains(&format!(
@@ -476,6 +495,39 @@ async fn a_deploy_whose_tasks_fail_to_start_rolls_back() {
     assert!(
         text.contains(&format!("rolling back to deployment {old_deployment}.")),
         "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_whose_tasks_keep_dying_is_marked_crash_looping() {
+    let mark = mark("crashloop");
+    let mut spec = LocalServiceSpec::built_in(1);
+    spec.name = "dying".into();
+    spec.command = Some("/bin/sh".into());
+    spec.args = vec!["-c".into(), "exit 3".into()];
+    let mut handle = start(fleet(&mark, vec![spec]));
+    let snapshot = handle
+        .wait_for(READY_TIMEOUT, |s| {
+            s.service("dying").is_some_and(|s| s.crash_loop.is_some())
+        })
+        .await
+        .expect("the service is marked crash-looping");
+    let service = snapshot.service("dying").unwrap();
+    let crash = service.crash_loop.as_ref().unwrap();
+    assert!(crash.died >= 3, "{crash:?}");
+    assert!(
+        crash.last.contains(": TaskFailedToStart, exit 3: "),
+        "{crash:?}"
+    );
+    let stopped = service
+        .tasks
+        .iter()
+        .filter(|t| t.last_status == TaskStatus::Stopped);
+    assert!(stopped.clone().count() >= 3);
+    assert!(
+        stopped
+            .clone()
+            .all(|t| t.stop_code.as_deref() == Some("TaskFailedToStart"))
     );
 }
 

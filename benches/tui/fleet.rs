@@ -103,6 +103,8 @@ fn service(index: usize, tasks: usize, now: SystemTime) -> Service {
             stopped_at: None,
             stopped_reason: None,
             exit_code: None,
+            stop_code: None,
+            containers: Vec::new(),
             metrics: (status == TaskStatus::Running).then(|| TaskMetrics {
                 in_flight: (port % 5) as u64,
                 calls: 10_000 + (port as u64 * 37) % 5_000,
@@ -169,6 +171,7 @@ fn service(index: usize, tasks: usize, now: SystemTime) -> Service {
         notes: Vec::new(),
         traffic: None,
         policy: None,
+        crash_loop: None,
     }
 }
 

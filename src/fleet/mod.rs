@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod command;
+pub mod crashloop;
 pub mod logs;
 pub mod model;
 pub mod outliers;

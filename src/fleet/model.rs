@@ -85,6 +85,9 @@ pub struct Service {
     pub traffic: Option<Traffic>,
     /// How deployments replace tasks, when the source knows.
     pub policy: Option<DeploymentPolicy>,
+    /// Its tasks keep dying (`crashloop::mark`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash_loop: Option<super::crashloop::CrashLoop>,
 }
 
 /// ECS's deploymentConfiguration: the task count bounds during a rollout, the circuit
@@ -305,7 +308,14 @@ pub struct Task {
     #[serde(with = "crate::fleet::time::option")]
     pub stopped_at: Option<SystemTime>,
     pub stopped_reason: Option<String>,
+    /// ECS's `stopCode`: `TaskFailedToStart`, `EssentialContainerExited`, `UserInitiated`,
+    /// `ServiceSchedulerInitiated`, `SpotInterruption`, `TerminationNotice`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_code: Option<String>,
     pub exit_code: Option<i32>,
+    /// Each container as ECS reports it: its own health, exit code and reason, image digest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<Container>,
     pub metrics: Option<TaskMetrics>,
     /// This task's recent errors or latency stand out from the rest of its service
     /// (`outliers::mark`).
@@ -313,6 +323,20 @@ pub struct Task {
     pub outlier: Option<super::Outlier>,
     /// Remarks on this task: "unreachable from here", "not registered in Cloud Map", …
     pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Container {
+    pub name: String,
+    /// RUNNING, STOPPED, … as ECS says it.
+    pub last_status: Option<String>,
+    /// The container's own health check; `Unknown` without one.
+    pub health: Health,
+    pub exit_code: Option<i32>,
+    /// Why it stopped ("Essential container in task exited", an OOM kill, …).
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
 }
 
 impl Task {
@@ -333,6 +357,8 @@ impl Task {
             stopped_at: None,
             stopped_reason: None,
             exit_code: None,
+            stop_code: None,
+            containers: Vec::new(),
             metrics: None,
             outlier: None,
             notes: Vec::new(),

@@ -96,6 +96,7 @@ mod tests {
             notes: Vec::new(),
             traffic: None,
             policy: None,
+            crash_loop: None,
         }
     }
 

@@ -201,6 +201,7 @@ pub(crate) mod tests {
             notes: Vec::new(),
             traffic: None,
             policy: None,
+            crash_loop: None,
         });
         fleet
     }

@@ -65,6 +65,7 @@ pub fn fleet_of(tasks: Vec<Task>) -> FleetSnapshot {
         notes: Vec::new(),
         traffic: None,
         policy: None,
+        crash_loop: None,
     });
     fleet
 }

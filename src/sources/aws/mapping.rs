@@ -7,7 +7,7 @@ use std::{collections::HashMap, time::SystemTime};
 use aws_sdk_ecs::types as ecs;
 
 use crate::fleet::{
-    Deployment, DeploymentAlarm, DeploymentPolicy, DeploymentStatus, Endpoint, Health,
+    Container, Deployment, DeploymentAlarm, DeploymentPolicy, DeploymentStatus, Endpoint, Health,
     RolloutState, Service, ServiceEvent, Task, TaskStatus,
 };
 
@@ -283,6 +283,7 @@ pub fn service(input: ServiceInput<'_>) -> Service {
         notes,
         traffic: None,
         policy: policy(service),
+        crash_loop: None,
     }
 }
 
@@ -408,9 +409,26 @@ fn map_task(
         stopped_at: time(task.stopped_at()),
         stopped_reason: task.stopped_reason().map(str::to_string),
         exit_code,
+        stop_code: task.stop_code().map(|code| code.as_str().to_string()),
+        containers: task.containers().iter().map(container).collect(),
         metrics: None,
         outlier: None,
         notes,
+    }
+}
+
+fn container(c: &ecs::Container) -> Container {
+    Container {
+        name: c.name().unwrap_or_default().to_string(),
+        last_status: c.last_status().map(str::to_string),
+        health: match c.health_status() {
+            Some(ecs::HealthStatus::Healthy) => Health::Healthy,
+            Some(ecs::HealthStatus::Unhealthy) => Health::Unhealthy,
+            _ => Health::Unknown,
+        },
+        exit_code: c.exit_code(),
+        reason: c.reason().map(str::to_string),
+        image_digest: c.image_digest().map(str::to_string),
     }
 }
 

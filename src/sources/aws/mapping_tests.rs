@@ -307,6 +307,52 @@ fn health_checked_tasks_wait_for_ecs_to_say_healthy() {
 }
 
 #[test]
+fn a_stopped_task_keeps_its_stop_code_and_each_container_its_end() {
+    let svc = service(Vec::new(), true);
+    let oom = Container::builder()
+        .name("server")
+        .last_status("STOPPED")
+        .exit_code(137)
+        .reason("OutOfMemoryError: Container killed due to memory usage")
+        .image_digest("sha256:0123abcd")
+        .health_status(HealthStatus::Unhealthy)
+        .build();
+    let stopped = EcsTask::builder()
+        .task_arn("arn:aws:ecs:us-east-1:123456789012:task/c/cccc")
+        .task_definition_arn(TD2)
+        .last_status("STOPPED")
+        .desired_status("STOPPED")
+        .stop_code(aws_sdk_ecs::types::TaskStopCode::EssentialContainerExited)
+        .stopped_reason("Essential container in task exited")
+        .containers(oom)
+        .build();
+    let defs = definitions(Some("mcp"), false);
+    let mapped = super::service(ServiceInput {
+        name: "echo".into(),
+        service: &svc,
+        tasks: vec![&stopped],
+        definitions: &defs,
+        path: "/mcp".into(),
+        url_override: None,
+    });
+    let task = &mapped.tasks[0];
+    assert_eq!(task.stop_code.as_deref(), Some("EssentialContainerExited"));
+    assert_eq!(task.exit_code, Some(137));
+    let container = &task.containers[0];
+    assert_eq!(container.name, "server");
+    assert_eq!(container.health, Health::Unhealthy);
+    assert_eq!(container.last_status.as_deref(), Some("STOPPED"));
+    assert_eq!(container.image_digest.as_deref(), Some("sha256:0123abcd"));
+    assert!(
+        container
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("OutOfMemoryError")
+    );
+}
+
+#[test]
 fn cloud_map_ids_come_from_service_connect_resources() {
     let svc = EcsService::builder()
         .deployments(

@@ -9,7 +9,9 @@ use super::{
     refresh::{Discovery, Watched},
     scrape::{Reach, UNREACHABLE},
 };
-use crate::fleet::{FleetSnapshot, Service, SourceKind, TaskStatus, outliers, revisions};
+use crate::fleet::{
+    FleetSnapshot, Service, SourceKind, TaskStatus, crashloop, outliers, revisions,
+};
 
 /// The name the console shows for a service: plain over one cluster, `cluster/service` over
 /// several (names repeat across clusters).
@@ -101,6 +103,7 @@ fn service(discovery: &Discovery, settings: &AwsSettings, arn: &str, watched: &W
     }
     service.traffic = discovery.traffic.get(arn).cloned();
     outliers::mark(&mut service);
+    crashloop::mark(&mut service, std::time::SystemTime::now());
     revisions::roll_up(&mut service);
     service
 }

@@ -4,7 +4,7 @@
 
 use super::{
     events,
-    service::{DeploymentState, ServiceState},
+    service::{DeploymentState, ServiceState, StopCode},
     spec::MAX_REPLICAS,
 };
 use crate::fleet::{CommandError, DeploymentStatus, RevisionChange, RolloutState};
@@ -107,7 +107,7 @@ impl ServiceState {
             "" => "Task stopped by user".to_string(),
             reason => format!("Task stopped by user: {reason}"),
         };
-        self.request_stop(index, reason);
+        self.request_stop(index, reason, StopCode::UserInitiated);
         Ok(format!("{}: stopping task {task_id}", self.spec.name))
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 
 use super::{
     events,
-    service::{Action, DeploymentState, ServiceState, StopRequest, TaskState},
+    service::{Action, DeploymentState, ServiceState, StopCode, StopRequest, TaskState},
 };
 use crate::fleet::{AlarmState, DeploymentStatus, Health, RolloutState, TaskStatus};
 
@@ -118,10 +118,10 @@ impl ServiceState {
     }
 
     /// Marks a task draining and queues its stop; it leaves the ready set with the next snapshot.
-    pub fn request_stop(&mut self, index: usize, reason: String) {
+    pub fn request_stop(&mut self, index: usize, reason: String, code: StopCode) {
         let task = &mut self.tasks[index];
         task.stopped_reason = Some(reason.clone());
-        task.stop = Some(StopRequest { reason });
+        task.stop = Some(StopRequest { reason, code });
         task.desired_status = TaskStatus::Stopped;
         task.draining = true;
         task.last_status = TaskStatus::Deactivating;
@@ -157,7 +157,11 @@ impl ServiceState {
                 "Task failed container health checks".to_string()
             };
             self.events.push(events::unhealthy(&self.spec.name, &id));
-            self.request_stop(index, reason);
+            let code = match late {
+                true => StopCode::TaskFailedToStart,
+                false => StopCode::ServiceSchedulerInitiated,
+            };
+            self.request_stop(index, reason, code);
             if late {
                 self.record_failed_start(&deployment, now);
             }
@@ -182,7 +186,7 @@ impl ServiceState {
         let mut stopped = Vec::new();
         for &(_, index) in live.iter().take(excess) {
             stopped.push(self.tasks[index].id.clone());
-            self.request_stop(index, reason.clone());
+            self.request_stop(index, reason.clone(), StopCode::ServiceSchedulerInitiated);
         }
         stopped
     }
@@ -229,6 +233,7 @@ impl ServiceState {
             stopped_at: None,
             stopped_reason: None,
             exit_code: None,
+            stop_code: None,
             metrics: None,
             counters: Default::default(),
             ever_healthy: false,
@@ -263,7 +268,7 @@ impl ServiceState {
                 may_stop -= 1;
             }
             stopped.push(self.tasks[index].id.clone());
-            self.request_stop(index, reason.clone());
+            self.request_stop(index, reason.clone(), StopCode::ServiceSchedulerInitiated);
         }
         stopped
     }

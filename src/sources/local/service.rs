@@ -35,6 +35,27 @@ pub enum Action {
 #[derive(Debug, Clone)]
 pub struct StopRequest {
     pub reason: String,
+    pub code: StopCode,
+}
+
+/// ECS's `stopCode`, for the causes the local fleet has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopCode {
+    TaskFailedToStart,
+    EssentialContainerExited,
+    UserInitiated,
+    ServiceSchedulerInitiated,
+}
+
+impl StopCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopCode::TaskFailedToStart => "TaskFailedToStart",
+            StopCode::EssentialContainerExited => "EssentialContainerExited",
+            StopCode::UserInitiated => "UserInitiated",
+            StopCode::ServiceSchedulerInitiated => "ServiceSchedulerInitiated",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -56,6 +77,7 @@ pub struct TaskState {
     pub stopped_at: Option<SystemTime>,
     pub stopped_reason: Option<String>,
     pub exit_code: Option<i32>,
+    pub stop_code: Option<StopCode>,
     pub metrics: Option<TaskMetrics>,
     /// The scrapes the call rates come from.
     pub counters: CounterWindow,
@@ -311,6 +333,16 @@ impl ServiceState {
             None => exit.stopped_reason(),
         });
         let failed_start = unexpected && !task.ever_healthy;
+        // A process that failed on its own before it was ever healthy failed to start, even
+        // when the scheduler had meanwhile asked it to stop.
+        let failed_by_itself = !task.ever_healthy
+            && matches!(exit, Exit::Status { code: Some(code), signal: None } if *code != 0)
+            || matches!(exit, Exit::SpawnFailed(_));
+        task.stop_code = Some(match &task.stop {
+            _ if failed_start || failed_by_itself => StopCode::TaskFailedToStart,
+            Some(request) => request.code,
+            None => StopCode::EssentialContainerExited,
+        });
         let deployment = task.deployment_id.clone();
         if let Exit::SpawnFailed(error) = exit {
             let message = events::launch_failed(

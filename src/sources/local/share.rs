@@ -298,6 +298,7 @@ mod tests {
             notes: Vec::new(),
             traffic: None,
             policy: None,
+            crash_loop: None,
         });
         snapshot
     }

@@ -2,12 +2,32 @@
 //! deployment derived from the tasks, deployments PRIMARY first, running tasks before stopped
 //! ones. Read-only over the state.
 
-use super::service::{ServiceState, TaskState};
+use super::service::{ServiceState, StopCode, TaskState};
 use crate::fleet::{
-    Deployment, DeploymentPolicy, DeploymentStatus, Service, Task, TaskStatus, outliers, revisions,
+    Container, Deployment, DeploymentPolicy, DeploymentStatus, Service, Task, TaskStatus,
+    crashloop, outliers, revisions,
 };
 
 impl TaskState {
+    /// The task's one container, as ECS would describe it: the process itself.
+    fn container(&self) -> Container {
+        let stopped = self.last_status == TaskStatus::Stopped;
+        let reason = match self.stop_code {
+            Some(StopCode::EssentialContainerExited | StopCode::TaskFailedToStart) if stopped => {
+                Some("Essential container in task exited".to_string())
+            }
+            _ => None,
+        };
+        Container {
+            name: "server".into(),
+            last_status: Some(if stopped { "STOPPED" } else { "RUNNING" }.into()),
+            health: self.health,
+            exit_code: self.exit_code,
+            reason,
+            image_digest: None,
+        }
+    }
+
     pub fn to_model(&self) -> Task {
         Task {
             id: self.id.clone(),
@@ -23,6 +43,8 @@ impl TaskState {
             stopped_at: self.stopped_at,
             stopped_reason: self.stopped_reason.clone(),
             exit_code: self.exit_code,
+            stop_code: self.stop_code.map(|code| code.as_str().to_string()),
+            containers: vec![self.container()],
             metrics: self.metrics.clone(),
             outlier: None,
             notes: Vec::new(),
@@ -97,8 +119,10 @@ impl ServiceState {
                 alarms: self.alarm.iter().map(|alarm| alarm.to_model()).collect(),
                 alarm_rollback: self.alarm.as_ref().is_some_and(|a| a.spec.rollback),
             }),
+            crash_loop: None,
         };
         outliers::mark(&mut service);
+        crashloop::mark(&mut service, std::time::SystemTime::now());
         revisions::roll_up(&mut service);
         service
     }

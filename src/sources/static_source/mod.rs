@@ -157,6 +157,7 @@ fn service_for(server: &StaticServer, checked: &Checked) -> Service {
         notes: Vec::new(),
         traffic: None,
         policy: None,
+        crash_loop: None,
     }
 }
 

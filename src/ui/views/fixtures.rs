@@ -67,6 +67,8 @@ fn task(
         stopped_at: None,
         stopped_reason: None,
         exit_code: None,
+        stop_code: None,
+        containers: Vec::new(),
         metrics: Some(TaskMetrics {
             in_flight: port as u64 % 4,
             calls: 1200 + port as u64,
@@ -164,6 +166,7 @@ pub fn fleet() -> FleetSnapshot {
         notes: Vec::new(),
         traffic: None,
         policy: None,
+        crash_loop: None,
     };
     let mut broken = task(
         "c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6",
@@ -199,6 +202,7 @@ pub fn fleet() -> FleetSnapshot {
         ],
         traffic: None,
         policy: None,
+        crash_loop: None,
     };
     FleetSnapshot {
         source: SourceKind::Local,

@@ -72,6 +72,8 @@ pub struct ServiceRow {
     pub traffic: Option<TrafficLoad>,
     /// Live tasks with a stream silent for longer than the idle timeout in front of them.
     pub stream_warnings: usize,
+    /// Its tasks keep dying (`fleet::crashloop`).
+    pub crash_loop: bool,
 }
 
 /// The newest minute of a service's Service Connect traffic, as the load columns show it.
@@ -146,6 +148,7 @@ pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> Se
         ),
     };
     ServiceRow {
+        crash_loop: service.crash_loop.is_some(),
         name: service.name.clone(),
         counts: format!(
             "{}/{}/{}",
@@ -315,10 +318,11 @@ impl View for ServicesView {
             let cells = vec![
                 Line::from(name),
                 Line::from(r.counts.clone()),
-                Line::from(Span::styled(
-                    format!("{}/{} ready", r.ready, r.desired),
-                    health_style,
-                )),
+                // Tasks that keep dying matter more than how many are up right now.
+                match r.crash_loop {
+                    true => Line::styled("CRASHLOOP", theme.error().add_modifier(Modifier::BOLD)),
+                    false => Line::styled(format!("{}/{} ready", r.ready, r.desired), health_style),
+                },
                 Line::from(Span::styled(rollout_label(r.rollout), rollout_style)),
                 Line::from(r.in_flight.to_string()),
                 Line::from(Span::styled(trend, theme.title())),

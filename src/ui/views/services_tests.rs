@@ -41,6 +41,23 @@ fn rows_sum_live_tasks_and_spot_drift() {
 }
 
 #[test]
+fn a_crash_loop_takes_the_health_cell() {
+    let mut fixture = Fixture::new();
+    let line = |fixture: &Fixture| {
+        let text = render(&mut ServicesView::new(), &fixture.context(), 160, 24);
+        let line = text.lines().find(|l| l.starts_with("mcpfleet-server"));
+        line.unwrap().to_string()
+    };
+    assert!(line(&fixture).contains(" 2/3 ready "), "{}", line(&fixture));
+    fixture.fleet.services[0].crash_loop = Some(crate::fleet::crashloop::CrashLoop {
+        died: 3,
+        last: "task e: EssentialContainerExited, exit 1: Essential container in task exited".into(),
+    });
+    assert!(row(&fixture.fleet.services[0], &fixture.probes).crash_loop);
+    assert!(line(&fixture).contains(" CRASHLOOP "), "{}", line(&fixture));
+}
+
+#[test]
 fn traffic_stands_in_when_no_live_task_has_metrics() {
     let mut fixture = Fixture::new();
     let traffic = Traffic {

@@ -16,7 +16,9 @@ use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 use ratatui::{Frame, style::Style};
 
 use super::{Context, View, chrome::age};
-use crate::fleet::{Command, DeploymentStatus, FigureSource, Outlier, Service, Task, TaskStatus};
+use crate::fleet::{
+    Command, DeploymentStatus, FigureSource, Outlier, Service, Task, TaskStatus, crashloop,
+};
 use crate::mcp::{Probe, figures::CallFigures};
 use crate::ui::action::{Action, Scope, ViewKind};
 use crate::ui::keys::KeyId;
@@ -181,9 +183,25 @@ pub fn detail(task: &Task, now: SystemTime) -> String {
     if is_stopped(task) {
         let when = task.stopped_at.map(|at| format!(" {} ago", age(at, now)));
         let exit = task.exit_code.map(|code| format!(", exit {code}"));
+        let code = task.stop_code.as_ref().map(|code| format!(" ({code})"));
         let reason = task.stopped_reason.as_deref().unwrap_or("no reason given");
         let (when, exit) = (when.unwrap_or_default(), exit.unwrap_or_default());
-        return format!("task {} stopped{when}{exit}: {reason}", task.id);
+        let code = code.unwrap_or_default();
+        // Each container's own end, where it says more than the task does.
+        let containers: String = task
+            .containers
+            .iter()
+            .filter_map(|c| {
+                let exit = c.exit_code.map(|code| format!(" exit {code}"));
+                let said = [exit, c.reason.as_ref().map(|r| format!(": {r}"))];
+                let said: String = said.into_iter().flatten().collect();
+                (!said.is_empty()).then(|| format!(" · container {}{said}", c.name))
+            })
+            .collect();
+        return format!(
+            "task {} stopped{when}{exit}{code}: {reason}{containers}",
+            task.id
+        );
     }
     let url = task.endpoint.as_ref().map_or("no endpoint", |e| &e.url);
     let (id, deployment) = (&task.id, &task.deployment_id);
@@ -376,10 +394,21 @@ impl View for TasksView {
         let table =
             Table::new(table_rows, constraints).header(Row::new(header).style(theme.header()));
 
-        let mut notes: Vec<Line> = note_lines(&service.notes, usize::from(area.width))
-            .into_iter()
-            .map(|n| Line::styled(n, theme.warn()))
-            .collect();
+        let crash = service.crash_loop.as_ref().map(|crash| {
+            let text = format!(
+                "crash loop: {} tasks died in the last {} min; newest {}",
+                crash.died,
+                crashloop::WINDOW.as_secs() / 60,
+                crate::inert::inert_line(&crash.last)
+            );
+            Line::styled(clip(&text, usize::from(area.width)), theme.error())
+        });
+        let mut notes: Vec<Line> = crash.into_iter().collect();
+        notes.extend(
+            note_lines(&service.notes, usize::from(area.width))
+                .into_iter()
+                .map(|n| Line::styled(n, theme.warn())),
+        );
         notes.extend(traffic_line(service).map(|t| Line::styled(t, theme.dim())));
         // The notes, and a blank line between them and the table.
         let above_table = notes.len() as u16 + u16::from(!notes.is_empty());

@@ -49,6 +49,21 @@ fn rows_mark_revisions_and_list_stopped_tasks_last() {
         detail(&crashed, now()),
         "task aaaaaaaa11112222 stopped 10s ago, exit 137: Essential container in task exited"
     );
+    crashed.stop_code = Some("EssentialContainerExited".into());
+    crashed.containers = vec![crate::fleet::Container {
+        name: "server".into(),
+        last_status: Some("STOPPED".into()),
+        health: crate::fleet::Health::Unknown,
+        exit_code: Some(137),
+        reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
+        image_digest: None,
+    }];
+    assert_eq!(
+        detail(&crashed, now()),
+        "task aaaaaaaa11112222 stopped 10s ago, exit 137 (EssentialContainerExited): Essential \
+         container in task exited · container server exit 137: OutOfMemoryError: Container \
+         killed due to memory usage"
+    );
     // One deployment: nothing to be old or new against.
     let settled = plain_rows(&fixture.fleet.services[1])[0].cells[1..6].join(" ");
     assert_eq!(settled, "1 us-east-1b 127.0.0.1:42001 RUNNING UNHEALTHY");
@@ -327,5 +342,23 @@ fn a_stream_outlasting_the_idle_timeout_marks_its_task_and_the_detail_says_what_
     assert!(
         words.contains("streams: 1 open · 3 opened · 1 reconnects · keep-alive 5 s"),
         "{screen}"
+    );
+}
+
+#[test]
+fn a_crash_loop_is_said_above_the_tasks() {
+    let mut fixture = Fixture::new();
+    fixture.fleet.services[0].crash_loop = Some(crate::fleet::crashloop::CrashLoop {
+        died: 4,
+        last: "task aaaaaaaa: TaskFailedToStart, exit 3: Essential container in task exited".into(),
+    });
+    let mut view = TasksView::new(Scope::service("mcpfleet-server"));
+    let text = render(&mut view, &fixture.context(), 160, 30);
+    assert!(
+        text.contains(
+            "crash loop: 4 tasks died in the last 10 min; newest task aaaaaaaa: \
+             TaskFailedToStart, exit 3"
+        ),
+        "{text}"
     );
 }
