@@ -22,6 +22,7 @@ use crate::fleet::{
 use crate::mcp::{Probe, figures::CallFigures};
 use crate::ui::action::{Action, Scope, ViewKind};
 use crate::ui::keys::KeyId;
+use crate::ui::log_buffer::LogBuffer;
 use crate::ui::widgets::{list::ListState, sparkline_text};
 
 /// (header, widest it gets, shown only on wide terminals); columns shrink to their content
@@ -206,6 +207,21 @@ pub fn detail(task: &Task, now: SystemTime) -> String {
     let url = task.endpoint.as_ref().map_or("no endpoint", |e| &e.url);
     let (id, deployment) = (&task.id, &task.deployment_id);
     format!("task {id} · {url} · deployment {deployment}")
+}
+
+/// The last `n` lines a task logged, oldest first, from the console's log buffer: for a
+/// stopped task, what it said before it died.
+pub fn last_words(logs: &LogBuffer, task_id: &str, n: usize) -> Vec<String> {
+    let mut words: Vec<String> = logs
+        .lines()
+        .iter()
+        .rev()
+        .filter(|line| line.task_id == task_id)
+        .take(n)
+        .map(|line| crate::inert::inert_line(&line.message).into_owned())
+        .collect();
+    words.reverse();
+    words
 }
 
 /// A service whose tasks have no figures of their own but whose Service Connect traffic is
@@ -441,6 +457,14 @@ impl View for TasksView {
                 format!("! {}", task.notes.join("; ")),
                 theme.warn(),
             ));
+        }
+        if let Some(task) = selected.filter(|t| is_stopped(t)) {
+            let words = last_words(ctx.logs, &task.id, 2);
+            lines.extend(
+                words
+                    .into_iter()
+                    .map(|w| Line::styled(format!("» {w}"), theme.dim())),
+            );
         }
         if let Some((health, _)) = streams {
             let summary = format!("streams: {}", health.summary(ctx.now));

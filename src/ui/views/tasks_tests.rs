@@ -362,3 +362,27 @@ fn a_crash_loop_is_said_above_the_tasks() {
         "{text}"
     );
 }
+
+#[test]
+fn a_stopped_task_keeps_its_last_words() {
+    let mut logs = crate::ui::views::fixtures::logs();
+    for (n, text) in [
+        "starting",
+        "config invalid: \u{1b}[31mport\u{1b}[0m",
+        "exiting",
+    ]
+    .iter()
+    .enumerate()
+    {
+        logs.push(crate::fleet::LogLine::parse(
+            "mcpfleet-server",
+            "deadbeef",
+            "stderr",
+            at(596 + n as u64),
+            text,
+        ));
+    }
+    let words = last_words(&logs, "deadbeef", 2);
+    assert_eq!(words, ["config invalid: \\u{1b}[31mport\\u{1b}[0m", "exiting"]);
+    assert!(last_words(&logs, "nobody", 2).is_empty());
+}
