@@ -182,6 +182,17 @@ pub enum RolloutState {
     Failed,
 }
 
+impl RolloutState {
+    /// As ECS writes it.
+    pub fn label(self) -> &'static str {
+        match self {
+            RolloutState::InProgress => "IN_PROGRESS",
+            RolloutState::Completed => "COMPLETED",
+            RolloutState::Failed => "FAILED",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Deployment {
     pub id: String,

@@ -71,11 +71,7 @@ pub fn state_line(service: &Service) -> String {
     let parts: Vec<String> = live
         .map(|d| {
             let status = format!("{:?}", d.status).to_uppercase();
-            let state = match d.rollout_state {
-                RolloutState::InProgress => "IN_PROGRESS",
-                RolloutState::Completed => "COMPLETED",
-                RolloutState::Failed => "FAILED",
-            };
+            let state = d.rollout_state.label();
             let mut part = format!(
                 "{status} rev {} {state} {}/{} running",
                 d.revision, d.running, d.desired

@@ -174,12 +174,7 @@ pub fn row(service: &Service, probes: &HashMap<String, crate::mcp::Probe>) -> Se
 }
 
 pub fn rollout_label(state: Option<RolloutState>) -> &'static str {
-    match state {
-        Some(RolloutState::InProgress) => "IN_PROGRESS",
-        Some(RolloutState::Completed) => "COMPLETED",
-        Some(RolloutState::Failed) => "FAILED",
-        None => "-",
-    }
+    state.map_or("-", RolloutState::label)
 }
 
 pub struct ServicesView {

@@ -383,6 +383,9 @@ fn a_stopped_task_keeps_its_last_words() {
         ));
     }
     let words = last_words(&logs, "deadbeef", 2);
-    assert_eq!(words, ["config invalid: \\u{1b}[31mport\\u{1b}[0m", "exiting"]);
+    assert_eq!(
+        words,
+        ["config invalid: \\u{1b}[31mport\\u{1b}[0m", "exiting"]
+    );
     assert!(last_words(&logs, "nobody", 2).is_empty());
 }
