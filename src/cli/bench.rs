@@ -143,14 +143,6 @@ fn show_progress(mut watching: watch::Receiver<Arc<BenchReport>>) -> tokio::task
     })
 }
 
-fn ms(value: f64) -> String {
-    if value >= 100.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.2}")
-    }
-}
-
 pub fn render(report: &BenchReport) -> String {
     let mut out = format!(
         "{} {} · {} at once{} · {} ({}, {} sessions) · {:.1} s measured, {:.0} ms to open\n",
@@ -173,10 +165,10 @@ pub fn render(report: &BenchReport) -> String {
         report.calls,
         report.failures,
         report.calls_per_sec,
-        ms(l.p50_ms),
-        ms(l.p90_ms),
-        ms(l.p99_ms),
-        ms(l.max_ms)
+        bench::ms_text(l.p50_ms),
+        bench::ms_text(l.p90_ms),
+        bench::ms_text(l.p99_ms),
+        bench::ms_text(l.max_ms)
     ));
     if report.stopped_early {
         out.push_str("stopped before its planned end\n");
@@ -186,16 +178,16 @@ pub fn render(report: &BenchReport) -> String {
         .iter()
         .map(|r| {
             vec![
-                table::task_cell(r.task_id.as_deref()),
+                repro::replica_label(r.task_id.as_deref()),
                 r.revision.map_or("-".into(), |v| v.to_string()),
                 r.calls.to_string(),
                 format!("{:.1}", r.calls_per_sec),
                 format!("{:.2} %", r.failure_rate * 100.0),
-                ms(r.latency.p50_ms),
-                ms(r.latency.p90_ms),
-                ms(r.latency.p99_ms),
-                ms(r.latency.max_ms),
-                table::kinds_cell(&r.failures_by_kind),
+                bench::ms_text(r.latency.p50_ms),
+                bench::ms_text(r.latency.p90_ms),
+                bench::ms_text(r.latency.p99_ms),
+                bench::ms_text(r.latency.max_ms),
+                repro::kinds_text(&r.failures_by_kind),
             ]
         })
         .collect();
@@ -238,7 +230,7 @@ fn histogram(buckets: &[Bucket]) -> String {
             let bar = ((b.count as f64 / most as f64) * 40.0).ceil() as usize;
             format!(
                 "  ≤ {:>9} ms [{:>digits$}] {}\n",
-                ms(b.le_ms),
+                bench::ms_text(b.le_ms),
                 b.count,
                 "■".repeat(bar)
             )

@@ -199,7 +199,7 @@ pub fn render(report: &ReproReport, incidents: &[(Incident, PathBuf)]) -> String
         .iter()
         .map(|r| {
             vec![
-                table::task_cell(r.task_id.as_deref()),
+                repro::replica_label(r.task_id.as_deref()),
                 r.revision.map_or("-".into(), |v| v.to_string()),
                 r.calls.to_string(),
                 r.failures.to_string(),
@@ -213,7 +213,7 @@ pub fn render(report: &ReproReport, incidents: &[(Incident, PathBuf)]) -> String
                 format!("{:.1}", r.p90_ms),
                 format!("{:.1}", r.p99_ms),
                 format!("{:.1}", r.max_ms),
-                table::kinds_cell(&r.failures_by_kind),
+                repro::kinds_text(&r.failures_by_kind),
             ]
         })
         .collect();

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::{
     config::Config,
     mcp::{
-        self, Era,
+        self, Era, repro,
         streams::{StreamHealth, seconds},
     },
 };
@@ -192,7 +192,7 @@ fn render(replicas: &[Replica], now: SystemTime) -> String {
             };
             vec![
                 r.service.clone(),
-                table::task_cell(Some(&r.task)),
+                repro::replica_label(Some(&r.task)),
                 health.open.to_string(),
                 health.opened.to_string(),
                 health.reconnects.to_string(),

@@ -30,24 +30,6 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// A replica's task as the per-replica tables name it: its first 8 characters, or
-/// `(unknown)` behind a URL that did not say.
-pub fn task_cell(task_id: Option<&str>) -> String {
-    task_id.map_or("(unknown)".to_string(), |t| t.chars().take(8).collect())
-}
-
-/// Failures by kind as `tool_error=3 http_503=1`, or `-` without any.
-pub fn kinds_cell(by_kind: &std::collections::BTreeMap<String, u64>) -> String {
-    if by_kind.is_empty() {
-        return "-".into();
-    }
-    let kinds: Vec<String> = by_kind
-        .iter()
-        .map(|(kind, n)| format!("{kind}={n}"))
-        .collect();
-    kinds.join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -41,6 +41,24 @@ pub fn spread_over(fleet: &FleetSnapshot, service: &str) -> Result<Vec<String>, 
         .collect())
 }
 
+/// A replica by the first 8 characters of its task id, or `(unknown)` where no replica named
+/// itself: how every table of replicas, on a terminal and in the console, names one.
+pub fn replica_label(task_id: Option<&str>) -> String {
+    task_id.map_or("(unknown)".to_string(), |t| t.chars().take(8).collect())
+}
+
+/// Failures by kind as `tool_error=3 http_503=1`, or `-` without any.
+pub fn kinds_text(by_kind: &std::collections::BTreeMap<String, u64>) -> String {
+    if by_kind.is_empty() {
+        return "-".into();
+    }
+    let kinds: Vec<String> = by_kind
+        .iter()
+        .map(|(kind, n)| format!("{kind}={n}"))
+        .collect();
+    kinds.join(" ")
+}
+
 /// Why a tool is not sent again and again without `--force`: only a tool its server calls
 /// read-only, or idempotent and not destructive, is safe to repeat.
 pub fn repeat_refusal(tool: &ToolInfo, calls: usize) -> Option<String> {

@@ -30,7 +30,7 @@ use crate::fleet::{EndpointAuth, FleetSnapshot};
 
 use super::McpError;
 pub use session::Flavor;
-pub use tally::{Bucket, Latency, Replica, Sample};
+pub use tally::{Bucket, Latency, Replica, Sample, ms_text};
 use tally::{Lane, Totals};
 
 /// How often the figures are taken and published.

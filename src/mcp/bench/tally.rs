@@ -150,6 +150,15 @@ impl Lane {
     }
 }
 
+/// Milliseconds as the load generator's reports print them: two decimals, whole from 100.
+pub fn ms_text(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
 /// One tick of the timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Sample {

@@ -15,7 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Context, View};
 use crate::{
-    mcp::{CallId, CallUpdate, repro::ReproReport},
+    mcp::{
+        CallId, CallUpdate,
+        repro::{ReproReport, kinds_text, replica_label},
+    },
     ui::{
         action::{Action, Scope, ViewKind},
         keys::KeyId,
@@ -134,10 +137,6 @@ impl View for ReproView {
     }
 }
 
-fn short(id: Option<&str>) -> String {
-    id.map_or("(unknown)".into(), |id| id[..id.len().min(8)].to_string())
-}
-
 /// The screen, line by line.
 pub fn lines(
     report: &ReproReport,
@@ -188,14 +187,9 @@ pub fn lines(
         theme.title(),
     ));
     for replica in &report.replicas {
-        let kinds: Vec<String> = replica
-            .failures_by_kind
-            .iter()
-            .map(|(kind, n)| format!("{kind}={n}"))
-            .collect();
         let row = format!(
             "{:<10} {:>4} {:>6} {:>6}  {:<21} {:>8.1} {:>8.1} {:>8.1} {:>8.1}  {}",
-            short(replica.task_id.as_deref()),
+            replica_label(replica.task_id.as_deref()),
             replica.revision.map_or("-".into(), |r| r.to_string()),
             replica.calls,
             replica.failures,
@@ -209,11 +203,7 @@ pub fn lines(
             replica.p90_ms,
             replica.p99_ms,
             replica.max_ms,
-            if kinds.is_empty() {
-                "-".into()
-            } else {
-                kinds.join(" ")
-            },
+            kinds_text(&replica.failures_by_kind),
         );
         let standing_out = report.suspect.is_some() && replica.task_id == report.suspect;
         lines.push(if standing_out {
@@ -227,7 +217,7 @@ pub fn lines(
         lines.push(Line::styled(
             format!(
                 "task {} stands out: it fails {:.1} % (95 % CI {:.1}–{:.1} %), the others {:.1}–{:.1} %",
-                short(suspect.task_id.as_deref()),
+                replica_label(suspect.task_id.as_deref()),
                 suspect.failure_rate * 100.0,
                 suspect.failure_rate_low * 100.0,
                 suspect.failure_rate_high * 100.0,

@@ -15,9 +15,11 @@ use ratatui::{
     },
 };
 
-use super::{ms, short};
 use crate::{
-    mcp::bench::{BenchReport, Bucket},
+    mcp::{
+        bench::{BenchReport, Bucket, ms_text},
+        repro::{kinds_text, replica_label},
+    },
     ui::theme::Theme,
 };
 
@@ -158,22 +160,16 @@ pub fn latency_chart(
             points: report.timeline.iter().map(|s| (s.t_s, s.p99_ms)).collect(),
         },
     ];
-    let title = format!(" latency ms · p50 {} · p99 {} ", ms(p50), ms(p99));
+    let title = format!(" latency ms · p50 {} · p99 {} ", ms_text(p50), ms_text(p99));
     line_chart(frame, area, title, &series, planned_s, theme);
 }
 
 /// Failures: how many, how many a second now, by kind, and a sparkline of failures/s.
 pub fn errors_line(frame: &mut Frame, area: Rect, report: &BenchReport, theme: Theme) {
     let now = report.last().map_or(0.0, |s| s.failures_per_sec);
-    let kinds = if report.failures_by_kind.is_empty() {
-        "none".to_string()
-    } else {
-        report
-            .failures_by_kind
-            .iter()
-            .map(|(kind, n)| format!("{kind}={n}"))
-            .collect::<Vec<_>>()
-            .join(" ")
+    let kinds = match report.failures_by_kind.is_empty() {
+        true => "none".to_string(),
+        false => kinds_text(&report.failures_by_kind),
     };
     let text = format!(
         "failures {} ({:.2} %) · {now:.1}/s now · {kinds}",
@@ -216,25 +212,16 @@ pub fn replica_lines(report: &BenchReport, theme: Theme) -> Vec<Line<'static>> {
         theme.title(),
     )];
     for replica in &report.replicas {
-        let kinds: Vec<String> = replica
-            .failures_by_kind
-            .iter()
-            .map(|(kind, n)| format!("{kind}={n}"))
-            .collect();
         let row = format!(
             "{:<10} {:>4} {:>8} {:>8.1} {:>7} {:>8} {:>8}  {}",
-            short(replica.task_id.as_deref()),
+            replica_label(replica.task_id.as_deref()),
             replica.revision.map_or("-".into(), |r| r.to_string()),
             replica.calls,
             replica.calls_per_sec,
             replica.failures,
-            ms(replica.latency.p50_ms),
-            ms(replica.latency.p99_ms),
-            if kinds.is_empty() {
-                "-".into()
-            } else {
-                kinds.join(" ")
-            },
+            ms_text(replica.latency.p50_ms),
+            ms_text(replica.latency.p99_ms),
+            kinds_text(&replica.failures_by_kind),
         );
         lines.push(if replica.failures > 0 {
             Line::styled(row, theme.error())

@@ -23,7 +23,8 @@ use crate::{
     inert::inert_line,
     mcp::{
         CallId, CallUpdate,
-        bench::{BenchPlan, BenchReport},
+        bench::{BenchPlan, BenchReport, ms_text},
+        repro::replica_label,
     },
     ui::{
         action::{Action, Scope, ViewKind},
@@ -62,7 +63,7 @@ pub struct BenchView {
 impl BenchView {
     pub fn new(scope: Scope, plan: &BenchPlan, replicas: usize) -> Self {
         let over = match &scope.task {
-            Some(task) => format!("task {} only", short(Some(task))),
+            Some(task) => format!("task {} only", replica_label(Some(task))),
             None => format!("ready replicas ({replicas} now)"),
         };
         let arguments = if plan.arguments.is_null() {
@@ -248,9 +249,9 @@ fn head_lines(view: &BenchView, theme: Theme) -> Vec<Line<'static>> {
                     report.calls,
                     report.failures,
                     report.calls_per_sec,
-                    ms(l.p50_ms),
-                    ms(l.p99_ms),
-                    ms(l.max_ms)
+                    ms_text(l.p50_ms),
+                    ms_text(l.p99_ms),
+                    ms_text(l.max_ms)
                 ),
                 if view.ended() {
                     theme.title()
@@ -281,17 +282,4 @@ fn head_lines(view: &BenchView, theme: Theme) -> Vec<Line<'static>> {
         ));
     }
     lines
-}
-
-/// Milliseconds as the CLI's report prints them.
-fn ms(value: f64) -> String {
-    if value >= 100.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.2}")
-    }
-}
-
-fn short(id: Option<&str>) -> String {
-    id.map_or("(unknown)".into(), |id| id.chars().take(8).collect())
 }
