@@ -111,7 +111,7 @@ impl AlarmWatch {
     }
 
     /// Takes a datapoint when its period is over, from each running task's (id, calls,
-    /// errors) counters; true when the state changed.
+    /// errors) counters; true when the state or what it says of it changed.
     pub fn evaluate<'a>(
         &mut self,
         counters: impl IntoIterator<Item = (&'a str, u64, u64)>,
@@ -139,10 +139,10 @@ impl AlarmWatch {
         }
         let rate = errors as f64 * 100.0 / calls as f64;
         let threshold = self.spec.threshold;
-        let before = self.state;
+        let before = (self.state, self.reason.clone());
         if rate >= threshold {
             self.breaching += 1;
-            if self.breaching >= self.spec.evaluation_periods && before != AlarmState::Alarm {
+            if self.breaching >= self.spec.evaluation_periods && before.0 != AlarmState::Alarm {
                 self.state = AlarmState::Alarm;
                 self.alarm_since = Some(now);
                 let n = self.spec.evaluation_periods;
@@ -158,7 +158,7 @@ impl AlarmWatch {
                 "{rate:.0} % of {calls} calls failing, below {threshold} %"
             ));
         }
-        self.state != before
+        (self.state, &self.reason) != (before.0, &before.1)
     }
 
     pub fn to_model(&self) -> DeploymentAlarm {

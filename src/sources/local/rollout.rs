@@ -56,22 +56,25 @@ impl ServiceState {
         let Some(alarm) = self.alarm.as_mut() else {
             return;
         };
-        let reason = alarm.reason.clone();
         let counters = self.tasks.iter().filter(|t| !t.is_stopped());
         let counters = counters.filter_map(|t| {
             let metrics = t.metrics.as_ref()?;
             Some((t.id.as_str(), metrics.calls, metrics.errors))
         });
-        let turned = alarm.evaluate(counters, now);
-        self.changed |= turned || alarm.reason != reason;
-        let (name, rollback, since) = (alarm.name.clone(), alarm.spec.rollback, alarm.alarm_since);
-        let alarming = alarm.state == AlarmState::Alarm;
+        self.changed |= alarm.evaluate(counters, now);
+        let since = alarm
+            .alarm_since
+            .filter(|_| alarm.state == AlarmState::Alarm);
         let primary = self.primary();
         let after_begin = since.is_some_and(|since| since > primary.begun);
-        if !alarming || !after_begin || primary.rollout_state != RolloutState::InProgress {
+        if !after_begin || primary.rollout_state != RolloutState::InProgress {
             return;
         }
-        let why = format!("alarm {name} went into ALARM");
+        let Some(alarm) = &self.alarm else { return };
+        let (why, rollback) = (
+            format!("alarm {} went into ALARM", alarm.name),
+            alarm.spec.rollback,
+        );
         let reason = format!("ECS deployment alarms: {why}.");
         self.fail_primary(reason, why, rollback, now);
     }
