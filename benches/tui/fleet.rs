@@ -186,6 +186,7 @@ pub fn snapshot(services: usize, tasks: usize, now: SystemTime) -> FleetSnapshot
         api_errors: 0,
         api: Vec::new(),
         loading: false,
+        clusters: Vec::new(),
     }
 }
 

@@ -152,16 +152,27 @@ pub fn aws_settings(config: &Config, global: &GlobalArgs) -> AwsSettings {
 }
 
 /// Waits until every service has its desired ready tasks (or some task is unhealthy, which
-/// is an answer too) — for AWS, until the first look is done, as ECS's word is the answer —
-/// then returns the snapshot; after the timeout, returns what there is. A source that failed
+/// is an answer too) — for AWS, until the first look is done, as ECS's word is the answer,
+/// however many cycles a big account takes, as long as each timeout sees it progress — then
+/// returns the snapshot; after the timeout, returns what there is. A source that failed
 /// before it saw anything is an error with its reason.
 pub async fn settle(handle: &mut SourceHandle) -> Result<std::sync::Arc<FleetSnapshot>, CliError> {
-    let snapshot = match handle.wait_for(SETTLE_TIMEOUT, settled).await {
-        Some(snapshot) => snapshot,
-        None => handle.snapshot(),
+    let mut seen = progress(&handle.snapshot());
+    let snapshot = loop {
+        // A local fleet's tasks come and go for ever when they crash; only a picture still
+        // arriving from AWS earns more time.
+        let moved = |s: &FleetSnapshot| {
+            settled(s) || (s.source == SourceKind::Aws && s.loading && progress(s) != seen)
+        };
+        match handle.wait_for(SETTLE_TIMEOUT, moved).await {
+            Some(snapshot) if settled(&snapshot) => break snapshot,
+            Some(snapshot) => seen = progress(&snapshot),
+            None => break handle.snapshot(),
+        }
     };
+    // Nothing seen and a reason why: the source failed (still retrying, or for good).
     match &snapshot.stale {
-        Some(reason) if snapshot.services.is_empty() && !snapshot.loading => {
+        Some(reason) if snapshot.services.is_empty() => {
             Err(CliError::new(exit::CONFIG, reason.clone()))
         }
         _ => Ok(snapshot),
@@ -189,6 +200,19 @@ pub fn mcp_error(snapshot: &FleetSnapshot, error: McpError) -> CliError {
         error @ McpError::InvalidArguments(_) => CliError::new(exit::USAGE, error.to_string()),
         error => CliError::new(exit::CONNECTION, error.to_string()),
     }
+}
+
+/// How far a picture still arriving has come: services, tasks, and per cluster the services
+/// described and the task definitions still unread.
+fn progress(snapshot: &FleetSnapshot) -> (usize, usize, usize, usize) {
+    let tasks = snapshot.services.iter().map(|s| s.tasks.len()).sum();
+    let described = snapshot.clusters.iter().map(|c| c.described).sum();
+    let missing = snapshot
+        .clusters
+        .iter()
+        .map(|c| c.definitions_missing)
+        .sum();
+    (snapshot.services.len(), tasks, described, missing)
 }
 
 /// Whether every service has as many ready tasks as it wants — the moment `ls` may print.

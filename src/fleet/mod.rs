@@ -1,6 +1,7 @@
 //! The fleet model and the `Source` contract every backend (local, AWS, static) implements.
 //! Nothing here knows about terminals: no ratatui or crossterm in `fleet/`, `sources/`, `mcp/`.
 
+pub mod attention;
 pub mod auth;
 pub mod command;
 pub mod crashloop;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub use attention::{Attention, Pointer, attention};
 pub use auth::{EndpointAuth, Secret, SigV4};
 pub use command::{Command, CommandError, CommandRequest, RevisionChange};
 pub use logs::{Level, LogLine, LogReceiver, LogSender, log_channel};
@@ -35,6 +37,8 @@ pub struct SourceHandle {
     pub(crate) _shutdown: Option<tokio_util::sync::DropGuard>,
     /// What lives exactly as long as the source (a socket serving it to other processes).
     kept: Vec<Box<dyn Send>>,
+    /// Where the operator looks, for a source that takes attention.
+    pointer: Option<Pointer>,
 }
 
 impl SourceHandle {
@@ -50,7 +54,14 @@ impl SourceHandle {
             commands,
             _shutdown: Some(shutdown.drop_guard()),
             kept: Vec::new(),
+            pointer: None,
         }
+    }
+
+    /// The handle of a source that takes the operator's attention (`attention.rs`).
+    pub fn with_pointer(mut self, pointer: Pointer) -> Self {
+        self.pointer = Some(pointer);
+        self
     }
 
     /// Keeps `value` until the handle is dropped.
@@ -69,7 +80,10 @@ impl SourceHandle {
 
     /// A cloneable sender of commands, for workers that must not hold the handle.
     pub fn commander(&self) -> Commander {
-        Commander(self.commands.clone())
+        Commander {
+            commands: self.commands.clone(),
+            pointer: self.pointer.clone(),
+        }
     }
 
     /// Waits until `predicate` holds for a snapshot, or `timeout` passes.
@@ -86,17 +100,39 @@ impl SourceHandle {
     }
 }
 
+/// The console's line to its source: commands, and where the operator looks.
 #[derive(Clone)]
-pub struct Commander(mpsc::Sender<CommandRequest>);
+pub struct Commander {
+    commands: mpsc::Sender<CommandRequest>,
+    pointer: Option<Pointer>,
+}
 
 impl Commander {
     pub async fn execute(&self, command: Command) -> Result<String, CommandError> {
         let (reply, answer) = oneshot::channel();
-        self.0
+        self.commands
             .send(CommandRequest { command, reply })
             .await
             .map_err(|_| CommandError::SourceGone)?;
         answer.await.map_err(|_| CommandError::SourceGone)?
+    }
+
+    pub fn look_at(&self, service: Option<&str>) {
+        if let Some(pointer) = &self.pointer {
+            pointer.look_at(service);
+        }
+    }
+
+    /// Asks the source to read the fleet now; false when it has nothing to refresh (it sees
+    /// changes as they happen).
+    pub fn refresh_now(&self) -> bool {
+        match &self.pointer {
+            Some(pointer) => {
+                pointer.refresh_now();
+                true
+            }
+            None => false,
+        }
     }
 }
 

@@ -33,6 +33,32 @@ pub struct FleetSnapshot {
     pub api: Vec<ApiStat>,
     /// True until the source has finished its first look at the fleet.
     pub loading: bool,
+    /// Where each cluster's picture stands, for sources that read clusters (AWS): a big
+    /// cluster arrives in stages and may lag a small one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<ClusterState>,
+}
+
+/// One cluster's picture: when it was last read whole, and how far the read in progress is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterState {
+    pub name: String,
+    /// When a read of all its services and their running tasks last completed.
+    #[serde(with = "crate::fleet::time::option")]
+    pub fetched_at: Option<SystemTime>,
+    /// Services listed in the read under way, and how many of them are described so far;
+    /// both zero between reads.
+    pub listed: usize,
+    pub described: usize,
+    /// Running tasks whose task definition is not read yet (their endpoints are unknown).
+    pub definitions_missing: usize,
+}
+
+impl ClusterState {
+    /// Whether its picture is still arriving: never read whole, or endpoints still unknown.
+    pub fn loading(&self) -> bool {
+        self.fetched_at.is_none() || self.definitions_missing > 0
+    }
 }
 
 /// Calls to one remote API operation since the source started.
@@ -58,6 +84,7 @@ impl FleetSnapshot {
             api_errors: 0,
             api: Vec::new(),
             loading: false,
+            clusters: Vec::new(),
         }
     }
 

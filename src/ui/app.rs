@@ -246,6 +246,23 @@ impl App {
         }
     }
 
+    /// The service the operator is looking at: the page's own, or the one selected in the
+    /// services list. The source reads it first.
+    pub fn looked_at(&self) -> Option<&str> {
+        let top = self.top();
+        if let Some(service) = top.scope().service.as_deref() {
+            return Some(service);
+        }
+        (top.kind() == ViewKind::Services)
+            .then(|| top.list()?.selected_id())
+            .flatten()
+    }
+
+    /// Tells the source where the operator looks; called after each key and snapshot.
+    pub fn point_source(&self) {
+        self.commander.look_at(self.looked_at());
+    }
+
     fn top(&self) -> &dyn View {
         self.stack
             .last()

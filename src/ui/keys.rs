@@ -10,6 +10,7 @@ use super::action::ViewKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyId {
     Quit,
+    Refresh,
     Back,
     Help,
     CommandLine,
@@ -116,6 +117,7 @@ pub const TABLE: &[Binding] = &[
     bind!(Back, [(Esc, NONE)], "esc", "back", Global, false, true),
     bind!(Help, [(Char('?'), NONE), (Char('?'), SHIFT)], "?", "help", Global, false, true),
     bind!(CommandLine, [(Char(':'), NONE), (Char(':'), SHIFT)], ":", "command", Global, false, true),
+    bind!(Refresh, [(Char('r'), CTRL)], "ctrl-r", "refresh now", Global, false, false),
     bind!(Filter, [(Char('/'), NONE)], "/", "filter", Lists, false, true),
     bind!(Up, [(Up, NONE), (Char('k'), NONE)], "↑/k", "up", Lists, false, false),
     bind!(Down, [(Down, NONE), (Char('j'), NONE)], "↓/j", "down", Lists, false, false),

@@ -155,10 +155,12 @@ pub async fn run(
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => {
                     w.app.on_key(key);
+                    w.app.point_source();
                     dirty = true;
                 }
                 Some(Ok(Event::Mouse(mouse))) => {
                     w.app.on_mouse(mouse);
+                    w.app.point_source();
                     dirty = true;
                 }
                 Some(Ok(Event::Resize(_, _))) => dirty = true,
@@ -172,6 +174,7 @@ pub async fn run(
                 }
                 // Sources publish only when their picture changed, so each one is drawn.
                 w.app.set_snapshot(w.handle.snapshots.borrow_and_update().clone());
+                w.app.point_source();
                 dirty = true;
             }
             Some(line) = w.handle.logs.rx.recv() => {

@@ -159,6 +159,16 @@ impl Budget {
         self.counters.calls() - self.start
     }
 
+    pub fn remaining(&self) -> u64 {
+        self.limit.saturating_sub(self.spent())
+    }
+
+    /// A budget of `1/parts` of what is left, counted by the same counters, so a cluster's
+    /// read can be held to its share of the cycle.
+    pub fn share(&self, parts: u64) -> Budget {
+        Budget::new(self.remaining() / parts.max(1), self.counters.clone())
+    }
+
     /// True when an operation of up to `attempts` HTTP attempts still fits.
     pub fn allows(&self, attempts: u64) -> bool {
         self.spent() + attempts <= self.limit
@@ -180,6 +190,11 @@ mod tests {
         assert_eq!(budget.spent(), 3);
         assert!(budget.allows(2));
         assert!(!budget.allows(3));
+        let half = budget.share(2);
+        assert_eq!(half.remaining(), 1);
+        counters.record_call("ecs:ListTasks".into());
+        assert_eq!(half.remaining(), 0);
+        assert_eq!(budget.remaining(), 1);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use super::{
 };
 
 const LIST_PAGE: i32 = 100;
-const DESCRIBE_SERVICES_MAX: usize = 10;
-const DESCRIBE_TASKS_MAX: usize = 100;
+pub const DESCRIBE_SERVICES_MAX: usize = 10;
+pub const DESCRIBE_TASKS_MAX: usize = 100;
 
 /// The clients and the budget of one refresh cycle.
 pub struct Calls<'a> {

@@ -7,7 +7,7 @@
 //! - `client`: SDK configuration, errors in words, the host-prefix fix for custom endpoints
 //! - `counters`: API attempts per operation and the per-cycle budget
 //! - `ecs`, `cloudmap`, `logs`, `cloudwatch`: one API family each; `scrape`: task /metrics
-//! - `refresh`: a cycle's core, `enrich`: the rest (Cloud Map cross-check, traffic, /metrics, log groups), `schedule`: budgets and delays; `mapping`: ECS shapes → fleet model; `snapshot`: the assembly
+//! - `refresh`: a cycle's core (each cluster's read in `lanes`), `enrich`: the rest (Cloud Map cross-check, traffic, /metrics, log groups), `schedule`: budgets and delays; `mapping`: ECS shapes → fleet model; `snapshot`: the assembly
 //! - `actions`: scale, force deploy, rollback, stop task
 
 mod actions;
@@ -17,6 +17,7 @@ mod cloudwatch;
 pub mod counters;
 mod ecs;
 mod enrich;
+mod lanes;
 mod logs;
 pub mod mapping;
 mod refresh;
@@ -38,8 +39,8 @@ use self::{
     refresh::Discovery,
 };
 use crate::fleet::{
-    CommandError, CommandRequest, FleetSnapshot, LogSender, Source, SourceHandle, SourceKind,
-    log_channel,
+    Attention, CommandError, CommandRequest, FleetSnapshot, LogSender, Source, SourceHandle,
+    SourceKind, attention, log_channel,
 };
 
 /// The `[aws]` section of the config file; flags override it.
@@ -61,6 +62,10 @@ pub struct AwsSettings {
     pub cold_budget: u64,
     /// API calls each later refresh may make.
     pub cycle_budget: u64,
+    /// API calls per second while the picture is still arriving (a big account's first look
+    /// takes several cycles). ECS's rate limits are per account and Region, shared with every
+    /// other tool and pipeline: keep this well below them.
+    pub catch_up_rate: f64,
 }
 
 impl Default for AwsSettings {
@@ -75,6 +80,7 @@ impl Default for AwsSettings {
             url_overrides: BTreeMap::new(),
             cold_budget: 80,
             cycle_budget: 30,
+            catch_up_rate: 15.0,
         }
     }
 }
@@ -107,15 +113,17 @@ impl Source for AwsSource {
         let (logs_tx, logs) = log_channel(LOG_CHANNEL);
         let (commands, command_rx) = mpsc::channel(8);
         let shutdown = CancellationToken::new();
+        let (pointer, attention) = attention();
         let worker = Worker {
             settings: self.settings,
             snapshots: snapshots_tx,
             logs: logs_tx,
             commands: command_rx,
+            attention,
             stop: shutdown.clone(),
         };
         tokio::spawn(worker.run());
-        SourceHandle::new(snapshots, logs, commands, shutdown)
+        SourceHandle::new(snapshots, logs, commands, shutdown).with_pointer(pointer)
     }
 }
 
@@ -124,6 +132,8 @@ struct Worker {
     snapshots: watch::Sender<Arc<FleetSnapshot>>,
     logs: LogSender,
     commands: mpsc::Receiver<CommandRequest>,
+    /// The service on the operator's screen, read first; and "refresh now".
+    attention: Attention,
     stop: CancellationToken,
 }
 
@@ -162,15 +172,26 @@ impl Worker {
         let http = scrape::client();
         let mut failures: u32 = 0;
         loop {
-            let limit = self.cycle_limit(&discovery);
+            let started = tokio::time::Instant::now();
+            let limit = schedule::cycle_limit(&self.settings, discovery.catching_up());
             let budget = Budget::new(limit, clients.counters.clone());
             let calls = Calls {
                 clients: &clients,
                 budget: &budget,
             };
-            let core = discovery.refresh_core(&calls, &self.settings).await;
+            let focus = self.attention.focus.borrow_and_update().clone();
+            let core = discovery
+                .refresh_core(&calls, &self.settings, focus.as_deref())
+                .await;
             let errors = match core {
-                Ok(()) => discovery.refresh_enrichment(&calls, &self.logs).await,
+                Ok(()) => {
+                    // While a big picture arrives, services and tasks are shown at once; the
+                    // rest follows in the cycle's next snapshot.
+                    if discovery.catching_up() {
+                        self.publish(&discovery, &clients, None);
+                    }
+                    discovery.refresh_enrichment(&calls, &self.logs).await
+                }
                 Err(error) => vec![error],
             };
             tracing::debug!(
@@ -196,13 +217,22 @@ impl Worker {
                 _ = discovery.scrape(&http) => {}
             }
             self.publish(&discovery, &clients, last_error.as_ref());
-            let delay = self.next_delay(&discovery, failures, last_error.as_ref());
-            let sleep = tokio::time::sleep(delay);
+            let delay = self.next_delay(&discovery, budget.spent(), failures, last_error.as_ref());
+            // The pace is of cycle starts: the time the calls and the scrape took counts.
+            let sleep = tokio::time::sleep_until(started + delay);
             tokio::pin!(sleep);
             loop {
                 tokio::select! {
                     _ = self.stop.cancelled() => return,
                     _ = &mut sleep => break,
+                    _ = self.attention.wake.notified() => break,
+                    changed = self.attention.focus.changed(), if failures == 0 => {
+                        // A service whose endpoints are unknown is worth reading at once.
+                        let focus = self.attention.focus.borrow().clone();
+                        if changed.is_ok() && discovery.unread(focus.as_deref()) {
+                            break;
+                        }
+                    }
                     request = self.commands.recv() => {
                         let Some(request) = request else { return };
                         let answer = actions::execute(&clients, &discovery, &request.command).await;
@@ -236,17 +266,10 @@ impl Worker {
         let _ = self.snapshots.send(Arc::new(snapshot));
     }
 
-    fn cycle_limit(&self, discovery: &Discovery) -> u64 {
-        schedule::cycle_limit(
-            &self.settings,
-            discovery.fetched_at.is_none(),
-            discovery.core_cost,
-        )
-    }
-
     fn next_delay(
         &self,
         discovery: &Discovery,
+        spent: u64,
         failures: u32,
         error: Option<&AwsError>,
     ) -> Duration {
@@ -255,8 +278,14 @@ impl Worker {
                 d.rollout_state() == Some(&aws_sdk_ecs::types::DeploymentRolloutState::InProgress)
             })
         });
+        let pace = if discovery.catching_up() {
+            schedule::Pace::CatchingUp { spent }
+        } else if rolling {
+            schedule::Pace::Rolling
+        } else {
+            schedule::Pace::Steady
+        };
         let jitter = rand::rng().random_range(0.5..1.0);
-        let limit = self.cycle_limit(discovery);
-        schedule::delay(&self.settings, rolling, limit, failures, error, jitter)
+        schedule::delay(&self.settings, pace, failures, error, jitter)
     }
 }

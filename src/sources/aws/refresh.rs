@@ -1,14 +1,14 @@
-//! One refresh cycle's core: clusters → services → tasks → task definitions, the picture
-//! itself (`enrich` adds to it with what the budget leaves). Everything fetched is kept until a
-//! later cycle fetches it again, so a failed or cut-short cycle leaves the last good data in
-//! place.
+//! One refresh cycle's core: clusters → services → tasks (each cluster's read in `lanes`) →
+//! task definitions, the picture itself (`enrich` adds to it with what the budget leaves).
+//! Everything fetched is kept until a later cycle fetches it again, so a failed or cut-short
+//! cycle leaves the last good data in place.
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
     time::{Duration, SystemTime},
 };
 
-use aws_sdk_ecs::types::{self as ecs, DesiredStatus};
+use aws_sdk_ecs::types as ecs;
 
 use super::{
     AwsSettings,
@@ -75,149 +75,136 @@ pub struct Discovery {
     pub(super) cloud_map_next: usize,
     pub cycles: u64,
     pub fetched_at: Option<SystemTime>,
-    /// API calls the last complete picture took: the floor of the next cycle's budget.
-    pub core_cost: u64,
+    /// Each cluster's read, by cluster ARN.
+    pub lanes: HashMap<String, super::lanes::Lane>,
 }
 
 impl Discovery {
-    /// The part of the cycle without which there is no picture; an error aborts the cycle and
-    /// leaves the previous picture in place.
+    /// The part of the cycle without which there is no picture: each cluster's read taken
+    /// as far as its share of the budget goes (the focused cluster first, then the one read
+    /// longest ago), what is left to the reads still unfinished, then task definitions, the
+    /// focused service's first. Running out of budget is no error: the reads go on next
+    /// cycle. Any other error aborts the cycle and leaves what was read in place.
     pub async fn refresh_core(
         &mut self,
         calls: &Calls<'_>,
         settings: &AwsSettings,
+        focus: Option<&str>,
     ) -> Result<(), AwsError> {
         if self.clusters.is_empty() || self.cycles.is_multiple_of(CLUSTERS_EVERY) {
             self.clusters = api::clusters(calls, &settings.clusters).await?;
+            self.lanes
+                .retain(|cluster, _| self.clusters.contains(cluster));
         }
         self.cycles += 1;
-        let mut services = BTreeMap::new();
-        let mut all_counts = HashMap::new();
-        for cluster in &self.clusters {
-            let arns = api::service_arns(calls, cluster).await?;
-            for service in api::describe_services(calls, cluster, &arns).await? {
-                let arn = service.service_arn().unwrap_or_default().to_string();
-                let count = service.running_count() + service.pending_count();
-                *all_counts.entry(cluster.clone()).or_insert(0) += count.max(0) as usize;
-                if let Some(path) = mapping::mcp_path(&service, settings.all) {
-                    services.insert(
-                        arn,
-                        Watched {
-                            cluster: cluster.clone(),
-                            service,
-                            path,
-                        },
-                    );
-                }
-            }
-        }
-        let mut running = Vec::new();
-        for cluster in &self.clusters {
-            let watched: Vec<&Watched> = services
-                .values()
-                .filter(|w| w.cluster == *cluster)
-                .collect();
-            if watched.is_empty() {
-                continue;
-            }
-            // One cluster-wide listing costs a page per 100 tasks of every service; a listing
-            // per watched service costs at least a call each. Take the cheaper.
-            let cluster_pages = all_counts
-                .get(cluster)
-                .copied()
-                .unwrap_or(0)
-                .div_ceil(100)
-                .max(1);
-            let per_service: usize = watched
-                .iter()
-                .map(|w| {
-                    ((w.service.running_count() + w.service.pending_count()).max(0) as usize)
-                        .div_ceil(100)
-                        .max(1)
-                })
-                .sum();
-            let arns = if cluster_pages <= per_service {
-                api::task_arns(calls, cluster, None, DesiredStatus::Running, usize::MAX).await?
-            } else {
-                let mut arns = Vec::new();
-                for w in watched {
-                    arns.extend(
-                        api::task_arns(
-                            calls,
-                            cluster,
-                            Some(w.name()),
-                            DesiredStatus::Running,
-                            usize::MAX,
-                        )
-                        .await?,
-                    );
-                }
-                arns
+        let focused = focus.and_then(|name| self.arn_of(name));
+        let order = self.reading_order(focused.as_deref(), settings);
+        let mut unfinished = Vec::new();
+        for (index, cluster) in order.iter().enumerate() {
+            let budget = calls.budget.share((order.len() - index) as u64);
+            let share = Calls {
+                clients: calls.clients,
+                budget: &budget,
             };
-            let groups: HashSet<String> = services
-                .values()
-                .filter(|w| w.cluster == *cluster)
-                .map(Watched::group)
-                .collect();
-            for task in api::describe_tasks(calls, cluster, &arns).await? {
-                if task.group().is_some_and(|g| groups.contains(g)) {
-                    running.push(task);
-                }
+            match self.read_cluster(&share, settings, cluster).await {
+                Ok(()) => {}
+                Err(AwsError::Budget) => unfinished.push(cluster.clone()),
+                Err(error) => return Err(error),
             }
         }
-        let fetched_definitions = self
-            .describe_definitions(calls, &services, &running)
-            .await?;
-        self.remember_completed(&services);
-        self.services = services;
-        // Tasks no longer listed as running stopped (or went away): keep the ones already
-        // known as stopped; the stopped listing refreshes them when the budget allows.
-        let running_arns: HashSet<String> = running
-            .iter()
-            .filter_map(|t| t.task_arn().map(str::to_string))
-            .collect();
-        self.tasks.retain(|arn, task| {
-            !running_arns.contains(arn) && task.last_status() == Some("STOPPED")
-        });
-        for task in running {
-            self.tasks
-                .insert(task.task_arn().unwrap_or_default().to_string(), task);
+        for cluster in unfinished {
+            match self.read_cluster(calls, settings, &cluster).await {
+                Ok(()) => {}
+                Err(AwsError::Budget) => break,
+                Err(error) => return Err(error),
+            }
+        }
+        self.remember_completed();
+        match self.describe_definitions(calls, focused.as_deref()).await {
+            Ok(()) | Err(AwsError::Budget) => {}
+            Err(error) => return Err(error),
         }
         self.fetched_at = Some(SystemTime::now());
-        // Task definitions are fetched once; the next cycles will not pay for them again.
-        self.core_cost = calls.budget.spent() - fetched_definitions;
         Ok(())
     }
 
+    /// The ARN of the service the console shows as `name`.
+    pub(super) fn arn_of(&self, name: &str) -> Option<String> {
+        let several = self.clusters.len() > 1;
+        self.services
+            .iter()
+            .find(|(_, w)| {
+                if several {
+                    name.split_once('/')
+                        .is_some_and(|(c, s)| c == w.cluster_name() && s == w.name())
+                } else {
+                    w.name() == name
+                }
+            })
+            .map(|(arn, _)| arn.clone())
+    }
+
+    /// The clusters to read this cycle: those with a read under way or due (`Lane::due`; a
+    /// cycle that comes sooner, catching up, goes to task definitions). The focused
+    /// service's cluster first, then the clusters read longest ago (never read first), so
+    /// that a cluster left out of one cycle leads the next.
+    fn reading_order(&self, focused: Option<&str>, settings: &AwsSettings) -> Vec<String> {
+        let focused_cluster = focused
+            .and_then(|arn| self.services.get(arn))
+            .map(|w| w.cluster.clone());
+        let now = SystemTime::now();
+        let interval = Duration::from_secs(settings.interval_secs.max(1));
+        let mut order: Vec<String> = self
+            .clusters
+            .iter()
+            .filter(|cluster| {
+                self.lanes.get(*cluster).is_none_or(|lane| {
+                    lane.reading() || lane.due(now, interval, settings.cycle_budget)
+                })
+            })
+            .cloned()
+            .collect();
+        order.sort_by_key(|cluster| {
+            let fetched = self.lanes.get(cluster).and_then(|l| l.fetched_at);
+            (Some(cluster) != focused_cluster.as_ref(), fetched)
+        });
+        order
+    }
+
+    /// Task definitions not read yet, the focused service's first, then the running tasks'
+    /// in service order, then the deployments'. Each is read once: they never change.
     async fn describe_definitions(
         &mut self,
         calls: &Calls<'_>,
-        services: &BTreeMap<String, Watched>,
-        tasks: &[ecs::Task],
-    ) -> Result<u64, AwsError> {
-        let mut wanted: Vec<String> = tasks
-            .iter()
-            .filter_map(|t| t.task_definition_arn().map(str::to_string))
-            .chain(services.values().flat_map(|w| {
-                w.service
-                    .deployments()
-                    .iter()
-                    .filter_map(|d| d.task_definition().map(str::to_string))
-            }))
-            .filter(|arn| !self.definitions.contains_key(arn))
-            .collect();
-        wanted.sort();
-        wanted.dedup();
-        let fetched = wanted.len() as u64;
+        focused: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let focused = focused.and_then(|arn| self.services.get(arn));
+        let of_service = |w: &Watched| -> Vec<String> {
+            let running = self
+                .tasks_of(w)
+                .into_iter()
+                .filter(|t| t.last_status() != Some("STOPPED"))
+                .filter_map(|t| t.task_definition_arn().map(str::to_string));
+            let deployed = w
+                .service
+                .deployments()
+                .iter()
+                .filter_map(|d| d.task_definition().map(str::to_string));
+            running.chain(deployed).collect()
+        };
+        let mut wanted: Vec<String> = focused.map(of_service).unwrap_or_default();
+        wanted.extend(self.services.values().flat_map(of_service));
+        let mut seen = HashSet::new();
+        wanted.retain(|arn| !self.definitions.contains_key(arn) && seen.insert(arn.clone()));
         for arn in wanted {
             let definition = api::task_definition(calls, &arn).await?;
             self.definitions.insert(arn, definition);
         }
-        Ok(fetched)
+        Ok(())
     }
 
-    fn remember_completed(&mut self, services: &BTreeMap<String, Watched>) {
-        for (arn, watched) in services {
+    fn remember_completed(&mut self) {
+        for (arn, watched) in &self.services {
             for deployment in watched.service.deployments() {
                 if deployment.rollout_state() == Some(&ecs::DeploymentRolloutState::Completed)
                     && let Some(definition) = deployment.task_definition()

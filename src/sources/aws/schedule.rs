@@ -3,7 +3,19 @@
 
 use std::time::Duration;
 
-use super::{AwsSettings, client::AwsError, client::MAX_ATTEMPTS};
+use super::{AwsSettings, client::AwsError};
+
+/// What the refresh loop is doing, which sets how soon it goes on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pace {
+    /// The picture is still arriving; the last cycle made `spent` calls.
+    CatchingUp {
+        spent: u64,
+    },
+    /// A rollout is in progress.
+    Rolling,
+    Steady,
+}
 
 /// How often to refresh while some rollout is in progress.
 pub const ROLLOUT_INTERVAL: Duration = Duration::from_secs(3);
@@ -12,37 +24,39 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(120);
 /// Never retry sooner than this, whatever the jitter draws.
 const MIN_DELAY: Duration = Duration::from_millis(500);
 
-/// Calls the next cycle may make: the cold budget for the first look, then the steady one —
-/// unless the fleet's picture alone costs more (`core_cost`), in which case the cycle gets that
-/// plus room for one more operation, and `delay` stretches the interval to keep the call rate.
-pub fn cycle_limit(settings: &AwsSettings, cold: bool, core_cost: u64) -> u64 {
-    if cold {
-        return settings.cold_budget;
+/// Calls the next cycle may make: the cold budget while the picture is still arriving (a
+/// cluster never read whole, endpoints unknown), then the steady one. A picture bigger than
+/// one cycle's budget is read over several (`lanes.rs`), never by a bigger cycle.
+pub fn cycle_limit(settings: &AwsSettings, catching_up: bool) -> u64 {
+    if catching_up {
+        settings.cold_budget
+    } else {
+        settings.cycle_budget
     }
-    settings
-        .cycle_budget
-        .max(core_cost + u64::from(MAX_ATTEMPTS))
 }
 
-/// The wait before the next cycle: the steady interval (shorter during a rollout, longer in
-/// proportion when a cycle needs more than the steady budget); after `failures` failed cycles
-/// in a row, exponential backoff scaled by `jitter` (0.5..1.0) so consoles do not retry in step.
+/// The wait before the next cycle. While catching up, as long as keeps `catch_up_rate` for
+/// the `spent` calls just made; then the steady
+/// interval (shorter during a rollout); after `failures` failed cycles in a row, exponential
+/// backoff scaled by `jitter` (0.5..1.0) so consoles do not retry in step.
 pub fn delay(
     settings: &AwsSettings,
-    rolling: bool,
-    limit: u64,
+    pace: Pace,
     failures: u32,
     error: Option<&AwsError>,
     jitter: f64,
 ) -> Duration {
     let steady = Duration::from_secs(settings.interval_secs.max(1));
-    let base = if rolling {
-        steady.min(ROLLOUT_INTERVAL)
-    } else {
-        steady
+    let base = match pace {
+        Pace::CatchingUp { spent } => {
+            let rate = settings.catch_up_rate.max(0.1);
+            Duration::from_secs_f64(spent as f64 / rate)
+                .min(steady)
+                .max(MIN_DELAY)
+        }
+        Pace::Rolling => steady.min(ROLLOUT_INTERVAL),
+        Pace::Steady => steady,
     };
-    let stretch = limit as f64 / settings.cycle_budget.max(1) as f64;
-    let base = base.mul_f64(stretch.max(1.0));
     if failures == 0 {
         return base;
     }
@@ -66,21 +80,29 @@ mod tests {
     }
 
     #[test]
-    fn budgets_cold_then_steady_then_what_the_picture_costs() {
+    fn budgets_cold_while_catching_up_then_steady() {
         let s = settings();
-        assert_eq!(cycle_limit(&s, true, 0), 80);
-        assert_eq!(cycle_limit(&s, false, 20), 30);
-        assert_eq!(cycle_limit(&s, false, 28), 30);
-        assert_eq!(cycle_limit(&s, false, 50), 52);
+        assert_eq!(cycle_limit(&s, true), 80);
+        assert_eq!(cycle_limit(&s, false), 30);
     }
 
     #[test]
-    fn rollouts_refresh_faster_and_big_fleets_slower() {
+    fn catching_up_keeps_the_cold_rate_and_rollouts_refresh_faster() {
         let s = settings();
-        assert_eq!(delay(&s, false, 30, 0, None, 1.0), Duration::from_secs(10));
-        assert_eq!(delay(&s, true, 30, 0, None, 1.0), Duration::from_secs(3));
-        // Twice the steady budget per cycle: half as many cycles, the same call rate.
-        assert_eq!(delay(&s, false, 60, 0, None, 1.0), Duration::from_secs(20));
+        assert_eq!(
+            delay(&s, Pace::Steady, 0, None, 1.0),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            delay(&s, Pace::Rolling, 0, None, 1.0),
+            Duration::from_secs(3)
+        );
+        // 15 calls a second: 30 calls made, 2 s to wait; a cheap cycle goes on at once, and
+        // none waits longer than the steady interval.
+        let after = |spent| delay(&s, Pace::CatchingUp { spent }, 0, None, 1.0);
+        assert_eq!(after(30), Duration::from_secs(2));
+        assert_eq!(after(0), MIN_DELAY);
+        assert_eq!(after(600), Duration::from_secs(10));
     }
 
     #[test]
@@ -92,19 +114,19 @@ mod tests {
             message: "Rate exceeded".into(),
         };
         let waits: Vec<u64> = (1..=6)
-            .map(|n| delay(&s, false, 30, n, Some(&throttled), 1.0).as_secs())
+            .map(|n| delay(&s, Pace::Steady, n, Some(&throttled), 1.0).as_secs())
             .collect();
         assert_eq!(waits, [20, 40, 80, 120, 120, 120]);
         assert_eq!(
-            delay(&s, false, 30, 1, Some(&throttled), 0.5),
+            delay(&s, Pace::Steady, 1, Some(&throttled), 0.5),
             Duration::from_secs(10)
         );
         let expired = AwsError::Expired("ExpiredTokenException".into());
-        assert_eq!(delay(&s, false, 30, 1, Some(&expired), 1.0), MAX_BACKOFF);
+        assert_eq!(delay(&s, Pace::Steady, 1, Some(&expired), 1.0), MAX_BACKOFF);
         let mut quick = settings();
         quick.interval_secs = 1;
         assert_eq!(
-            delay(&quick, false, 30, 1, Some(&throttled), 0.1),
+            delay(&quick, Pace::Steady, 1, Some(&throttled), 0.1),
             Duration::from_secs(1)
         );
     }

@@ -147,6 +147,8 @@ pub fn build(
     snapshot.api_calls = status.api_calls;
     snapshot.api_errors = status.api_errors;
     snapshot.api = status.api;
+    snapshot.loading = discovery.catching_up();
+    snapshot.clusters = discovery.cluster_states();
     snapshot
 }
 

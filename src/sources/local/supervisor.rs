@@ -233,5 +233,6 @@ fn snapshot(services: &[ServiceState]) -> FleetSnapshot {
         api_errors: 0,
         api: Vec::new(),
         loading: false,
+        clusters: Vec::new(),
     }
 }

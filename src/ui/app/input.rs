@@ -125,6 +125,14 @@ impl App {
             KeyId::Help => Some(Action::Help),
             KeyId::CommandLine => Some(Action::CommandLine),
             KeyId::Filter => Some(Action::Filter),
+            KeyId::Refresh => {
+                let text = if self.commander.refresh_now() {
+                    "refreshing now"
+                } else {
+                    "this source shows changes as they happen; nothing to refresh"
+                };
+                Some(Action::Message(text.into()))
+            }
             other => {
                 let ctx = self.data.context(now);
                 self.stack[top].view.on_key(other, &ctx)

@@ -214,6 +214,7 @@ pub fn fleet() -> FleetSnapshot {
         api_errors: 0,
         api: Vec::new(),
         loading: false,
+        clusters: Vec::new(),
     }
 }
 
