@@ -122,6 +122,7 @@ fn scale_deploy_stop_and_rollback_change_ecs() {
                 change: RevisionChange {
                     env: [("X".into(), "1".into())].into(),
                     args: None,
+                    image: None,
                 },
             })
             .await

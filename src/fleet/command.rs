@@ -10,6 +10,15 @@ use tokio::sync::oneshot;
 pub struct RevisionChange {
     pub env: BTreeMap<String, String>,
     pub args: Option<Vec<String>>,
+    /// The service container's image (ECS); the local fleet has no images and refuses it.
+    pub image: Option<String>,
+}
+
+impl RevisionChange {
+    /// Nothing changes: a new deployment of the same revision.
+    pub fn is_empty(&self) -> bool {
+        self.env.is_empty() && self.args.is_none() && self.image.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -325,6 +325,7 @@ mod tests {
                 change: RevisionChange {
                     env: env.collect(),
                     args: None,
+                    image: None,
                 },
             }))
         };
