@@ -338,7 +338,11 @@ fn stop_task_and_rollback_answer_in_words() {
     };
     let refused = state.deploy(&image).unwrap_err().to_string();
     assert!(refused.contains("runs processes, not images"), "{refused}");
-    assert_eq!(state.revisions.len(), 3, "a refused deployment registers nothing");
+    assert_eq!(
+        state.revisions.len(),
+        3,
+        "a refused deployment registers nothing"
+    );
 }
 
 #[test]

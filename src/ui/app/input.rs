@@ -109,7 +109,7 @@ impl App {
             }
         }
         let (kind, lists) = (self.stack[top].view.kind(), self.stack[top].view.is_list());
-        let Some(id) = keys::lookup(&key, kind, lists, self.data.read_only) else {
+        let Some(id) = keys::lookup(&key, kind, lists, self.data.offered()) else {
             let action = self.stack[top]
                 .view
                 .on_raw_key(key, &self.data.context(now));

@@ -347,7 +347,9 @@ mod tests {
         };
         let said = describe(&deploy, &fleet);
         assert!(
-            said.starts_with("Force a new deployment of mcpfleet-server: revision 4 replaces revision 2"),
+            said.starts_with(
+                "Force a new deployment of mcpfleet-server: revision 4 replaces revision 2"
+            ),
             "{said}"
         );
         let image = Command::Deploy {
@@ -360,7 +362,9 @@ mod tests {
         fleet.source = crate::fleet::SourceKind::Aws;
         let said = describe(&image, &fleet);
         assert!(
-            said.contains("the task definition family's next revision (its image changed) replaces revision 2"),
+            said.contains(
+                "the task definition family's next revision (its image changed) replaces revision 2"
+            ),
             "{said}"
         );
     }
