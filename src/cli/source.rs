@@ -51,7 +51,7 @@ pub fn open_for_console(global: &GlobalArgs) -> Result<Opened, CliError> {
     if opened.handle.snapshot().source == SourceKind::Local
         && let Some(path) = share::socket_path()
     {
-        match share::share(&mut opened.handle, &path) {
+        match share::share(&mut opened.handle, &path, global.read_only) {
             Ok(true) => {}
             Ok(false) => {
                 tracing::info!(path = %path.display(), "another console shares its fleet there")

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 /// Changes a deployment makes to the service's task definition (a new revision).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RevisionChange {
     pub env: BTreeMap<String, String>,
     pub args: Option<Vec<String>>,
@@ -21,7 +22,9 @@ impl RevisionChange {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialised, it crosses the local fleet's socket from a command to the console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Set the desired task count.
     Scale { service: String, desired: u32 },
@@ -52,7 +55,8 @@ impl Command {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, thiserror::Error, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CommandError {
     #[error("no service named {0}")]
     UnknownService(String),
