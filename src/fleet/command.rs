@@ -64,6 +64,9 @@ pub enum CommandError {
     UnknownTask { service: String, task: String },
     #[error("{0}")]
     Refused(String),
+    /// The fleet's owner runs read-only (a console under `--read-only`).
+    #[error("{0}")]
+    ReadOnly(String),
     #[error("the source has stopped")]
     SourceGone,
 }

@@ -266,7 +266,7 @@ impl Client {
             );
             tokio::spawn(async move {
                 let _ = answers
-                    .send((id, Err(CommandError::Refused(refusal))))
+                    .send((id, Err(CommandError::ReadOnly(refusal))))
                     .await;
             });
             return;
