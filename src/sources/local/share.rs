@@ -271,10 +271,9 @@ impl Client {
             });
             return;
         };
-        tracing::info!(
-            ?command,
-            "local fleet socket: a command from another process"
-        );
+        // The service only: a deployment's variables may hold credentials.
+        let service = command.service().to_string();
+        tracing::info!(%service, "local fleet socket: a command from another process");
         tokio::spawn(async move {
             let result = commander.execute(command).await;
             let _ = answers.send((id, result)).await;
