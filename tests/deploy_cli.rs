@@ -2,7 +2,8 @@
 //! fleet: `--wait` exits 0 once a good revision is deployed and 13, with the circuit breaker's
 //! reason and the revision rolled back to, when the new tasks cannot start; an image is
 //! refused (exit 15); a rollback says what it started. Afterwards the console's deploy dialog
-//! names the revision the fleet will really make. A read-only console refuses the commands
+//! names the revision the fleet will really make, and a deploy on a terminal, one live line,
+//! makes that one. A read-only console refuses the commands
 //! (exit 8), as does `--read-only` itself, and with no console running nothing is started.
 
 mod tmux;
@@ -157,6 +158,32 @@ fn deploy_and_rollback_from_another_terminal_act_on_the_consoles_fleet() {
     );
     console.send_keys(&["n"]);
     console.wait_for("cancelled", Duration::from_secs(10));
+
+    // On a terminal the rollout is one live line; the deployment is the revision promised.
+    let runtime = console.runtime_dir().to_string_lossy().into_owned();
+    let terminal = tmux::Console::start_with_args(
+        "deploy-cli-live",
+        160,
+        20,
+        &[("MCPFLEET_CONFIG", &config), ("XDG_RUNTIME_DIR", &runtime)],
+        &["deploy", "orders", "--force", "--wait", "--timeout", "60s"],
+    );
+    assert_eq!(terminal.wait_exit(Duration::from_secs(60)).status, 0);
+    let screen = terminal.capture();
+    assert!(screen.contains("started for revision 4"), "{screen}");
+    assert!(
+        screen.contains("orders: revision 4 is deployed"),
+        "{screen}"
+    );
+    let progress: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("PRIMARY rev"))
+        .collect();
+    assert_eq!(progress.len(), 1, "one line, redrawn: {screen}");
+    assert!(
+        progress[0].contains("PRIMARY rev 4 COMPLETED 2/2 running"),
+        "{screen}"
+    );
     console.send_keys(&["q"]);
     assert_eq!(console.wait_exit(Duration::from_secs(10)).status, 0);
 

@@ -99,7 +99,11 @@ pub async fn follow(
         if live {
             let text = format!("{:>6.1}s  {state}{figures}", secs(started));
             if text != shown {
-                print!("\r\x1b[2K{text}");
+                // A line longer than the terminal would wrap, and the next draw would clear
+                // only its last row.
+                let width = crossterm::terminal::size().map_or(usize::MAX, |(w, _)| w.into());
+                let fits: String = text.chars().take(width.saturating_sub(1)).collect();
+                print!("\r\x1b[2K{fits}");
                 let _ = std::io::stdout().flush();
                 shown = text;
             }
