@@ -73,7 +73,11 @@ impl App {
                             .iter()
                             .map(|s| s.name.clone())
                             .collect();
-                        *completions = command_line::complete(text, &services, self.data.read_only);
+                        *completions = command_line::complete(
+                            text,
+                            &services,
+                            self.data.offered().fleet_commands(),
+                        );
                     }
                 }
                 return;
