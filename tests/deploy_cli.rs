@@ -1,10 +1,10 @@
 //! `mcpfleet deploy` and `rollback` from another terminal act on a running console's local
 //! fleet: `--wait` exits 0 once a good revision is deployed and 13, with the circuit breaker's
-//! reason and the revision rolled back to, when the new tasks cannot start; an image is
-//! refused (exit 15); a rollback says what it started. Afterwards the console's deploy dialog
-//! names the revision the fleet will really make, and a deploy on a terminal, one live line,
-//! makes that one. A read-only console refuses the commands
-//! (exit 8), as does `--read-only` itself, and with no console running nothing is started.
+//! reason and the revision rolled back to, when the new tasks cannot start; an image, or a
+//! static server, is refused (exit 15); a rollback says what it started. Afterwards the
+//! console's deploy dialog names the revision the fleet will really make, and a deploy on a
+//! terminal, one live line, makes that one. A read-only console refuses the commands (exit 8),
+//! as does `--read-only` itself, and with no console running nothing is started.
 
 mod tmux;
 
@@ -120,6 +120,30 @@ fn deploy_and_rollback_from_another_terminal_act_on_the_consoles_fleet() {
     let image = run(&["deploy", "orders", "--image", "registry.example/orders:2"]);
     assert_eq!(image.status.code(), Some(15), "{}", text(&image.stderr));
     assert!(text(&image.stderr).contains("runs processes, not images"));
+
+    // A static server, here one of the console's replicas by its URL, is not ours to deploy.
+    let fleet: Value = serde_json::from_slice(&run(&["ls", "--json"]).stdout).unwrap();
+    let url = fleet["services"][0]["tasks"][0]["endpoint"]["url"]
+        .as_str()
+        .unwrap();
+    let fixed = dir.join("static.toml");
+    let servers = format!(
+        "source = \"static\"\n[static]\nservers = [{{ name = \"fixed\", url = \"{url}\" }}]\n"
+    );
+    std::fs::write(&fixed, servers).unwrap();
+    let fixed = fixed.to_string_lossy().into_owned();
+    let refused = mcpfleet(
+        &console.runtime_dir(),
+        &fixed,
+        &dir,
+        &["deploy", "fixed", "--force"],
+    );
+    let why = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(15), "{why}");
+    assert!(
+        why.contains("static servers cannot be scaled, deployed or stopped"),
+        "{why}"
+    );
 
     // Once revision 2 is back, roll back to revision 1 without waiting.
     console.command("rollout orders");
