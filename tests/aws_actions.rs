@@ -115,19 +115,21 @@ fn scale_deploy_stop_and_rollback_change_ecs() {
                 && s.service("echo-mcp").unwrap().primary().unwrap().id == primary
         })
         .await;
-        // A changed environment needs a new task definition, which the console does not make.
+        // A changed command is the image's or the pipeline's business, and nothing is made.
         let refused = handle
             .execute(Command::Deploy {
                 service: "echo-mcp".into(),
                 change: RevisionChange {
-                    env: [("X".into(), "1".into())].into(),
-                    args: None,
+                    args: Some(vec!["serve".into()]),
+                    ..RevisionChange::default()
                 },
             })
             .await
             .unwrap_err();
         assert!(
-            refused.to_string().contains("new task definition"),
+            refused
+                .to_string()
+                .contains("changes only the image and the environment"),
             "{refused}"
         );
 

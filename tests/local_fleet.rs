@@ -314,6 +314,7 @@ async fn a_rolling_deploy_completes_on_the_new_revision_and_rolls_back_on_reques
     let change = RevisionChange {
         env: [("MCPFLEET_FAULT_SEED".into(), "7".into())].into(),
         args: None,
+        image: None,
     };
     let begun = Instant::now();
     let answer = handle
@@ -425,6 +426,7 @@ async fn a_deploy_whose_tasks_fail_to_start_rolls_back() {
     let change = RevisionChange {
         env: [("MCPFLEET_FAULTS".into(), "bogus-rule".into())].into(),
         args: None,
+        image: None,
     };
     let begun = Instant::now();
     handle

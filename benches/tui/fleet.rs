@@ -172,6 +172,7 @@ fn service(index: usize, tasks: usize, now: SystemTime) -> Service {
         traffic: None,
         policy: None,
         crash_loop: None,
+        latest_revision: None,
     }
 }
 

@@ -3,8 +3,8 @@
 
 use super::{
     AuthCommand, Cli, CliError, Command, GlobalArgs, RolloutCommand, app, bench, browse, call,
-    check, doctor, drift, elicit, exit, follow, history, login, logs, ls, replay, repro, rollout,
-    skills, streams, tools,
+    check, deploy, doctor, drift, elicit, exit, follow, history, login, logs, ls, replay, repro,
+    rollout, skills, streams, tools,
 };
 
 fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<String, CliError> {
@@ -368,6 +368,42 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
         Command::Auth {
             command: AuthCommand::Status { json },
         } => login::status(json),
+        Command::Deploy {
+            service,
+            image,
+            force,
+            env,
+            wait,
+            timeout,
+            json,
+        } => match deploy::change(image, env, force) {
+            Ok(change) => {
+                let command = crate::fleet::Command::Deploy { service, change };
+                let order = deploy::Order {
+                    command,
+                    wait,
+                    timeout,
+                    json,
+                };
+                deploy::run(&global, order).await
+            }
+            Err(error) => Err(error),
+        },
+        Command::Rollback {
+            service,
+            wait,
+            timeout,
+            json,
+        } => {
+            let command = crate::fleet::Command::Rollback { service };
+            let order = deploy::Order {
+                command,
+                wait,
+                timeout,
+                json,
+            };
+            deploy::run(&global, order).await
+        }
         Command::Rollout {
             command:
                 RolloutCommand::Wait {

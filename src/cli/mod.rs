@@ -1,6 +1,6 @@
 //! The non-interactive commands (`ls`, `tools`, `drift`, `doctor`, `call`, `repro`, `bench`,
 //! `check`, `streams`, `history`, `resources`, `read`, `prompts`, `prompt`, `complete`, `logs`,
-//! `completions`), their clap
+//! `completions`, `deploy`, `rollback`, `rollout wait`), their clap
 //! definitions and documented exit codes. Human output is aligned tables; `--json` output is
 //! the stable, documented form.
 
@@ -9,6 +9,7 @@ pub mod bench;
 pub mod browse;
 pub mod call;
 pub mod check;
+pub mod deploy;
 mod dispatch;
 pub mod doctor;
 pub mod drift;
@@ -426,6 +427,46 @@ pub enum Command {
     Auth {
         #[command(subcommand)]
         command: AuthCommand,
+    },
+    /// Deploy SERVICE: a new revision with another image (--image, ECS) or environment
+    /// (--env), or a new deployment of the current revision (--force). Says which deployment
+    /// started; with --wait follows it like `rollout wait`: exit 0 once the new revision is
+    /// deployed, 13 when it fails (and rolls back), 6 at the timeout. On the local fleet a
+    /// console must be running: the command acts on its fleet.
+    Deploy {
+        service: String,
+        /// The service container's new image (ECS: a new task definition revision).
+        #[arg(long, value_name = "URI")]
+        image: Option<String>,
+        /// A new deployment of the current revision.
+        #[arg(long, conflicts_with = "image")]
+        force: bool,
+        /// Set an environment variable in the new revision (repeatable).
+        #[arg(long = "env", value_name = "NAME=VALUE", value_parser = deploy::name_value)]
+        env: Vec<(String, String)>,
+        /// Follow the rollout until it ends.
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: how long to wait, e.g. 10m.
+        #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = nonzero_duration)]
+        timeout: std::time::Duration,
+        /// Print what started (with --wait: the outcome) as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Roll SERVICE back to the revision of its last completed deployment; with --wait follow
+    /// the rollout like `rollout wait`.
+    Rollback {
+        service: String,
+        /// Follow the rollout until it ends.
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: how long to wait, e.g. 10m.
+        #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = nonzero_duration)]
+        timeout: std::time::Duration,
+        /// Print what started (with --wait: the outcome) as JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// A service's rollout.
     Rollout {

@@ -1,15 +1,22 @@
 //! `mcpfleet rollout wait SERVICE`: follows the service's rollout until it ends, a line per
 //! change (and every few seconds while the figures move) with each revision's calls/s, error
 //! rate and p99, so a pipeline's log shows a bad revision failing before the breaker or an
-//! alarm decides. Exits 0 deployed, `ROLLOUT_FAILED` failed, `TIMEOUT` still rolling.
+//! alarm decides; on a terminal one live line instead. Exits 0 deployed, `ROLLOUT_FAILED`
+//! failed, `TIMEOUT` still rolling. `deploy --wait` and `rollback --wait` follow through
+//! `follow` too.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::{
+    io::{IsTerminal, Write},
+    sync::Arc,
+    time::{Duration, Instant, SystemTime},
+};
 
 use serde_json::json;
+use tokio::sync::watch;
 
 use crate::{
     fleet::{
-        Service,
+        FleetSnapshot, Service,
         progress::{self, Verdict},
     },
     mcp::McpError,
@@ -32,45 +39,122 @@ pub async fn wait(
         let unknown = McpError::UnknownService(service.to_string());
         return Err(source::mcp_error(&snapshot, unknown));
     };
-    let since = SystemTime::now();
-    let first = first.primary().map(|d| d.id.clone());
-    let started = Instant::now();
+    let watch = Watch {
+        service,
+        since: SystemTime::now(),
+        first: first.primary().map(|d| d.id.clone()),
+        timeout,
+        json,
+        started: Instant::now(),
+        said: None,
+    };
+    follow(opened.handle.snapshots.clone(), watch).await
+}
+
+/// A rollout being followed: the service, since when and from which primary deployment a
+/// failure counts (`progress::verdict`), and what the command already said about it.
+pub struct Watch<'a> {
+    pub service: &'a str,
+    pub since: SystemTime,
+    pub first: Option<String>,
+    pub timeout: Duration,
+    pub json: bool,
+    pub started: Instant,
+    /// What started the rollout (`deploy`, `rollback`), added to the JSON outcome.
+    pub said: Option<serde_json::Value>,
+}
+
+/// Follows the service's snapshots until `progress::verdict` says the rollout ended, or the
+/// timeout: on a terminal one live line, else a line per change (and every few seconds while
+/// the figures move). Returns the exit code: 0 deployed, `ROLLOUT_FAILED`; `TIMEOUT` as an
+/// error.
+pub async fn follow(
+    mut snapshots: watch::Receiver<Arc<FleetSnapshot>>,
+    watch: Watch<'_>,
+) -> Result<u8, CliError> {
+    let Watch {
+        service,
+        since,
+        ref first,
+        timeout,
+        json,
+        started,
+        ref said,
+    } = watch;
+    let live = !json && std::io::stdout().is_terminal();
     let deadline = tokio::time::Instant::now() + timeout;
-    let mut snapshots = opened.handle.snapshots.clone();
-    let (mut said, mut said_at) = (String::new(), started);
+    let (mut state_said, mut said_at) = (String::new(), Instant::now());
+    let mut shown = String::new();
     loop {
         let snapshot = snapshots.borrow_and_update().clone();
         let Some(svc) = snapshot.service(service) else {
+            end_live(live);
             let gone = format!("service {service} is no longer in the fleet");
             return Err(CliError::new(exit::NOT_FOUND, gone));
         };
         let state = progress::state_line(svc);
         let figures = progress::figures_line(svc);
-        if state != said || (figures.is_some() && said_at.elapsed() >= FIGURES_EVERY) {
-            let figures = figures.map(|f| format!(" · {f}")).unwrap_or_default();
+        let figures_due = figures.is_some() && said_at.elapsed() >= FIGURES_EVERY;
+        let figures = figures.map(|f| format!(" · {f}")).unwrap_or_default();
+        if live {
+            let text = format!("{:>6.1}s  {state}{figures}", secs(started));
+            if text != shown {
+                // A line longer than the terminal would wrap, and the next draw would clear
+                // only its last row.
+                let width = crossterm::terminal::size().map_or(usize::MAX, |(w, _)| w.into());
+                let fits: String = text.chars().take(width.saturating_sub(1)).collect();
+                print!("\r\x1b[2K{fits}");
+                let _ = std::io::stdout().flush();
+                shown = text;
+            }
+            state_said = state;
+        } else if state != state_said || figures_due {
             line(json, &format!("{:>6.1}s  {state}{figures}", secs(started)));
-            (said, said_at) = (state, Instant::now());
+            (state_said, said_at) = (state, Instant::now());
         }
         let verdict = progress::verdict(svc, since, first.as_deref());
         if verdict != Verdict::Rolling {
-            return Ok(finish(service, &verdict, svc, started, json));
+            end_live(live);
+            return Ok(finish(service, &verdict, svc, started, json, said.as_ref()));
         }
+        // On a terminal the line's clock moves every second.
+        let pause = if live {
+            Duration::from_secs(1)
+        } else {
+            FIGURES_EVERY
+        };
         tokio::select! {
             changed = snapshots.changed() => if changed.is_err() {
+                end_live(live);
                 return Err(CliError::new(exit::CONNECTION, "the source stopped"));
             },
-            () = tokio::time::sleep(FIGURES_EVERY) => {}
+            () = tokio::time::sleep(pause) => {}
             () = tokio::time::sleep_until(deadline) => {
+                end_live(live);
                 let human = humantime::format_duration(timeout);
                 if json {
-                    let out = json!({"service": service, "outcome": "timeout",
+                    let mut out = json!({"service": service, "outcome": "timeout",
                         "elapsed_s": secs(started), "deployments": svc.deployments});
+                    merge(&mut out, said.as_ref());
                     print_json(&out);
                 }
-                let text = format!("{service}: still rolling after {human}: {said}");
+                let text = format!("{service}: still rolling after {human}: {state_said}");
                 return Err(CliError::new(exit::TIMEOUT, text));
             }
         }
+    }
+}
+
+/// Ends the live line so what follows starts on a line of its own.
+fn end_live(live: bool) {
+    if live {
+        println!();
+    }
+}
+
+fn merge(out: &mut serde_json::Value, said: Option<&serde_json::Value>) {
+    if let (Some(out), Some(serde_json::Value::Object(said))) = (out.as_object_mut(), said) {
+        out.extend(said.clone());
     }
 }
 
@@ -91,7 +175,14 @@ fn print_json(value: &serde_json::Value) {
     println!("{text}");
 }
 
-fn finish(service: &str, verdict: &Verdict, svc: &Service, started: Instant, json: bool) -> u8 {
+fn finish(
+    service: &str,
+    verdict: &Verdict,
+    svc: &Service,
+    started: Instant,
+    json: bool,
+    said: Option<&serde_json::Value>,
+) -> u8 {
     let elapsed = secs(started);
     let (text, code) = match verdict {
         Verdict::Deployed { revision } => (
@@ -118,6 +209,7 @@ fn finish(service: &str, verdict: &Verdict, svc: &Service, started: Instant, jso
         out["service"] = json!(service);
         out["elapsed_s"] = json!(elapsed);
         out["deployments"] = json!(svc.deployments);
+        merge(&mut out, said);
         print_json(&out);
     }
     line(json, &text);

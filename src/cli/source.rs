@@ -44,6 +44,32 @@ pub async fn open_for_command(global: &GlobalArgs) -> Result<Opened, CliError> {
     open_chosen(global, config, choice)
 }
 
+/// The source a command that changes the fleet runs on. A local fleet started for the command
+/// would die with it, so on the local source only a running console's fleet will do.
+pub async fn open_to_act(global: &GlobalArgs, what: &str) -> Result<Opened, CliError> {
+    if global.url.is_some() {
+        let refusal = format!("{what} acts on a service of a fleet; --url names one server");
+        return Err(CliError::new(exit::USAGE, refusal));
+    }
+    let (config, choice) = choice(global)?;
+    if choice != SourceChoice::Local {
+        return open_chosen(global, config, choice);
+    }
+    let attached = match share::socket_path() {
+        Some(path) => share::attach(&path).await,
+        None => None,
+    };
+    let Some((handle, pid)) = attached else {
+        let refusal = format!(
+            "no console is running, and a local fleet started for this {what} would stop with \
+             it: start the console (`mcpfleet`) in another terminal first"
+        );
+        return Err(CliError::new(exit::CONNECTION, refusal));
+    };
+    eprintln!("mcpfleet: on the local fleet of the console running as pid {pid}");
+    Ok(Opened { handle, config })
+}
+
 /// The console's source. A local fleet is shared with other processes (unless another console
 /// already shares one), so one-shot commands can reach it.
 pub fn open_for_console(global: &GlobalArgs) -> Result<Opened, CliError> {
@@ -51,7 +77,7 @@ pub fn open_for_console(global: &GlobalArgs) -> Result<Opened, CliError> {
     if opened.handle.snapshot().source == SourceKind::Local
         && let Some(path) = share::socket_path()
     {
-        match share::share(&mut opened.handle, &path) {
+        match share::share(&mut opened.handle, &path, global.read_only) {
             Ok(true) => {}
             Ok(false) => {
                 tracing::info!(path = %path.display(), "another console shares its fleet there")

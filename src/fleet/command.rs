@@ -3,16 +3,28 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 /// Changes a deployment makes to the service's task definition (a new revision).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RevisionChange {
     pub env: BTreeMap<String, String>,
     pub args: Option<Vec<String>>,
+    /// The service container's image (ECS); the local fleet has no images and refuses it.
+    pub image: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+impl RevisionChange {
+    /// Nothing changes: a new deployment of the same revision.
+    pub fn is_empty(&self) -> bool {
+        self.env.is_empty() && self.args.is_none() && self.image.is_none()
+    }
+}
+
+/// Serialised, it crosses the local fleet's socket from a command to the console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Set the desired task count.
     Scale { service: String, desired: u32 },
@@ -43,7 +55,8 @@ impl Command {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, thiserror::Error, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CommandError {
     #[error("no service named {0}")]
     UnknownService(String),
@@ -51,6 +64,9 @@ pub enum CommandError {
     UnknownTask { service: String, task: String },
     #[error("{0}")]
     Refused(String),
+    /// The fleet's owner runs read-only (a console under `--read-only`).
+    #[error("{0}")]
+    ReadOnly(String),
     #[error("the source has stopped")]
     SourceGone,
 }

@@ -98,6 +98,7 @@ mod tests {
             traffic: None,
             policy: None,
             crash_loop: None,
+            latest_revision: None,
         };
         service.tasks = vec![
             stopped("a", Some("EssentialContainerExited"), 1, 30, now),

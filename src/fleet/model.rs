@@ -16,6 +16,14 @@ pub enum SourceKind {
     Static,
 }
 
+impl SourceKind {
+    /// Whether this source can change its services (scale, deploy, roll back, stop a task):
+    /// a static server's deployment is not ours to touch.
+    pub fn acts_on_services(self) -> bool {
+        self != SourceKind::Static
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FleetSnapshot {
     pub source: SourceKind,
@@ -115,6 +123,10 @@ pub struct Service {
     /// Its tasks keep dying (`crashloop::mark`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crash_loop: Option<super::crashloop::CrashLoop>,
+    /// The highest task-definition revision the source has registered for the service, older
+    /// deployments long gone included, where it knows it (the local fleet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_revision: Option<u32>,
 }
 
 /// ECS's deploymentConfiguration: the task count bounds during a rollout, the circuit
@@ -190,6 +202,15 @@ impl Service {
         self.tasks
             .iter()
             .find(|task| task.id == id || task.id.starts_with(id))
+    }
+
+    /// The revision a new revision of this service will be: one past the highest it has ever
+    /// had, which after a rollback is not the primary's revision + 1.
+    pub fn next_revision(&self) -> u32 {
+        let seen = self.deployments.iter().map(|d| d.revision);
+        let running = self.tasks.iter().map(|t| t.revision);
+        let highest = seen.chain(running).chain(self.latest_revision).max();
+        highest.unwrap_or(0) + 1
     }
 }
 

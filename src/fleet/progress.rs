@@ -146,6 +146,7 @@ mod tests {
             traffic: None,
             policy: None,
             crash_loop: None,
+            latest_revision: None,
         }
     }
 

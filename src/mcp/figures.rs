@@ -157,6 +157,7 @@ mod tests {
             traffic: None,
             policy: None,
             crash_loop: None,
+            latest_revision: None,
         });
         fleet
     }

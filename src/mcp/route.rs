@@ -202,6 +202,7 @@ pub(crate) mod tests {
             traffic: None,
             policy: None,
             crash_loop: None,
+            latest_revision: None,
         });
         fleet
     }

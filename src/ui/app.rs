@@ -122,6 +122,11 @@ impl Data {
             read_only: self.read_only,
         }
     }
+
+    /// Which keys the fleet on screen may be offered.
+    pub fn offered(&self) -> crate::ui::keys::Offered {
+        crate::ui::keys::Offered::new(self.read_only, self.snapshot.source)
+    }
 }
 
 /// A view on the page stack, with an id that outlives reordering so call updates reach the
@@ -507,6 +512,10 @@ impl App {
             Action::Confirm(command) => {
                 if self.data.read_only {
                     return self.say("disabled by --read-only".into(), true);
+                }
+                if !self.data.snapshot.source.acts_on_services() {
+                    let why = "static servers cannot be scaled, deployed or stopped from here";
+                    return self.say(why.into(), true);
                 }
                 self.mode = Mode::Confirm(ConfirmDialog::new(command));
             }

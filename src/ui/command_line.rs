@@ -199,8 +199,9 @@ const FLEET_WIDE: &[&str] = &[
 const SOURCES: &[&str] = &["local", "static", "aws"];
 
 /// Completions for what has been typed so far: command names for the first word, service
-/// names (source names after `ctx`) for the second.
-pub fn complete(line: &str, services: &[String], read_only: bool) -> Vec<String> {
+/// names (source names after `ctx`) for the second. `fleet_commands`: whether commands that
+/// change the fleet are offered (`keys::Offered`).
+pub fn complete(line: &str, services: &[String], fleet_commands: bool) -> Vec<String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let typing_new_word = line.ends_with(' ') || line.is_empty();
     match (words.as_slice(), typing_new_word) {
@@ -210,7 +211,7 @@ pub fn complete(line: &str, services: &[String], read_only: bool) -> Vec<String>
                 .iter()
                 .map(|(name, _, _)| *name)
                 .filter(|name| name.starts_with(prefix))
-                .filter(|name| !(read_only && DANGEROUS.contains(name)))
+                .filter(|name| fleet_commands || !DANGEROUS.contains(name))
                 .map(str::to_string)
                 .collect()
         }
@@ -325,6 +326,7 @@ mod tests {
                 change: RevisionChange {
                     env: env.collect(),
                     args: None,
+                    image: None,
                 },
             }))
         };
@@ -345,7 +347,7 @@ mod tests {
     fn read_only_refuses_fleet_commands() {
         let error = parse("scale web 3", &Scope::fleet(), true).unwrap_err();
         assert!(error.contains("--read-only"), "{error}");
-        assert!(!complete("sc", &[], true).contains(&"scale".to_string()));
+        assert!(!complete("sc", &[], false).contains(&"scale".to_string()));
     }
 
     #[test]
@@ -383,21 +385,18 @@ mod tests {
     #[test]
     fn completion_of_commands_and_services() {
         let services = vec!["mcpfleet-server".to_string(), "metrics".to_string()];
+        assert_eq!(complete("ro", &services, true), vec!["rollout", "rollback"]);
         assert_eq!(
-            complete("ro", &services, false),
-            vec!["rollout", "rollback"]
-        );
-        assert_eq!(
-            complete("logs ", &services, false),
+            complete("logs ", &services, true),
             vec!["logs mcpfleet-server", "logs metrics"]
         );
         assert_eq!(
-            complete("logs mc", &services, false),
+            complete("logs mc", &services, true),
             vec!["logs mcpfleet-server"]
         );
-        assert_eq!(complete("svc ", &services, false), Vec::<String>::new());
-        assert_eq!(complete("stats ", &services, false), Vec::<String>::new());
-        assert_eq!(complete("ctx a", &services, false), vec!["ctx aws"]);
-        assert_eq!(complete("", &services, false).len(), COMMANDS.len());
+        assert_eq!(complete("svc ", &services, true), Vec::<String>::new());
+        assert_eq!(complete("stats ", &services, true), Vec::<String>::new());
+        assert_eq!(complete("ctx a", &services, true), vec!["ctx aws"]);
+        assert_eq!(complete("", &services, true).len(), COMMANDS.len());
     }
 }

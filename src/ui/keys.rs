@@ -1,10 +1,36 @@
 //! The one key table. It maps keys to what they do in which view, and the footer hints and the
 //! `?` help are generated from it, so they can never disagree with what the keys do.
-//! Dangerous entries (they change the fleet) are left out under `--read-only`.
+//! Dangerous entries (they change the fleet) are left out under `--read-only` and on a source
+//! that cannot change its services (`Offered`).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::ViewKind;
+use crate::fleet::SourceKind;
+
+/// Which entries are offered: the dangerous ones (scale, deploy, rollback, stop task) only
+/// where the fleet may be changed — not under `--read-only`, not on a source that cannot act
+/// on its services (static servers are somebody else's deployment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offered {
+    pub read_only: bool,
+    pub source: SourceKind,
+}
+
+impl Offered {
+    pub fn new(read_only: bool, source: SourceKind) -> Self {
+        Self { read_only, source }
+    }
+
+    /// Whether commands that change the fleet may be offered at all.
+    pub fn fleet_commands(self) -> bool {
+        !self.read_only && self.source.acts_on_services()
+    }
+
+    fn allows(self, binding: &Binding) -> bool {
+        !binding.dangerous || self.fleet_commands()
+    }
+}
 
 /// What a key means, independent of which key it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,7 +108,8 @@ pub struct Binding {
     pub label: &'static str,
     pub description: &'static str,
     pub scope: KeyScope,
-    /// Changes the fleet: goes through a confirmation, and is absent under --read-only.
+    /// Changes the fleet: goes through a confirmation, and is absent where `Offered` says the
+    /// fleet may not be changed.
     pub dangerous: bool,
     /// Shown in the footer (the rest only in `?` help).
     pub hint: bool,
@@ -212,8 +239,8 @@ fn matches(binding: &Binding, key: &KeyEvent) -> bool {
 }
 
 /// What `key` means in `view` (`lists`: the view is a list), most specific scope first.
-pub fn lookup(key: &KeyEvent, view: ViewKind, lists: bool, read_only: bool) -> Option<KeyId> {
-    let usable = |b: &&Binding| !(read_only && b.dangerous) && in_scope(b, view, lists);
+pub fn lookup(key: &KeyEvent, view: ViewKind, lists: bool, offered: Offered) -> Option<KeyId> {
+    let usable = |b: &&Binding| offered.allows(b) && in_scope(b, view, lists);
     let specific = TABLE
         .iter()
         .filter(usable)
@@ -224,10 +251,10 @@ pub fn lookup(key: &KeyEvent, view: ViewKind, lists: bool, read_only: bool) -> O
 }
 
 /// The bindings that apply in `view`, view-specific first: the footer and `?` help.
-pub fn bindings(view: ViewKind, lists: bool, read_only: bool) -> Vec<&'static Binding> {
+pub fn bindings(view: ViewKind, lists: bool, offered: Offered) -> Vec<&'static Binding> {
     let mut out: Vec<&Binding> = TABLE
         .iter()
-        .filter(|b| !(read_only && b.dangerous) && in_scope(b, view, lists))
+        .filter(|b| offered.allows(b) && in_scope(b, view, lists))
         .collect();
     out.sort_by_key(|b| match b.scope {
         View(_) => 0,
@@ -241,6 +268,15 @@ pub fn bindings(view: ViewKind, lists: bool, read_only: bool) -> Vec<&'static Bi
 mod tests {
     use super::*;
 
+    const ANY: Offered = Offered {
+        read_only: false,
+        source: SourceKind::Local,
+    };
+    const READ_ONLY: Offered = Offered {
+        read_only: true,
+        source: SourceKind::Local,
+    };
+
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, NONE)
     }
@@ -248,31 +284,28 @@ mod tests {
     #[test]
     fn view_keys_win_over_global_ones() {
         assert_eq!(
-            lookup(&key(Char('s')), V::Services, true, false),
+            lookup(&key(Char('s')), V::Services, true, ANY),
             Some(KeyId::Scale)
         );
         assert_eq!(
-            lookup(&key(Char('s')), V::Logs, true, false),
+            lookup(&key(Char('s')), V::Logs, true, ANY),
             Some(KeyId::Save)
         );
+        assert_eq!(lookup(&key(Enter), V::Tools, true, ANY), Some(KeyId::Open));
         assert_eq!(
-            lookup(&key(Enter), V::Tools, true, false),
-            Some(KeyId::Open)
-        );
-        assert_eq!(
-            lookup(&key(Char('q')), V::Tasks, true, false),
+            lookup(&key(Char('q')), V::Tasks, true, ANY),
             Some(KeyId::Quit)
         );
         assert_eq!(
-            lookup(&KeyEvent::new(Char('c'), CTRL), V::Call, false, false),
+            lookup(&KeyEvent::new(Char('c'), CTRL), V::Call, false, ANY),
             Some(KeyId::Quit)
         );
         assert_eq!(
-            lookup(&key(Char('j')), V::Services, true, false),
+            lookup(&key(Char('j')), V::Services, true, ANY),
             Some(KeyId::Down)
         );
         assert_eq!(
-            lookup(&key(Char('j')), V::Help, false, false),
+            lookup(&key(Char('j')), V::Help, false, ANY),
             None,
             "help is not a list"
         );
@@ -280,18 +313,35 @@ mod tests {
 
     #[test]
     fn read_only_removes_dangerous_keys() {
-        assert_eq!(lookup(&key(Char('s')), V::Services, true, true), None);
-        assert_eq!(lookup(&key(Char('x')), V::Tasks, true, true), None);
+        assert_eq!(lookup(&key(Char('s')), V::Services, true, READ_ONLY), None);
+        assert_eq!(lookup(&key(Char('x')), V::Tasks, true, READ_ONLY), None);
         assert!(
-            bindings(V::Services, true, true)
+            bindings(V::Services, true, READ_ONLY)
                 .iter()
                 .all(|b| !b.dangerous)
         );
-        assert!(
-            bindings(V::Services, true, false)
-                .iter()
-                .any(|b| b.dangerous)
-        );
+        assert!(bindings(V::Services, true, ANY).iter().any(|b| b.dangerous));
+    }
+
+    #[test]
+    fn a_source_that_cannot_change_its_services_is_offered_no_fleet_command() {
+        let fixed = Offered::new(false, SourceKind::Static);
+        for (view, code) in [
+            (V::Services, 's'),
+            (V::Services, 'd'),
+            (V::Rollout, 'b'),
+            (V::Tasks, 'x'),
+        ] {
+            assert_eq!(lookup(&key(Char(code)), view, true, fixed), None, "{code}");
+            assert!(
+                lookup(&key(Char(code)), view, true, ANY).is_some(),
+                "{code}"
+            );
+        }
+        for view in [V::Services, V::Rollout, V::Tasks] {
+            assert!(bindings(view, true, fixed).iter().all(|b| !b.dangerous));
+        }
+        assert!(!fixed.fleet_commands() && !READ_ONLY.fleet_commands() && ANY.fleet_commands());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 - iam-operator-readonly.json: what the console reads (ECS, Cloud Map, CloudWatch Logs,
   CloudWatch metrics); iam-operator-actions.json: the same plus scale / force deploy /
-  rollback (ecs:UpdateService) and stop task (ecs:StopTask).
+  rollback (ecs:UpdateService), stop task (ecs:StopTask), and a deploy's new task definition
+  revision (ecs:RegisterTaskDefinition, ecs:TagResource as it is created, iam:PassRole of
+  its roles to ECS tasks only).
 - Every action names an operation of botocore's model of its service, so a typo or an
   invented action fails here rather than as AccessDenied in someone's account.
 - Resources are scoped wherever the service supports resource-level permissions (per the
@@ -34,6 +36,7 @@ BOTOCORE_SERVICE = {
     "servicediscovery": "servicediscovery",
     "logs": "logs",
     "cloudwatch": "cloudwatch",
+    "iam": "iam",
 }
 
 # Exactly the calls the console makes with the read-only policy. Adding a call to the AWS
@@ -56,13 +59,27 @@ READ_ONLY_ACTIONS = {
     "logs:StartLiveTail",
     "cloudwatch:GetMetricData",
 }
-OPERATOR_ACTIONS = {"ecs:UpdateService", "ecs:StopTask"}
+# Held to the cluster by the ecs:cluster condition.
+CLUSTER_OPERATOR_ACTIONS = {"ecs:UpdateService", "ecs:StopTask"}
+# A deploy that changes the image or environment registers a revision, tags it as it is
+# created (the tags the old revision had) and passes its roles to ECS tasks.
+REVISION_ACTIONS = {"ecs:RegisterTaskDefinition", "ecs:TagResource", "iam:PassRole"}
+OPERATOR_ACTIONS = CLUSTER_OPERATOR_ACTIONS | REVISION_ACTIONS
+# Permissions IAM checks without an API operation of that name: PassRole is checked when
+# RegisterTaskDefinition names a role.
+PERMISSION_ONLY = {"iam:PassRole"}
+# The condition each revision action is held by, where its resource cannot hold it.
+REVISION_CONDITIONS = {
+    "ecs:TagResource": ("ecs:CreateAction", "RegisterTaskDefinition"),
+    "iam:PassRole": ("iam:PassedToService", "ecs-tasks.amazonaws.com"),
+}
 
 # Actions without resource-level permissions: the Service Authorization Reference lists no
 # resource type for them, so "*" is the only Resource that works.
 NO_RESOURCE_TYPE = {
     "ecs:ListClusters",
     "ecs:DescribeTaskDefinition",
+    "ecs:RegisterTaskDefinition",
     "cloudwatch:GetMetricData",
 }
 # Actions that are scoped by the ecs:cluster condition key instead of a Resource ARN
@@ -155,7 +172,7 @@ def test_policy_is_a_plain_identity_policy(name):
 
 @pytest.mark.parametrize("name", POLICY_FILES)
 def test_every_action_is_a_real_operation(name):
-    for action in actions_of(name):
+    for action in actions_of(name) - PERMISSION_ONLY:
         assert "*" not in action and "?" not in action, f"{name}: wildcard action {action!r}"
         m = re.fullmatch(r"([a-z0-9-]+):([A-Za-z0-9]+)", action)
         assert m, f"{name}: {action!r} is not service:Operation"
@@ -186,7 +203,7 @@ def test_read_only_policy_has_no_mutating_action():
         assert not operation.startswith(MUTATING_PREFIXES), action
 
 
-def test_actions_policy_is_read_only_plus_update_service_and_stop_task():
+def test_actions_policy_is_read_only_plus_operations_and_revisions():
     read_only = statements(READ_ONLY_FILE)
     actions = statements(ACTIONS_FILE)
     # Every read-only statement appears unchanged, so the two cannot drift apart.
@@ -197,9 +214,17 @@ def test_actions_policy_is_read_only_plus_update_service_and_stop_task():
     for st in actions:
         if st in read_only:
             continue
-        assert set(as_list(st["Action"])) <= OPERATOR_ACTIONS, st["Sid"]
-        assert "*" not in as_list(st["Resource"]), st["Sid"]
-        assert "ecs:cluster" in st.get("Condition", {}).get("ArnLike", {}), st["Sid"]
+        acts = set(as_list(st["Action"]))
+        assert acts <= OPERATOR_ACTIONS, st["Sid"]
+        if acts <= CLUSTER_OPERATOR_ACTIONS:
+            assert "*" not in as_list(st["Resource"]), st["Sid"]
+            assert "ecs:cluster" in st.get("Condition", {}).get("ArnLike", {}), st["Sid"]
+            continue
+        assert len(acts) == 1, st["Sid"]
+        [action] = acts
+        if action in REVISION_CONDITIONS:
+            key, value = REVISION_CONDITIONS[action]
+            assert st["Condition"] == {"StringEquals": {key: value}}, st["Sid"]
 
 
 @pytest.mark.parametrize("name", POLICY_FILES)
@@ -218,10 +243,12 @@ def test_resources_are_scoped_where_the_service_allows(name):
             continue
         prefixes = {a.split(":", 1)[0] for a in acts}
         for arn in resources:
-            m = re.fullmatch(r"arn:aws:([a-z0-9-]+):REGION:ACCOUNT_ID:(.+)", arn)
+            m = re.fullmatch(r"arn:aws:([a-z0-9-]+):(REGION)?:ACCOUNT_ID:(.+)", arn)
             assert m, f"{name}: {arn!r} is not arn:aws:SERVICE:REGION:ACCOUNT_ID:…"
             assert {m.group(1)} == prefixes, f"{name}: {st['Sid']} mixes services with {arn!r}"
-            assert m.group(2) != "*", f"{name}: {arn!r} is every resource of the service"
+            # IAM is global: its ARNs have no region.
+            assert (m.group(2) is None) == (m.group(1) == "iam"), f"{name}: {arn!r}"
+            assert m.group(3) != "*", f"{name}: {arn!r} is every resource of the service"
     text = (REPO / "assets" / name).read_text()
     assert set(re.findall(r"\b[A-Z][A-Z_]{3,}\b", text)) <= PLACEHOLDERS
 
@@ -283,6 +310,23 @@ def test_policies_cover_the_deploy_assets_and_nothing_beside():
         assert allows(operator, *request), request
     for request in reads("other") + operations("other"):
         assert not allows(operator, *request), request
+    to_ecs = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    revisions = [
+        ("ecs:RegisterTaskDefinition", "*", {}),
+        ("ecs:TagResource", arn("ecs", "task-definition/mcpfleet-server:7"),
+         {"ecs:CreateAction": "RegisterTaskDefinition"}),
+        ("iam:PassRole", td["taskRoleArn"], to_ecs),
+        ("iam:PassRole", td["executionRoleArn"], to_ecs),
+    ]
+    for request in revisions:
+        assert not allows(read_only, *request), request
+        assert allows(operator, *request), request
+    # The roles go to ECS tasks only, and tags only onto a revision being registered.
+    assert not allows(operator, "iam:PassRole", td["taskRoleArn"],
+                      {"iam:PassedToService": "lambda.amazonaws.com"})
+    assert not allows(operator, "ecs:TagResource", arn("ecs", "service/{cluster}/x"),
+                      {"ecs:CreateAction": "RegisterTaskDefinition"})
+    assert not allows(operator, "ecs:TagResource", arn("ecs", "task-definition/x:1"), {})
     # Only the ECS log groups, not every log group of the account.
     assert not allows(read_only, "logs:FilterLogEvents", arn("logs", "log-group:/aws/lambda/x"), {})
 

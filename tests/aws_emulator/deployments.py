@@ -94,5 +94,16 @@ def deployment_completed(service_name: str, deployment_id: str) -> str:
     return f"(service {service_name}) (deployment {deployment_id}) deployment completed."
 
 
+def deployment_failed(service_name: str, deployment_id: str) -> str:
+    return (
+        f"(service {service_name}) (deployment {deployment_id}) deployment failed: "
+        "tasks failed to start."
+    )
+
+
+def rolling_back(service_name: str, deployment_id: str) -> str:
+    return f"(service {service_name}) rolling back to deployment {deployment_id}."
+
+
 def steady_state(service_name: str) -> str:
     return f"(service {service_name}) has reached a steady state."

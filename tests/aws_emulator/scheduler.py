@@ -11,8 +11,13 @@ Real ECS behaviour restored here:
 - Tasks are spread over the service's subnets, and so over Availability Zones.
 - Service events in ECS wording; stopped tasks stay describable for an hour.
 
-Not modelled: the deployment circuit breaker (failedTasks is counted, nothing rolls back),
-placement strategies, capacity providers, task sets.
+- The deployment circuit breaker: a rollout whose tasks fail to start or stay up as often
+  as its threshold (half the desired count, at least 3, at most 200) is FAILED, and with
+  rollback on, the task definition of the last COMPLETED deployment is deployed again; the
+  failed deployment stays listed, INACTIVE once its tasks are gone
+  (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html).
+
+Not modelled: placement strategies, capacity providers, task sets.
 
 Each step runs under STATE_LOCK; starting and signalling processes happens after the lock
 is released, on this scheduler's own thread (see replicas._die_with_parent for why).
@@ -80,8 +85,9 @@ class Scheduler:
     def deploy(self, service) -> None:
         """Starts a new PRIMARY deployment; the previous ones become ACTIVE and drain."""
         for old in service.deployments:
-            old["status"] = "ACTIVE"
-            old["updatedAt"] = utcnow()
+            if old["status"] == "PRIMARY":
+                old["status"] = "ACTIVE"
+                old["updatedAt"] = utcnow()
         service.deployments.insert(0, self._deployment(service))
         service.scheduler_state.steady = False
         self.wake()
@@ -191,7 +197,9 @@ class Scheduler:
 
         running = live()
         service.deployments = [primary] + [
-            d for d in older if any(t.started_by == d["id"] for t in running)
+            d
+            for d in older
+            if any(t.started_by == d["id"] for t in running) or d["rolloutState"] == "FAILED"
         ]
         primary["desiredCount"] = desired
         for deployment in service.deployments:
@@ -202,16 +210,19 @@ class Scheduler:
             }
             if deployment is not primary:
                 counts["desiredCount"] = len(mine)
+                if not mine and deployment["status"] != "INACTIVE":
+                    counts["status"] = "INACTIVE"
             if any(deployment[key] != value for key, value in counts.items()):
                 deployment.update(counts)
                 deployment["updatedAt"] = utcnow()
+        self._trip_breaker(service, primary)
         service.running_count = sum(d["runningCount"] for d in service.deployments)
         service.pending_count = sum(d["pendingCount"] for d in service.deployments)
 
         # Settled once the only deployment serves with all its tasks and every stopped
         # task has finished stopping.
         settled = (
-            len(service.deployments) == 1
+            sum(1 for d in service.deployments if d["status"] != "INACTIVE") == 1
             and len(running) == desired
             and all(_serving(t) for t in running)
             and all(t.last_status == "STOPPED" for t in tasks if t.desired_status == "STOPPED")
@@ -228,6 +239,27 @@ class Scheduler:
         state.steady = settled
         if service.status == "DRAINING" and settled:
             service.status = "INACTIVE"
+
+    def _trip_breaker(self, service, primary: dict) -> None:
+        breaker = service.deployment_configuration.get("deploymentCircuitBreaker") or {}
+        if not breaker.get("enable") or primary["rolloutState"] != "IN_PROGRESS":
+            return
+        threshold = min(200, max(3, math.ceil(service.desired_count / 2)))
+        if primary["failedTasks"] < threshold:
+            return
+        primary["rolloutState"] = "FAILED"
+        primary["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
+        primary["updatedAt"] = utcnow()
+        deployments.add_event(service, deployments.deployment_failed(service.name, primary["id"]))
+        previous = next(
+            (d for d in service.deployments[1:] if d["rolloutState"] == "COMPLETED"), None
+        )
+        if breaker.get("rollback") and previous is not None:
+            service.task_definition = previous["taskDefinition"]
+            self.deploy(service)
+            deployments.add_event(
+                service, deployments.rolling_back(service.name, previous["id"])
+            )
 
     def _place(self, backend, service, deployment: dict, state: ServiceState) -> FleetTask:
         """Creates a task of `deployment`, placed round-robin over the service's subnets

@@ -227,6 +227,41 @@ def test_new_task_definition_starts_a_deployment_of_it(control, aws):
     assert {t["taskDefinitionArn"] for t in tasks} == {revision}
 
 
+def test_a_revision_whose_tasks_fail_trips_the_circuit_breaker_and_rolls_back(control, aws):
+    fleet = control.fleet({"name": "echo-mcp", "replicas": 2})
+    ecs = aws("ecs")
+    first = fleet["echo-mcp"]["task_definition"]
+    definition = ecs.describe_task_definition(taskDefinition=first)["taskDefinition"]
+    [container] = definition["containerDefinitions"]
+    # The replica refuses to start with a fault plan it cannot read.
+    container["environment"] = [{"name": "MCPFLEET_FAULTS", "value": "bogus-rule"}]
+    fields = ("family", "networkMode", "requiresCompatibilities")
+    bad = ecs.register_task_definition(
+        cpu=definition["cpu"],
+        memory=definition["memory"],
+        containerDefinitions=[container],
+        **{k: definition[k] for k in fields},
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster="mcp", service="echo-mcp", taskDefinition=bad)
+
+    def rolled_back():
+        service = describe_service(ecs, "echo-mcp")
+        failed = [d for d in service["deployments"] if d["rolloutState"] == "FAILED"]
+        primary = service["deployments"][0]
+        done = primary["rolloutState"] == "COMPLETED" and primary["taskDefinition"] == first
+        return (service, failed) if failed and done else None
+
+    service, [failed] = wait_until(rolled_back, what="the breaker to roll back")
+    assert failed["taskDefinition"] == bad
+    assert failed["failedTasks"] >= 3
+    assert failed["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    assert (failed["status"], failed["runningCount"]) == ("INACTIVE", 0)
+    assert service["taskDefinition"] == first
+    messages = [event["message"] for event in service["events"]]
+    assert any("deployment failed: tasks failed to start." in m for m in messages), messages
+    assert any("rolling back to deployment" in m for m in messages), messages
+
+
 def test_stopped_task_is_replaced(control, aws):
     fleet = control.fleet({"name": "echo-mcp", "replicas": 2})
     ecs = aws("ecs")

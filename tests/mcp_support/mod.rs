@@ -66,6 +66,7 @@ pub fn fleet_of(tasks: Vec<Task>) -> FleetSnapshot {
         traffic: None,
         policy: None,
         crash_loop: None,
+        latest_revision: None,
     });
     fleet
 }

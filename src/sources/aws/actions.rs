@@ -1,4 +1,6 @@
-//! The operator's commands as ECS calls: scale and force-deploy are UpdateService, rollback is
+//! The operator's commands as ECS calls: scale and force-deploy are UpdateService, a deploy
+//! that changes the image or environment registers a new revision first (`revision.rs`),
+//! rollback is
 //! UpdateService to the task definition of the last COMPLETED deployment, stop is StopTask with
 //! a reason that names mcpfleet and the local user. Actions are not budgeted: an operator asked.
 
@@ -6,8 +8,8 @@ use super::{
     client::{AwsError, Clients},
     ecs::last_successful_definition,
     mapping,
-    refresh::Discovery,
-    snapshot,
+    refresh::{Discovery, Watched},
+    revision, snapshot,
 };
 use crate::fleet::{Command, CommandError};
 
@@ -63,20 +65,37 @@ pub async fn execute(
             Ok(format!("{name}: desired count {previous} → {desired}"))
         }
         Command::Deploy { change, .. } => {
-            if !change.env.is_empty() || change.args.is_some() {
+            if change.args.is_some() {
                 return Err(CommandError::Refused(
-                    "on ECS a changed environment or command needs a new task definition \
-                     revision; register it with your deploy pipeline, then force a new \
-                     deployment here"
+                    "on ECS the container's command is its image's or the task definition's; \
+                     mcpfleet changes only the image and the environment"
                         .into(),
                 ));
             }
-            let answer = clients
+            let update = clients
                 .ecs
                 .update_service()
                 .cluster(&cluster)
-                .service(&service)
-                .force_new_deployment(true)
+                .service(&service);
+            let (update, what) = match change.is_empty() {
+                true => (
+                    update.force_new_deployment(true),
+                    "force new deployment".to_string(),
+                ),
+                false => {
+                    let current = primary_definition(watched);
+                    let new = revision::register(clients, &watched.service, &current, change)
+                        .await
+                        .map_err(failed)?;
+                    let what = format!(
+                        "revision {}, was {}",
+                        mapping::family_revision(&new),
+                        mapping::family_revision(&current)
+                    );
+                    (update.task_definition(new), what)
+                }
+            };
+            let answer = update
                 .send()
                 .await
                 .map_err(|e| failed(AwsError::from_sdk("ecs:UpdateService", e)))?;
@@ -89,20 +108,10 @@ pub async fn execute(
                 })
                 .and_then(|d| d.id())
                 .unwrap_or("a new deployment");
-            Ok(format!(
-                "{name}: deployment {id} started (force new deployment)"
-            ))
+            Ok(format!("{name}: deployment {id} started ({what})"))
         }
         Command::Rollback { .. } => {
-            let current = watched
-                .service
-                .deployments()
-                .iter()
-                .find(|d| d.status() == Some("PRIMARY"))
-                .and_then(|d| d.task_definition())
-                .or(watched.service.task_definition())
-                .unwrap_or_default()
-                .to_string();
+            let current = primary_definition(watched);
             let target =
                 rollback_target(clients, discovery, arn, &cluster, &service, &current).await?;
             let Some(target) = target else {
@@ -157,6 +166,19 @@ pub async fn execute(
             ))
         }
     }
+}
+
+/// The task definition the service's PRIMARY deployment runs.
+fn primary_definition(watched: &Watched) -> String {
+    watched
+        .service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .and_then(|d| d.task_definition())
+        .or(watched.service.task_definition())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The task definition to roll back to: the deployment history where the endpoint has it,

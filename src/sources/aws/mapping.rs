@@ -284,6 +284,7 @@ pub fn service(input: ServiceInput<'_>) -> Service {
         traffic: None,
         policy: policy(service),
         crash_loop: None,
+        latest_revision: None,
     }
 }
 

@@ -8,7 +8,8 @@
 //! - `counters`: API attempts per operation and the per-cycle budget
 //! - `ecs`, `cloudmap`, `logs`, `cloudwatch`: one API family each; `scrape`: task /metrics
 //! - `refresh`: a cycle's core (each cluster's read in `lanes`), `enrich`: the rest (Cloud Map cross-check, traffic, /metrics, log groups), `schedule`: budgets and delays; `mapping`: ECS shapes → fleet model; `snapshot`: the assembly
-//! - `actions`: scale, force deploy, rollback, stop task
+//! - `actions`: scale, force deploy, rollback, stop task; `revision`: a new task definition
+//!   revision with another image or environment, for a deploy that changes them
 
 mod actions;
 pub mod client;
@@ -21,6 +22,7 @@ mod lanes;
 mod logs;
 pub mod mapping;
 mod refresh;
+mod revision;
 mod schedule;
 mod scrape;
 mod snapshot;

@@ -24,15 +24,26 @@ impl ServiceState {
     }
 
     /// A rolling deployment of a new revision: `change` applied to what the primary runs.
-    pub fn deploy(&mut self, change: &RevisionChange) -> String {
+    /// Revisions are numbered in the order they were made, so after a rollback the next one
+    /// is not the primary's + 1. An image is refused: local tasks run this binary or the
+    /// configured command, never an image, and a revision that ignored it would claim a
+    /// change that did not happen.
+    pub fn deploy(&mut self, change: &RevisionChange) -> Result<String, CommandError> {
+        if let Some(image) = &change.image {
+            return Err(CommandError::Refused(format!(
+                "the local fleet runs processes, not images: {image} cannot be deployed to {}; \
+                 change its environment (--env) or force a new deployment (--force)",
+                self.spec.name
+            )));
+        }
         let number = self.revisions.len() as u32 + 1;
         let revision = self.revision(self.primary().revision).next(number, change);
         self.revisions.push(revision);
         let id = self.begin_deployment(number);
-        format!(
+        Ok(format!(
             "{}: deployment {id} started for revision {number}",
             self.spec.name
-        )
+        ))
     }
 
     /// Deploys again the revision of the newest completed deployment that runs another

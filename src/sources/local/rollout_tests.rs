@@ -107,8 +107,9 @@ fn a_rolling_deploy_drains_old_tasks_only_after_new_ones_are_healthy() {
     let change = RevisionChange {
         env: [("A".into(), "1".into())].into(),
         args: None,
+        image: None,
     };
-    state.deploy(&change);
+    state.deploy(&change).unwrap();
     assert_eq!(state.revision(2).env["A"], "1");
     state.reconcile(Instant::now());
     let (new, stopped) = actions(&mut state);
@@ -167,7 +168,7 @@ fn a_rolling_deploy_drains_old_tasks_only_after_new_ones_are_healthy() {
 fn failing_new_tasks_trip_the_circuit_breaker_and_roll_back() {
     let (mut state, old) = steady(3);
     let old_deployment = state.primary().id.clone();
-    state.deploy(&RevisionChange::default());
+    state.deploy(&RevisionChange::default()).unwrap();
     for _ in 0..5 {
         state.reconcile(Instant::now());
         let (started, stopped) = actions(&mut state);
@@ -311,7 +312,7 @@ fn stop_task_and_rollback_answer_in_words() {
     );
 
     assert!(state.rollback().is_err(), "nothing earlier to roll back to");
-    state.deploy(&RevisionChange::default());
+    state.deploy(&RevisionChange::default()).unwrap();
     state.reconcile(Instant::now());
     let (new, _) = actions(&mut state);
     run(&mut state, &new, true);
@@ -323,6 +324,25 @@ fn stop_task_and_rollback_answer_in_words() {
     assert_eq!(state.primary().rollout_state, RolloutState::Completed);
     state.rollback().unwrap();
     assert_eq!(state.primary().revision, 1);
+
+    // What the console's dialog promises is what the next deployment makes.
+    let promised = state.to_model().next_revision();
+    assert_eq!(promised, 3, "revision 2 exists; a rollback made none");
+    let said = state.deploy(&RevisionChange::default()).unwrap();
+    assert_eq!(state.primary().revision, promised, "{said}");
+    assert!(said.ends_with("for revision 3"), "{said}");
+
+    let image = RevisionChange {
+        image: Some("registry.example/mcp:2".into()),
+        ..RevisionChange::default()
+    };
+    let refused = state.deploy(&image).unwrap_err().to_string();
+    assert!(refused.contains("runs processes, not images"), "{refused}");
+    assert_eq!(
+        state.revisions.len(),
+        3,
+        "a refused deployment registers nothing"
+    );
 }
 
 #[test]
@@ -393,7 +413,7 @@ fn an_alarm_holds_completion_for_its_bake_time_and_rolls_back_a_revision_whose_c
     assert_eq!(state.primary().rollout_state, RolloutState::Completed);
 
     // Revision 2 starts healthy and fails every call.
-    state.deploy(&RevisionChange::default());
+    state.deploy(&RevisionChange::default()).unwrap();
     state.reconcile(at(4));
     let (bad, _) = actions(&mut state);
     run(&mut state, &bad, true);

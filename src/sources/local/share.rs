@@ -2,14 +2,16 @@
 //! snapshots and log lines on a unix socket under the XDG runtime directory (the folder
 //! owner-only, the socket too), and one-shot commands attach to it instead of starting a
 //! fleet of their own, so `mcpfleet ls` and `mcpfleet call … --task T` from another shell see
-//! the console's tasks. Only the console acts on its fleet: an attached command that asks for
-//! a change is told so.
+//! the console's tasks. An attached command may also act on the fleet (`mcpfleet deploy`):
+//! its commands go to the console's source and the answers come back, unless the console runs
+//! `--read-only`, which refuses them as it refuses its own keys.
 //!
-//! The protocol is one JSON object per line, server to client only: `hello`, then the current
-//! `snapshot` and every one after it, and `log` lines (the last `RECENT_LINES` first).
+//! The protocol is one JSON object per line. Console to command: `hello`, then the current
+//! `snapshot` and every one after it, `log` lines (the last `RECENT_LINES` first), and an
+//! `answer` for each command. Command to console: `command`, with an id its answer repeats.
 
 use std::{
-    collections::VecDeque,
+    collections::{HashMap, VecDeque},
     io,
     os::unix::fs::{DirBuilderExt, PermissionsExt},
     path::{Path, PathBuf},
@@ -19,13 +21,17 @@ use std::{
 use serde::{Deserialize, Serialize};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter},
-    net::{UnixListener, UnixStream},
+    net::{
+        UnixListener, UnixStream,
+        unix::{OwnedReadHalf, OwnedWriteHalf},
+    },
     sync::{broadcast, mpsc, watch},
 };
 use tokio_util::sync::CancellationToken;
 
 use crate::fleet::{
-    CommandError, CommandRequest, FleetSnapshot, LogLine, SourceHandle, SourceKind, log_channel,
+    Command, CommandError, CommandRequest, Commander, FleetSnapshot, LogLine, SourceHandle,
+    SourceKind, log_channel,
 };
 
 /// Log lines a newly attached command receives before the live ones.
@@ -43,12 +49,15 @@ pub fn socket_path() -> Option<PathBuf> {
     Some(dir.join("local.sock"))
 }
 
+type Answer = Result<String, CommandError>;
+
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Outgoing<'a> {
     Hello { pid: u32 },
     Snapshot(&'a FleetSnapshot),
     Log(&'a LogLine),
+    Answer { id: u64, result: &'a Answer },
 }
 
 #[derive(Deserialize)]
@@ -57,6 +66,14 @@ enum Incoming {
     Hello { pid: u32 },
     Snapshot(Box<FleetSnapshot>),
     Log(Box<LogLine>),
+    Answer { id: u64, result: Answer },
+}
+
+/// What an attached command sends the console.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Request {
+    Command { id: u64, command: Command },
 }
 
 /// Removes the socket when the console's source goes.
@@ -72,9 +89,10 @@ impl Drop for Served {
     }
 }
 
-/// Serves `handle`'s fleet at `path` for as long as the handle lives. Returns `false` when
-/// another console already serves there (its fleet stays the one commands attach to).
-pub fn share(handle: &mut SourceHandle, path: &Path) -> io::Result<bool> {
+/// Serves `handle`'s fleet at `path` for as long as the handle lives, acting on the commands
+/// of attached processes unless `read_only`. Returns `false` when another console already
+/// serves there (its fleet stays the one commands attach to).
+pub fn share(handle: &mut SourceHandle, path: &Path, read_only: bool) -> io::Result<bool> {
     if std::os::unix::net::UnixStream::connect(path).is_ok() {
         return Ok(false);
     }
@@ -95,6 +113,7 @@ pub fn share(handle: &mut SourceHandle, path: &Path) -> io::Result<bool> {
     let (lines, _) = broadcast::channel(LOG_BACKLOG);
     tee_logs(handle, recent.clone(), lines.clone(), stop.clone());
     let snapshots = handle.snapshots.clone();
+    let commander = (!read_only).then(|| handle.commander());
     let accepting = stop.clone();
     tokio::spawn(async move {
         loop {
@@ -111,6 +130,7 @@ pub fn share(handle: &mut SourceHandle, path: &Path) -> io::Result<bool> {
             let client = Client {
                 snapshots: snapshots.clone(),
                 lines: subscribe(&recent, &lines),
+                commander: commander.clone(),
                 stop: accepting.clone(),
             };
             tokio::spawn(client.serve(stream));
@@ -169,18 +189,21 @@ fn tee_logs(
 struct Client {
     snapshots: watch::Receiver<Arc<FleetSnapshot>>,
     lines: (Vec<LogLine>, broadcast::Receiver<LogLine>),
+    /// None when the console is read-only.
+    commander: Option<Commander>,
     stop: CancellationToken,
 }
 
 impl Client {
     async fn serve(mut self, stream: UnixStream) {
-        let mut out = BufWriter::new(stream);
-        if let Err(error) = self.run(&mut out).await {
+        let (read, write) = stream.into_split();
+        let mut out = BufWriter::new(write);
+        if let Err(error) = self.run(read, &mut out).await {
             tracing::debug!(%error, "local fleet socket: client gone");
         }
     }
 
-    async fn run(&mut self, out: &mut BufWriter<UnixStream>) -> io::Result<()> {
+    async fn run(&mut self, read: OwnedReadHalf, out: &mut Out) -> io::Result<()> {
         write(
             out,
             &Outgoing::Hello {
@@ -194,6 +217,8 @@ impl Client {
             write(out, &Outgoing::Log(&line)).await?;
         }
         out.flush().await?;
+        let mut requests = BufReader::new(read).lines();
+        let (answers_tx, mut answers) = mpsc::channel::<(u64, Answer)>(8);
         loop {
             tokio::select! {
                 _ = self.stop.cancelled() => return Ok(()),
@@ -209,13 +234,56 @@ impl Client {
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return Ok(()),
                 },
+                request = requests.next_line() => match request? {
+                    Some(text) => self.act(&text, &answers_tx),
+                    // The command closed the connection.
+                    None => return Ok(()),
+                },
+                Some((id, result)) = answers.recv() => {
+                    write(out, &Outgoing::Answer { id, result: &result }).await?;
+                }
             }
             out.flush().await?;
         }
     }
+
+    /// Hands a command to the console's source; its answer comes back on `answers`, in
+    /// whatever order commands finish.
+    fn act(&self, text: &str, answers: &mpsc::Sender<(u64, Answer)>) {
+        let Request::Command { id, command } = match serde_json::from_str(text) {
+            Ok(request) => request,
+            Err(error) => {
+                tracing::warn!(%error, "local fleet socket: bad request");
+                return;
+            }
+        };
+        let answers = answers.clone();
+        let Some(commander) = self.commander.clone() else {
+            let refusal = format!(
+                "the console running as pid {} is read-only (--read-only): it changes nothing \
+                 in its fleet",
+                std::process::id()
+            );
+            tokio::spawn(async move {
+                let _ = answers
+                    .send((id, Err(CommandError::ReadOnly(refusal))))
+                    .await;
+            });
+            return;
+        };
+        // The service only: a deployment's variables may hold credentials.
+        let service = command.service().to_string();
+        tracing::info!(%service, "local fleet socket: a command from another process");
+        tokio::spawn(async move {
+            let result = commander.execute(command).await;
+            let _ = answers.send((id, result)).await;
+        });
+    }
 }
 
-async fn write(out: &mut BufWriter<UnixStream>, message: &Outgoing<'_>) -> io::Result<()> {
+type Out = BufWriter<OwnedWriteHalf>;
+
+async fn write(out: &mut Out, message: &Outgoing<'_>) -> io::Result<()> {
     let mut text = serde_json::to_vec(message).map_err(io::Error::other)?;
     text.push(b'\n');
     out.write_all(&text).await
@@ -225,7 +293,8 @@ async fn write(out: &mut BufWriter<UnixStream>, message: &Outgoing<'_>) -> io::R
 /// answers there.
 pub async fn attach(path: &Path) -> Option<(SourceHandle, u32)> {
     let stream = UnixStream::connect(path).await.ok()?;
-    let mut reader = BufReader::new(stream).lines();
+    let (read, mut to_console) = stream.into_split();
+    let mut reader = BufReader::new(read).lines();
     // The hello comes at once; a console that does not send it within a second is stuck.
     let hello = tokio::time::timeout(std::time::Duration::from_secs(1), reader.next_line()).await;
     let pid = match hello {
@@ -243,14 +312,26 @@ pub async fn attach(path: &Path) -> Option<(SourceHandle, u32)> {
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     tokio::spawn(async move {
+        // Commands sent and not yet answered; dropped with the connection, which tells each
+        // waiting caller that the source is gone.
+        let mut waiting: HashMap<u64, tokio::sync::oneshot::Sender<Answer>> = HashMap::new();
+        let mut next_id = 0u64;
         loop {
             tokio::select! {
                 _ = stop.cancelled() => break,
                 Some(request) = requests.recv() => {
-                    let refusal = format!(
-                        "this fleet belongs to the console running as pid {pid}; act on it there"
-                    );
-                    let _ = request.reply.send(Err(CommandError::Refused(refusal)));
+                    next_id += 1;
+                    let sent = Request::Command { id: next_id, command: request.command };
+                    let mut text = serde_json::to_vec(&sent).expect("a command serialises");
+                    text.push(b'\n');
+                    match to_console.write_all(&text).await {
+                        Ok(()) => {
+                            waiting.insert(next_id, request.reply);
+                        }
+                        Err(_) => {
+                            let _ = request.reply.send(Err(CommandError::SourceGone));
+                        }
+                    }
                 }
                 line = reader.next_line() => match line {
                     Ok(Some(text)) => match serde_json::from_str(&text) {
@@ -258,6 +339,11 @@ pub async fn attach(path: &Path) -> Option<(SourceHandle, u32)> {
                             snapshots_tx.send_replace(Arc::new(*snapshot));
                         }
                         Ok(Incoming::Log(line)) => logs_tx.send(*line),
+                        Ok(Incoming::Answer { id, result }) => {
+                            if let Some(reply) = waiting.remove(&id) {
+                                let _ = reply.send(result);
+                            }
+                        }
                         Ok(Incoming::Hello { .. }) => {}
                         Err(error) => tracing::warn!(%error, "local fleet socket: bad line"),
                     },
@@ -275,113 +361,5 @@ pub async fn attach(path: &Path) -> Option<(SourceHandle, u32)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::{Duration, SystemTime};
-
-    use super::*;
-    use crate::fleet::{Endpoint, Service, Task};
-
-    fn fleet() -> FleetSnapshot {
-        let mut snapshot = FleetSnapshot::empty(SourceKind::Local, "local");
-        snapshot.services.push(Service {
-            name: "svc".into(),
-            desired: 1,
-            running: 1,
-            pending: 0,
-            deployments: Vec::new(),
-            tasks: vec![Task::serving(
-                "0f2ab1c9d3e54f6a8b7c9d0e1f2a3b4c",
-                Endpoint::new("http://127.0.0.1:41000/mcp", "127.0.0.1:41000"),
-            )],
-            events: Vec::new(),
-            mcp_path: "/mcp".into(),
-            notes: Vec::new(),
-            traffic: None,
-            policy: None,
-            crash_loop: None,
-        });
-        snapshot
-    }
-
-    fn source(
-        fleet: &FleetSnapshot,
-    ) -> (
-        SourceHandle,
-        watch::Sender<Arc<FleetSnapshot>>,
-        crate::fleet::LogSender,
-    ) {
-        let (snapshots_tx, snapshots) = watch::channel(Arc::new(fleet.clone()));
-        let (logs_tx, logs) = log_channel(64);
-        let (commands, _) = mpsc::channel(1);
-        let handle = SourceHandle::new(snapshots, logs, commands, CancellationToken::new());
-        (handle, snapshots_tx, logs_tx)
-    }
-
-    #[tokio::test]
-    async fn an_attached_process_sees_the_fleet_and_its_logs_and_only_the_owner_may_connect() {
-        let dir = std::env::temp_dir().join(format!("mcpfleet-share-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let path = dir.join("mcpfleet").join("local.sock");
-        let shared = fleet();
-        let (mut handle, snapshots, logs) = source(&shared);
-        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        logs.send(LogLine::parse(
-            "svc",
-            "0f2ab1c9",
-            "stdout",
-            at,
-            r#"{"msg":"before"}"#,
-        ));
-        assert!(share(&mut handle, &path).unwrap());
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&path), 0o600, "the socket is the owner's alone");
-        assert_eq!(mode(path.parent().unwrap()), 0o700);
-        // The console still gets every line, through the relay.
-        let first = handle.logs.rx.recv().await.unwrap();
-        assert_eq!(first.message, "before");
-
-        let (mut attached, pid) = attach(&path).await.expect("the console answers");
-        assert_eq!(pid, std::process::id());
-        let seen = attached
-            .wait_for(Duration::from_secs(5), |s| !s.loading)
-            .await
-            .unwrap();
-        assert_eq!(
-            serde_json::to_value(&*seen).unwrap(),
-            serde_json::to_value(&shared).unwrap(),
-            "the snapshot arrives whole"
-        );
-        let recent = attached.logs.rx.recv().await.unwrap();
-        assert_eq!((recent.message.as_str(), recent.at), ("before", at));
-        logs.send(LogLine::parse("svc", "0f2ab1c9", "stdout", at, "after"));
-        assert_eq!(attached.logs.rx.recv().await.unwrap().message, "after");
-
-        let mut changed = shared.clone();
-        changed.services[0].desired = 2;
-        snapshots.send_replace(Arc::new(changed));
-        let seen = attached
-            .wait_for(Duration::from_secs(5), |s| s.services[0].desired == 2)
-            .await;
-        assert!(seen.is_some(), "later snapshots follow");
-        let refused = attached
-            .execute(crate::fleet::Command::Scale {
-                service: "svc".into(),
-                desired: 3,
-            })
-            .await
-            .unwrap_err();
-        assert!(
-            refused.to_string().contains("belongs to the console"),
-            "{refused}"
-        );
-
-        let (mut second, _, _) = source(&shared);
-        assert!(
-            !share(&mut second, &path).unwrap(),
-            "one console shares at a time"
-        );
-        drop(handle);
-        assert!(!path.exists(), "the socket goes with the console's source");
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
+#[path = "share_tests.rs"]
+mod tests;

@@ -120,6 +120,7 @@ impl ServiceState {
                 alarm_rollback: self.alarm.as_ref().is_some_and(|a| a.spec.rollback),
             }),
             crash_loop: None,
+            latest_revision: Some(self.revisions.len() as u32),
         };
         outliers::mark(&mut service);
         crashloop::mark(&mut service, std::time::SystemTime::now());

@@ -430,6 +430,7 @@ mod tests {
         let change = RevisionChange {
             env: [("A".into(), "{port}".into())].into(),
             args: None,
+            image: None,
         };
         let revision = Revision::first(&spec).next(2, &change);
         let line = command_line(&config, &spec, &revision, "abc", 4100, 1);

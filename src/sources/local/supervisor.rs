@@ -193,7 +193,7 @@ impl Supervisor {
             None => Err(CommandError::UnknownService(name)),
             Some(service) => match command {
                 Command::Scale { desired, .. } => service.scale(desired),
-                Command::Deploy { change, .. } => Ok(service.deploy(&change)),
+                Command::Deploy { change, .. } => service.deploy(&change),
                 Command::Rollback { .. } => service.rollback(),
                 Command::StopTask {
                     task_id, reason, ..

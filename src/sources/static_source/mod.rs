@@ -158,6 +158,7 @@ fn service_for(server: &StaticServer, checked: &Checked) -> Service {
         traffic: None,
         policy: None,
         crash_loop: None,
+        latest_revision: None,
     }
 }
 

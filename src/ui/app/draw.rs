@@ -60,7 +60,7 @@ impl App {
         let hints = chrome::hints(
             view.kind(),
             view.is_list(),
-            self.data.read_only,
+            self.data.offered(),
             footer.width,
             self.data.theme,
         );

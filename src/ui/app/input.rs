@@ -73,7 +73,11 @@ impl App {
                             .iter()
                             .map(|s| s.name.clone())
                             .collect();
-                        *completions = command_line::complete(text, &services, self.data.read_only);
+                        *completions = command_line::complete(
+                            text,
+                            &services,
+                            self.data.offered().fleet_commands(),
+                        );
                     }
                 }
                 return;
@@ -109,7 +113,7 @@ impl App {
             }
         }
         let (kind, lists) = (self.stack[top].view.kind(), self.stack[top].view.is_list());
-        let Some(id) = keys::lookup(&key, kind, lists, self.data.read_only) else {
+        let Some(id) = keys::lookup(&key, kind, lists, self.data.offered()) else {
             let action = self.stack[top]
                 .view
                 .on_raw_key(key, &self.data.context(now));

@@ -20,7 +20,7 @@ use crate::{
     mcp::{Browse, BrowseUpdate, Browsed, CallId, Completing},
     ui::{
         action::{Fetch, ViewKind},
-        keys::{self, KeyId},
+        keys::{self, KeyId, Offered},
         theme::Theme,
     },
 };
@@ -172,7 +172,7 @@ impl ArgumentsForm {
 
     /// A key while the form is open: the choice list first, then the view's keys that work
     /// while typing (send, complete), then the focused field.
-    pub fn on_key(&mut self, key: KeyEvent, view: ViewKind, read_only: bool) -> FormKey {
+    pub fn on_key(&mut self, key: KeyEvent, view: ViewKind, offered: Offered) -> FormKey {
         if let Some(choices) = &mut self.choices {
             let count = choices.values.len();
             match key.code {
@@ -190,12 +190,12 @@ impl ArgumentsForm {
                 }
                 _ => {
                     self.choices = None;
-                    return self.on_key(key, view, read_only);
+                    return self.on_key(key, view, offered);
                 }
             }
             return FormKey::Handled;
         }
-        match keys::lookup(&key, view, false, read_only) {
+        match keys::lookup(&key, view, false, offered) {
             Some(KeyId::Send) => return FormKey::Send,
             Some(KeyId::Complete) => return self.complete(),
             _ => {}
@@ -303,7 +303,7 @@ mod tests {
         form.on_key(
             KeyEvent::new(code, KeyModifiers::NONE),
             ViewKind::Prompts,
-            false,
+            Offered::new(false, crate::fleet::SourceKind::Local),
         )
     }
 

@@ -99,13 +99,13 @@ pub fn source_label(snapshot: &FleetSnapshot) -> String {
 pub fn hints(
     view: ViewKind,
     lists: bool,
-    read_only: bool,
+    offered: crate::ui::keys::Offered,
     width: u16,
     theme: Theme,
 ) -> Line<'static> {
     let mut spans = Vec::new();
     let mut used = 0usize;
-    for binding in keys::bindings(view, lists, read_only)
+    for binding in keys::bindings(view, lists, offered)
         .into_iter()
         .filter(|b| b.hint)
     {

@@ -79,11 +79,15 @@ pub fn describe(command: &Command, snapshot: &FleetSnapshot) -> String {
             if change.args.is_some() {
                 changed.push("its arguments");
             }
+            if change.image.is_some() {
+                changed.push("its image");
+            }
             let extra = match changed.is_empty() {
                 true => String::new(),
                 false => format!(" ({} changed)", changed.join(", ")),
             };
-            if snapshot.source == crate::fleet::SourceKind::Aws {
+            let aws = snapshot.source == crate::fleet::SourceKind::Aws;
+            if aws && change.is_empty() {
                 // ECS's forceNewDeployment keeps the task definition.
                 let limits = service
                     .and_then(|s| s.policy.as_ref())
@@ -94,18 +98,22 @@ pub fn describe(command: &Command, snapshot: &FleetSnapshot) -> String {
                         )
                     });
                 return format!(
-                    "Force a new deployment of {name}: new tasks of the same revision {revision} \
-                     replace all {running} running tasks{limits}."
+                    "Force a new deployment of {name}: a new deployment of revision {revision}, \
+                     whose new tasks replace all {running} running tasks{limits}."
                 );
             }
-            let what = match changed.is_empty() {
-                true => "Force a new deployment of",
-                false => "Deploy a new revision of",
+            let (what, new) = match (change.is_empty(), aws) {
+                (true, _) => ("Force a new deployment of", next_revision(service)),
+                // ECS numbers a family's revisions, deregistered ones included.
+                (false, true) => (
+                    "Deploy a new revision of",
+                    "the task definition family's next revision".to_string(),
+                ),
+                (false, false) => ("Deploy a new revision of", next_revision(service)),
             };
             format!(
-                "{what} {name}: revision {}{extra} replaces revision {revision} on all \
-                 {running} running tasks, one batch at a time (new tasks start before old ones drain).",
-                revision + 1
+                "{what} {name}: {new}{extra} replaces revision {revision} on all \
+                 {running} running tasks, one batch at a time (new tasks start before old ones drain)."
             )
         }
         Command::Rollback { service: name } => {
@@ -139,6 +147,13 @@ pub fn describe(command: &Command, snapshot: &FleetSnapshot) -> String {
             &task_id[..task_id.len().min(8)]
         ),
     }
+}
+
+/// The revision the local fleet will create: one past the highest the service ever had, so
+/// after a rollback to 2 from 3 it is 4, not 3.
+fn next_revision(service: Option<&crate::fleet::Service>) -> String {
+    let number = service.map_or(1, crate::fleet::Service::next_revision);
+    format!("revision {number}")
 }
 
 /// What the message line says while a confirmed command runs.
@@ -309,7 +324,7 @@ mod tests {
         };
         let said = describe(&deploy, &fleet);
         assert!(
-            said.contains("new tasks of the same revision 2 replace all 3 running tasks")
+            said.contains("a new deployment of revision 2, whose new tasks replace all 3 running")
                 && said.ends_with("keeping between 100 % and 200 % of the desired count running."),
             "{said}"
         );
@@ -318,6 +333,40 @@ mod tests {
             service: "mcpfleet-server".into(),
         };
         assert!(describe(&rollback, &fleet).contains("last completed deployment (from ECS's"));
+    }
+
+    #[test]
+    fn after_a_rollback_the_dialog_names_the_revision_the_fleet_will_make() {
+        let mut fleet = fixtures::fleet();
+        // Revision 3 was deployed, then rolled back to 2 (its deployment since forgotten):
+        // the local fleet has made 3 revisions.
+        fleet.services[0].latest_revision = Some(3);
+        let deploy = Command::Deploy {
+            service: "mcpfleet-server".into(),
+            change: Default::default(),
+        };
+        let said = describe(&deploy, &fleet);
+        assert!(
+            said.starts_with(
+                "Force a new deployment of mcpfleet-server: revision 4 replaces revision 2"
+            ),
+            "{said}"
+        );
+        let image = Command::Deploy {
+            service: "mcpfleet-server".into(),
+            change: crate::fleet::RevisionChange {
+                image: Some("registry.example/mcp:2".into()),
+                ..Default::default()
+            },
+        };
+        fleet.source = crate::fleet::SourceKind::Aws;
+        let said = describe(&image, &fleet);
+        assert!(
+            said.contains(
+                "the task definition family's next revision (its image changed) replaces revision 2"
+            ),
+            "{said}"
+        );
     }
 
     #[test]

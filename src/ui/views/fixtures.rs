@@ -167,6 +167,7 @@ pub fn fleet() -> FleetSnapshot {
         traffic: None,
         policy: None,
         crash_loop: None,
+        latest_revision: None,
     };
     let mut broken = task(
         "c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6",
@@ -203,6 +204,7 @@ pub fn fleet() -> FleetSnapshot {
         traffic: None,
         policy: None,
         crash_loop: None,
+        latest_revision: None,
     };
     FleetSnapshot {
         source: SourceKind::Local,

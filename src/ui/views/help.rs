@@ -68,7 +68,7 @@ impl View for HelpView {
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &Context) {
         let theme = ctx.theme;
-        let bindings = keys::bindings(self.about, self.about_is_list, ctx.read_only);
+        let bindings = keys::bindings(self.about, self.about_is_list, ctx.offered());
         let key_rows = bindings.iter().map(|b| {
             let keys: Vec<String> = std::iter::once(b.label.to_string()).collect();
             let style = if b.dangerous {
@@ -89,7 +89,7 @@ impl View for HelpView {
         let mut rows: Vec<Row> = key_rows.collect();
         rows.push(Row::new(vec![Line::from(""), Line::from("")]));
         for (name, aliases, what) in COMMANDS {
-            if ctx.read_only && ["scale", "deploy", "rollback"].contains(name) {
+            if !ctx.offered().fleet_commands() && ["scale", "deploy", "rollback"].contains(name) {
                 continue;
             }
             let alias = if aliases.is_empty() {
@@ -145,5 +145,36 @@ mod tests {
         );
         assert!(!text.contains("scale"), "{text}");
         assert!(text.contains("services"), "{text}");
+    }
+
+    #[test]
+    fn static_servers_are_offered_no_scale_or_deploy() {
+        let fixture = Fixture::new();
+        let mut fixed = (*fixture.context().snapshot).clone();
+        fixed.source = crate::fleet::SourceKind::Static;
+        let mut ctx = fixture.context();
+        ctx.snapshot = &fixed;
+        let text = crate::ui::views::snapshot_support::render(
+            &mut HelpView::new(ViewKind::Services, true),
+            &ctx,
+            160,
+            48,
+        );
+        for gone in ["scale", "force new deployment", ":deploy", ":rollback"] {
+            assert!(!text.contains(gone), "{gone}: {text}");
+        }
+        assert!(text.contains("rollout"), "{text}");
+        let hints = crate::ui::views::chrome::hints(
+            ViewKind::Services,
+            true,
+            ctx.offered(),
+            400,
+            ctx.theme,
+        );
+        let hints: String = hints.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(
+            !hints.contains("scale") && hints.contains("rollout"),
+            "{hints}"
+        );
     }
 }

@@ -73,6 +73,11 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Which keys the fleet on screen may be offered.
+    pub fn offered(&self) -> super::keys::Offered {
+        super::keys::Offered::new(self.read_only, self.snapshot.source)
+    }
+
     /// A task's streams, and the warning when one outlasts the idle timeout in front of its
     /// service's replicas.
     pub fn stream_health(

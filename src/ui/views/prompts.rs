@@ -160,7 +160,7 @@ impl View for PromptsView {
 
     fn on_raw_key(&mut self, key: KeyEvent, ctx: &Context) -> Option<Action> {
         let (_, form) = self.form.as_mut()?;
-        match form.on_key(key, ViewKind::Prompts, ctx.read_only) {
+        match form.on_key(key, ViewKind::Prompts, ctx.offered()) {
             FormKey::Handled => None,
             FormKey::Send => self.send_form(),
             FormKey::Fetch(fetch) => Some(Action::Fetch(self.scope.clone(), fetch)),

@@ -291,7 +291,7 @@ impl View for CallView {
         if !self.form.editing {
             return None;
         }
-        match keys::lookup(&key, ViewKind::Call, false, ctx.read_only) {
+        match keys::lookup(&key, ViewKind::Call, false, ctx.offered()) {
             Some(id) if works_while_typing(id) => self.on_key(id, ctx),
             Some(id @ (KeyId::PageUp | KeyId::PageDown)) if !self.form.in_editor() => {
                 self.on_key(id, ctx)

@@ -244,7 +244,7 @@ impl View for ResourcesView {
 
     fn on_raw_key(&mut self, key: KeyEvent, ctx: &Context) -> Option<Action> {
         let (_, form) = self.form.as_mut()?;
-        match form.on_key(key, ViewKind::Resources, ctx.read_only) {
+        match form.on_key(key, ViewKind::Resources, ctx.offered()) {
             FormKey::Handled => None,
             FormKey::Send => self.send_form(),
             FormKey::Fetch(fetch) => Some(self.fetch(fetch)),
