@@ -40,6 +40,10 @@ pub const ROLLOUT_FAILED: u8 = 13;
 /// `streams`: a replica's SSE stream went (or is going) without a byte for longer than the
 /// idle timeout in front of it, which would cut it (the replica and what to change are printed).
 pub const STREAM_WARNING: u8 = 14;
+/// `exec`, `forward`: something they need is missing — the AWS source, the `aws` CLI or the
+/// session-manager-plugin on PATH, ECS Exec on the task (`enableExecuteCommand`), a RUNNING
+/// ExecuteCommandAgent in the container (the line printed names which).
+pub const PREREQUISITE: u8 = 15;
 /// A signal ended the command: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

@@ -43,8 +43,10 @@ mod check;
 mod draw;
 mod fetch;
 mod input;
+mod reach;
 mod repro;
 mod sign_in;
+pub use reach::{Forward, Shell};
 use sign_in::OAuth;
 
 /// Results of spawned work, delivered to the loop.
@@ -102,6 +104,8 @@ pub struct Data {
     pub incidents_dir: Option<std::path::PathBuf>,
     /// The idle timeout in front of each service's replicas, against which streams are judged.
     pub idle_timeouts: crate::config::StreamsSection,
+    /// How the `aws` CLI finds what the AWS source sees, for ECS Exec and port forwards.
+    pub aws_cli: crate::reach::AwsCli,
 }
 
 impl Data {
@@ -154,6 +158,10 @@ pub struct App {
     pub quit: bool,
     /// Set by `SwitchSource`; the loop opens that source and rewires the console to it.
     pub switch_to: Option<SourceChoice>,
+    /// Set by `Exec`; the loop hands the terminal to it and gives the result back.
+    pub shell: Option<Shell>,
+    /// Open port forwards, ended when the app is dropped (the console ends, `:ctx`).
+    forwards: Vec<Forward>,
     body: Rect,
     oauth: OAuth,
     /// Servers' questions waiting for the dialog to be free, oldest first.
@@ -193,6 +201,7 @@ impl App {
                 read_only,
                 incidents_dir: None,
                 idle_timeouts: Default::default(),
+                aws_cli: Default::default(),
             },
             stack: vec![Page {
                 id: 0,
@@ -212,6 +221,8 @@ impl App {
             snapshots,
             quit: false,
             switch_to: None,
+            shell: None,
+            forwards: Vec::new(),
             body: Rect::default(),
             oauth: OAuth {
                 tokens: TokenStore::open_default().ok(),
@@ -526,6 +537,8 @@ impl App {
             }
             Action::Message(text) => self.say(text, false),
             Action::SwitchSource(source) => self.switch_to = Some(source),
+            Action::Exec(scope) => self.exec_into(&scope),
+            Action::Forward(scope) => self.forward_to(&scope),
             Action::SignIn(service) => self.sign_in_to(&service),
             Action::SignOut(target) => self.sign_out(&target),
             Action::CommandLineWith(text) => {

@@ -64,6 +64,23 @@ impl TerminalGuard {
     }
 }
 
+impl TerminalGuard {
+    /// Gives the terminal to another program (a shell in a task): the normal screen, cooked
+    /// mode, no mouse capture, the cursor shown.
+    pub fn suspend(&mut self) {
+        restore();
+    }
+
+    /// Takes the terminal back after `suspend`; the next draw paints every cell, since the
+    /// other program left the screen in a state ratatui's last frame knows nothing of.
+    pub fn resume(&mut self) -> std::io::Result<()> {
+        ENTERED.store(true, Ordering::SeqCst);
+        enable_raw_mode()?;
+        execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+        self.terminal.clear()
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
