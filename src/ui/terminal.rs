@@ -15,7 +15,10 @@ use crossterm::{
     cursor,
     event::{DisableMouseCapture, EnableMouseCapture},
     execute,
-    terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode},
+    terminal::{
+        Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
+        enable_raw_mode,
+    },
 };
 use ratatui::{Terminal, backend::CrosstermBackend};
 
@@ -71,13 +74,21 @@ impl TerminalGuard {
         restore();
     }
 
-    /// Takes the terminal back after `suspend`; the next draw paints every cell, since the
-    /// other program left the screen in a state ratatui's last frame knows nothing of.
+    /// Takes the terminal back after `suspend` on a blank alternate screen, and has the next
+    /// draw paint every cell: ratatui's last frame is forgotten (`Terminal::clear` would ask
+    /// the terminal for the cursor position, which the input reader is not there to read).
     pub fn resume(&mut self) -> std::io::Result<()> {
         ENTERED.store(true, Ordering::SeqCst);
         enable_raw_mode()?;
-        execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-        self.terminal.clear()
+        execute!(
+            stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            Clear(ClearType::All)
+        )?;
+        // Blanks the previous frame, so the next one is drawn whole.
+        self.terminal.swap_buffers();
+        Ok(())
     }
 }
 
