@@ -22,7 +22,7 @@ pub const TIMEOUT: u8 = 6;
 /// unusable metadata, an authorization server that is not who it says, no PKCE.
 pub const AUTH: u8 = 7;
 /// `--read-only` refused the call before sending it: the tool is annotated destructive
-/// (`destructiveHint: true`).
+/// (`destructiveHint: true`); or refused `exec`, which runs commands in a task.
 pub const READ_ONLY: u8 = 8;
 /// `skills NAME`: the skill's manifest breaks the extension's rules, or (`--verify`) a file of
 /// it does not match the manifest (size or sha256 digest) or could not be read.
