@@ -2,8 +2,9 @@
 //! tmux with a stand-in `aws` CLI and session-manager-plugin (`reach_support`): `e` hands the
 //! terminal to an ECS Exec shell and, once it exits, the console is back as it was — same
 //! screen, same selection, every cell redrawn; `f` opens a forward the header shows, which
-//! reaches the task's replica and ends with the console. Under `--read-only` `e` is refused,
-//! and without the CLI on PATH the message line names it.
+//! reaches the task's replica, carries the console's own calls to the task, and ends with the
+//! console. Under `--read-only` `e` is refused, and without the CLI on PATH the message line
+//! names it.
 
 mod aws_support;
 mod reach_support;
@@ -204,6 +205,26 @@ async fn a_shell_in_the_task_hands_the_terminal_back_as_it_was_and_a_forward_rea
     let sessions = standin.aws_calls(&["ssm", "start-session"]);
     assert_eq!(sessions.len(), 1);
     assert!(option(&sessions[0], "--target").unwrap().contains(&task));
+
+    // The console's own calls to the task now go through the forward.
+    let through_before = standin.connections(1);
+    console.send_keys(&["o"]);
+    console.wait_until("the task's tools", SOON, |s| {
+        s.lines().any(|l| l.starts_with("echo "))
+    });
+    console.send_keys(&["/"]);
+    console.type_text("echo");
+    console.send_keys(&["Enter", "Enter"]);
+    console.wait_for("call(echo)", SOON);
+    console.type_text("via-forward");
+    console.send_keys(&["C-s"]);
+    let screen = console.wait_for(&format!("served by task {short}"), SOON);
+    assert!(screen.contains("via-forward"), "{screen}");
+    assert!(
+        standin.connections(1) > through_before,
+        "the call did not go through the forward"
+    );
+    console.go_home(SOON);
 
     let forwarder = standin.session_pid(1).unwrap();
     console.send_keys(&["q"]);

@@ -7,6 +7,7 @@
 pub mod exec;
 pub mod forward;
 pub mod prereq;
+pub mod route;
 
 use crate::fleet::{FleetSnapshot, SourceKind, Task};
 

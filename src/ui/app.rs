@@ -162,6 +162,7 @@ pub struct App {
     pub shell: Option<Shell>,
     /// Open port forwards, ended when the app is dropped (the console ends, `:ctx`).
     forwards: Vec<Forward>,
+    forwarded: watch::Sender<Arc<crate::reach::route::Forwarded>>,
     body: Rect,
     oauth: OAuth,
     /// Servers' questions waiting for the dialog to be free, oldest first.
@@ -183,6 +184,7 @@ impl App {
             browse_updates,
             events,
             snapshots,
+            forwarded,
         } = workers;
         let probes = mcp.probes.borrow().clone();
         let history = mcp.history.borrow().clone();
@@ -223,6 +225,7 @@ impl App {
             switch_to: None,
             shell: None,
             forwards: Vec::new(),
+            forwarded,
             body: Rect::default(),
             oauth: OAuth {
                 tokens: TokenStore::open_default().ok(),
@@ -567,8 +570,11 @@ pub struct Workers {
     pub call_updates: UpdateSink,
     pub browse_updates: BrowseSink,
     pub events: mpsc::UnboundedSender<UiEvent>,
-    /// The source's snapshots, which a load run follows as tasks come and go.
+    /// The source's snapshots, which a load run follows as tasks come and go (through the
+    /// port forwards, as the MCP worker sees them).
     pub snapshots: watch::Receiver<Arc<FleetSnapshot>>,
+    /// Where the app publishes its port forwards, by which the MCP worker routes.
+    pub forwarded: watch::Sender<Arc<crate::reach::route::Forwarded>>,
 }
 
 /// A console over a fixed snapshot with no source or MCP worker behind it, for benchmarks and
@@ -592,6 +598,7 @@ impl App {
             browse_updates: mpsc::unbounded_channel().0,
             events: mpsc::unbounded_channel().0,
             snapshots,
+            forwarded: watch::channel(Arc::default()).0,
         };
         Self::new(snapshot, log_capacity, workers, false, theme)
     }

@@ -94,7 +94,10 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
     config.pool.asks = Some(asks_tx);
     config.pool.roots = options.roots.clone();
     config.history_file = options.history_file.clone();
-    let mcp = mcp::worker::spawn(handle.snapshots.clone(), config);
+    // The worker (and a load run) reach a task with a port forward up through the forward.
+    let (forwarded, forwards) = watch::channel(Arc::default());
+    let routed = crate::reach::route::follow(handle.snapshots.clone(), forwards);
+    let mcp = mcp::worker::spawn(routed.clone(), config);
     let (probes, history) = (mcp.probes.clone(), mcp.history.clone());
     let workers = Workers {
         commander: handle.commander(),
@@ -102,7 +105,8 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
         call_updates: call_updates_tx,
         browse_updates: browse_updates_tx,
         events: events_tx,
-        snapshots: handle.snapshots.clone(),
+        snapshots: routed,
+        forwarded,
     };
     let mut app = App::new(
         handle.snapshot(),

@@ -80,6 +80,15 @@ impl StandIn {
             .collect()
     }
 
+    /// How many connections session `n`'s forwarder took.
+    pub fn connections(&self, n: u32) -> usize {
+        let path = self.dir.join(format!("connections-{n}"));
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
     /// The pid of session `n`'s forwarder, once it listens.
     pub fn session_pid(&self, n: u32) -> Option<i32> {
         std::fs::read_to_string(self.dir.join(format!("session-{n}.pid")))

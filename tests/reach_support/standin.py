@@ -8,8 +8,8 @@ Session Manager play:
   echoes it and exits 0 — a shell a person types into.
 - `aws ssm start-session --target T …`: starts the plugin (`session-manager-plugin forward`)
   and waits for it, as the CLI does. The plugin forwards 127.0.0.1:localPortNumber to the
-  loopback port $STANDIN_DIR/targets.json names for T — the task's replica — and writes its
-  pid to session-N.pid. With $STANDIN_FIRST_SESSION_SECS the first session ends after that
+  loopback port $STANDIN_DIR/targets.json names for T — the task's replica —, writes its
+  pid to session-N.pid and a line per connection to connections-N. With $STANDIN_FIRST_SESSION_SECS the first session ends after that
   long, as a session cut by the network would.
 
 Everything listens on and connects to 127.0.0.1 only.
@@ -86,6 +86,8 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
 
 async def forward(remote: int, local: int, session: int) -> int:
     async def connected(reader, writer):
+        with open(DIR / f"connections-{session}", "a") as connections:
+            connections.write("accepted\n")
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", remote)
         await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
 

@@ -1,9 +1,10 @@
 //! Reaching into the selected task: `e` asks the loop to hand the terminal to an ECS Exec
 //! shell (`App::shell`, which `ui::run` takes, runs and gives back), `f` opens a Session
-//! Manager port forward that stays up while the console runs on this source. Both say in the
-//! message line what is missing instead.
+//! Manager port forward that stays up while the console runs on this source, through which
+//! the MCP worker then reaches the task (`reach::route`). Both say in the message line what
+//! is missing instead.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use crate::reach::{self, exec, forward, prereq};
 
@@ -130,6 +131,11 @@ impl App {
             url,
             running,
         });
+        let routes = self
+            .forwards
+            .iter()
+            .map(|f| (f.task_id.clone(), f.url.clone()));
+        self.forwarded.send_replace(Arc::new(routes.collect()));
     }
 
     /// The header's mark: the one forward's task and port, or how many are open.
