@@ -20,7 +20,6 @@ pub struct Shell {
 
 /// An open port forward; dropping it ends the session and the processes behind it.
 pub struct Forward {
-    pub service: String,
     pub task_id: String,
     pub local_port: u16,
     /// The MCP URL through it.
@@ -125,7 +124,6 @@ impl App {
         let url = forward::local_url(local_port, &target.path);
         self.say(format!("forwarding task {short}: {url}"), false);
         self.forwards.push(Forward {
-            service: target.service,
             task_id: target.task_id,
             local_port,
             url,
