@@ -1,7 +1,8 @@
 //! Reaching into a task from outside its VPC: a shell in its MCP container through ECS Exec
 //! (`exec.rs`) and its MCP port on a local port through a Session Manager port forward
 //! (`forward.rs`), both run by the `aws` CLI with the session-manager-plugin, after saying in
-//! one line what is missing for them (`prereq.rs`). The console and the commands share it.
+//! one line what is missing for them (`prereq.rs`); and the fleet as the console's MCP worker
+//! sees it while forwards are up (`route.rs`). The console and the commands share it.
 //! Imports only `fleet`: which source is on and where it looks is the caller's to say.
 
 pub mod exec;
