@@ -102,6 +102,41 @@ fn alive(pid: i32) -> bool {
     state.is_some_and(|state| state != "Z" && state != "X")
 }
 
+/// The local port of the forward to `short` the header shows.
+fn forward_port(screen: &str, short: &str) -> Option<u16> {
+    let header = screen.lines().next()?;
+    let mark = format!("⇄ {short} → 127.0.0.1:");
+    let at = header.find(&mark)? + mark.len();
+    header[at..].split_whitespace().next()?.parse().ok()
+}
+
+/// The message line, when there is one: the screen's last line unless that is the hints.
+fn message(screen: &str) -> Option<&str> {
+    let last = screen.lines().last()?;
+    (!last.starts_with("enter ") && !last.is_empty()).then_some(last)
+}
+
+/// The pid of session `n`'s forwarder, once it listens.
+fn wait_pid(standin: &StandIn, n: u32) -> i32 {
+    let deadline = Instant::now() + SOON;
+    loop {
+        if let Some(pid) = standin.session_pid(n) {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "session {n} never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits for `pid` to end; fails with `what` after 5 s.
+fn gone(pid: i32, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[tokio::test]
 async fn a_shell_in_the_task_hands_the_terminal_back_as_it_was_and_a_forward_reaches_it() {
     let emulator = Emulator::start().await;
@@ -177,22 +212,15 @@ async fn a_shell_in_the_task_hands_the_terminal_back_as_it_was_and_a_forward_rea
     // The keys still reach the console: a forward of the selected task.
     console.send_keys(&["f"]);
     let short = &task[..8];
-    let screen = console.wait_until("the forward in the header", SOON, |s| {
-        s.lines()
-            .next()
-            .is_some_and(|l| l.contains(&format!("⇄ {short} → 127.0.0.1:")))
-            && s.contains("forwarding task")
+    // The message line goes after a few seconds: whatever `f` answered is caught first.
+    let answer = console.wait_until("an answer to f", SOON, |s| {
+        forward_port(s, short).is_some()
+            || message(s).is_some_and(|m| !m.starts_with("the shell in task"))
     });
-    let url = screen
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:") && w.ends_with("/mcp"))
-        .unwrap_or_else(|| panic!("no local URL said:\n{screen}"))
-        .to_string();
-    let deadline = Instant::now() + SOON;
-    while standin.session_pid(1).is_none() {
-        assert!(Instant::now() < deadline, "the forward never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let port = forward_port(&answer, short)
+        .unwrap_or_else(|| panic!("f did not open a forward:\n{answer}"));
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    wait_pid(&standin, 1);
     let called = std::process::Command::new(BIN)
         .env("MCPFLEET_CONFIG", "/dev/null")
         .args(["--url", &url, "call", "echo", "message=from-the-console"])
@@ -226,17 +254,37 @@ async fn a_shell_in_the_task_hands_the_terminal_back_as_it_was_and_a_forward_rea
     );
     console.go_home(SOON);
 
-    let forwarder = standin.session_pid(1).unwrap();
+    // Several at once; `:ctx` ends them all with the source they came from.
+    console.command("tasks echo-mcp");
+    let screen = console.wait_until("a task selected", SOON, |s| selected(s).is_some());
+    if selected(&screen).as_deref() == Some(task.as_str()) {
+        console.send_keys(&["j"]);
+    }
+    console.wait_until("the other task selected", SOON, |s| {
+        selected(s).is_some_and(|id| id != task)
+    });
+    console.send_keys(&["f"]);
+    console.wait_until("two forwards in the header", SOON, |s| {
+        s.lines().next().is_some_and(|l| l.contains("⇄ 2 forwards"))
+    });
+    let forwarders = [wait_pid(&standin, 1), wait_pid(&standin, 2)];
+    console.command("ctx aws");
+    console.wait_until("no forward in the header", SOON, |s| {
+        s.lines().next().is_some_and(|l| !l.contains('⇄'))
+    });
+    for pid in forwarders {
+        gone(pid, "the forward outlived :ctx");
+    }
+
+    // And the console's end ends the forwards it has.
+    console.wait_for("2/2 ready", SOON);
+    console.command("tasks echo-mcp");
+    console.wait_until("a task selected", SOON, |s| selected(s).is_some());
+    console.send_keys(&["f"]);
+    let forwarder = wait_pid(&standin, 3);
     console.send_keys(&["q"]);
     assert_eq!(console.wait_exit(SOON).status, 0);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(forwarder) {
-        assert!(
-            Instant::now() < deadline,
-            "the forward outlived the console"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    gone(forwarder, "the forward outlived the console");
 
     // Read-only refuses the shell; without the CLI the message line names it.
     let bare = StandIn::new("tui-bare", &[]);
