@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod inert;
 pub mod mcp;
 pub mod oauth;
+pub mod reach;
 pub mod signals;
 pub mod sigv4;
 pub mod sources;

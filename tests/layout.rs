@@ -334,6 +334,16 @@ fn each_layer_imports_only_what_it_may() {
             "crate::mcp",
             &["crate::sources", "crate::ui", "crate::cli", "crate::config"],
         ),
+        (
+            "crate::reach",
+            &[
+                "crate::sources",
+                "crate::mcp",
+                "crate::ui",
+                "crate::cli",
+                "crate::config",
+            ],
+        ),
         ("crate::ui", &["crate::cli"]),
     ];
     let mut broken = Vec::new();
@@ -360,6 +370,7 @@ fn each_layer_imports_only_what_it_may() {
             "crate::sources",
             "crate::mcp",
             "crate::oauth",
+            "crate::reach",
         ]
         .iter()
         .any(|layer| name.starts_with(layer));

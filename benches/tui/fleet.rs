@@ -105,6 +105,7 @@ fn service(index: usize, tasks: usize, now: SystemTime) -> Service {
             exit_code: None,
             stop_code: None,
             containers: Vec::new(),
+            ecs: None,
             metrics: (status == TaskStatus::Running).then(|| TaskMetrics {
                 in_flight: (port % 5) as u64,
                 calls: 10_000 + (port as u64 * 37) % 5_000,

@@ -3,7 +3,8 @@
 
 use super::{
     AuthCommand, Cli, CliError, Command, GlobalArgs, RolloutCommand, app, bench, browse, call,
-    check, deploy, doctor, drift, elicit, exit, follow, history, login, logs, ls, replay, repro,
+    check, deploy, doctor, drift, elicit, exit, follow, history, login, logs, ls, reach, replay,
+    repro,
     rollout, skills, streams, tools,
 };
 
@@ -412,6 +413,26 @@ async fn run_command(global: GlobalArgs, command: Command) -> u8 {
                     json,
                 },
         } => rollout::wait(&global, &service, timeout, json).await,
+        Command::Exec {
+            service,
+            task,
+            container,
+            command,
+        } => {
+            reach::exec(
+                &global,
+                &service,
+                task.as_deref(),
+                container.as_deref(),
+                &command,
+            )
+            .await
+        }
+        Command::Forward {
+            service,
+            task,
+            local_port,
+        } => reach::forward(&global, &service, task.as_deref(), local_port).await,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

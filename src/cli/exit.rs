@@ -22,8 +22,8 @@ pub const TIMEOUT: u8 = 6;
 /// unusable metadata, an authorization server that is not who it says, no PKCE.
 pub const AUTH: u8 = 7;
 /// `--read-only` refused the call before sending it: the tool is annotated destructive
-/// (`destructiveHint: true`); or `deploy`/`rollback` under `--read-only`, or on the fleet of
-/// a console running `--read-only`.
+/// (`destructiveHint: true`); `deploy`/`rollback` under `--read-only`, or on the fleet of a
+/// console running `--read-only`; or refused `exec`, which runs commands in a task.
 pub const READ_ONLY: u8 = 8;
 /// `skills NAME`: the skill's manifest breaks the extension's rules, or (`--verify`) a file of
 /// it does not match the manifest (size or sha256 digest) or could not be read.
@@ -44,6 +44,10 @@ pub const STREAM_WARNING: u8 = 14;
 /// `deploy`/`rollback`: the source refused the change or failed to make it (the reason is
 /// printed): an image on the local fleet, static servers, an ECS API error.
 pub const REFUSED: u8 = 15;
+/// `exec`, `forward`: something they need is missing — the AWS source, the `aws` CLI or the
+/// session-manager-plugin on PATH, ECS Exec on the task (`enableExecuteCommand`), a RUNNING
+/// ExecuteCommandAgent in the container (the line printed names which).
+pub const PREREQUISITE: u8 = 16;
 /// A signal ended the command: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
 

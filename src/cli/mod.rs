@@ -24,6 +24,7 @@ pub mod logs;
 pub mod ls;
 mod outcome;
 mod probed;
+pub mod reach;
 pub mod replay;
 pub mod repro;
 pub mod rollout;
@@ -393,6 +394,33 @@ pub enum Command {
         task: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// Run a command in a task's container through ECS Exec (AWS source): `mcpfleet exec
+    /// SERVICE -- CMD…`, or a shell without CMD. Needs the aws CLI v2, the
+    /// session-manager-plugin and enableExecuteCommand; exits with the command's exit code,
+    /// 15 when a prerequisite is missing.
+    Exec {
+        service: String,
+        /// Task id or prefix (default: a ready task).
+        #[arg(long)]
+        task: Option<String>,
+        /// Container name (default: the one serving MCP).
+        #[arg(long)]
+        container: Option<String>,
+        /// The command to run, after `--` (default: /bin/sh).
+        #[arg(last = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Forward a local port to a task's MCP port through Session Manager (AWS source), and
+    /// print the local MCP URL; the session is started again when it ends, until Ctrl-C.
+    Forward {
+        service: String,
+        /// Task id or prefix (default: a ready task).
+        #[arg(long)]
+        task: Option<String>,
+        /// Local port (default: a free one).
+        #[arg(long)]
+        local_port: Option<u16>,
     },
     /// Show the tasks' log lines.
     Logs {

@@ -96,7 +96,7 @@ pub fn load(global: &GlobalArgs) -> Result<(Config, Option<PathBuf>), CliError> 
 }
 
 /// The configuration and the source it and the flags choose.
-fn choice(global: &GlobalArgs) -> Result<(Config, SourceChoice), CliError> {
+pub fn choice(global: &GlobalArgs) -> Result<(Config, SourceChoice), CliError> {
     let (config, _) = load(global)?;
     let choice = global
         .source

@@ -71,6 +71,14 @@ pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
         history_file: super::history::file_path(),
         incidents_dir: super::repro::incidents_dir(),
         idle_timeouts: opened.config.streams.clone(),
+        aws_cli: {
+            let aws = source::aws_settings(&opened.config, global);
+            crate::reach::AwsCli {
+                profile: aws.profile,
+                region: aws.region,
+                endpoint_url: aws.endpoint_url,
+            }
+        },
     };
     // `:ctx` opens another source with the same flags; it never ends the console.
     let open = |choice: SourceChoice| {

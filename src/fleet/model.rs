@@ -375,6 +375,9 @@ pub struct Task {
     /// Each container as ECS reports it: its own health, exit code and reason, image digest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<Container>,
+    /// Where ECS runs it, for reaching into it from outside the VPC; AWS source only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecs: Option<EcsTask>,
     pub metrics: Option<TaskMetrics>,
     /// This task's recent errors or latency stand out from the rest of its service
     /// (`outliers::mark`).
@@ -396,6 +399,34 @@ pub struct Container {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_digest: Option<String>,
+    /// The container runtime's id (Docker's), part of a Session Manager target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_id: Option<String>,
+    /// The lastStatus of its ExecuteCommandAgent (RUNNING when ECS Exec can reach it); none
+    /// without ECS Exec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec_agent: Option<String>,
+}
+
+/// A task as ECS names it, with what ECS Exec and Session Manager need to reach into it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EcsTask {
+    pub cluster_arn: String,
+    pub task_arn: String,
+    /// The task's `enableExecuteCommand`: fixed when the task started, from its service's.
+    pub exec_enabled: bool,
+    /// The container that serves MCP, and its port inside the task.
+    pub mcp_container: Option<String>,
+    pub mcp_port: Option<u16>,
+}
+
+impl EcsTask {
+    pub fn cluster_name(&self) -> &str {
+        self.cluster_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.cluster_arn)
+    }
 }
 
 impl Task {
@@ -418,6 +449,7 @@ impl Task {
             exit_code: None,
             stop_code: None,
             containers: Vec::new(),
+            ecs: None,
             metrics: None,
             outlier: None,
             notes: Vec::new(),

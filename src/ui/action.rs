@@ -151,6 +151,10 @@ pub enum Action {
     Copy(String),
     /// A line for the message bar.
     Message(String),
+    /// A shell in the scope's task through ECS Exec, on the console's terminal until it ends.
+    Exec(Scope),
+    /// The scope's task's MCP port on a local port through Session Manager.
+    Forward(Scope),
     /// Switch source (`:ctx`); the console stays up, and the old source runs until the new
     /// one has opened.
     SwitchSource(SourceChoice),

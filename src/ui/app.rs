@@ -43,8 +43,10 @@ mod check;
 mod draw;
 mod fetch;
 mod input;
+mod reach;
 mod repro;
 mod sign_in;
+pub use reach::{Forward, Shell};
 use sign_in::OAuth;
 
 /// Results of spawned work, delivered to the loop.
@@ -102,6 +104,8 @@ pub struct Data {
     pub incidents_dir: Option<std::path::PathBuf>,
     /// The idle timeout in front of each service's replicas, against which streams are judged.
     pub idle_timeouts: crate::config::StreamsSection,
+    /// How the `aws` CLI finds what the AWS source sees, for ECS Exec and port forwards.
+    pub aws_cli: crate::reach::AwsCli,
 }
 
 impl Data {
@@ -159,6 +163,11 @@ pub struct App {
     pub quit: bool,
     /// Set by `SwitchSource`; the loop opens that source and rewires the console to it.
     pub switch_to: Option<SourceChoice>,
+    /// Set by `Exec`; the loop hands the terminal to it and gives the result back.
+    pub shell: Option<Shell>,
+    /// Open port forwards, ended when the app is dropped (the console ends, `:ctx`).
+    forwards: Vec<Forward>,
+    forwarded: watch::Sender<Arc<crate::reach::route::Forwarded>>,
     body: Rect,
     oauth: OAuth,
     /// Servers' questions waiting for the dialog to be free, oldest first.
@@ -180,6 +189,7 @@ impl App {
             browse_updates,
             events,
             snapshots,
+            forwarded,
         } = workers;
         let probes = mcp.probes.borrow().clone();
         let history = mcp.history.borrow().clone();
@@ -198,6 +208,7 @@ impl App {
                 read_only,
                 incidents_dir: None,
                 idle_timeouts: Default::default(),
+                aws_cli: Default::default(),
             },
             stack: vec![Page {
                 id: 0,
@@ -217,6 +228,9 @@ impl App {
             snapshots,
             quit: false,
             switch_to: None,
+            shell: None,
+            forwards: Vec::new(),
+            forwarded,
             body: Rect::default(),
             oauth: OAuth {
                 tokens: TokenStore::open_default().ok(),
@@ -552,6 +566,8 @@ impl App {
             }
             Action::Message(text) => self.say(text, false),
             Action::SwitchSource(source) => self.switch_to = Some(source),
+            Action::Exec(scope) => self.exec_into(&scope),
+            Action::Forward(scope) => self.forward_to(&scope),
             Action::SignIn(service) => self.sign_in_to(&service),
             Action::SignOut(target) => self.sign_out(&target),
             Action::CommandLineWith(text) => {
@@ -580,8 +596,11 @@ pub struct Workers {
     pub call_updates: UpdateSink,
     pub browse_updates: BrowseSink,
     pub events: mpsc::UnboundedSender<UiEvent>,
-    /// The source's snapshots, which a load run follows as tasks come and go.
+    /// The source's snapshots, which a load run follows as tasks come and go (through the
+    /// port forwards, as the MCP worker sees them).
     pub snapshots: watch::Receiver<Arc<FleetSnapshot>>,
+    /// Where the app publishes its port forwards, by which the MCP worker routes.
+    pub forwarded: watch::Sender<Arc<crate::reach::route::Forwarded>>,
 }
 
 /// A console over a fixed snapshot with no source or MCP worker behind it, for benchmarks and
@@ -605,6 +624,7 @@ impl App {
             browse_updates: mpsc::unbounded_channel().0,
             events: mpsc::unbounded_channel().0,
             snapshots,
+            forwarded: watch::channel(Arc::default()).0,
         };
         Self::new(snapshot, log_capacity, workers, false, theme)
     }

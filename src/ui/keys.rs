@@ -89,6 +89,8 @@ pub enum KeyId {
     Drift,
     Doctor,
     Again,
+    Exec,
+    Forward,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +175,8 @@ pub const TABLE: &[Binding] = &[
     bind!(ForceDeploy, [(Char('d'), NONE)], "d", "force new deployment", View(V::Rollout), true, true),
     bind!(StopTask, [(Char('x'), NONE)], "x", "stop task", View(V::Tasks), true, true),
     bind!(Doctor, [(Char('D'), SHIFT), (Char('D'), NONE)], "D", "doctor: check the connection", View(V::Tasks), false, true),
+    bind!(Exec, [(Char('e'), NONE)], "e", "shell in the task (ECS Exec)", View(V::Tasks), false, true),
+    bind!(Forward, [(Char('f'), NONE)], "f", "forward the task's MCP port here", View(V::Tasks), false, false),
     bind!(Again, [(Char('r'), NONE)], "r", "check again", View(V::Doctor), false, true),
     bind!(Follow, [(Char('f'), NONE)], "f", "follow/pause", View(V::Logs), false, true),
     bind!(Wrap, [(Char('w'), NONE)], "w", "wrap", View(V::Logs), false, true),

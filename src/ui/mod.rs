@@ -52,6 +52,8 @@ pub struct UiOptions {
     pub incidents_dir: Option<std::path::PathBuf>,
     /// The config file's `[streams]`: the idle timeout in front of each service's replicas.
     pub idle_timeouts: crate::config::StreamsSection,
+    /// How the `aws` CLI finds what the AWS source sees (ECS Exec, port forwards).
+    pub aws_cli: crate::reach::AwsCli,
 }
 
 /// How often the header's "refreshed N s ago" and message expiry are brought up to date.
@@ -92,7 +94,10 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
     config.pool.asks = Some(asks_tx);
     config.pool.roots = options.roots.clone();
     config.history_file = options.history_file.clone();
-    let mcp = mcp::worker::spawn(handle.snapshots.clone(), config);
+    // The worker (and a load run) reach a task with a port forward up through the forward.
+    let (forwarded, forwards) = watch::channel(Arc::default());
+    let routed = crate::reach::route::follow(handle.snapshots.clone(), forwards);
+    let mcp = mcp::worker::spawn(routed.clone(), config);
     let (probes, history) = (mcp.probes.clone(), mcp.history.clone());
     let workers = Workers {
         commander: handle.commander(),
@@ -100,7 +105,8 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
         call_updates: call_updates_tx,
         browse_updates: browse_updates_tx,
         events: events_tx,
-        snapshots: handle.snapshots.clone(),
+        snapshots: routed,
+        forwarded,
     };
     let mut app = App::new(
         handle.snapshot(),
@@ -112,6 +118,7 @@ fn wire(handle: SourceHandle, options: &UiOptions) -> Wired {
     app.set_oauth(options.oauth.clone());
     app.data.incidents_dir = options.incidents_dir.clone();
     app.data.idle_timeouts = options.idle_timeouts.clone();
+    app.data.aws_cli = options.aws_cli.clone();
     Wired {
         handle,
         app,
@@ -229,6 +236,17 @@ pub async fn run(
         if w.app.quit {
             break;
         }
+        if let Some(shell) = w.app.shell.take() {
+            // crossterm's reader would take the shell's keystrokes: it goes, and a new one
+            // comes when the console has the terminal back.
+            drop(input);
+            guard.suspend();
+            let ended = run_shell(&shell).await;
+            guard.resume()?;
+            input = EventStream::new();
+            w.app.shell_ended(&shell, ended);
+            dirty = true;
+        }
         if let Some(choice) = w.app.switch_to.take() {
             // The old source runs until the new one has opened; then it stops as it is dropped.
             match open(choice) {
@@ -240,6 +258,17 @@ pub async fn run(
     }
     drop(guard);
     Ok(())
+}
+
+/// The shell on the plain terminal, under a line that says where it goes and how back.
+async fn run_shell(shell: &app::Shell) -> std::io::Result<crate::reach::exec::Ended> {
+    let target = &shell.target;
+    println!(
+        "mcpfleet: ECS Exec into task {} ({}), container {}; exit the shell to return to the \
+         console",
+        target.task_id, target.service, target.container
+    );
+    crate::reach::exec::run(&shell.aws, &shell.args).await
 }
 
 /// Test hook, debug builds only: with `MCPFLEET_PANIC_AFTER_MS=<n>` the loop panics n ms after

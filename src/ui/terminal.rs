@@ -15,7 +15,10 @@ use crossterm::{
     cursor,
     event::{DisableMouseCapture, EnableMouseCapture},
     execute,
-    terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode},
+    terminal::{
+        Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
+        enable_raw_mode,
+    },
 };
 use ratatui::{Terminal, backend::CrosstermBackend};
 
@@ -61,6 +64,31 @@ impl TerminalGuard {
         }
         let terminal = Terminal::new(CrosstermBackend::new(stdout())).inspect_err(|_| restore())?;
         Ok(Self { terminal })
+    }
+}
+
+impl TerminalGuard {
+    /// Gives the terminal to another program (a shell in a task): the normal screen, cooked
+    /// mode, no mouse capture, the cursor shown.
+    pub fn suspend(&mut self) {
+        restore();
+    }
+
+    /// Takes the terminal back after `suspend` on a blank alternate screen, and has the next
+    /// draw paint every cell: ratatui's last frame is forgotten (`Terminal::clear` would ask
+    /// the terminal for the cursor position, which the input reader is not there to read).
+    pub fn resume(&mut self) -> std::io::Result<()> {
+        ENTERED.store(true, Ordering::SeqCst);
+        enable_raw_mode()?;
+        execute!(
+            stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            Clear(ClearType::All)
+        )?;
+        // Blanks the previous frame, so the next one is drawn whole.
+        self.terminal.swap_buffers();
+        Ok(())
     }
 }
 

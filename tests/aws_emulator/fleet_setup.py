@@ -40,6 +40,7 @@ class ServiceSpec:
     ip: bool = True
     log_group: bool = True
     family: str | None = None
+    execute_command: bool = False  # the service's enableExecuteCommand (ECS Exec)
 
     @staticmethod
     def from_json(body: dict[str, Any]) -> ServiceSpec:
@@ -210,6 +211,7 @@ def _service(
 ) -> dict[str, Any]:
     service = json.loads((ASSETS / "service.json").read_text())
     service.update(cluster=cluster, serviceName=spec.name, desiredCount=spec.replicas)
+    service["enableExecuteCommand"] = spec.execute_command
     network = service["networkConfiguration"]["awsvpcConfiguration"]
     network.update(subnets=subnets, securityGroups=[group])
     if spec.mcp == "none" or not spec.named_port:

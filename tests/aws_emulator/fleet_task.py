@@ -87,7 +87,8 @@ class FleetTask:
         self.stop_code = None
         self.stopped_reason = None
         self.version = 1
-        self.enable_execute_command = False
+        # A task keeps the enableExecuteCommand its service had when it started.
+        self.enable_execute_command = bool(getattr(service, "enable_execute_command", False))
         self.ephemeral_storage = {"sizeInGiB": 20}
         self.tags = _propagated_tags(service, cluster)
         self.options = options
@@ -137,6 +138,8 @@ class FleetTask:
         if container_status:
             for container in self.containers:
                 container["lastStatus"] = container_status
+                for agent in container.get("managedAgents", []):
+                    agent["lastStatus"] = container_status
         self.version += 1
 
     def set_health(self, health: str) -> None:
@@ -183,7 +186,14 @@ class FleetTask:
 
     def _container(self, definition: dict[str, Any]) -> dict[str, Any]:
         container_id = uuid.uuid4()
+        # With ECS Exec on, ECS runs the SSM agent in every container of the task.
+        agents = (
+            [{"name": "ExecuteCommandAgent", "lastStatus": "PENDING"}]
+            if self.enable_execute_command
+            else []
+        )
         return {
+            "managedAgents": agents,
             "containerArn": f"{self._container_prefix}/{self.id}/{container_id}",
             "taskArn": self.task_arn,
             "name": definition["name"],

@@ -1,5 +1,5 @@
 """The fleet options of POST /fleet that shape tasks: no replica, no address, no log group,
-large fleets, and reset."""
+ECS Exec, large fleets, and reset."""
 
 from __future__ import annotations
 
@@ -40,6 +40,27 @@ def test_without_a_log_group_the_fleet_still_runs(control, aws):
     fleet = control.fleet({"name": "quiet", "replicas": 1, "log_group": False})
     assert fleet["quiet"]["tasks"][0]["port"]
     assert aws("logs").describe_log_groups()["logGroups"] == []
+
+
+def test_execute_command_runs_the_agent_in_each_container(control, aws):
+    fleet = control.fleet(
+        {"name": "exec-on", "replicas": 1, "real": False, "execute_command": True},
+        {"name": "exec-off", "replicas": 1, "real": False},
+    )
+    ecs = aws("ecs")
+    arns = [fleet[name]["tasks"][0]["arn"] for name in ("exec-on", "exec-off")]
+    on, off = sorted(
+        ecs.describe_tasks(cluster="mcp", tasks=arns)["tasks"],
+        key=lambda t: arns.index(t["taskArn"]),
+    )
+    assert on["enableExecuteCommand"] is True
+    [agent] = on["containers"][0]["managedAgents"]
+    assert (agent["name"], agent["lastStatus"]) == ("ExecuteCommandAgent", "RUNNING")
+    assert on["containers"][0]["runtimeId"].startswith(on["taskArn"].rsplit("/", 1)[1])
+    assert off["enableExecuteCommand"] is False
+    assert off["containers"][0].get("managedAgents", []) == []
+    service = ecs.describe_services(cluster="mcp", services=["exec-on"])["services"][0]
+    assert service["enableExecuteCommand"] is True
 
 
 def test_large_fleet_is_quick_to_build(control, aws):

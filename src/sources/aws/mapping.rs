@@ -7,8 +7,8 @@ use std::{collections::HashMap, time::SystemTime};
 use aws_sdk_ecs::types as ecs;
 
 use crate::fleet::{
-    Container, Deployment, DeploymentAlarm, DeploymentPolicy, DeploymentStatus, Endpoint, Health,
-    RolloutState, Service, ServiceEvent, Task, TaskStatus,
+    Container, Deployment, DeploymentAlarm, DeploymentPolicy, DeploymentStatus, EcsTask, Endpoint,
+    Health, RolloutState, Service, ServiceEvent, Task, TaskStatus,
 };
 
 /// The tag that marks an MCP service; its value is the MCP path.
@@ -412,6 +412,13 @@ fn map_task(
         exit_code,
         stop_code: task.stop_code().map(|code| code.as_str().to_string()),
         containers: task.containers().iter().map(container).collect(),
+        ecs: Some(EcsTask {
+            cluster_arn: task.cluster_arn().unwrap_or_default().to_string(),
+            task_arn: arn.to_string(),
+            exec_enabled: task.enable_execute_command(),
+            mcp_container: port.map(|p| p.container.clone()),
+            mcp_port: port.and_then(|p| u16::try_from(p.port).ok()),
+        }),
         metrics: None,
         outlier: None,
         notes,
@@ -430,6 +437,13 @@ fn container(c: &ecs::Container) -> Container {
         exit_code: c.exit_code(),
         reason: c.reason().map(str::to_string),
         image_digest: c.image_digest().map(str::to_string),
+        runtime_id: c.runtime_id().map(str::to_string),
+        exec_agent: c
+            .managed_agents()
+            .iter()
+            .find(|a| a.name() == Some(&ecs::ManagedAgentName::ExecuteCommandAgent))
+            .and_then(|a| a.last_status())
+            .map(str::to_string),
     }
 }
 

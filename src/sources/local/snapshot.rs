@@ -25,6 +25,8 @@ impl TaskState {
             exit_code: self.exit_code,
             reason,
             image_digest: None,
+            runtime_id: None,
+            exec_agent: None,
         }
     }
 
@@ -45,6 +47,7 @@ impl TaskState {
             exit_code: self.exit_code,
             stop_code: self.stop_code.map(|code| code.as_str().to_string()),
             containers: vec![self.container()],
+            ecs: None,
             metrics: self.metrics.clone(),
             outlier: None,
             notes: Vec::new(),

@@ -50,6 +50,7 @@ impl App {
             crumbs,
             filter: &filter,
             dropped_logs: self.data.logs.dropped_upstream(),
+            forwards: self.forwards_label(),
         };
         chrome::render_header(frame, header, &info, self.data.theme);
         {

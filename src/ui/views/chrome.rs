@@ -49,6 +49,8 @@ pub struct HeaderInfo<'a> {
     pub crumbs: Vec<String>,
     pub filter: &'a str,
     pub dropped_logs: u64,
+    /// The open port forwards, as the header shows them.
+    pub forwards: Option<String>,
 }
 
 pub fn render_header(frame: &mut Frame, area: Rect, info: &HeaderInfo, theme: Theme) {
@@ -72,6 +74,9 @@ pub fn render_header(frame: &mut Frame, area: Rect, info: &HeaderInfo, theme: Th
             format!("│ {} log lines dropped ", info.dropped_logs),
             theme.warn(),
         ));
+    }
+    if let Some(forwards) = &info.forwards {
+        first.push(Span::styled(format!("│ {forwards} "), theme.key()));
     }
     if info.read_only {
         first.push(Span::styled("│ READ-ONLY", theme.warn()));

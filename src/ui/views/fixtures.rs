@@ -69,6 +69,7 @@ fn task(
         exit_code: None,
         stop_code: None,
         containers: Vec::new(),
+        ecs: None,
         metrics: Some(TaskMetrics {
             in_flight: port as u64 % 4,
             calls: 1200 + port as u64,

@@ -318,9 +318,12 @@ impl View for TasksView {
     fn on_key(&mut self, key: KeyId, ctx: &Context) -> Option<Action> {
         let service = self.service.clone();
         let task = match key {
-            KeyId::Open | KeyId::Tools | KeyId::StopTask | KeyId::Doctor => {
-                self.list.selected_id()?
-            }
+            KeyId::Open
+            | KeyId::Tools
+            | KeyId::StopTask
+            | KeyId::Doctor
+            | KeyId::Exec
+            | KeyId::Forward => self.list.selected_id()?,
             KeyId::Logs => return Some(Action::Open(ViewKind::Logs, Scope::service(service))),
             other => return self.list.on_key(other),
         };
@@ -340,6 +343,11 @@ impl View for TasksView {
                 Action::Message(format!("task {short} is stopped: nothing answers there"))
             }
             KeyId::Doctor => Action::Open(ViewKind::Doctor, Scope::task(service, task_id)),
+            KeyId::Exec | KeyId::Forward if stopped => {
+                Action::Message(format!("task {short} is stopped: nothing runs there"))
+            }
+            KeyId::Exec => Action::Exec(Scope::task(service, task_id)),
+            KeyId::Forward => Action::Forward(Scope::task(service, task_id)),
             _ if stopped => Action::Message(format!("task {short} is stopped: it has no tools")),
             KeyId::Tools => Action::Open(ViewKind::Tools, Scope::task(service, task_id)),
             _ => {

@@ -57,6 +57,8 @@ fn rows_mark_revisions_and_list_stopped_tasks_last() {
         exit_code: Some(137),
         reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
         image_digest: None,
+        runtime_id: None,
+        exec_agent: None,
     }];
     assert_eq!(
         detail(&crashed, now()),
