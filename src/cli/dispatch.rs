@@ -4,8 +4,7 @@
 use super::{
     AuthCommand, Cli, CliError, Command, GlobalArgs, RolloutCommand, app, bench, browse, call,
     check, deploy, doctor, drift, elicit, exit, follow, history, login, logs, ls, reach, replay,
-    repro,
-    rollout, skills, streams, tools,
+    repro, rollout, skills, streams, tools,
 };
 
 fn named(service: Option<String>, global: &GlobalArgs, command: &str) -> Result<String, CliError> {
