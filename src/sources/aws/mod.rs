@@ -18,6 +18,7 @@ mod cloudwatch;
 pub mod counters;
 mod ecs;
 mod enrich;
+mod lane;
 mod lanes;
 mod logs;
 pub mod mapping;

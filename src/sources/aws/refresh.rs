@@ -76,7 +76,7 @@ pub struct Discovery {
     pub cycles: u64,
     pub fetched_at: Option<SystemTime>,
     /// Each cluster's read, by cluster ARN.
-    pub lanes: HashMap<String, super::lanes::Lane>,
+    pub lanes: HashMap<String, super::lane::Lane>,
 }
 
 impl Discovery {
