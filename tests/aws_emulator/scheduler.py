@@ -29,6 +29,7 @@ import datetime as dt
 import logging
 import math
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,13 +103,18 @@ class Scheduler:
 
     def run(self, stop: threading.Event) -> None:
         busy = True
+        took = 0.0
         while not stop.is_set():
-            self._wake.wait(_BUSY_TICK_S if busy else _IDLE_TICK_S)
+            # A pass over a big fleet holds STATE_LOCK for a while: wait at least twice as
+            # long as it took, so API calls always get the lock most of the time.
+            self._wake.wait(max(_BUSY_TICK_S if busy else _IDLE_TICK_S, 2 * took))
             self._wake.clear()
+            started = time.monotonic()
             try:
                 busy = self.step()
             except Exception:  # keep scheduling; the traceback says what went wrong
                 _log.exception("scheduler step failed")
+            took = time.monotonic() - started
 
     def step(self) -> bool:
         """One pass over every service and task; True when anything changed."""

@@ -19,7 +19,7 @@ use super::{
     logs::{Group, stream_of},
     mapping,
     refresh::{Discovery, STOPPED_PER_SERVICE, STOPPED_SHOWN, Watched},
-    scrape::{self, Reach},
+    scrape::Reach,
 };
 
 /// Cycles between new attempts at a task that could not be reached.
@@ -211,13 +211,12 @@ impl Discovery {
         Ok(())
     }
 
-    /// Scrapes the running tasks' /metrics, within `scrape::DEADLINE`. A task found
-    /// unreachable is tried again only every few cycles: from outside the VPC every task is, and
-    /// waiting on a thousand connect timeouts each refresh would be all the console did.
-    pub async fn scrape(&mut self, http: &reqwest::Client) {
+    /// The running tasks to scrape for /metrics this cycle (id, address). A task found
+    /// unreachable is tried again only every few cycles: from outside the VPC every task is,
+    /// and waiting on a thousand connect timeouts each refresh would be all the console did.
+    pub fn scrape_targets(&self) -> Vec<(String, String)> {
         let retry_unreachable = self.cycles.is_multiple_of(UNREACHABLE_RETRY_EVERY);
         let mut targets = Vec::new();
-        let mut kept = HashMap::new();
         for watched in self.services.values() {
             for task in self.tasks_of(watched) {
                 if task.last_status() != Some("RUNNING") {
@@ -225,7 +224,6 @@ impl Discovery {
                 }
                 let id = mapping::short_name(task.task_arn().unwrap_or_default()).to_string();
                 if !retry_unreachable && self.reach.get(&id) == Some(&Reach::Unreachable) {
-                    kept.insert(id, Reach::Unreachable);
                     continue;
                 }
                 let port = task
@@ -237,13 +235,32 @@ impl Discovery {
                 }
             }
         }
-        for (id, reach) in scrape::scrape_all(http, targets).await {
+        targets
+    }
+
+    /// What a scrape of `scrape_targets` found. Tasks left out of it because they were
+    /// unreachable stay so; the rest not scraped (stopped, or a scrape abandoned) are forgotten.
+    pub fn apply_scrape(&mut self, found: Vec<(String, Reach)>) {
+        let mut kept: HashMap<String, Reach> = self
+            .reach
+            .iter()
+            .filter(|(_, reach)| **reach == Reach::Unreachable)
+            .map(|(id, reach)| (id.clone(), reach.clone()))
+            .collect();
+        for (id, reach) in found {
             let reach = match reach {
                 Reach::Metrics(metrics) => Reach::Metrics(self.rates.observe(&id, metrics)),
                 other => other,
             };
             kept.insert(id, reach);
         }
+        let running: HashSet<String> = self
+            .tasks
+            .values()
+            .filter(|t| t.last_status() == Some("RUNNING"))
+            .map(|t| mapping::short_name(t.task_arn().unwrap_or_default()).to_string())
+            .collect();
+        kept.retain(|id, _| running.contains(id));
         self.rates.retain(|id| kept.contains_key(id));
         self.reach = kept;
     }

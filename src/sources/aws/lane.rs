@@ -10,9 +10,6 @@ use aws_sdk_ecs::types as ecs;
 
 use crate::fleet::ClusterState;
 
-/// A read falls due this much before its time.
-const EARLY: Duration = Duration::from_millis(500);
-
 /// Where one cluster's read stands.
 #[derive(Debug, Default)]
 pub struct Lane {
@@ -59,8 +56,8 @@ impl Lane {
             return true;
         };
         let stretch = (self.cost as f64 / cycle_budget.max(1) as f64).max(1.0);
-        // A little early is on time: cycles do not keep the interval exactly.
-        now.duration_since(at).unwrap_or_default() + EARLY >= interval.mul_f64(stretch)
+        // Due when waiting for the next cycle, an interval away, would be late.
+        now.duration_since(at).unwrap_or_default() + interval >= interval.mul_f64(stretch)
     }
 
     pub fn state(&self, name: &str, definitions_missing: usize) -> ClusterState {

@@ -213,20 +213,24 @@ impl Worker {
                 None => failures = 0,
             }
             // The picture first; the tasks' own metrics (no AWS call, possibly slow from
-            // outside the VPC) follow in a second snapshot.
+            // outside the VPC) follow in a second snapshot, unless the next cycle is due first:
+            // the scrape never holds up the refresh.
             self.publish(&discovery, &clients, last_error.as_ref());
-            tokio::select! {
-                _ = self.stop.cancelled() => return,
-                _ = discovery.scrape(&http) => {}
-            }
-            self.publish(&discovery, &clients, last_error.as_ref());
+            let scraping = scrape::scrape_all(&http, discovery.scrape_targets());
+            tokio::pin!(scraping);
+            let mut scraped = false;
             let delay = self.next_delay(&discovery, budget.spent(), failures, last_error.as_ref());
-            // The pace is of cycle starts: the time the calls and the scrape took counts.
+            // The pace is of cycle starts: the time the calls took counts.
             let sleep = tokio::time::sleep_until(started + delay);
             tokio::pin!(sleep);
             loop {
                 tokio::select! {
                     _ = self.stop.cancelled() => return,
+                    found = &mut scraping, if !scraped => {
+                        scraped = true;
+                        discovery.apply_scrape(found);
+                        self.publish(&discovery, &clients, last_error.as_ref());
+                    }
                     _ = &mut sleep => break,
                     _ = self.attention.wake.notified() => break,
                     changed = self.attention.focus.changed(), if failures == 0 => {

@@ -146,8 +146,8 @@ impl Discovery {
 
     /// The clusters to read this cycle: those with a read under way or due (`Lane::due`; a
     /// cycle that comes sooner, catching up, goes to task definitions). The focused
-    /// service's cluster first, then the clusters read longest ago (never read first), so
-    /// that a cluster left out of one cycle leads the next.
+    /// service's cluster first, then those never read, then the cheapest: a small cluster is
+    /// read at the start of every cycle, and a big one still gets its share and the rest.
     fn reading_order(&self, focused: Option<&str>, settings: &AwsSettings) -> Vec<String> {
         let focused_cluster = focused
             .and_then(|arn| self.services.get(arn))
@@ -165,8 +165,10 @@ impl Discovery {
             .cloned()
             .collect();
         order.sort_by_key(|cluster| {
-            let fetched = self.lanes.get(cluster).and_then(|l| l.fetched_at);
-            (Some(cluster) != focused_cluster.as_ref(), fetched)
+            let lane = self.lanes.get(cluster);
+            let read = lane.is_some_and(|l| l.fetched_at.is_some());
+            let cost = lane.map_or(0, |l| l.cost);
+            (Some(cluster) != focused_cluster.as_ref(), read, cost)
         });
         order
     }
