@@ -14,6 +14,8 @@ use crate::fleet::Traffic;
 
 const WINDOW: Duration = Duration::from_secs(30 * 60);
 const PERIOD_SECS: i32 = 60;
+/// The time between two points of a series.
+pub const PERIOD: Duration = Duration::from_secs(PERIOD_SECS as u64);
 const QUERIES_PER_CALL: usize = 500;
 /// (metric, statistic) in the order of `Traffic`'s series.
 const METRICS: [(&str, &str); 4] = [

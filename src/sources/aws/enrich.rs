@@ -1,5 +1,5 @@
 //! The part of a refresh that improves the picture but can wait a cycle: Service Connect
-//! traffic (one call for every service), logs (a call per log group, in turn), recently
+//! traffic (a call per 125 services, once a minute), logs (a call per log group, in turn), recently
 //! stopped tasks, the Cloud Map cross-check (with what the budget leaves), and the tasks' own
 //! /metrics (no AWS call). Each part that fails is reported and the rest goes on, except
 //! throttling and expired credentials, which end the cycle.
@@ -33,10 +33,21 @@ impl Discovery {
         sender: &LogSender,
     ) -> Vec<AwsError> {
         let mut errors = Vec::new();
-        // One call covers every service's traffic; logs take a call per group, in turn.
-        match cloudwatch::traffic(calls, &self.traffic_targets()).await {
-            Ok(traffic) => self.traffic = traffic,
-            Err(error) => errors.push(error),
+        // One call covers every 125 services' traffic, whose points are a minute apart: asked
+        // again once a minute (GetMetricData is paid per metric), logs take a call per group,
+        // in turn.
+        let now = SystemTime::now();
+        let traffic_due = self
+            .traffic_at
+            .is_none_or(|at| now.duration_since(at).unwrap_or_default() >= cloudwatch::PERIOD);
+        if traffic_due {
+            match cloudwatch::traffic(calls, &self.traffic_targets()).await {
+                Ok(traffic) => {
+                    self.traffic = traffic;
+                    self.traffic_at = Some(now);
+                }
+                Err(error) => errors.push(error),
+            }
         }
         if !stop(&errors) {
             let groups = self.log_groups();

@@ -64,6 +64,8 @@ pub struct Discovery {
     /// Cloud Map instances per service ARN, as last listed.
     pub instances: HashMap<String, Vec<Instance>>,
     pub traffic: HashMap<String, Traffic>,
+    /// When the traffic was last fetched.
+    pub traffic_at: Option<SystemTime>,
     /// What the last scrape of each task (by id) found.
     pub reach: HashMap<String, Reach>,
     /// The scrapes each task's call rates come from.
