@@ -32,7 +32,7 @@ fn main() -> ExitCode {
             }
         }
         Some(command) => cli::exit::code(runtime.block_on(cli::run(cli.global, command))),
-        None => match runtime.block_on(cli::tui::run(&cli.global)) {
+        None => match runtime.block_on(cli::tui::run(&cli.global, cli.service.clone())) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("mcpfleet: {}", error.message);

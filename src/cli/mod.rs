@@ -55,6 +55,10 @@ use crate::sources::local::child;
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Open the console on this service's tasks (over several clusters, `CLUSTER/SERVICE`);
+    /// on AWS it is read first.
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

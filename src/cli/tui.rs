@@ -55,7 +55,7 @@ fn init_file_log(path: &PathBuf) {
         .try_init();
 }
 
-pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
+pub async fn run(global: &GlobalArgs, service: Option<String>) -> Result<(), CliError> {
     let log_file = log_path();
     if let Some(path) = &log_file {
         init_file_log(path);
@@ -71,6 +71,7 @@ pub async fn run(global: &GlobalArgs) -> Result<(), CliError> {
         history_file: super::history::file_path(),
         incidents_dir: super::repro::incidents_dir(),
         idle_timeouts: opened.config.streams.clone(),
+        open_service: service,
         aws_cli: {
             let aws = source::aws_settings(&opened.config, global);
             crate::reach::AwsCli {

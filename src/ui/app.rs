@@ -36,6 +36,7 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
 const MESSAGE_TTL: Duration = Duration::from_secs(8);
 
+mod attention;
 mod bench;
 mod calls;
 mod check;
@@ -164,6 +165,8 @@ pub struct App {
     pub quit: bool,
     /// Set by `SwitchSource`; the loop opens that source and rewires the console to it.
     pub switch_to: Option<SourceChoice>,
+    /// The service `--service` names, until a source still loading has it.
+    awaited: Option<String>,
     /// Set by `Exec`; the loop hands the terminal to it and gives the result back.
     pub shell: Option<Shell>,
     /// Open port forwards, ended when the app is dropped (the console ends, `:ctx`).
@@ -229,6 +232,7 @@ impl App {
             snapshots,
             quit: false,
             switch_to: None,
+            awaited: None,
             shell: None,
             forwards: Vec::new(),
             forwarded,
@@ -266,23 +270,6 @@ impl App {
         }
     }
 
-    /// The service the operator is looking at: the page's own, or the one selected in the
-    /// services list. The source reads it first.
-    pub fn looked_at(&self) -> Option<&str> {
-        let top = self.top();
-        if let Some(service) = top.scope().service.as_deref() {
-            return Some(service);
-        }
-        (top.kind() == ViewKind::Services)
-            .then(|| top.list()?.selected_id())
-            .flatten()
-    }
-
-    /// Tells the source where the operator looks; called after each key and snapshot.
-    pub fn point_source(&self) {
-        self.commander.look_at(self.looked_at());
-    }
-
     fn top(&self) -> &dyn View {
         self.stack
             .last()
@@ -310,6 +297,9 @@ impl App {
 
     pub fn set_snapshot(&mut self, snapshot: Arc<FleetSnapshot>) {
         self.data.snapshot = snapshot;
+        if let Some(service) = self.awaited.take() {
+            self.open_service(&service);
+        }
     }
 
     /// Takes the worker's newest probes; a probe failure not shown yet becomes the message.

@@ -183,3 +183,22 @@ fn bench_refuses_what_the_cli_refuses_and_starts_nothing() {
     assert!(app.calls.is_empty());
     assert_eq!(app.top().title(), "call(wipe)");
 }
+
+#[test]
+fn a_service_named_before_the_source_has_it_opens_when_it_arrives() {
+    let fleet = fixtures::fleet();
+    let wanted = fleet.services[0].name.clone();
+    let mut loading = FleetSnapshot::empty(fleet.source, "loading");
+    loading.loading = true;
+    let mut app = App::for_snapshot(Arc::new(loading), 100, Theme::plain());
+    app.open_service(&wanted);
+    assert_eq!(app.top().title(), "services", "nothing to open yet");
+    assert_eq!(
+        app.looked_at(),
+        Some(wanted.as_str()),
+        "the source reads it first"
+    );
+    app.set_snapshot(Arc::new(fleet));
+    assert_eq!(app.top().title(), format!("tasks({wanted})"));
+    assert_eq!(app.looked_at(), Some(wanted.as_str()));
+}

@@ -54,6 +54,8 @@ pub struct UiOptions {
     pub idle_timeouts: crate::config::StreamsSection,
     /// How the `aws` CLI finds what the AWS source sees (ECS Exec, port forwards).
     pub aws_cli: crate::reach::AwsCli,
+    /// The service whose tasks the console opens on (`--service`).
+    pub open_service: Option<String>,
 }
 
 /// How often the header's "refreshed N s ago" and message expiry are brought up to date.
@@ -139,6 +141,10 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let mut guard = TerminalGuard::enter(options.log_file.clone())?;
     let mut w = wire(handle, &options);
+    if let Some(service) = &options.open_service {
+        w.app.open_service(service);
+        w.app.point_source();
+    }
     let mut input = EventStream::new();
     let mut clock = tokio::time::interval(CLOCK);
     // The app takes the first point when it is made; the next comes one period later.
