@@ -15,22 +15,6 @@ use tmux::Console;
 const SECRET_KEY: &str = "secret-probe-7f3a9c";
 const SESSION_TOKEN: &str = "session-probe-41d2e8";
 
-/// A config file that points the console at the emulator's cluster `mcp`.
-fn config_for(emulator: &Emulator, name: &str) -> std::path::PathBuf {
-    let config =
-        std::env::temp_dir().join(format!("mcpfleet-aws-{name}-{}.toml", std::process::id()));
-    std::fs::write(
-        &config,
-        format!(
-            "source = \"aws\"\n[aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n\
-             clusters = [\"mcp\"]\ninterval_secs = 1\n",
-            emulator.proxy_url
-        ),
-    )
-    .unwrap();
-    config
-}
-
 #[tokio::test]
 async fn the_console_on_aws_shows_the_fleet_and_logs_no_secret() {
     let emulator = Emulator::start().await;
@@ -39,7 +23,7 @@ async fn the_console_on_aws_shows_the_fleet_and_logs_no_secret() {
             {"name": "echo-mcp", "replicas": 2, "real": true, "mcp": "tag"},
         ]}))
         .await;
-    let config = config_for(&emulator, "tui");
+    let config = emulator.config_file("aws-tui");
     let config_path = config.to_str().unwrap();
     let console = Console::start(
         "aws",
@@ -98,7 +82,7 @@ async fn ctrl_g_lands_on_the_calls_line_in_cloudwatch_logs() {
             {"name": "echo-mcp", "replicas": 2, "real": true, "mcp": "tag"},
         ]}))
         .await;
-    let config = config_for(&emulator, "trace");
+    let config = emulator.config_file("aws-trace");
     let console = Console::start(
         "aws-trace",
         200,

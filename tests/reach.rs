@@ -20,21 +20,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
 const PREREQUISITE: i32 = 16;
 
-fn config_for(emulator: &Emulator, name: &str) -> std::path::PathBuf {
-    let config =
-        std::env::temp_dir().join(format!("mcpfleet-reach-{name}-{}.toml", std::process::id()));
-    std::fs::write(
-        &config,
-        format!(
-            "source = \"aws\"\n[aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n\
-             clusters = [\"mcp\"]\ninterval_secs = 1\n",
-            emulator.proxy_url
-        ),
-    )
-    .unwrap();
-    config
-}
-
 fn command(emulator: &Emulator, config: &std::path::Path, path: &str) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(BIN);
     for name in CLEARED_AWS_ENV {
@@ -87,7 +72,7 @@ async fn exec_runs_the_command_through_ecs_exec_and_names_what_is_missing() {
             {"name": "plain-mcp", "replicas": 1},
         ]}))
         .await;
-    let config = config_for(&emulator, "exec");
+    let config = emulator.config_file("reach-exec");
     let standin = StandIn::new("exec", &["aws", "plugin"]);
     let task = task_of(&emulator, &config, "echo-mcp").await;
     assert_eq!(task["ecs"]["exec_enabled"], true, "{task}");
@@ -219,7 +204,7 @@ async fn forward_reaches_the_replica_again_after_its_session_ends_and_leaves_not
             {"name": "echo-mcp", "replicas": 1, "execute_command": true},
         ]}))
         .await;
-    let config = config_for(&emulator, "forward");
+    let config = emulator.config_file("reach-forward");
     let standin = StandIn::new("forward", &["aws", "plugin"]);
     let task = task_of(&emulator, &config, "echo-mcp").await;
     let (id, runtime) = (

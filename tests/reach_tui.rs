@@ -20,21 +20,6 @@ use tmux::Console;
 const SOON: Duration = Duration::from_secs(20);
 const BIN: &str = env!("CARGO_BIN_EXE_mcpfleet");
 
-fn config_for(emulator: &Emulator) -> std::path::PathBuf {
-    let config =
-        std::env::temp_dir().join(format!("mcpfleet-reach-tui-{}.toml", std::process::id()));
-    std::fs::write(
-        &config,
-        format!(
-            "source = \"aws\"\n[aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n\
-             clusters = [\"mcp\"]\ninterval_secs = 1\n",
-            emulator.proxy_url
-        ),
-    )
-    .unwrap();
-    config
-}
-
 fn env<'a>(config: &'a str, path: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("MCPFLEET_CONFIG", config),
@@ -145,7 +130,7 @@ async fn a_shell_in_the_task_hands_the_terminal_back_as_it_was_and_a_forward_rea
             {"name": "echo-mcp", "replicas": 2, "execute_command": true},
         ]}))
         .await;
-    let config = config_for(&emulator);
+    let config = emulator.config_file("reach-tui");
     let standin = StandIn::new("tui", &["aws", "plugin"]);
     let mut targets = json!({});
     for task in tasks(&emulator, &config) {

@@ -201,6 +201,23 @@ impl Emulator {
         self.get("/proxy-stats").await
     }
 
+    /// A config file (named after `name` and this process) that points the console at the
+    /// emulator's cluster `mcp`, refreshed every second.
+    pub fn config_file(&self, name: &str) -> PathBuf {
+        let config =
+            std::env::temp_dir().join(format!("mcpfleet-{name}-{}.toml", std::process::id()));
+        std::fs::write(
+            &config,
+            format!(
+                "source = \"aws\"\n[aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n\
+                 clusters = [\"mcp\"]\ninterval_secs = 1\n",
+                self.proxy_url
+            ),
+        )
+        .expect("write the config file");
+        config
+    }
+
     pub async fn reset_stats(&self) {
         self.post("/reset-stats", &json!({})).await;
     }
