@@ -130,19 +130,21 @@ impl Discovery {
         Ok(())
     }
 
+    /// The name the console shows for a service: plain over one cluster, `cluster/service`
+    /// over several (names repeat across clusters).
+    pub fn display_name(&self, watched: &Watched) -> String {
+        if self.clusters.len() > 1 {
+            format!("{}/{}", watched.cluster_name(), watched.name())
+        } else {
+            watched.name().to_string()
+        }
+    }
+
     /// The ARN of the service the console shows as `name`.
     pub(super) fn arn_of(&self, name: &str) -> Option<String> {
-        let several = self.clusters.len() > 1;
         self.services
             .iter()
-            .find(|(_, w)| {
-                if several {
-                    name.split_once('/')
-                        .is_some_and(|(c, s)| c == w.cluster_name() && s == w.name())
-                } else {
-                    w.name() == name
-                }
-            })
+            .find(|(_, w)| self.display_name(w) == name)
             .map(|(arn, _)| arn.clone())
     }
 

@@ -13,16 +13,6 @@ use crate::fleet::{
     FleetSnapshot, Service, SourceKind, TaskStatus, crashloop, outliers, revisions,
 };
 
-/// The name the console shows for a service: plain over one cluster, `cluster/service` over
-/// several (names repeat across clusters).
-pub fn display_name(discovery: &Discovery, watched: &Watched) -> String {
-    if discovery.clusters.len() > 1 {
-        format!("{}/{}", watched.cluster_name(), watched.name())
-    } else {
-        watched.name().to_string()
-    }
-}
-
 pub fn context(settings: &AwsSettings, discovery: &Discovery, region: &str) -> String {
     let clusters: Vec<&str> = if discovery.clusters.is_empty() {
         settings.clusters.iter().map(String::as_str).collect()
@@ -51,7 +41,7 @@ pub fn services(discovery: &Discovery, settings: &AwsSettings) -> Vec<Service> {
 }
 
 fn service(discovery: &Discovery, settings: &AwsSettings, arn: &str, watched: &Watched) -> Service {
-    let name = display_name(discovery, watched);
+    let name = discovery.display_name(watched);
     let url_override = settings
         .url_overrides
         .get(&name)
@@ -157,6 +147,6 @@ pub fn service_arns(discovery: &Discovery) -> HashMap<String, String> {
     discovery
         .services
         .iter()
-        .map(|(arn, watched)| (display_name(discovery, watched), arn.clone()))
+        .map(|(arn, watched)| (discovery.display_name(watched), arn.clone()))
         .collect()
 }
